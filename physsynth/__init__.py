@@ -1,0 +1,41 @@
+"""physsynth: the sound of an object from its shape.
+
+The pipeline, each step a small function::
+
+    mesh = physsynth.load_mesh("meshes/tibetan_bowl_180.msh")
+    model = physsynth.modal_analysis(mesh, physsynth.get_material("bell_bronze"), fmax=8000)
+    hit = physsynth.strike(model, at=(0.09, 0, 0.08), mallet="medium", sr=48000)
+    audio = physsynth.render(model, hit, duration=6.0)
+    physsynth.write_wav("bowl.wav", audio, sr=48000)
+"""
+
+__version__ = "0.1.0"
+
+from physsynth.audio import normalise, read_wav, write_wav
+from physsynth.errors import (
+    AudioError,
+    MaterialError,
+    MeshError,
+    ModelFileError,
+    PhyssynthError,
+    RenderError,
+    SelectorError,
+    SolverError,
+    StabilityError,
+)
+from physsynth.excitation.strike import MALLETS, Strike, contact_pulse, strike
+from physsynth.materials import LIBRARY, Material, custom_material, get_material
+from physsynth.mesh import Mesh, Region, bar_mesh, from_arrays, load_mesh
+from physsynth.modal.analysis import modal_analysis
+from physsynth.modal.damping import LossFactor, Rayleigh, TwoT60
+from physsynth.modal.model import ModalModel
+from physsynth.render import Pickup, pickup, render, resonator_coefficients
+
+__all__ = [
+    "AudioError", "LIBRARY", "LossFactor", "MALLETS", "Material", "MaterialError", "Mesh",
+    "MeshError", "ModalModel", "ModelFileError", "PhyssynthError", "Pickup", "Rayleigh",
+    "Region", "RenderError", "SelectorError", "SolverError", "StabilityError", "Strike",
+    "TwoT60", "__version__", "bar_mesh", "contact_pulse", "custom_material", "from_arrays",
+    "get_material", "load_mesh", "modal_analysis", "normalise", "pickup", "read_wav", "render",
+    "resonator_coefficients", "strike", "write_wav",
+]

@@ -1,0 +1,269 @@
+"""3D linear elasticity: stiffness and mass matrices with scikit-fem.
+
+Weak form (docs/theory.md, "Elasticity"): find u such that for all test functions v
+
+    int_Omega sigma(u) : eps(v) dx = omega^2 int_Omega rho u . v dx,
+    sigma(u) = lambda tr(eps(u)) I + 2 mu eps(u),  eps(u) = (grad u + grad u^T) / 2,
+
+giving K x = omega^2 M x with K, M symmetric, M positive definite, K positive semi-definite
+(six zero modes when nothing is clamped).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from physsynth.errors import MeshError, SelectorError
+from physsynth.fem.selectors import is_predicate, parse_predicate
+from physsynth.materials import Material
+from physsynth.mesh import TET_EDGES, Mesh
+
+
+@dataclass(frozen=True)
+class SolidDiscretisation:
+    """Assembled operators of a 3D elastic solid.
+
+    Attributes
+    ----------
+    K : scipy.sparse.csr_matrix, shape (n_dofs, n_dofs), N/m
+        Stiffness.
+    M : scipy.sparse.csr_matrix, shape (n_dofs, n_dofs), kg
+        Consistent mass.
+    doflocs : ndarray, shape (n_dofs, 3), m
+        Location of each degree of freedom.
+    component : ndarray of int, shape (n_dofs,)
+        Displacement component (0, 1, 2) of each degree of freedom.
+    to_nodes : scipy.sparse.csr_matrix, shape (3 n_nodes, n_dofs)
+        Maps a DOF vector to displacements at the mesh nodes, node-major (x0, y0, z0, x1, ...).
+    order : int
+        Polynomial order of the elements (1 or 2).
+    curved : bool
+        True when quadratic input geometry with curved edges is used (isoparametric).
+    """
+
+    K: sp.csr_matrix
+    M: sp.csr_matrix
+    doflocs: np.ndarray
+    component: np.ndarray
+    to_nodes: sp.csr_matrix
+    order: int
+    curved: bool
+    basis: object
+    mesh: Mesh
+
+    @property
+    def n_dofs(self) -> int:
+        return self.K.shape[0]
+
+    def rigid_body_vectors(self) -> np.ndarray:
+        """The six rigid-body displacement fields, shape (n_dofs, 6): 3 translations, 3 rotations."""
+        n = self.n_dofs
+        R = np.zeros((n, 6))
+        c = self.component
+        x = self.doflocs - self.doflocs.mean(axis=0)
+        for k in range(3):
+            R[c == k, k] = 1.0
+        # rotation about axis a: u = e_a x X
+        for a in range(3):
+            u = np.cross(np.eye(3)[a], x)
+            R[:, 3 + a] = u[np.arange(n), c]
+        return R
+
+    def select_dofs(self, selectors) -> np.ndarray:
+        """DOF indices of the nodes selected by region names or coordinate predicates."""
+        out = [np.zeros(0, dtype=np.int64)]
+        for s in selectors:
+            out.append(_select(self, s))
+        return np.unique(np.concatenate(out))
+
+
+def _corner_mesh(mesh: Mesh):
+    """scikit-fem mesh of the corner nodes, and the map from skfem vertices to mesh nodes."""
+    from skfem import MeshTet1
+
+    corners = mesh.corner_nodes
+    local = np.full(mesh.n_nodes, -1, dtype=np.int64)
+    local[corners] = np.arange(len(corners))
+    t = local[mesh.cells[:, :4]]
+    m = MeshTet1(np.ascontiguousarray(mesh.points[corners].T), np.ascontiguousarray(t.T),
+                 sort_t=False)
+    return m, corners
+
+
+def _edge_keys(a, b, n):
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    return lo * n + hi
+
+
+def _midside_lookup(mesh: Mesh, corners: np.ndarray, skedges: np.ndarray) -> np.ndarray:
+    """Mesh node index of the mid-edge node of each scikit-fem edge (tetra10 input)."""
+    n = mesh.n_nodes
+    a = mesh.cells[:, TET_EDGES[:, 0]].ravel()
+    b = mesh.cells[:, TET_EDGES[:, 1]].ravel()
+    mid = mesh.cells[:, 4:].ravel()
+    keys = _edge_keys(a, b, n)
+    order = np.argsort(keys)
+    keys, mid = keys[order], mid[order]
+    want = _edge_keys(corners[skedges[0]], corners[skedges[1]], n)
+    pos = np.searchsorted(keys, want)
+    if np.any(pos >= len(keys)) or np.any(keys[np.minimum(pos, len(keys) - 1)] != want):
+        raise MeshError("inconsistent tetra10 mesh: an edge has no mid-edge node")
+    return mid[pos]
+
+
+def assemble_solid(mesh: Mesh, material: Material, *, order: int = 2) -> SolidDiscretisation:
+    """Assemble stiffness and mass of a 3D elastic solid.
+
+    Parameters
+    ----------
+    mesh : Mesh
+        Linear or quadratic tetrahedra, metres.
+    material : Material
+    order : {1, 2}
+        Element order: P2 (quadratic, default) or P1 (linear). P1 tetrahedra are far too stiff
+        in bending; use them only for quick looks.
+
+    Returns
+    -------
+    SolidDiscretisation
+    """
+    from skfem import (Basis, BilinearForm, ElementTetP1, ElementTetP2, ElementVector, MeshTet2,
+                       asm)
+    from skfem.helpers import dot
+    from skfem.models.elasticity import linear_elasticity
+
+    if order not in (1, 2):
+        raise MeshError(f"element order must be 1 or 2, got {order}")
+    m1, corners = _corner_mesh(mesh)
+    curved = False
+    if mesh.order == 2:
+        mids = _midside_lookup(mesh, corners, m1.edges)
+        straight = 0.5 * (m1.p[:, m1.edges[0]] + m1.p[:, m1.edges[1]])
+        dev = np.linalg.norm(mesh.points[mids].T - straight, axis=0)
+        elen = np.linalg.norm(m1.p[:, m1.edges[0]] - m1.p[:, m1.edges[1]], axis=0)
+        curved = bool(np.any(dev > 1e-6 * elen))
+    else:
+        mids = None
+
+    if order == 2 and curved:
+        # Isoparametric P2: the mid-edge nodes of the file define the curved geometry.
+        m2 = MeshTet2.from_mesh(m1)
+        doflocs = m2.doflocs.copy()
+        doflocs[:, m2.dofs.edge_dofs[0]] = mesh.points[mids].T
+        from dataclasses import replace
+        skmesh = replace(m2, doflocs=doflocs)
+        elem = ElementVector(ElementTetP2())
+        ik, im = 4, 4
+    else:
+        skmesh = m1
+        elem = ElementVector(ElementTetP2() if order == 2 else ElementTetP1())
+        # Exact quadrature on straight tetrahedra: grad P2 is P1, so the stiffness integrand
+        # is quadratic (order 2); the P2 mass integrand is quartic (order 4).
+        ik, im = (2, 4) if order == 2 else (1, 2)
+
+    basis_k = Basis(skmesh, elem, intorder=ik)
+    basis_m = Basis(skmesh, elem, intorder=im)
+    lam, mu = material.lame
+    rho = material.rho
+
+    @BilinearForm
+    def mass(u, v, w):
+        return rho * dot(u, v)
+
+    K = asm(linear_elasticity(lam, mu), basis_k).tocsr()
+    M = asm(mass, basis_m).tocsr()
+
+    n_dofs = basis_k.N
+    doflocs = np.ascontiguousarray(basis_k.doflocs.T)
+    component = np.empty(n_dofs, dtype=np.int64)
+    for c in range(3):
+        component[basis_k.nodal_dofs[c]] = c
+        if order == 2:
+            component[basis_k.edge_dofs[c]] = c
+
+    # Map DOFs to the input mesh's nodes: corner nodes take nodal DOFs; mid-edge nodes take
+    # P2 edge DOFs, or with P1 the mean of their edge's two corners.
+    rows, cols, vals = [], [], []
+    for c in range(3):
+        rows.append(3 * corners + c)
+        cols.append(basis_k.nodal_dofs[c])
+        vals.append(np.ones(len(corners)))
+        if mids is not None:
+            if order == 2:
+                rows.append(3 * mids + c)
+                cols.append(basis_k.edge_dofs[c])
+                vals.append(np.ones(len(mids)))
+            else:
+                for end in (0, 1):
+                    rows.append(3 * mids + c)
+                    cols.append(basis_k.nodal_dofs[c][m1.edges[end]])
+                    vals.append(np.full(len(mids), 0.5))
+    to_nodes = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                             shape=(3 * mesh.n_nodes, n_dofs))
+    return SolidDiscretisation(K, M, doflocs, component, to_nodes, order, curved, basis_k, mesh)
+
+
+def _select(disc: SolidDiscretisation, selector: str) -> np.ndarray:
+    mesh = disc.mesh
+    basis = disc.basis
+    name = selector.strip()
+    if name in mesh.regions:
+        region = mesh.regions[name]
+        if region.dim == 3:
+            dofs = basis.element_dofs[:, region.cells]
+            return np.unique(dofs)
+        # Nodes of a surface or node set: clamp the DOFs located at those nodes, which with
+        # P2 includes the edge DOFs whose location coincides with a mid-edge node, and for
+        # linear input files the edge DOFs of edges between two selected corners.
+        nodes = region.nodes
+        pts = mesh.points[nodes]
+        return _dofs_at(disc, pts, region)
+    if name in ("all",):
+        return np.arange(disc.n_dofs)
+    if name == "boundary":
+        facets = basis.mesh.boundary_facets()
+        return np.unique(basis.get_dofs(facets=facets).flatten())
+    if not is_predicate(name):
+        known = ", ".join(sorted(mesh.regions)) or "(the mesh has no named regions)"
+        raise SelectorError(
+            f"selector {selector!r} is neither a region of the mesh nor a coordinate predicate; "
+            f"regions: {known}; predicates look like 'z<=0.001' or 'r>=0.089'"
+        )
+    pred = parse_predicate(name)
+    from physsynth.mesh import characteristic_length
+
+    tol = 1e-6 * characteristic_length(mesh)
+    mask = pred(disc.doflocs, tol)
+    dofs = np.flatnonzero(mask)
+    if len(dofs) == 0:
+        lo, hi = mesh.bounding_box
+        raise SelectorError(
+            f"selector {selector!r} selects no node of the mesh (its bounding box is "
+            f"x {lo[0]:.4g}..{hi[0]:.4g}, y {lo[1]:.4g}..{hi[1]:.4g}, z {lo[2]:.4g}..{hi[2]:.4g} m)"
+        )
+    return dofs
+
+
+def _dofs_at(disc, pts, region) -> np.ndarray:
+    from scipy.spatial import cKDTree
+
+    from physsynth.mesh import characteristic_length
+
+    tol = 1e-6 * characteristic_length(disc.mesh)
+    tree = cKDTree(disc.doflocs)
+    hits = tree.query_ball_point(pts, r=tol)
+    dofs = np.unique(np.concatenate([np.asarray(h, dtype=np.int64) for h in hits]))
+    if region.triangles is not None and disc.order == 2 and disc.mesh.order == 1:
+        # edge midpoints of the region's triangles
+        t = region.triangles
+        p = disc.mesh.points
+        mids = np.concatenate([0.5 * (p[t[:, a]] + p[t[:, b]]) for a, b in ((0, 1), (1, 2), (0, 2))])
+        hits = tree.query_ball_point(mids, r=tol)
+        more = np.concatenate([np.asarray(h, dtype=np.int64) for h in hits])
+        dofs = np.union1d(dofs, more)
+    if len(dofs) == 0:
+        raise SelectorError(f"region {region.name!r} has no node of the discretisation")
+    return dofs

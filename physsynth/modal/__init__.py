@@ -1,0 +1,1 @@
+"""Modal analysis: eigen-solve, ModalModel, damping laws."""
