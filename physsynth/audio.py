@@ -82,8 +82,9 @@ def write_wav(path, samples: np.ndarray, *, sr: int, fmt: str = "pcm24",
 
             wavfile.write(tmp, sr, inter.astype(np.float32))
         else:
-            full = 2 ** (8 * nbytes - 1) - 1
-            q = np.round(inter * full).astype(np.int32)
+            # Scale by 2^(N-1) (the reader's convention) and keep +1.0 representable.
+            full = 2 ** (8 * nbytes - 1)
+            q = np.clip(np.round(inter * full), -full, full - 1).astype(np.int32)
             if nbytes == 2:
                 data = q.astype("<i2").tobytes()
             else:

@@ -81,8 +81,8 @@ def _material(args):
 
 
 def _load_mesh(path, units):
-    from physsynth.mesh import load_mesh
     from physsynth._progress import step
+    from physsynth.mesh import load_mesh
 
     with step(f"loading mesh {path}") as s:
         mesh = load_mesh(path, units=units)
@@ -151,7 +151,7 @@ def cmd_modes(args):
 def _model_from(args, source):
     from physsynth.modal.model import ModalModel, is_model_file
 
-    if is_model_file(source):
+    if is_model_file(source) or str(source).endswith(".npz"):
         model = ModalModel.load(source)
         log.info("loaded modal model %s: %s", source, model.summary())
         if args.material or args.E is not None:

@@ -8,7 +8,8 @@ physical groups, cell sets, node sets or integer cell tags.
 
 from __future__ import annotations
 
-import math
+import contextlib
+import io
 import os
 import sys
 from dataclasses import dataclass, field
@@ -278,9 +279,13 @@ def load_mesh(path, *, units: str = "m") -> Mesh:
     if os.path.isdir(path):
         raise MeshError(f"{path} is a directory, not a mesh file")
     try:
-        m = meshio.read(path)
-    except Exception as exc:  # meshio raises many types; all mean "cannot read this"
+        # meshio prints to stdout and may call sys.exit() on a file it cannot parse
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            m = meshio.read(path)
+    except (Exception, SystemExit) as exc:  # all of them mean "cannot read this"
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, SystemExit):
+            msg = "not a mesh file meshio can parse"
         raise MeshError(
             f"cannot read mesh {path}: {msg} (supported: gmsh .msh, .vtu, .xdmf, .inp, "
             ".mesh and the other formats meshio reads)"
@@ -395,6 +400,3 @@ def characteristic_length(mesh: Mesh) -> float:
     e = p[:, TET_EDGES[:, 0]] - p[:, TET_EDGES[:, 1]]
     return float(np.linalg.norm(e, axis=2).mean())
 
-
-def _isclose(a, b):
-    return math.isclose(a, b, rel_tol=1e-9)

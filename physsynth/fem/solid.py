@@ -130,8 +130,7 @@ def assemble_solid(mesh: Mesh, material: Material, *, order: int = 2) -> SolidDi
     -------
     SolidDiscretisation
     """
-    from skfem import (Basis, BilinearForm, ElementTetP1, ElementTetP2, ElementVector, MeshTet2,
-                       asm)
+    from skfem import Basis, BilinearForm, ElementTetP1, ElementTetP2, ElementVector, MeshTet2, asm
     from skfem.helpers import dot
     from skfem.models.elasticity import linear_elasticity
 

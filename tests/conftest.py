@@ -1,0 +1,86 @@
+"""Shared fixtures: small meshes written in several file formats, and bar models."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+MESHES = os.path.join(ROOT, "meshes")
+sys.path.insert(0, HERE)
+
+
+def gmsh_box(path, size=(0.1, 0.02, 0.01), h=0.01, order=1, version="4.1", groups=True):
+    """Write a tetrahedral box mesh with gmsh; physical groups 'solid' and 'end' (x = 0)."""
+    gmsh = pytest.importorskip("gmsh")
+    gmsh.initialize()
+    try:
+        gmsh.option.setNumber("General.Terminal", 0)
+        gmsh.model.add("box")
+        v = gmsh.model.occ.addBox(0, 0, 0, *size)
+        gmsh.model.occ.synchronize()
+        if groups:
+            gmsh.model.addPhysicalGroup(3, [v], name="solid")
+            ends = [s for d, s in gmsh.model.getBoundary([(3, v)], oriented=False)
+                    if abs(gmsh.model.occ.getCenterOfMass(2, s)[0]) < 1e-9]
+            gmsh.model.addPhysicalGroup(2, ends, name="end")
+        gmsh.option.setNumber("Mesh.MeshSizeMax", h)
+        gmsh.option.setNumber("Mesh.MshFileVersion", float(version))
+        gmsh.model.mesh.generate(3)
+        if order == 2:
+            gmsh.model.mesh.setOrder(2)
+        gmsh.write(str(path))
+    finally:
+        gmsh.finalize()
+    return str(path)
+
+
+def gmsh_cylinder(path, radius=0.02, height=0.06, h=0.008, order=1):
+    """A solid cylinder (curved surface) on z = 0, axis z."""
+    gmsh = pytest.importorskip("gmsh")
+    gmsh.initialize()
+    try:
+        gmsh.option.setNumber("General.Terminal", 0)
+        gmsh.model.add("cyl")
+        v = gmsh.model.occ.addCylinder(0, 0, 0, 0, 0, height, radius)
+        gmsh.model.occ.synchronize()
+        gmsh.model.addPhysicalGroup(3, [v], name="solid")
+        gmsh.option.setNumber("Mesh.MeshSizeMax", h)
+        gmsh.model.mesh.generate(3)
+        if order == 2:
+            gmsh.model.mesh.setOrder(2)
+        gmsh.write(str(path))
+    finally:
+        gmsh.finalize()
+    return str(path)
+
+
+def euler_bernoulli(beta_l, L, E, rho, I, A):
+    """f_n = (beta_n L)^2 / (2 pi L^2) sqrt(E I / (rho A)), Hz."""
+    return np.asarray(beta_l) ** 2 / (2 * np.pi * L**2) * np.sqrt(E * I / (rho * A))
+
+
+def bending_modes(model, axis=2, share=0.8):
+    """Indices of modes whose displacement is mostly along ``axis`` (transverse bending)."""
+    s = model.shapes
+    energy = np.sum(s**2, axis=1)  # (n_modes, 3)
+    frac = energy[:, axis] / energy.sum(axis=1)
+    return np.flatnonzero(frac > share)
+
+
+@pytest.fixture(scope="session")
+def box41(tmp_path_factory):
+    return gmsh_box(tmp_path_factory.mktemp("m") / "box41.msh")
+
+
+@pytest.fixture(scope="session")
+def bar_model():
+    """A free-free aluminium bar 0.3 x 0.012 x 0.006 m (L/h = 50), P2, 12 modes."""
+    import physsynth as ps
+
+    mesh = ps.bar_mesh(0.3, 0.012, 0.006, (50, 2, 1))
+    return ps.modal_analysis(mesh, ps.get_material("aluminium"), n_modes=12)

@@ -1,0 +1,108 @@
+"""The command line: output formats (a contract) and every error path."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import gmsh_box
+
+import physsynth as ps
+
+
+def run(*args, cwd=None):
+    p = subprocess.run([sys.executable, "-m", "physsynth", *map(str, args)], capture_output=True,
+                       text=True, cwd=cwd, timeout=600)
+    return p.returncode, p.stdout, p.stderr
+
+
+@pytest.fixture(scope="module")
+def bar_file(tmp_path_factory):
+    return gmsh_box(tmp_path_factory.mktemp("cli") / "bar.msh", size=(0.2, 0.02, 0.01), h=0.01)
+
+
+def test_modes_json_is_only_json(bar_file, tmp_path):
+    model_path = tmp_path / "bar.npz"
+    code, out, err = run("modes", bar_file, "--material", "aluminium", "--n-modes", "5", "--json",
+                         "-o", model_path)
+    assert code == 0, err
+    data = json.loads(out)
+    f = data["frequencies_hz"]
+    assert len(f) == 5 and f == sorted(f) and f[0] > 0
+    assert data["rigid_body_modes"] == 6 and data["dofs"] > 0
+    assert "eigen-solve" in err  # progress goes to stderr
+    assert model_path.exists()
+
+
+def test_modes_table_and_clamp(bar_file):
+    code, out, err = run("modes", bar_file, "--material", "steel", "--n-modes", "3",
+                         "--clamp", "x<=0.0", "--order", "1")
+    assert code == 0, err
+    rows = [line for line in out.splitlines() if line.strip() and not line.startswith("#")]
+    assert rows[0].split()[:2] == ["mode", "freq_hz"] and len(rows) == 4
+
+
+def test_strike_from_mesh_and_from_saved_model(bar_file, tmp_path):
+    model_path = tmp_path / "m.npz"
+    wav1 = tmp_path / "a.wav"
+    code, out, err = run("strike", bar_file, "--material", "brass", "--at", "0.2,0.01,0.01",
+                         "--duration", "0.5", "--sr", "44100", "--fmax", "8000",
+                         "--save-model", model_path, "-o", wav1)
+    assert code == 0, err
+    y, sr = ps.read_wav(wav1)
+    assert sr == 44100 and y.shape == (1, 22050) and np.isfinite(y).all()
+    wav2 = tmp_path / "b.wav"
+    code, out, err = run("strike", model_path, "--at=-0.0,0.01,0.01", "--pickup", "0.1,0,0.01",
+                         "--pickup", "0.2,0.02,0.0", "--mallet", "hard", "--duration", "0.3",
+                         "--format", "float32", "-o", wav2)
+    assert code == 0, err
+    y, sr = ps.read_wav(wav2)
+    assert y.shape == (2, int(0.3 * 48000)) and np.abs(y).max() <= 1.0
+
+
+def test_materials_listing():
+    code, out, err = run("materials")
+    assert code == 0 and "bell_bronze" in out
+    code, out, err = run("materials", "--json")
+    assert "source" in json.loads(out)["steel"]
+
+
+@pytest.mark.parametrize("case", ["missing", "surface", "material", "nu", "vector", "outdir",
+                                  "selector", "model", "partial_custom"])
+def test_errors_are_one_line_without_traceback(case, bar_file, tmp_path):
+    out_wav = tmp_path / "out.wav"
+    surf = tmp_path / "surf.vtu"
+    if case == "surface":
+        import meshio
+
+        m = meshio.read(bar_file)
+        meshio.write(str(surf), meshio.Mesh(m.points, [c for c in m.cells if c.type == "triangle"]))
+    args = {
+        "missing": ["modes", tmp_path / "nope.msh"],
+        "surface": ["modes", surf],
+        "material": ["modes", bar_file, "--material", "vibranium"],
+        "nu": ["modes", bar_file, "--E", "1e9", "--nu", "0.6", "--rho", "1000"],
+        "vector": ["strike", bar_file, "--at", "1,2", "-o", out_wav],
+        "outdir": ["strike", bar_file, "--at", "0,0,0", "-o", tmp_path / "no" / "x.wav"],
+        "selector": ["modes", bar_file, "--clamp", "q<1"],
+        "model": ["strike", tmp_path / "broken.npz", "--at", "0,0,0", "-o", out_wav],
+        "partial_custom": ["modes", bar_file, "--E", "1e9"],
+    }[case]
+    if case == "model":
+        (tmp_path / "broken.npz").write_bytes(b"PK\x03\x04 not really")
+    code, out, err = run(*args)
+    assert code != 0
+    lines = [line for line in err.splitlines() if line.startswith("physsynth: error")]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    assert not out_wav.exists()
+
+
+def test_existing_output_survives_a_failed_run(bar_file, tmp_path):
+    out_wav = tmp_path / "keep.wav"
+    out_wav.write_bytes(b"old")
+    code, _, err = run("strike", bar_file, "--at", "0,0,0", "--material", "nope", "-o", out_wav)
+    assert code == 2 and out_wav.read_bytes() == b"old"
+    assert sorted(os.listdir(tmp_path)) == ["keep.wav"]

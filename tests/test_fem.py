@@ -1,0 +1,122 @@
+"""FEM modal analysis against analytic references (../shared/reference/README.md)."""
+
+import numpy as np
+import pytest
+from conftest import bending_modes, euler_bernoulli, gmsh_box, gmsh_cylinder
+
+import physsynth as ps
+from physsynth.fem.solid import assemble_solid
+
+FREE_FREE = [4.730041, 7.853205, 10.995608]
+CLAMPED_FREE = [1.875104, 4.694091, 7.854757]
+
+
+def test_free_free_bar_euler_bernoulli(bar_model):
+    """First three bending modes (in the thin direction) within 1.5 % of Euler-Bernoulli at
+    L/h = 50 (at L/h = 30 shear and rotary inertia already lower mode 3 by about 2 %)."""
+    L, b, h = 0.3, 0.012, 0.006
+    mat = bar_model.material
+    idx = bending_modes(bar_model, axis=2)[:3]
+    f_ref = euler_bernoulli(FREE_FREE, L, mat.E, mat.rho, b * h**3 / 12, b * h)
+    np.testing.assert_allclose(bar_model.frequencies[idx], f_ref, rtol=0.015)
+    assert bar_model.rigid_body_modes == 6
+
+
+def test_rigid_modes_and_mass_normalisation(tmp_path):
+    """On a tetra10 mesh every P2 DOF sits at a node, so the stored shapes are the whole
+    eigenvectors: phi^T M phi = 1 and phi^T K phi = omega^2 (mass-normalised)."""
+    mesh = ps.load_mesh(gmsh_box(tmp_path / "q.msh", h=0.01, order=2))
+    mat = ps.get_material("steel")
+    model = ps.modal_analysis(mesh, mat, n_modes=5)
+    assert model.rigid_body_modes == 6
+    assert model.frequencies.min() > 100.0  # no rigid mode left among the elastic ones
+    disc = assemble_solid(mesh, mat, order=2)
+    x = disc.to_nodes.T @ model.shapes.reshape(model.n_modes, -1).T  # (n_dofs, n_modes)
+    np.testing.assert_allclose(np.einsum("im,im->m", x, disc.M @ x), 1.0, rtol=1e-8)
+    np.testing.assert_allclose(np.einsum("im,im->m", x, disc.K @ x), model.omegas**2, rtol=1e-7)
+
+
+def test_cantilever_clamped_by_predicate_and_by_region(tmp_path):
+    L, b, h = 0.25, 0.01, 0.005
+    mat = ps.get_material("steel")
+    f_ref = euler_bernoulli(CLAMPED_FREE, L, mat.E, mat.rho, b * h**3 / 12, b * h)
+    mesh = ps.bar_mesh(L, b, h, (50, 2, 1))
+    model = ps.modal_analysis(mesh, mat, n_modes=8, clamp=["x<=0"])
+    assert model.rigid_body_modes == 0
+    idx = bending_modes(model, axis=2)[:3]
+    np.testing.assert_allclose(model.frequencies[idx], f_ref, rtol=0.015)
+
+    path = gmsh_box(tmp_path / "c.msh", size=(L, b, h), h=0.004)
+    mesh2 = ps.load_mesh(path)
+    by_region = ps.modal_analysis(mesh2, mat, n_modes=4, clamp=["end"])
+    by_pred = ps.modal_analysis(mesh2, mat, n_modes=4, clamp=["x<=1e-9"])
+    np.testing.assert_allclose(by_region.frequencies, by_pred.frequencies, rtol=1e-10)
+    assert by_region.frequencies[0] == pytest.approx(f_ref[0], rel=0.03)
+
+
+def test_convergence_rate_of_first_bending_mode():
+    """P2 eigenvalue error falls as h^4 (twice the element order): the observed log-log
+    slope of |f_h - f_ref| against h, f_ref Richardson-extrapolated, is within 0.5 of 4."""
+    L, b, h = 0.2, 0.02, 0.02
+    mat = ps.get_material("aluminium")
+    ns = [4, 8, 16]
+    f = []
+    for n in ns:
+        mesh = ps.bar_mesh(L, b, h, (n, max(1, n // 8), max(1, n // 8)))
+        m = ps.modal_analysis(mesh, mat, n_modes=1)
+        f.append(m.frequencies[0])
+    f = np.array(f)
+    assert np.all(np.diff(f) < 0), "conforming FE frequencies must decrease under refinement"
+    rate = np.log2((f[0] - f[1]) / (f[1] - f[2]))
+    assert abs(rate - 4.0) < 0.5, rate
+
+
+def test_p1_converges_at_rate_two():
+    L, b, h = 0.2, 0.02, 0.02
+    mat = ps.get_material("aluminium")
+    f = []
+    for n in (8, 16, 32):
+        mesh = ps.bar_mesh(L, b, h, (n, max(1, n // 8), max(1, n // 8)))
+        f.append(ps.modal_analysis(mesh, mat, n_modes=1, order=1).frequencies[0])
+    rate = np.log2((f[0] - f[1]) / (f[1] - f[2]))
+    assert abs(rate - 2.0) < 0.5, rate
+
+
+def test_quadratic_input_gives_the_same_modes_as_linear(tmp_path):
+    """A straight-sided tetra10 mesh is the same geometry as its corners: identical modes.
+    Curved tetra10 (cylinder) uses the curved geometry: within 0.3 % of the linear mesh."""
+    mat = ps.get_material("brass")
+    lin = ps.load_mesh(gmsh_box(tmp_path / "l.msh", h=0.01))
+    quad = ps.load_mesh(gmsh_box(tmp_path / "q.msh", h=0.01, order=2, version="2.2"))
+    f_lin = ps.modal_analysis(lin, mat, n_modes=6).frequencies
+    f_quad = ps.modal_analysis(quad, mat, n_modes=6).frequencies
+    np.testing.assert_allclose(f_quad, f_lin, rtol=1e-8)
+
+    cl = ps.load_mesh(gmsh_cylinder(tmp_path / "cl.msh"))
+    cq = ps.load_mesh(gmsh_cylinder(tmp_path / "cq.msh", order=2))
+    mq = ps.modal_analysis(cq, mat, n_modes=6)
+    assert mq.provenance["isoparametric"] is True
+    np.testing.assert_allclose(mq.frequencies, ps.modal_analysis(cl, mat, n_modes=6).frequencies,
+                               rtol=0.003)
+
+
+def test_fmax_returns_every_mode_below(bar_model):
+    mesh = ps.bar_mesh(0.3, 0.012, 0.006, (50, 2, 1))
+    m = ps.modal_analysis(mesh, bar_model.material, fmax=5000.0)
+    below = bar_model.frequencies[bar_model.frequencies < 5000.0]
+    assert m.frequencies.max() < 5000.0
+    np.testing.assert_allclose(m.frequencies[: len(below)], below, rtol=1e-8)
+    assert len(m.frequencies) >= len(below)
+
+
+def test_save_and_load_round_trip(bar_model, tmp_path):
+    path = bar_model.save(tmp_path / "bar")
+    assert path.endswith(".npz")
+    back = ps.ModalModel.load(path)
+    np.testing.assert_array_equal(back.frequencies, bar_model.frequencies)
+    np.testing.assert_array_equal(back.shapes, bar_model.shapes)
+    np.testing.assert_array_equal(back.decay_rates, bar_model.decay_rates)
+    assert back.material == bar_model.material
+    assert back.provenance["mesh_sha256"] == bar_model.provenance["mesh_sha256"]
+    with pytest.raises(ps.ModelFileError):
+        ps.ModalModel.load(tmp_path / "missing.npz")
