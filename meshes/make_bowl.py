@@ -29,7 +29,8 @@ Wall thickness profile (outer wall, as a function of height ``z``)::
 where ``S`` is the smoothstep ``3 x^2 - 2 x^3`` clipped to ``[0, 1]``.  The
 flat base has thickness ``t_base``; the top ``lip_height`` of the wall
 thickens smoothly into a rim lip of thickness ``t_rim`` (hand-hammered bowls
-are typically thickest at the rim).
+are typically thickest at the rim).  With the defaults ``t_base == t_wall``,
+so ``wall_blend`` has no effect unless a different floor thickness is set.
 
 Physical groups (named)
 -----------------------
@@ -45,18 +46,18 @@ modes n = 2..5 match the measured partials of a real 180 mm bowl
 Command-line arguments (all lengths in metres)
 ----------------------------------------------
 ``--diameter``     outer rim diameter (default 0.180)
-``--height``       overall height, base underside to rim top (default 0.080)
-``--base-radius``  radius of the flat outer base (default 0.050)
-``--rim-angle``    rim tangent angle from horizontal in degrees (default 95)
-``--belly``        base-side Bezier handle factor (default 0.6)
-``--shoulder``     rim-side Bezier handle factor (default 0.5)
-``--t-base``       base (floor) thickness (default 0.004)
-``--t-wall``       thickness of the wall below the lip (default 0.003)
+``--height``       overall height, base underside to rim top (default 0.095)
+``--base-radius``  radius of the flat outer base (default 0.060)
+``--rim-angle``    rim tangent angle from horizontal in degrees (default 92)
+``--belly``        base-side Bezier handle factor (default 0.7)
+``--shoulder``     rim-side Bezier handle factor (default 0.7)
+``--t-base``       base (floor) thickness (default 0.00155)
+``--t-wall``       thickness of the wall below the lip (default 0.00155)
 ``--wall-blend``   height over which base -> wall thickness blends
                    (default 0.04)
-``--t-rim``        rim lip thickness (default 0.006)
-``--lip-height``   height of the thickened lip region (default 0.02)
-``--mesh-size``    target element edge length (default 0.006)
+``--t-rim``        rim lip thickness (default 0.00375)
+``--lip-height``   height of the thickened lip region (default 0.05)
+``--mesh-size``    target element edge length (default 0.007)
 ``--order``        element order, 1 (tetra4, default) or 2 (tetra10)
 ``-o/--output``    output path (default ``tibetan_bowl_180.msh`` next to
                    this script)
@@ -113,17 +114,8 @@ def wall_profile(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:
     ctrl = np.array([p0, p1, p2, p3])
 
     s = np.linspace(0.0, 1.0, N_PROFILE)[:, None]
-    pts = (
-        (1 - s) ** 3 * p0
-        + 3 * (1 - s) ** 2 * s * p1
-        + 3 * (1 - s) * s**2 * p2
-        + s**3 * p3
-    )
-    der = (
-        3 * (1 - s) ** 2 * (p1 - p0)
-        + 6 * (1 - s) * s * (p2 - p1)
-        + 3 * s**2 * (p3 - p2)
-    )
+    pts = (1 - s) ** 3 * p0 + 3 * (1 - s) ** 2 * s * p1 + 3 * (1 - s) * s**2 * p2 + s**3 * p3
+    der = 3 * (1 - s) ** 2 * (p1 - p0) + 6 * (1 - s) * s * (p2 - p1) + 3 * s**2 * (p3 - p2)
     tang = der / np.linalg.norm(der, axis=1, keepdims=True)
     normal_in = np.column_stack([-tang[:, 1], tang[:, 0]])  # left of tangent
 
@@ -131,8 +123,7 @@ def wall_profile(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:
     t = (
         args.t_base
         + (args.t_wall - args.t_base) * _smoothstep(z / args.wall_blend)
-        + (args.t_rim - args.t_wall)
-        * _smoothstep((z - (h - args.lip_height)) / args.lip_height)
+        + (args.t_rim - args.t_wall) * _smoothstep((z - (h - args.lip_height)) / args.lip_height)
     )
     inner = pts + t[:, None] * normal_in
     # At the base the offset is vertical: the floor sits at z = t_base.
@@ -182,6 +173,9 @@ def build(args: argparse.Namespace) -> None:
         c_axis = occ.addLine(p_axis1, p_axis0)
         loop = occ.addCurveLoop([c_base, c_outer, c_rim, c_inner, c_floor, c_axis])
         section = occ.addPlaneSurface([loop])
+        # The Bezier control points and spline interpolation points are not
+        # vertices of the section; drop them so no stray points remain.
+        occ.remove([(0, p) for p in [p_c1, p_c2] + inner_tags[1:-1]])
 
         revolved = occ.revolve([(2, section)], 0, 0, 0, 0, 0, 1, 2 * math.pi)
         occ.remove([(2, section)], recursive=True)
@@ -214,8 +208,7 @@ def build(args: argparse.Namespace) -> None:
             gmsh.model.addPhysicalGroup(2, sorted(tags), name=name)
 
         mass = occ.getMass(3, vol)  # volume in m^3
-        print(f"volume = {mass * 1e6:.2f} cm^3, bronze mass = "
-              f"{mass * BRONZE_DENSITY:.3f} kg")
+        print(f"volume = {mass * 1e6:.2f} cm^3, bronze mass = {mass * BRONZE_DENSITY:.3f} kg")
 
         gmsh.option.setNumber("Mesh.MeshSizeMax", args.mesh_size)
         gmsh.option.setNumber("Mesh.MeshSizeMin", 0.25 * args.mesh_size)
@@ -224,6 +217,7 @@ def build(args: argparse.Namespace) -> None:
         gmsh.option.setNumber("Mesh.Algorithm", 6)  # Frontal-Delaunay 2D
         gmsh.option.setNumber("Mesh.Algorithm3D", 1)  # Delaunay 3D
         gmsh.option.setNumber("Mesh.Optimize", 1)
+        gmsh.option.setNumber("Mesh.OptimizeNetgen", 1)
         gmsh.model.mesh.generate(3)
         if args.order == 2:
             gmsh.model.mesh.setOrder(2)
@@ -238,8 +232,7 @@ def build(args: argparse.Namespace) -> None:
         n_nodes = len(gmsh.model.mesh.getNodes()[0])
         etype = 11 if args.order == 2 else 4
         n_tets = len(gmsh.model.mesh.getElementsByType(etype)[0])
-        print(f"wrote {out}: {n_nodes} nodes, {n_tets} tetrahedra "
-              f"(order {args.order})")
+        print(f"wrote {out}: {n_nodes} nodes, {n_tets} tetrahedra (order {args.order})")
     finally:
         gmsh.finalize()
 
@@ -257,38 +250,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     argparse.Namespace
         The parsed arguments.
     """
-    p = argparse.ArgumentParser(
-        description="Generate a Tibetan singing bowl tetrahedral mesh (metres)."
+    p = argparse.ArgumentParser(description="Generate a Tibetan singing bowl tetrahedral mesh (metres).")
+    p.add_argument("--diameter", type=float, default=0.180, help="outer rim diameter [m]")
+    p.add_argument("--height", type=float, default=0.095, help="overall height [m]")
+    p.add_argument("--base-radius", type=float, default=0.060, help="radius of the flat outer base [m]")
+    p.add_argument(
+        "--rim-angle", type=float, default=92.0, help="rim tangent angle from horizontal [deg]; >90 incurved"
     )
-    p.add_argument("--diameter", type=float, default=0.180,
-                   help="outer rim diameter [m]")
-    p.add_argument("--height", type=float, default=0.080,
-                   help="overall height [m]")
-    p.add_argument("--base-radius", type=float, default=0.050,
-                   help="radius of the flat outer base [m]")
-    p.add_argument("--rim-angle", type=float, default=95.0,
-                   help="rim tangent angle from horizontal [deg]; >90 incurved")
-    p.add_argument("--belly", type=float, default=0.6,
-                   help="base-side Bezier handle factor [-]")
-    p.add_argument("--shoulder", type=float, default=0.5,
-                   help="rim-side Bezier handle factor [-]")
-    p.add_argument("--t-base", type=float, default=0.004,
-                   help="base (floor) thickness [m]")
-    p.add_argument("--t-wall", type=float, default=0.003,
-                   help="wall thickness below the lip [m]")
-    p.add_argument("--wall-blend", type=float, default=0.04,
-                   help="height of the base-to-wall thickness blend [m]")
-    p.add_argument("--t-rim", type=float, default=0.006,
-                   help="rim lip thickness [m]")
-    p.add_argument("--lip-height", type=float, default=0.02,
-                   help="height of the thickened rim lip region [m]")
-    p.add_argument("--mesh-size", type=float, default=0.006,
-                   help="target element edge length [m]")
-    p.add_argument("--order", type=int, choices=(1, 2), default=1,
-                   help="element order: 1 = tetra4, 2 = tetra10")
-    p.add_argument("-o", "--output", type=str,
-                   default=str(Path(__file__).with_name("tibetan_bowl_180.msh")),
-                   help="output .msh path")
+    p.add_argument("--belly", type=float, default=0.7, help="base-side Bezier handle factor [-]")
+    p.add_argument("--shoulder", type=float, default=0.7, help="rim-side Bezier handle factor [-]")
+    p.add_argument("--t-base", type=float, default=0.00155, help="base (floor) thickness [m]")
+    p.add_argument("--t-wall", type=float, default=0.00155, help="wall thickness below the lip [m]")
+    p.add_argument("--wall-blend", type=float, default=0.04, help="height of the base-to-wall thickness blend [m]")
+    p.add_argument("--t-rim", type=float, default=0.00375, help="rim lip thickness [m]")
+    p.add_argument("--lip-height", type=float, default=0.05, help="height of the thickened rim lip region [m]")
+    p.add_argument("--mesh-size", type=float, default=0.007, help="target element edge length [m]")
+    p.add_argument("--order", type=int, choices=(1, 2), default=1, help="element order: 1 = tetra4, 2 = tetra10")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=str,
+        default=str(Path(__file__).with_name("tibetan_bowl_180.msh")),
+        help="output .msh path",
+    )
     return p.parse_args(argv)
 
 

@@ -29,10 +29,17 @@ def _vector(text: str) -> np.ndarray:
     try:
         v = np.array([float(p) for p in parts])
     except ValueError:
-        raise PhyssynthError(f"expected three numbers X,Y,Z, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected three numbers X,Y,Z, got {text!r}") from None
     if v.shape != (3,) or not np.isfinite(v).all():
-        raise PhyssynthError(f"expected three finite numbers X,Y,Z, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected three finite numbers X,Y,Z, got {text!r}")
     return v
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with our one-line error format (usage stays available with --help)."""
+
+    def error(self, message):
+        self.exit(2, f"physsynth: error: {self.prog}: {message} (see `{self.prog} --help`)\n")
 
 
 def _join_negative_vectors(argv):
@@ -312,12 +319,12 @@ def _add_render(p, duration=4.0):
 def build_parser() -> argparse.ArgumentParser:
     from physsynth import __version__
 
-    ap = argparse.ArgumentParser(prog="physsynth", description="Physical-modelling sound "
+    ap = _Parser(prog="physsynth", description="Physical-modelling sound "
                                  "synthesis: the sound of an object from its mesh.")
     ap.add_argument("--version", action="version", version=f"physsynth {__version__}")
     ap.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     ap.add_argument("--debug", action="store_true", help="show tracebacks")
-    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
     p = sub.add_parser("modes", help="vibration modes of a volume mesh")
