@@ -11,7 +11,7 @@ The pipeline, each step a small function::
 
 __version__ = "0.1.0"
 
-from physsynth.audio import normalise, read_wav, write_wav
+from physsynth.audio import normalise, read_wav, spectral_centroid, write_wav
 from physsynth.errors import (
     AudioError,
     MaterialError,
@@ -37,5 +37,5 @@ __all__ = [
     "Region", "RenderError", "SelectorError", "SolverError", "StabilityError", "Strike",
     "TwoT60", "__version__", "bar_mesh", "contact_pulse", "custom_material", "from_arrays",
     "get_material", "load_mesh", "modal_analysis", "normalise", "pickup", "read_wav", "render",
-    "resonator_coefficients", "strike", "write_wav",
+    "resonator_coefficients", "spectral_centroid", "strike", "write_wav",
 ]

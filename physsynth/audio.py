@@ -117,3 +117,12 @@ def read_wav(path) -> tuple[np.ndarray, int]:
 def db(x) -> float:
     """Amplitude ratio in decibels."""
     return 20 * math.log10(x)
+
+
+def spectral_centroid(samples, sr: float) -> float:
+    """Power-weighted mean frequency (Hz) of a signal, Hann-windowed to avoid the leakage
+    of its abrupt ends (which would otherwise spread energy over the whole band)."""
+    x = np.asarray(samples, dtype=np.float64).ravel()
+    p = np.abs(np.fft.rfft(x * np.hanning(len(x)))) ** 2
+    f = np.fft.rfftfreq(len(x), 1.0 / sr)
+    return float((p * f).sum() / p.sum())
