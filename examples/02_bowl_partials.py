@@ -8,8 +8,6 @@ partials of a real 180 mm bowl (Csound manual, GEN33 modal frequency table).
 import argparse
 import os
 
-import numpy as np
-
 import physsynth as ps
 from physsynth.modal.axisymmetric import wine_glass_modes
 
