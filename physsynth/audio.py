@@ -35,6 +35,16 @@ def normalise(samples: np.ndarray, headroom_db: float = 1.0) -> np.ndarray:
     return x * (10 ** (-headroom_db / 20) / peak)
 
 
+def fade_out(samples: np.ndarray, sr: float, seconds: float = 0.05) -> np.ndarray:
+    """A copy with a half-cosine fade over the last ``seconds`` (s), so that a render cut
+    before the sound has died away ends without a click."""
+    x = np.array(samples, dtype=np.float64, copy=True)
+    n = min(int(round(seconds * sr)), x.shape[-1])
+    if n > 1:
+        x[..., -n:] *= 0.5 * (1 + np.cos(np.linspace(0, np.pi, n)))
+    return x
+
+
 def _format(fmt: str) -> str:
     key = _ALIASES.get(str(fmt).lower(), str(fmt).lower())
     if key not in FORMATS:

@@ -171,7 +171,7 @@ def _model_from(args, source):
 
 def _render_to_wav(args, model, at, direction, pickups, mallet, out):
     from physsynth._progress import step
-    from physsynth.audio import write_wav
+    from physsynth.audio import fade_out, write_wav
     from physsynth.excitation.strike import strike
     from physsynth.render import pickup, render
 
@@ -184,6 +184,8 @@ def _render_to_wav(args, model, at, direction, pickups, mallet, out):
     with step(f"rendering {args.duration:g} s at {args.sr} Hz "
               f"({model.n_modes} modes, {1 if not pks else len(pks)} channel(s))"):
         audio = render(model, hit, pks, duration=args.duration, quantity=args.quantity)
+    if args.fade > 0:
+        audio = fade_out(audio, args.sr, min(args.fade, 0.5 * args.duration))
     write_wav(out, audio, sr=args.sr, fmt=args.format, headroom_db=args.headroom)
     log.info("wrote %s", out)
     print(out)
@@ -314,6 +316,8 @@ def _add_render(p, duration=4.0):
                    help="WAV sample format (default pcm24)")
     g.add_argument("--headroom", type=float, default=1.0,
                    help="peak level below full scale, dB (default 1)")
+    g.add_argument("--fade", type=float, default=0.05, metavar="S",
+                   help="fade-out at the end so a cut tail does not click, s (default 0.05; 0 off)")
 
 
 def build_parser() -> argparse.ArgumentParser:
