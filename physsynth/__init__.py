@@ -11,7 +11,7 @@ The pipeline, each step a small function::
 
 __version__ = "0.1.0"
 
-from physsynth.audio import normalise, read_wav, spectral_centroid, write_wav
+from physsynth.audio import fade_out, normalise, read_wav, spectral_centroid, write_wav
 from physsynth.errors import (
     AudioError,
     MaterialError,
@@ -35,7 +35,7 @@ __all__ = [
     "AudioError", "LIBRARY", "LossFactor", "MALLETS", "Material", "MaterialError", "Mesh",
     "MeshError", "ModalModel", "ModelFileError", "PhyssynthError", "Pickup", "Rayleigh",
     "Region", "RenderError", "SelectorError", "SolverError", "StabilityError", "Strike",
-    "TwoT60", "__version__", "bar_mesh", "contact_pulse", "custom_material", "from_arrays",
+    "TwoT60", "__version__", "bar_mesh", "fade_out", "contact_pulse", "custom_material", "from_arrays",
     "get_material", "load_mesh", "modal_analysis", "normalise", "pickup", "read_wav", "render",
     "resonator_coefficients", "spectral_centroid", "strike", "write_wav",
 ]
