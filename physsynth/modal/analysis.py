@@ -180,14 +180,16 @@ def _solve(K, M, sigma, n_modes, fmax, n_rigid, R, solver, max_modes, n):
     if n_modes is not None:
         k = min(n_modes + n_rigid, n - 1)
         vals, vecs = linsolve.eigsh_shift_invert(K, M, k, sigma, backend=solver)
-        return vals, vecs, _backend_name(solver)
+        return vals, vecs, linsolve.last_stats.get("backend", solver)
     # fmax: grow the number of modes until the highest one computed is above fmax.
     lam_max = (2 * np.pi * fmax) ** 2
     k = min(max(24, n_rigid + 16), n - 1)
+    factor = None
     while True:
-        vals, vecs = linsolve.eigsh_shift_invert(K, M, k, sigma, backend=solver)
+        vals, vecs = linsolve.eigsh_shift_invert(K, M, k, sigma, backend=solver, factor=factor)
+        factor = linsolve.last_stats.get("factor")  # factorise once, however many tries
         if vals[-1] >= lam_max or k >= n - 1:
-            return vals, vecs, _backend_name(solver)
+            return vals, vecs, linsolve.last_stats.get("backend", solver)
         if k >= max_modes:
             raise SolverError(
                 f"more than {max_modes} modes lie below fmax={fmax:g} Hz; lower --fmax or "
@@ -197,15 +199,6 @@ def _solve(K, M, sigma, n_modes, fmax, n_rigid, R, solver, max_modes, n):
         f_hi = math.sqrt(max(vals[-1], 1.0)) / (2 * np.pi)
         k = min(int(math.ceil(k * max(1.25, 1.15 * fmax / f_hi))) + 8, max_modes, n - 1)
         log.info("  %d modes reach %.0f Hz < fmax %.0f Hz; trying %d", len(vals), f_hi, fmax, k)
-
-
-def _backend_name(solver):
-    from physsynth.modal import linsolve
-
-    if solver != "auto":
-        return solver
-    avail = linsolve.available_backends()
-    return avail[0] if avail else "superlu"
 
 
 def stiffness_and_mass(mesh: Mesh, material: Material, order: int = 2):

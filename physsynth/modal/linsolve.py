@@ -267,7 +267,8 @@ def factorize(A, *, backend: str = "auto") -> Factor:
 # --------------------------------------------------------------------------- eigen-solver
 
 
-def eigsh_shift_invert(K, M, k, sigma, *, backend="auto", tol=0.0, ncv=None, v0=None, method="block", block_size=None):
+def eigsh_shift_invert(K, M, k, sigma, *, backend="auto", tol=0.0, ncv=None, v0=None, method="block",
+                       block_size=None, factor=None):
     """The ``k`` eigenpairs of ``K x = lam M x`` nearest above the shift ``sigma``.
 
     Shift-invert: factorises ``A = K - sigma M`` once and finds the largest
@@ -309,6 +310,9 @@ def eigsh_shift_invert(K, M, k, sigma, *, backend="auto", tol=0.0, ncv=None, v0=
         scipy's ``eigsh`` with the factorisation as ``OPinv``.
     block_size : int, optional
         Block size of method "block"; default ``min(24, max(2, k // 2))``.
+    factor : Factor, optional
+        A factorisation of ``K - sigma M`` from an earlier call (see ``last_stats["factor"]``),
+        to compute more modes of the same problem without factorising again.
 
     Returns
     -------
@@ -334,10 +338,14 @@ def eigsh_shift_invert(K, M, k, sigma, *, backend="auto", tol=0.0, ncv=None, v0=
     K = sp.csr_matrix(K, dtype=np.float64)
     M = sp.csr_matrix(M, dtype=np.float64)
     t0 = time.perf_counter()
-    factor = factorize((K - sigma * M).tocsc(), backend=backend)
+    if factor is None:
+        factor = factorize((K - sigma * M).tocsc(), backend=backend)
+    elif factor.n != n:
+        raise SolverError(f"the factor given is of order {factor.n}, the problem of order {n}")
     t1 = time.perf_counter()
     last_stats.clear()
-    last_stats.update(backend=factor.backend, method=method, factor_s=t1 - t0, n=n, k=k)
+    last_stats.update(backend=factor.backend, method=method, factor_s=t1 - t0, n=n, k=k,
+                      factor=factor)
     rng = np.random.default_rng(20240611)  # fixed seed: the same modes (and signs) every run
     if v0 is None:
         v0 = rng.standard_normal(n)
