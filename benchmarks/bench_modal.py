@@ -36,8 +36,8 @@ def fine_bowl(target_dofs=80_000):
 
     out = os.path.join(tempfile.mkdtemp(), "bowl_fine.msh")
     script = os.path.join(os.path.dirname(HERE), "meshes", "make_bowl.py")
-    for size in (0.0045, 0.004, 0.0035, 0.003):
-        subprocess.run([sys.executable, script, "--size", str(size), "-o", out], check=True,
+    for size in (0.0065, 0.006, 0.0055, 0.005):
+        subprocess.run([sys.executable, script, "--mesh-size", str(size), "-o", out], check=True,
                        capture_output=True)
         mesh = ps.load_mesh(out)
         n = 3 * (len(mesh.corner_nodes) + _n_edges(mesh))

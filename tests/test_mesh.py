@@ -122,3 +122,18 @@ def test_surface_normals_point_outward():
     centre = mesh.points.mean(axis=0)
     out = np.einsum("ij,ij->i", mesh.points[nodes] - centre, normals)
     assert (out > 0).all()
+
+
+def test_abaqus_sets_become_regions(tmp_path, box41):
+    m = meshio.read(box41)
+    tet = [c for c in m.cells if c.type == "tetra"][0].data
+    low = np.flatnonzero(m.points[:, 0] < 1e-9)
+    out = tmp_path / "part.inp"
+    meshio.write(str(out), meshio.Mesh(m.points, [("tetra", tet)],
+                                       cell_sets={"FIRST_HALF": [np.arange(len(tet) // 2)]},
+                                       point_sets={"END": low}))
+    mesh = ps.load_mesh(out)
+    assert mesh.regions["FIRST_HALF"].dim == 3
+    assert len(mesh.regions["FIRST_HALF"].cells) == len(tet) // 2
+    end = mesh.regions["END"]
+    assert end.dim == 0 and np.allclose(mesh.points[end.nodes, 0], 0.0)

@@ -42,6 +42,9 @@ class SolidDiscretisation:
         Polynomial order of the elements (1 or 2).
     curved : bool
         True when quadratic input geometry with curved edges is used (isoparametric).
+    basis : skfem.CellBasis
+        The scalar basis (P1 or P2) with the stiffness quadrature; vector DOF 3 i + c is
+        component c of scalar DOF i.
     """
 
     K: sp.csr_matrix
@@ -154,15 +157,17 @@ def assemble_solid(mesh: Mesh, material: Material, *, order: int = 2) -> SolidDi
         doflocs[:, m2.dofs.edge_dofs[0]] = mesh.points[mids].T
         from dataclasses import replace
         skmesh = replace(m2, doflocs=doflocs)
-        elem = ElementVector(ElementTetP2())
+        elem = ElementTetP2()
         ik, im = 4, 4
     else:
         skmesh = m1
-        elem = ElementVector(ElementTetP2() if order == 2 else ElementTetP1())
+        elem = ElementTetP2() if order == 2 else ElementTetP1()
         # Exact quadrature on straight tetrahedra: grad P2 is P1, so the stiffness integrand
         # is quadratic (order 2); the P2 mass integrand is quartic (order 4).
         ik, im = (2, 4) if order == 2 else (1, 2)
 
+    # Scalar bases: the vector field's DOFs are the scalar ones times three components,
+    # interleaved (3 i + c), exactly as scikit-fem's ElementVector numbers them.
     basis_k = Basis(skmesh, elem, intorder=ik)
     basis_m = Basis(skmesh, elem, intorder=im)
     lam, mu = material.lame
@@ -170,39 +175,88 @@ def assemble_solid(mesh: Mesh, material: Material, *, order: int = 2) -> SolidDi
 
     @BilinearForm
     def mass(u, v, w):
-        return rho * dot(u, v)
+        return rho * u * v
 
-    K = asm(linear_elasticity(lam, mu), basis_k).tocsr()
-    M = asm(mass, basis_m).tocsr()
+    K = elasticity_stiffness(basis_k, lam, mu)
+    # The vector mass is the scalar one on each component: M = M_scalar kron I_3.
+    M = sp.kron(asm(mass, basis_m), sp.identity(3), format="csr")
 
-    n_dofs = basis_k.N
-    doflocs = np.ascontiguousarray(basis_k.doflocs.T)
-    component = np.empty(n_dofs, dtype=np.int64)
-    for c in range(3):
-        component[basis_k.nodal_dofs[c]] = c
-        if order == 2:
-            component[basis_k.edge_dofs[c]] = c
+    n_dofs = 3 * basis_k.N
+    doflocs = np.repeat(basis_k.doflocs.T, 3, axis=0)
+    component = np.tile(np.arange(3), basis_k.N)
 
     # Map DOFs to the input mesh's nodes: corner nodes take nodal DOFs; mid-edge nodes take
     # P2 edge DOFs, or with P1 the mean of their edge's two corners.
     rows, cols, vals = [], [], []
+    nodal = basis_k.nodal_dofs[0]
     for c in range(3):
         rows.append(3 * corners + c)
-        cols.append(basis_k.nodal_dofs[c])
+        cols.append(3 * nodal + c)
         vals.append(np.ones(len(corners)))
         if mids is not None:
             if order == 2:
                 rows.append(3 * mids + c)
-                cols.append(basis_k.edge_dofs[c])
+                cols.append(3 * basis_k.edge_dofs[0] + c)
                 vals.append(np.ones(len(mids)))
             else:
                 for end in (0, 1):
                     rows.append(3 * mids + c)
-                    cols.append(basis_k.nodal_dofs[c][m1.edges[end]])
+                    cols.append(3 * nodal[m1.edges[end]] + c)
                     vals.append(np.full(len(mids), 0.5))
     to_nodes = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                              shape=(3 * mesh.n_nodes, n_dofs))
     return SolidDiscretisation(K, M, doflocs, component, to_nodes, order, curved, basis_k, mesh)
+
+
+def elasticity_stiffness(basis, lam: float, mu: float) -> sp.csr_matrix:
+    """Isotropic elasticity stiffness on a scalar scikit-fem basis, vector DOFs interleaved.
+
+    Computes the same matrix as ``asm(linear_elasticity(lam, mu), Basis(mesh,
+    ElementVector(elem)))`` (tests/test_fem.py checks it) about five times faster: the
+    element matrices come from one batched product of the scalar gradients,
+
+        K_(ia)(jb) = sum_q w_q [lam d_a phi_i d_b phi_j + mu d_b phi_i d_a phi_j
+                                + mu delta_ab grad phi_i . grad phi_j],
+
+    and are summed as 3 x 3 blocks on the scalar sparsity pattern (a BSR matrix), which
+    sorts nine times fewer entries than a COO assembly of the vector matrix.
+
+    Parameters
+    ----------
+    basis : skfem CellBasis of a scalar element, with its quadrature (``intorder``).
+    lam, mu : float, Pa
+        Lame parameters.
+    """
+    nb = len(basis.basis)
+    ne = basis.nelems
+    # sum_q w_q grad(phi_i) grad(phi_j)^T for all i, j in one batched product; the weights
+    # stay outside the square root because some quadrature rules have negative weights
+    G = np.stack([basis.basis[i][0].grad for i in range(nb)])                 # (i, a, e, q)
+    Gt = np.ascontiguousarray(G.transpose(2, 3, 0, 1)).reshape(ne, -1, nb * 3)  # (e, q, ia)
+    Gw = Gt * basis.dx[:, :, None]
+    A = np.matmul(Gw.transpose(0, 2, 1), Gt).reshape(ne, nb, 3, nb, 3)        # (e, i, a, j, b)
+    tr = np.einsum("eicjc->eij", A)
+    Ke = lam * A + mu * A.transpose(0, 1, 4, 3, 2)
+    for c in range(3):
+        Ke[:, :, c, :, c] += mu * tr
+    blocks = Ke.transpose(0, 1, 3, 2, 4).reshape(ne * nb * nb, 9)
+    sd = basis.element_dofs.T.astype(np.int64)  # (e, i) scalar DOFs
+    ns = basis.N
+    key = (np.repeat(sd, nb, axis=1) * ns + np.tile(sd, (1, nb))).ravel()
+    uniq, inv = np.unique(key, return_inverse=True)
+    data = np.empty((len(uniq), 9))
+    for c in range(9):
+        data[:, c] = np.bincount(inv, weights=blocks[:, c], minlength=len(uniq))
+    indices = (uniq % ns).astype(np.int32)
+    indptr = np.searchsorted(uniq // ns, np.arange(ns + 1)).astype(np.int32)
+    K = sp.bsr_matrix((data.reshape(-1, 3, 3), indices, indptr), shape=(3 * ns, 3 * ns))
+    return K.tocsr()
+
+
+def vector_dofs(scalar_dofs) -> np.ndarray:
+    """Vector DOFs (all three components) of scalar DOF indices."""
+    s = np.asarray(scalar_dofs, dtype=np.int64).ravel()
+    return (3 * s[:, None] + np.arange(3)).ravel()
 
 
 def _select(disc: SolidDiscretisation, selector: str) -> np.ndarray:
@@ -212,8 +266,7 @@ def _select(disc: SolidDiscretisation, selector: str) -> np.ndarray:
     if name in mesh.regions:
         region = mesh.regions[name]
         if region.dim == 3:
-            dofs = basis.element_dofs[:, region.cells]
-            return np.unique(dofs)
+            return np.unique(vector_dofs(basis.element_dofs[:, region.cells]))
         # Nodes of a surface or node set: clamp the DOFs located at those nodes, which with
         # P2 includes the edge DOFs whose location coincides with a mid-edge node, and for
         # linear input files the edge DOFs of edges between two selected corners.
@@ -224,7 +277,7 @@ def _select(disc: SolidDiscretisation, selector: str) -> np.ndarray:
         return np.arange(disc.n_dofs)
     if name == "boundary":
         facets = basis.mesh.boundary_facets()
-        return np.unique(basis.get_dofs(facets=facets).flatten())
+        return np.unique(vector_dofs(basis.get_dofs(facets=facets).flatten()))
     if not is_predicate(name):
         known = ", ".join(sorted(mesh.regions)) or "(the mesh has no named regions)"
         raise SelectorError(
