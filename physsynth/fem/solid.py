@@ -133,9 +133,7 @@ def assemble_solid(mesh: Mesh, material: Material, *, order: int = 2) -> SolidDi
     -------
     SolidDiscretisation
     """
-    from skfem import Basis, BilinearForm, ElementTetP1, ElementTetP2, ElementVector, MeshTet2, asm
-    from skfem.helpers import dot
-    from skfem.models.elasticity import linear_elasticity
+    from skfem import Basis, BilinearForm, ElementTetP1, ElementTetP2, MeshTet2, asm
 
     if order not in (1, 2):
         raise MeshError(f"element order must be 1 or 2, got {order}")
