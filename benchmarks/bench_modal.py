@@ -41,7 +41,7 @@ def fine_bowl(target_dofs=80_000):
                        capture_output=True)
         mesh = ps.load_mesh(out)
         n = 3 * (len(mesh.corner_nodes) + _n_edges(mesh))
-        if n >= 0.9 * target_dofs:
+        if n >= 0.95 * target_dofs:
             return mesh, f"bowl generator at size {size} m"
     return mesh, f"bowl generator at size {size} m"
 
@@ -64,9 +64,11 @@ def _n_edges(mesh):
 
 
 def bench_case(name, mesh, material, k, repeats):
-    t0 = time.perf_counter()
-    disc = assemble_solid(mesh, material, order=2)
-    t_asm = time.perf_counter() - t0
+    t_asm = np.inf
+    for _ in range(2):  # the first call also pays for imports and caches
+        t0 = time.perf_counter()
+        disc = assemble_solid(mesh, material, order=2)
+        t_asm = min(t_asm, time.perf_counter() - t0)
     K, M = disc.K.tocsc(), disc.M.tocsc()
     ours, base = [], []
     for _ in range(repeats):
