@@ -20,6 +20,11 @@ from physsynth.errors import PhyssynthError
 log = logging.getLogger("physsynth")
 
 VECTOR_OPTS = ("--at", "--direction", "--pickup", "--pickup-direction")
+#: Modules that add sub-commands: each has ``register(subparsers, helpers)``, where helpers
+#: holds ``add_material(parser)`` (the --material/--E/--nu/--rho options) and
+#: ``check_out(path)`` (refuse an unwritable output before any work). The function a
+#: sub-command sets with ``set_defaults(func=...)`` gets the parsed args and returns 0.
+_EXTRA_COMMANDS = ("physsynth.cli_fd", "physsynth.cli_fast")
 DEMO_MESH = "tibetan_bowl_180.msh"
 
 
@@ -361,6 +366,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("materials", help="list the material library")
     p.add_argument("--json", action="store_true", help="JSON with sources")
     p.set_defaults(func=cmd_materials)
+
+    for module in _EXTRA_COMMANDS:
+        try:
+            mod = __import__(module, fromlist=["register"])
+        except ImportError:
+            continue
+        mod.register(sub, {"add_material": _add_material, "check_out": _check_out})
 
     p = sub.add_parser("demo", help="strike the bundled 180 mm Tibetan bowl")
     p.add_argument("-o", "--output", default="bowl.wav", metavar="OUT.wav")
