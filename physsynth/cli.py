@@ -367,11 +367,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="JSON with sources")
     p.set_defaults(func=cmd_materials)
 
+    import importlib
+    import importlib.util
+
     for module in _EXTRA_COMMANDS:
-        try:
-            mod = __import__(module, fromlist=["register"])
-        except ImportError:
+        if importlib.util.find_spec(module) is None:
             continue
+        mod = importlib.import_module(module)
         mod.register(sub, {"add_material": _add_material, "check_out": _check_out})
 
     p = sub.add_parser("demo", help="strike the bundled 180 mm Tibetan bowl")
