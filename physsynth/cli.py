@@ -105,8 +105,16 @@ def _load_mesh(path, units):
 def _modal(args, mesh, *, fmax=None, n_modes=None):
     from physsynth.modal.analysis import modal_analysis
 
-    return modal_analysis(mesh, _material(args), n_modes=n_modes, fmax=fmax, order=args.order,
-                          clamp=args.clamp or (), solver=args.solver)
+    membrane = mesh.dim == 2 and args.tension is not None
+    if membrane and not (args.material or args.E is not None or args.loss_factor is not None
+                         or args.rayleigh is not None):
+        material = None  # a membrane needs no elastic constants; default damping
+    else:
+        material = _material(args)
+    return modal_analysis(mesh, material, n_modes=n_modes, fmax=fmax, order=args.order,
+                          clamp=args.clamp or (), support=args.support or (),
+                          thickness=args.thickness, tension=args.tension,
+                          areal_density=args.areal_density, solver=args.solver)
 
 
 def _modes_json(model) -> dict:
@@ -301,7 +309,16 @@ def _add_fem(p):
     g.add_argument("--order", type=int, choices=(1, 2), default=2,
                    help="element order (default 2, quadratic)")
     g.add_argument("--clamp", action="append", metavar="SELECTOR",
-                   help="clamp a region name or a predicate like 'z<=0.001' (repeatable)")
+                   help="clamp a region name or a predicate like 'z<=0.001' (repeatable); "
+                   "'boundary' is the whole edge of a flat mesh")
+    g.add_argument("--support", action="append", metavar="SELECTOR",
+                   help="plates and membranes: simply support a region (repeatable)")
+    g.add_argument("--thickness", type=float, metavar="M",
+                   help="flat triangle mesh: a Kirchhoff plate of this thickness, m")
+    g.add_argument("--tension", type=float, metavar="N_PER_M",
+                   help="flat triangle mesh: a membrane under this tension, N/m")
+    g.add_argument("--areal-density", type=float, metavar="KG_M2",
+                   help="membrane mass per area, kg/m^2")
     g.add_argument("--units", choices=("m", "cm", "mm", "in"), default="m",
                    help="length unit of the mesh file (default m)")
     g.add_argument("--solver", default="auto",
@@ -336,8 +353,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    p = sub.add_parser("modes", help="vibration modes of a volume mesh")
-    p.add_argument("mesh", help="tetrahedral mesh file (.msh, .vtu, .xdmf, .inp, .mesh, ...)")
+    p = sub.add_parser("modes", help="vibration modes of a solid, plate or membrane mesh")
+    p.add_argument("mesh", help="tetrahedral mesh (a solid) or flat triangle mesh (a plate with "
+                   "--thickness, a membrane with --tension): .msh, .vtu, .xdmf, .inp, .mesh ...")
     _add_material(p)
     _add_fem(p)
     p.add_argument("--n-modes", type=int, help="number of elastic modes (default 20)")

@@ -1,9 +1,10 @@
-"""Volume meshes: loading through meshio, checks, units and named regions.
+"""Meshes: loading through meshio, checks, units and named regions.
 
-A :class:`Mesh` holds tetrahedra, linear (4 nodes) or quadratic (10 nodes), in one canonical
-node order whatever the file format (corners, then the mid-edge nodes of edges
-(0,1), (1,2), (0,2), (0,3), (1,3), (2,3), the VTK order). Named regions come from the file's
-physical groups, cell sets, node sets or integer cell tags.
+A :class:`Mesh` holds either tetrahedra (a solid: 4 or 10 nodes) or flat triangles in the
+xy-plane (a plate or membrane: 3 or 6 nodes). Tetrahedra are kept in one canonical node
+order whatever the file format (corners, then the mid-edge nodes of edges (0,1), (1,2),
+(0,2), (0,3), (1,3), (2,3), the VTK order). Named regions come from the file's physical
+groups, cell sets, node sets or integer cell tags.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ UNITS = {"m": 1.0, "cm": 1e-2, "mm": 1e-3, "in": 0.0254}
 
 #: Local corner pairs of the six tetrahedron edges, in the canonical (VTK) order.
 TET_EDGES = np.array([[0, 1], [1, 2], [0, 2], [0, 3], [1, 3], [2, 3]])
+#: Local corner pairs of the three triangle edges (VTK / meshio triangle6 order).
+TRI_EDGES = np.array([[0, 1], [1, 2], [0, 2]])
 
 _SURFACE_TYPES = ("triangle", "triangle6", "quad", "quad8", "quad9")
 _VOLUME_TYPES = ("tetra", "tetra10")
@@ -75,9 +78,19 @@ class Mesh:
     source: str = ""
 
     @property
+    def dim(self) -> int:
+        """3 for a tetrahedral solid, 2 for a flat triangle mesh (plate, membrane)."""
+        return 3 if self.cells.shape[1] in (4, 10) else 2
+
+    @property
+    def n_corners(self) -> int:
+        """Corners per cell: 4 (tetrahedron) or 3 (triangle)."""
+        return 4 if self.dim == 3 else 3
+
+    @property
     def order(self) -> int:
-        """Geometric order: 1 for tetra, 2 for tetra10."""
-        return 1 if self.cells.shape[1] == 4 else 2
+        """Geometric order: 1 for tetra/triangle, 2 for tetra10/triangle6."""
+        return 1 if self.cells.shape[1] in (3, 4) else 2
 
     @property
     def n_nodes(self) -> int:
@@ -90,19 +103,34 @@ class Mesh:
     @property
     def corner_nodes(self) -> np.ndarray:
         """Indices of the nodes that are tetrahedron corners, sorted."""
-        return np.unique(self.cells[:, :4])
+        return np.unique(self.cells[:, : self.n_corners])
 
     @property
     def bounding_box(self) -> tuple[np.ndarray, np.ndarray]:
         return self.points.min(axis=0), self.points.max(axis=0)
 
     def volume(self) -> float:
-        """Volume (m^3) of the straight-sided tetrahedra."""
+        """Volume (m^3) of the straight-sided tetrahedra; area (m^2) of a flat mesh."""
+        if self.dim == 2:
+            return float(tri_areas(self.points, self.cells).sum())
         return float(tet_volumes(self.points, self.cells).sum())
 
     def boundary_triangles(self) -> np.ndarray:
-        """Corner-node triangles of the boundary, oriented with outward normals, shape (n, 3)."""
+        """Corner-node triangles of the boundary, oriented with outward normals, shape (n, 3).
+
+        For a flat mesh, its triangles (normals +z): the whole sheet is surface."""
+        if self.dim == 2:
+            return self.cells[:, :3]
         return _boundary_triangles(self.cells[:, :4], self.points)
+
+    def boundary_edges(self) -> np.ndarray:
+        """Corner-node pairs of the boundary edges of a flat mesh, shape (n, 2)."""
+        if self.dim != 2:
+            raise MeshError("boundary_edges is for flat (triangle) meshes")
+        e = self.cells[:, TRI_EDGES].reshape(-1, 2)
+        key = np.sort(e, axis=1)
+        _, idx, counts = np.unique(key, axis=0, return_index=True, return_counts=True)
+        return e[idx[counts == 1]]
 
     def surface_nodes(self) -> np.ndarray:
         """Indices of the corner nodes on the boundary surface."""
@@ -131,10 +159,11 @@ class Mesh:
     def describe(self) -> str:
         lo, hi = self.bounding_box
         ext = " x ".join(f"{v * 1e3:.1f}" for v in hi - lo)
-        kind = "tetra" if self.order == 1 else "tetra10"
+        kind = {4: "tetra", 10: "tetra10", 3: "triangle", 6: "triangle6"}[self.cells.shape[1]]
         regs = ", ".join(sorted(self.regions)) or "none"
-        return (f"{self.n_cells} {kind} cells, {self.n_nodes} nodes, {ext} mm, "
-                f"volume {self.volume() * 1e6:.2f} cm^3, regions: {regs}")
+        size = (f"volume {self.volume() * 1e6:.2f} cm^3" if self.dim == 3
+                else f"area {self.volume() * 1e4:.2f} cm^2")
+        return f"{self.n_cells} {kind} cells, {self.n_nodes} nodes, {ext} mm, {size}, regions: {regs}"
 
 
 def tet_volumes(points: np.ndarray, cells: np.ndarray) -> np.ndarray:
@@ -142,6 +171,13 @@ def tet_volumes(points: np.ndarray, cells: np.ndarray) -> np.ndarray:
     p = points[cells[:, :4]]
     a, b, c = p[:, 1] - p[:, 0], p[:, 2] - p[:, 0], p[:, 3] - p[:, 0]
     return np.einsum("ij,ij->i", a, np.cross(b, c)) / 6.0
+
+
+def tri_areas(points: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """Signed areas (m^2) of the straight triangles in the xy-plane (positive counter-clockwise)."""
+    p = points[cells[:, :3]]
+    a, b = p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]
+    return 0.5 * (a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0])
 
 
 def _boundary_triangles(tets: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -179,47 +215,64 @@ def _canonical_tet10(points: np.ndarray, cells: np.ndarray) -> np.ndarray:
 
 
 def _orient(points: np.ndarray, cells: np.ndarray) -> np.ndarray:
-    vol = tet_volumes(points, cells)
-    scale = np.ptp(points, axis=0).max() ** 3 if len(points) else 1.0
+    flat = cells.shape[1] in (3, 6)
+    vol = tri_areas(points, cells) if flat else tet_volumes(points, cells)
+    scale = np.ptp(points, axis=0).max() ** (2 if flat else 3) if len(points) else 1.0
     tiny = np.abs(vol) <= 1e-14 * scale
     if tiny.any():
+        what = "zero-area triangles" if flat else "degenerate (zero-volume) tetrahedra"
         raise MeshError(
-            f"{int(tiny.sum())} degenerate (zero-volume) tetrahedra, e.g. cell "
-            f"{int(np.flatnonzero(tiny)[0])}; re-mesh the geometry"
+            f"{int(tiny.sum())} {what}, e.g. cell {int(np.flatnonzero(tiny)[0])}; "
+            "re-mesh the geometry"
         )
     neg = vol < 0
     if neg.any():
         cells = cells.copy()
         # Swapping corners 1 and 2 flips orientation; in the tetra10 edge list this swaps
-        # edges (0,1)<->(0,2) and (1,3)<->(2,3) while (1,2) and (0,3) stay.
-        perm = [0, 2, 1, 3] if cells.shape[1] == 4 else [0, 2, 1, 3, 6, 5, 4, 7, 9, 8]
+        # edges (0,1)<->(0,2) and (1,3)<->(2,3) while (1,2) and (0,3) stay; in the
+        # triangle6 list (0,1)<->(0,2) while (1,2) stays.
+        perm = {4: [0, 2, 1, 3], 10: [0, 2, 1, 3, 6, 5, 4, 7, 9, 8], 3: [0, 2, 1],
+                6: [0, 2, 1, 5, 4, 3]}[cells.shape[1]]
         cells[neg] = cells[neg][:, perm]
     return cells
 
 
 def from_arrays(points, cells, *, regions=None, source="arrays", units="m") -> Mesh:
-    """Build a checked :class:`Mesh` from node coordinates and tetrahedra.
+    """Build a checked :class:`Mesh` from node coordinates and cells.
 
     Parameters
     ----------
-    points : array_like, shape (n_nodes, 3), in ``units``
-    cells : array_like of int, shape (n_cells, 4) or (n_cells, 10)
+    points : array_like, shape (n_nodes, 3) (or (n_nodes, 2) for a flat mesh), in ``units``
+    cells : array_like of int, shape (n_cells, k)
+        k = 4 or 10 (tetrahedra), or 3 or 6 (triangles in a plane z = const)
     regions : dict of str to Region, optional
     units : {"m", "cm", "mm", "in"}
     """
     scale = _unit_scale(units)
     points = np.ascontiguousarray(points, dtype=np.float64) * scale
     cells = np.ascontiguousarray(cells, dtype=np.int64)
+    if points.ndim == 2 and points.shape[1] == 2:
+        points = np.hstack([points, np.zeros((len(points), 1))])
     if points.ndim != 2 or points.shape[1] != 3:
         raise MeshError(f"points must have shape (n, 3), got {points.shape}")
     if not np.isfinite(points).all():
         raise MeshError("the mesh has NaN or infinite node coordinates")
-    if cells.ndim != 2 or cells.shape[1] not in (4, 10) or len(cells) == 0:
-        raise MeshError(f"cells must have shape (n, 4) or (n, 10), got {cells.shape}")
+    if cells.ndim != 2 or cells.shape[1] not in (3, 4, 6, 10) or len(cells) == 0:
+        raise MeshError(f"cells must have shape (n, 4|10) or (n, 3|6), got {cells.shape}")
     if cells.min() < 0 or cells.max() >= len(points):
         raise MeshError("a cell refers to a node that does not exist")
     if cells.shape[1] == 10:
         cells = _canonical_tet10(points, cells)
+    if cells.shape[1] in (3, 6):
+        used = np.unique(cells)
+        z = points[used, 2]
+        extent = max(float(np.ptp(points[used], axis=0).max()), 1e-300)
+        if np.ptp(z) > 1e-9 * extent:
+            raise MeshError(
+                "these triangles are not flat in a plane z = const: a surface-only mesh of a "
+                "solid needs its volume meshed with tetrahedra; a plate or membrane must lie "
+                "in the xy-plane"
+            )
     cells = _orient(points, cells)
     return _compact(Mesh(points, cells, dict(regions or {}), source))
 
@@ -293,6 +346,12 @@ def load_mesh(path, *, units: str = "m") -> Mesh:
 
     blocks = [(i, c.type, c.data) for i, c in enumerate(m.cells)]
     vol = [(i, t, d) for i, t, d in blocks if t in _VOLUME_TYPES]
+    flat = False
+    if not vol and not any(t in _OTHER_VOLUME for _, t, _ in blocks):
+        tris = [(i, t, d) for i, t, d in blocks if t in ("triangle", "triangle6")]
+        pts = np.asarray(m.points, dtype=np.float64)
+        if tris and (pts.shape[1] == 2 or _is_flat(pts, tris)):
+            vol, flat = tris, True
     if not vol:
         types = sorted({t for _, t, _ in blocks}) or ["none"]
         if any(t in _OTHER_VOLUME for t in types):
@@ -305,7 +364,7 @@ def load_mesh(path, *, units: str = "m") -> Mesh:
         raise MeshError(f"{path} has no tetrahedra (cell types: {', '.join(types)}): {fix}")
     orders = {t for _, t, _ in vol}
     if len(orders) > 1:
-        raise MeshError(f"{path} mixes linear and quadratic tetrahedra; use one element order")
+        raise MeshError(f"{path} mixes linear and quadratic cells; use one element order")
 
     cells = np.concatenate([d for _, _, d in vol]).astype(np.int64)
     offsets = {}
@@ -315,10 +374,10 @@ def load_mesh(path, *, units: str = "m") -> Mesh:
         n += len(d)
     points = np.asarray(m.points, dtype=np.float64)
     if points.shape[1] == 2:
-        raise MeshError(f"{path} is two-dimensional; physsynth's solid solver needs 3D tetrahedra")
+        points = np.hstack([points, np.zeros((len(points), 1))])
     points = points[:, :3] * scale
 
-    regions = _regions(m, blocks, offsets, cells)
+    regions = _regions(m, blocks, offsets, cells, flat)
     mesh = from_arrays(points, cells, regions=regions, source=os.path.abspath(path), units="m")
     extent = float(np.ptp(mesh.points, axis=0).max())
     if units == "m" and extent > 20.0:
@@ -327,8 +386,20 @@ def load_mesh(path, *, units: str = "m") -> Mesh:
     return mesh
 
 
-def _regions(m, blocks, offsets, cells) -> dict[str, Region]:
-    """Named regions from cell sets, gmsh physical groups, integer tags and point sets."""
+def _is_flat(points, tris) -> bool:
+    used = np.unique(np.concatenate([d.ravel() for _, _, d in tris]))
+    p = points[used]
+    extent = max(float(np.ptp(p, axis=0).max()), 1e-300)
+    return p.shape[1] < 3 or float(np.ptp(p[:, 2])) <= 1e-9 * extent
+
+
+def _regions(m, blocks, offsets, cells, flat=False) -> dict[str, Region]:
+    """Named regions from cell sets, gmsh physical groups, integer tags and point sets.
+
+    For a solid, regions are sets of tetrahedra (dim 3) or boundary triangles (dim 2); for a
+    flat mesh, sets of triangles (dim 2, with ``cells``) or boundary lines (dim 1)."""
+    main_types = ("triangle", "triangle6") if flat else _VOLUME_TYPES
+    facet_types = ("line", "line3") if flat else _SURFACE_TYPES
     sets: dict[str, list[tuple[int, np.ndarray]]] = {}
     if m.cell_sets:
         for name, per_block in m.cell_sets.items():
@@ -345,9 +416,10 @@ def _regions(m, blocks, offsets, cells) -> dict[str, Region]:
             if tag_key == "gmsh:physical":
                 names = {(int(v[1]), int(v[0])): k for k, v in m.field_data.items()
                          if len(v) >= 2}
+            top = 2 if flat else 3
             for i, tags in enumerate(m.cell_data[tag_key]):
                 t = blocks[i][1]
-                dim = 3 if t in _VOLUME_TYPES else 2 if t in _SURFACE_TYPES else -1
+                dim = top if t in main_types else top - 1 if t in facet_types else -1
                 if dim < 0:
                     continue
                 tags = np.asarray(tags).astype(np.int64).ravel()
@@ -357,16 +429,20 @@ def _regions(m, blocks, offsets, cells) -> dict[str, Region]:
 
     regions: dict[str, Region] = {}
     for name, parts in sets.items():
-        tets, tris = [], []
+        tets, tris, lines = [], [], []
         for i, idx in parts:
             t, data = blocks[i][1], blocks[i][2]
-            if t in _VOLUME_TYPES:
+            if t in main_types:
                 tets.append(offsets[i] + idx)
-            elif t in _SURFACE_TYPES and t.startswith("triangle"):
+            elif not flat and t in _SURFACE_TYPES and t.startswith("triangle"):
                 tris.append(data[idx, :3])
+            elif flat and t in facet_types:
+                lines.append(data[idx].ravel())
         if tets:
             c = np.concatenate(tets)
-            regions[name] = Region(name, 3, np.unique(cells[c]), None, c)
+            regions[name] = Region(name, 2 if flat else 3, np.unique(cells[c]), None, c)
+        elif lines:
+            regions[name] = Region(name, 1, np.unique(np.concatenate(lines)).astype(np.int64))
         elif tris:
             tri = np.concatenate(tris).astype(np.int64)
             nodes = [tri.ravel()]
@@ -395,8 +471,9 @@ def bar_mesh(length: float, width: float, height: float, n: tuple[int, int, int]
 
 
 def characteristic_length(mesh: Mesh) -> float:
-    """Mean edge length of the tetrahedra (m)."""
-    p = mesh.points[mesh.cells[:, :4]]
-    e = p[:, TET_EDGES[:, 0]] - p[:, TET_EDGES[:, 1]]
+    """Mean edge length of the cells (m)."""
+    edges = TET_EDGES if mesh.dim == 3 else TRI_EDGES
+    p = mesh.points[mesh.cells[:, : mesh.n_corners]]
+    e = p[:, edges[:, 0]] - p[:, edges[:, 1]]
     return float(np.linalg.norm(e, axis=2).mean())
 

@@ -37,11 +37,20 @@ def modal_analysis(
     fmax: float | None = None,
     order: int = 2,
     clamp=(),
+    support=(),
+    thickness: float | None = None,
+    tension: float | None = None,
+    areal_density: float | None = None,
     solver: str = "auto",
-    f_shift: float = F_SHIFT,
+    f_shift: float | None = None,
     max_modes: int = 2000,
 ) -> ModalModel:
-    """Compute the vibration modes of a 3D elastic object.
+    """Compute the vibration modes of an elastic object.
+
+    A tetrahedral mesh is a 3D solid. A flat triangle mesh is a Kirchhoff plate when given a
+    ``thickness`` (with the material), or a membrane when given ``tension`` and
+    ``areal_density`` (the material then only supplies the damping law; None for a loss
+    factor of 0.02).
 
     Parameters
     ----------
@@ -56,11 +65,22 @@ def modal_analysis(
     order : {2, 1}
         Element order (P2 default; P1 is much too stiff in bending).
     clamp : sequence of str
-        Region names or coordinate predicates (``"z<=0.001"``) whose nodes are held fixed.
+        Region names or coordinate predicates (``"z<=0.001"``) whose nodes are held fixed
+        (for plates: displacement and slope; ``"boundary"`` selects the whole boundary of a
+        flat mesh).
+    support : sequence of str
+        Plates and membranes: simply supported parts (displacement fixed, slope free).
+    thickness : float, optional, m
+        Plate thickness (flat meshes).
+    tension : float, optional, N/m
+        Membrane tension (flat meshes).
+    areal_density : float, optional, kg/m^2
+        Membrane mass per area.
     solver : str
         Sparse factorisation backend: ``"auto"``, ``"cholmod"``, ``"pardiso"``, ``"superlu"``.
     f_shift : float, Hz
-        The eigen-solver's shift is -(2 pi f_shift)^2.
+        The eigen-solver's shift is -(2 pi f_shift)^2 (default 10 Hz for solids, 1 Hz for
+        plates and membranes, which can be very low).
     max_modes : int
         Safety limit on the number of modes computed with ``fmax``.
 
@@ -70,15 +90,28 @@ def modal_analysis(
     """
     if isinstance(clamp, str):
         clamp = [clamp]
-    clamp = list(clamp)
-    if n_modes is not None and fmax is not None:
-        raise PhyssynthError("give n_modes or fmax, not both")
+    if isinstance(support, str):
+        support = [support]
+    clamp, support = list(clamp), list(support)
+    _check_counts(n_modes, fmax)
     if n_modes is None and fmax is None:
         n_modes = 20
-    if n_modes is not None and (int(n_modes) != n_modes or n_modes < 1):
-        raise PhyssynthError(f"n_modes must be a positive integer, got {n_modes}")
-    if fmax is not None and not (math.isfinite(fmax) and fmax > 0):
-        raise PhyssynthError(f"fmax must be a positive frequency in Hz, got {fmax}")
+    if mesh.dim == 2:
+        from physsynth.modal.sheet_analysis import sheet_modal_analysis
+
+        return sheet_modal_analysis(
+            mesh, material, n_modes=n_modes, fmax=fmax, clamp=clamp, support=support,
+            thickness=thickness, tension=tension, areal_density=areal_density, solver=solver,
+            f_shift=1.0 if f_shift is None else f_shift, max_modes=max_modes)
+    if thickness is not None or tension is not None or areal_density is not None:
+        raise PhyssynthError("thickness, tension and areal density are for flat triangle "
+                             "meshes (plates, membranes); this mesh is a tetrahedral solid")
+    if support:
+        raise PhyssynthError("--support is for plates and membranes; clamp a solid instead")
+    if f_shift is None:
+        f_shift = F_SHIFT
+    if material is None:
+        raise PhyssynthError("a solid needs a material")
 
     with step(f"assembling P{order} elasticity on {mesh.n_cells} tetrahedra") as s_asm:
         disc = assemble_solid(mesh, material, order=order)
@@ -98,7 +131,36 @@ def modal_analysis(
                                      max_modes, len(free))
         s_eig["result"] = f"{len(vals)} eigenpairs, {backend}"
 
-    rigid = _rigid_mask(vals, vecs, M, R, sigma)
+    freqs, vecs, n_rigid = elastic_modes(vals, vecs, M, _rigid_mask(vals, vecs, M, R, sigma),
+                                         sigma, fmax, n_modes)
+    full = np.zeros((disc.n_dofs, vecs.shape[1]))
+    full[free] = vecs
+    shapes = (disc.to_nodes @ full).T.reshape(vecs.shape[1], mesh.n_nodes, 3)
+    decay = np.asarray(material.damping.decay_rate(2 * np.pi * freqs), dtype=float)
+
+    provenance = provenance_base(mesh) | {
+        "model": "solid",
+        "element_order": order,
+        "isoparametric": disc.curved,
+        "clamp": clamp,
+        "clamped_dofs": int(len(fixed)),
+        "solver": backend,
+        "shift_hz": f_shift,
+        "n_modes_requested": n_modes,
+        "fmax": fmax,
+        "assembly_s": round(s_asm["seconds"], 3),
+        "eigensolve_s": round(s_eig["seconds"], 3),
+    }
+    log.info("%d elastic modes %.2f..%.1f Hz; %d rigid-body modes excluded", len(freqs),
+             freqs[0] if len(freqs) else 0, freqs[-1] if len(freqs) else 0, n_rigid)
+    return ModalModel(freqs, np.ascontiguousarray(shapes), decay, mesh, material,
+                      rigid_body_modes=n_rigid, dofs=int(len(free)), provenance=provenance)
+
+
+def elastic_modes(vals, vecs, M, rigid, sigma, fmax, n_modes):
+    """Drop rigid-body modes, check signs, keep those wanted, mass-normalise.
+
+    Returns (frequencies in Hz, M-normalised vectors, number of rigid-body modes)."""
     n_rigid = int(rigid.sum())
     vals, vecs = vals[~rigid], vecs[:, ~rigid]
     if np.any(vals < 0):
@@ -115,39 +177,32 @@ def modal_analysis(
         freqs, vecs = freqs[keep], vecs[:, keep]
     elif len(freqs) > n_modes:
         freqs, vecs = freqs[:n_modes], vecs[:, :n_modes]
-
     # Mass-normalise explicitly (the solver's normalisation is checked, not trusted).
     norms = np.sqrt(np.einsum("ij,ij->j", vecs, M @ vecs))
-    vecs = vecs / norms
-    full = np.zeros((disc.n_dofs, vecs.shape[1]))
-    full[free] = vecs
-    shapes = (disc.to_nodes @ full).T.reshape(vecs.shape[1], mesh.n_nodes, 3)
-    decay = np.asarray(material.damping.decay_rate(2 * np.pi * freqs), dtype=float)
+    return freqs, vecs / norms, n_rigid
 
+
+def provenance_base(mesh: Mesh) -> dict:
+    """The provenance entries every model has."""
     from physsynth import __version__
 
-    provenance = {
+    return {
         "physsynth": __version__,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "mesh_source": mesh.source,
         "mesh_sha256": _mesh_hash(mesh),
         "mesh_order": mesh.order,
-        "element_order": order,
-        "isoparametric": disc.curved,
-        "clamp": clamp,
-        "clamped_dofs": int(len(fixed)),
-        "solver": backend,
-        "shift_hz": f_shift,
-        "n_modes_requested": n_modes,
-        "fmax": fmax,
-        "assembly_s": round(s_asm["seconds"], 3),
-        "eigensolve_s": round(s_eig["seconds"], 3),
         "python": platform.python_version(),
     }
-    log.info("%d elastic modes %.2f..%.1f Hz; %d rigid-body modes excluded", len(freqs),
-             freqs[0] if len(freqs) else 0, freqs[-1] if len(freqs) else 0, n_rigid)
-    return ModalModel(freqs, np.ascontiguousarray(shapes), decay, mesh, material,
-                      rigid_body_modes=n_rigid, dofs=int(len(free)), provenance=provenance)
+
+
+def _check_counts(n_modes, fmax):
+    if n_modes is not None and fmax is not None:
+        raise PhyssynthError("give n_modes or fmax, not both")
+    if n_modes is not None and (int(n_modes) != n_modes or n_modes < 1):
+        raise PhyssynthError(f"n_modes must be a positive integer, got {n_modes}")
+    if fmax is not None and not (math.isfinite(fmax) and fmax > 0):
+        raise PhyssynthError(f"fmax must be a positive frequency in Hz, got {fmax}")
 
 
 def _mesh_hash(mesh: Mesh) -> str:

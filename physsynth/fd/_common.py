@@ -1,0 +1,156 @@
+"""Pieces shared by the finite-difference schemes: excitations, read-out, rate conversion,
+spectral peak measurement."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from physsynth.errors import PhyssynthError, RenderError, StabilityError
+
+QUANTITIES = ("velocity", "displacement")
+
+
+def scheme_rate(sr: int, oversample: int) -> float:
+    """Scheme rate (Hz) = audio rate x integer oversampling; both checked."""
+    if not (isinstance(sr, (int, np.integer)) or float(sr).is_integer()) or sr <= 0:
+        raise PhyssynthError(f"the sample rate must be a positive integer (Hz), got {sr}")
+    if int(oversample) != oversample or oversample < 1:
+        raise PhyssynthError(f"oversample must be a positive integer, got {oversample}")
+    return float(sr) * int(oversample)
+
+
+def raised_cosine_force(duration: float, amplitude: float, fs: float) -> np.ndarray:
+    """A raised-cosine force pulse, f(t) = (A/2)(1 - cos(2 pi t / T)) for 0 <= t <= T.
+
+    Parameters
+    ----------
+    duration : float, s
+        Contact time T (> 0).
+    amplitude : float, N
+        Peak force A.
+    fs : float, Hz
+        Scheme rate.
+
+    Returns
+    -------
+    ndarray, shape (ceil(T fs) + 1,), N
+    """
+    if not duration > 0:
+        raise PhyssynthError(f"the strike duration must be > 0 s, got {duration}")
+    n = max(2, int(math.ceil(duration * fs)) + 1)
+    t = np.arange(n) / fs
+    f = 0.5 * amplitude * (1.0 - np.cos(2.0 * np.pi * np.minimum(t, duration) / duration))
+    return np.ascontiguousarray(f)
+
+
+def linear_weights_1d(x: float, h: float, n: int, offset: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and weights of linear interpolation at x (m) on grid points 0..n, spacing h,
+    stored at array index ``l + offset``."""
+    s = x / h
+    l0 = min(max(int(math.floor(s)), 0), n - 1)
+    a = s - l0
+    return (np.array([l0 + offset, l0 + 1 + offset], dtype=np.int64),
+            np.array([1.0 - a, a], dtype=np.float64))
+
+
+def bilinear_weights(x: float, y: float, hx: float, hy: float, nx: int, ny: int,
+                     offset: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Indices (i, j) and weights of bilinear interpolation at (x, y) (m) on a grid with
+    points 0..nx x 0..ny, stored at array index (l + offset, m + offset). The same weights
+    spread a point force onto the grid (the transpose of the interpolant, Bilbao NSS
+    sec. 10.2.2), which keeps the energy balance of the forced scheme exact."""
+    ix, wx = linear_weights_1d(x, hx, nx, offset)
+    iy, wy = linear_weights_1d(y, hy, ny, offset)
+    ii = np.repeat(ix, 2)
+    jj = np.tile(iy, 2)
+    ww = np.outer(wx, wy).ravel()
+    return ii, jj, ww
+
+
+def check_inside(name: str, value: float, length: float, unit: str = "m") -> float:
+    value = float(value)
+    if not (0.0 < value < length):
+        raise PhyssynthError(f"{name} {value:g} {unit} lies outside the open interval (0, {length:g}) {unit}")
+    return value
+
+
+def check_quantity(quantity: str) -> bool:
+    if quantity not in QUANTITIES:
+        raise PhyssynthError(f"quantity must be one of {', '.join(QUANTITIES)}, got {quantity!r}")
+    return quantity == "velocity"
+
+
+def check_duration(duration: float) -> float:
+    duration = float(duration)
+    if not (duration > 0 and math.isfinite(duration)):
+        raise PhyssynthError(f"the duration must be a positive number of seconds, got {duration}")
+    return duration
+
+
+def to_audio_rate(out: np.ndarray, oversample: int) -> np.ndarray:
+    """Decimate scheme-rate samples to the audio rate with a polyphase FIR low-pass
+    (Kaiser window, cut-off at the new Nyquist frequency), so that scheme modes above it
+    do not alias into the audio band."""
+    if not np.isfinite(out).all():
+        raise RenderError("the finite-difference scheme produced non-finite samples "
+                          "(this is a bug: the stability check should have refused the grid)")
+    if oversample == 1:
+        return out
+    from scipy.signal import resample_poly
+
+    return resample_poly(out, 1, int(oversample), axis=-1)
+
+
+def stability_message(what: str, h: float, h_min: float, sr_needed: float, oversample: int,
+                      unit: str = "m") -> StabilityError:
+    return StabilityError(
+        f"{what}: grid spacing {h:.4g} {unit} is below the stability limit {h_min:.4g} {unit} "
+        f"at this sample rate; use a coarser grid (>= {h_min:.4g} {unit}) or raise the scheme "
+        f"rate to >= {sr_needed:.0f} Hz (sr x oversample; oversample is {oversample})")
+
+
+def spectral_peaks(x: np.ndarray, sr: float, targets, *, rel_window: float = 0.03,
+                   pad: int = 4) -> np.ndarray:
+    """Frequency (Hz) of the strongest spectral peak within +-``rel_window`` of each target.
+
+    Hann window, zero-padded FFT, and a parabola through the log magnitudes of the
+    maximum bin and its neighbours (accurate to a small fraction of a bin). A target whose
+    maximum lies on the edge of its window (no true peak there) gives NaN, so a comparison
+    against it fails instead of passing on a neighbour's skirt.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n,)
+    sr : float, Hz
+    targets : sequence of float, Hz
+    rel_window : float
+        Half-width of the search window as a fraction of the target.
+    pad : int
+        Zero-padding factor.
+
+    Returns
+    -------
+    ndarray, shape (len(targets),), Hz
+    """
+    x = np.asarray(x, dtype=np.float64).ravel()
+    n = len(x) * pad
+    mag = np.abs(np.fft.rfft(x * np.hanning(len(x)), n))
+    logm = np.log(mag + 1e-300)
+    df = sr / n
+    res = []
+    for f in targets:
+        lo = max(1, int(math.floor(f * (1 - rel_window) / df)))
+        hi = min(len(mag) - 2, int(math.ceil(f * (1 + rel_window) / df)))
+        if hi <= lo + 2:
+            res.append(np.nan)
+            continue
+        b = lo + int(np.argmax(mag[lo:hi + 1]))
+        if b in (lo, hi):
+            res.append(np.nan)
+            continue
+        y0, y1, y2 = logm[b - 1], logm[b], logm[b + 1]
+        d = 0.5 * (y0 - y2) / (y0 - 2 * y1 + y2)
+        res.append((b + d) * df)
+    return np.array(res)

@@ -1,0 +1,195 @@
+"""String-loop kernels: Karplus-Strong (one voice, many voices) and a two-rail waveguide.
+
+One loop step (Jaffe & Smith 1983), for the loop design of physsynth/models/_design.py:
+
+    x  = buf[pos]                                   (y[n - N])
+    sl = g (1 - p) x + p sl                         loss filter, one pole
+    y  = eta sl + sa ;  sa = sl - eta y             tuning allpass, transposed direct form II
+    y  = a y + sd[m] ; sd[m] = y_in - a y  (m < M)  dispersion allpasses
+    y += u[n] ;  buf[pos] = y ;  pos += 1 (mod N)
+
+The loss filter's g and p move linearly from (g0, p0) to (g1, p1) across a block, so a change
+of decay between blocks has no step; with g0 == g1 and p0 == p1 the arithmetic is identical to
+a constant-coefficient run, which is what makes block-wise output equal to one-shot output.
+No fastmath here: the recursions are serial, so reassociation would buy nothing and would break
+that exact equality.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+
+@njit(cache=True)
+def ks_block(u, buf, ipos, st, sd, eta, g0, g1, p0, p1, a, out):  # pragma: no cover - numba
+    """Run one Karplus-Strong voice for ``out.shape[0]`` samples.
+
+    Parameters
+    ----------
+    u : float64 array, shape (n_u,)
+        Input (excitation) samples; zero after n_u.
+    buf : float64 array, shape (N,)
+        Delay line, updated in place.
+    ipos : int64 array, shape (1,)
+        Read/write index into ``buf``, updated in place.
+    st : float64 array, shape (2,)
+        Loss-filter and tuning-allpass states, updated in place.
+    sd : float64 array, shape (M,)
+        Dispersion-allpass states (M may be 0), updated in place.
+    eta, a : float
+        Tuning and dispersion allpass coefficients.
+    g0, g1, p0, p1 : float
+        Loss filter gain and pole at the start and at the end of the block.
+    out : float64 array, shape (n,)
+        Written in place.
+    """
+    n = out.shape[0]
+    N = buf.shape[0]
+    M = sd.shape[0]
+    nu = min(u.shape[0], n)
+    pos = ipos[0]
+    sl = st[0]
+    sa = st[1]
+    dg = (g1 - g0) / n
+    dp = (p1 - p0) / n
+    for t in range(n):
+        g = g0 + dg * (t + 1)
+        p = p0 + dp * (t + 1)
+        x = buf[pos]
+        sl = g * (1.0 - p) * x + p * sl
+        y = eta * sl + sa
+        sa = sl - eta * y
+        for m in range(M):
+            yy = a * y + sd[m]
+            sd[m] = y - a * yy
+            y = yy
+        if t < nu:
+            y += u[t]
+        buf[pos] = y
+        pos += 1
+        if pos == N:
+            pos = 0
+        out[t] = y
+    ipos[0] = pos
+    st[0] = sl
+    st[1] = sa
+
+
+@njit(cache=True)
+def ks_voices(u, buf, nd, pos, sl, sa, sd, nsec, eta, g, p, a, w, out):  # pragma: no cover - numba
+    """Run many Karplus-Strong voices and mix them: voice v is row v of every state array.
+
+    Parameters
+    ----------
+    u : float64 array, shape (n_voices, n_u)
+        Inputs; zero after n_u.
+    buf : float64 array, shape (n_voices, max_N)
+        Delay lines; voice v uses ``buf[v, :nd[v]]``.
+    nd, pos : int64 arrays, shape (n_voices,)
+        Delay length and read/write index of each voice (pos updated in place).
+    sl, sa : float64 arrays, shape (n_voices,)
+        Loss-filter and tuning-allpass states, updated in place.
+    sd : float64 array, shape (n_voices, max_M)
+        Dispersion states; voice v uses ``sd[v, :nsec[v]]``.
+    nsec : int64 array, shape (n_voices,)
+    eta, g, p, a : float64 arrays, shape (n_voices,)
+        Coefficients, constant over the call.
+    w : float64 array, shape (n_voices,)
+        Mix gain of each voice.
+    out : float64 array, shape (n,)
+        The mix, written in place.
+    """
+    n = out.shape[0]
+    nu = min(u.shape[1], n)
+    for t in range(n):
+        out[t] = 0.0
+    # voices outside, samples inside: each voice's delay line stays in cache for the block
+    for v in range(buf.shape[0]):
+        N = nd[v]
+        M = nsec[v]
+        q = pos[v]
+        s1 = sl[v]
+        s2 = sa[v]
+        e = eta[v]
+        b = g[v] * (1.0 - p[v])
+        pp = p[v]
+        av = a[v]
+        wv = w[v]
+        row = buf[v]
+        srow = sd[v]
+        for t in range(n):
+            x = row[q]
+            s1 = b * x + pp * s1
+            y = e * s1 + s2
+            s2 = s1 - e * y
+            for m in range(M):
+                yy = av * y + srow[m]
+                srow[m] = y - av * yy
+                y = yy
+            if t < nu:
+                y += u[v, t]
+            row[q] = y
+            q += 1
+            if q == N:
+                q = 0
+            out[t] += wv * y
+        pos[v] = q
+        sl[v] = s1
+        sa[v] = s2
+
+
+@njit(cache=True)
+def waveguide_block(br, bl, ipos, st, eta, g0, g1, p0, p1, xp, out):  # pragma: no cover - numba
+    """Run a two-rail digital waveguide string for ``out.shape[0]`` samples.
+
+    The right-going rail ``br`` runs from the nut (rigid, reflection -1) to the bridge, where
+    the wave is reflected by -A_eta(z) H(z) (tuning allpass and loss filter); the left-going
+    rail ``bl`` carries it back. Spatial sample x (0 at the nut) of the rails is
+    ``br[(pos - x) % L]`` and ``bl[(pos - (L - 1 - x)) % L]``; both rails share one index.
+
+    Parameters
+    ----------
+    br, bl : float64 arrays, shape (L,)
+        Displacement waves, updated in place.
+    ipos : int64 array, shape (1,)
+    st : float64 array, shape (2,)
+        Loss-filter and tuning-allpass states.
+    eta, g0, g1, p0, p1 : float
+        As in :func:`ks_block`.
+    xp : int
+        Pickup position, samples from the nut (0 <= xp < L).
+    out : float64 array, shape (n,)
+        Displacement at the pickup, written in place.
+    """
+    n = out.shape[0]
+    L = br.shape[0]
+    pos = ipos[0]
+    sl = st[0]
+    sa = st[1]
+    dg = (g1 - g0) / n
+    dp = (p1 - p0) / n
+    ir = -xp
+    il = -(L - 1 - xp)
+    for t in range(n):
+        g = g0 + dg * (t + 1)
+        p = p0 + dp * (t + 1)
+        pos += 1
+        if pos == L:
+            pos = 0
+        at_bridge = br[pos]
+        at_nut = bl[pos]
+        sl = g * (1.0 - p) * at_bridge + p * sl
+        y = eta * sl + sa
+        sa = sl - eta * y
+        bl[pos] = -y
+        br[pos] = -at_nut
+        jr = pos + ir
+        if jr < 0:
+            jr += L
+        jl = pos + il
+        if jl < 0:
+            jl += L
+        out[t] = br[jr] + bl[jl]
+    ipos[0] = pos
+    st[0] = sl
+    st[1] = sa
