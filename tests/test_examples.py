@@ -39,3 +39,9 @@ def test_example_bowl_partials_and_strike(tmp_path):
     assert cents == sorted(cents) and len(cents) == 3
     assert sorted(p.name for p in tmp_path.glob("*.wav")) == [
         "bowl_hard.wav", "bowl_medium.wav", "bowl_soft.wav"]
+
+
+def test_example_plate_vs_theory(tmp_path):
+    out = run_example("07_plate_modes_vs_theory.py", "--outdir", str(tmp_path))
+    assert number(out, "max_error_percent") < 1.0
+    assert (tmp_path / "plate_struck.wav").exists()
