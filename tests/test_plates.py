@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import MESHES
 from scipy.optimize import brentq
-from scipy.special import ivp, iv, jvp, jv
+from scipy.special import iv, ivp, jv, jvp
 
 import physsynth as ps
 

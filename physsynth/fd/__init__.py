@@ -1,0 +1,18 @@
+"""Finite-difference schemes (Bilbao, Numerical Sound Synthesis, 2009): stiff string, membrane
+and Kirchhoff plate, each with its stability limit and numerical energy. Theory and the
+difference equations: docs/fd-theory.md. The time loops are in physsynth.kernels.fd.
+
+    sch = stiff_string(220.0, inharmonicity=2.15e-4, t60=6.0, t60_high=2.0, sr=48000)
+    audio = render_string(sch, duration=3.0, pluck=0.137, pickup=0.83)
+"""
+
+from physsynth.fd._common import raised_cosine_force, spectral_peaks
+from physsynth.fd.membrane import MembraneScheme, membrane, membrane_energy, render_membrane
+from physsynth.fd.plate import PlateScheme, plate, plate_energy, render_plate
+from physsynth.fd.string import StringScheme, render_string, stiff_string, string_energy
+
+__all__ = [
+    "MembraneScheme", "PlateScheme", "StringScheme", "membrane", "membrane_energy", "plate",
+    "plate_energy", "raised_cosine_force", "render_membrane", "render_plate", "render_string",
+    "spectral_peaks", "stiff_string", "string_energy",
+]

@@ -1,0 +1,258 @@
+"""Rectangular membrane with fixed edges, 5-point explicit scheme (Bilbao, Numerical Sound
+Synthesis (NSS), 2009, ch. 11 (2D wave equation); docs/fd-theory.md sec. 2).
+
+PDE: u_tt = c^2 Lap u - 2 sigma0 u_t + f delta(x - x_f) / rho_a,  c = sqrt(T / rho_a).
+Scheme (NSS eq. 11.8 with loss): d_tt u = c^2 (d_xx + d_yy) u - 2 sigma0 d_t. u + J f / rho_a.
+Stability (NSS eq. 11.9 for hx = hy): c^2 k^2 (1/hx^2 + 1/hy^2) <= 1, i.e. lambda = c k / h <= 1/sqrt(2).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from physsynth.errors import PhyssynthError
+from physsynth.fd._common import (
+    bilinear_weights,
+    check_duration,
+    check_inside,
+    check_quantity,
+    raised_cosine_force,
+    scheme_rate,
+    stability_message,
+    to_audio_rate,
+)
+from physsynth.fd.plate import check_bc
+from physsynth.kernels.fd import membrane_steps
+
+log = logging.getLogger("physsynth")
+
+LN1000 = 3.0 * math.log(10.0)
+MEMBRANE_BCS = ("fixed",)
+
+
+@dataclass(frozen=True)
+class MembraneScheme:
+    """A stable membrane scheme.
+
+    Attributes
+    ----------
+    lx, ly : float, m
+    c : float, m/s
+        Wave speed sqrt(T / rho_a).
+    rho_a : float, kg/m^2
+        Areal density.
+    sigma0 : float, 1/s
+    fs : float, Hz
+    sr : int, Hz
+    oversample : int
+    nx, ny : int
+        Grid intervals.
+    """
+
+    lx: float
+    ly: float
+    c: float
+    rho_a: float
+    sigma0: float
+    fs: float
+    sr: int
+    oversample: int
+    nx: int
+    ny: int
+
+    @property
+    def k(self) -> float:
+        return 1.0 / self.fs
+
+    @property
+    def hx(self) -> float:
+        return self.lx / self.nx
+
+    @property
+    def hy(self) -> float:
+        return self.ly / self.ny
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """Shape of the state arrays: grid points 0..nx x 0..ny, the edge rows stay 0."""
+        return (self.nx + 1, self.ny + 1)
+
+    def coefficients(self) -> np.ndarray:
+        """[u1 centre, u1 x-neighbours, u1 y-neighbours, u0 centre] for membrane_steps."""
+        k = self.k
+        lx2 = (self.c * k / self.hx) ** 2
+        ly2 = (self.c * k / self.hy) ** 2
+        den = 1.0 + self.sigma0 * k
+        return np.array([2 - 2 * lx2 - 2 * ly2, lx2, ly2, -(1 - self.sigma0 * k)]) / den
+
+    def closed_form(self, n: int = 10) -> np.ndarray:
+        """Lowest n frequencies (Hz), f_mn = (c/2) sqrt((m/a)^2 + (n/b)^2) (reference README)."""
+        f = sorted(0.5 * self.c * math.hypot(m / self.lx, q / self.ly)
+                   for m in range(1, n + 1) for q in range(1, n + 1))
+        return np.array(f[:n])
+
+
+def membrane_h_min(c: float, k: float) -> float:
+    """Smallest stable spacing (m) of a square grid: sqrt(2) c k."""
+    return math.sqrt(2.0) * c * k
+
+
+def membrane(size: tuple[float, float], *, tension: float | None = None,
+             areal_density: float | None = None, wave_speed: float | None = None,
+             t60: float = 3.0, bc: str = "fixed", sr: int = 48000, oversample: int = 1,
+             grid: float | None = None) -> MembraneScheme:
+    """Design a stable membrane scheme.
+
+    Parameters
+    ----------
+    size : (float, float), m
+    tension : float, N/m
+    areal_density : float, kg/m^2
+        With ``tension`` gives c = sqrt(T / rho_a); or give ``wave_speed`` (m/s) and
+        optionally ``areal_density`` (default 1 kg/m^2; it only scales the force response).
+    t60 : float, s
+        Frequency-independent decay time (``inf``: lossless).
+    bc : {"fixed"}
+        Only fixed edges ("clamped" and "supported" mean the same for a membrane); "free"
+        is refused.
+    sr : int, Hz
+    oversample : int
+    grid : float, m, optional
+        Spacing; default the stability limit (least dispersion). Finer raises StabilityError.
+    """
+    key = str(bc).lower()
+    bc = "fixed" if key in ("fixed", "clamped", "supported", "simply_supported") else \
+        check_bc(key, MEMBRANE_BCS, "membrane")
+    lx, ly = (float(v) for v in size)
+    if not (lx > 0 and ly > 0):
+        raise PhyssynthError(f"membrane size must be > 0 m, got {lx}x{ly}")
+    if wave_speed is not None:
+        if tension is not None:
+            raise PhyssynthError("give the wave speed or the tension, not both")
+        c = float(wave_speed)
+        rho_a = 1.0 if areal_density is None else float(areal_density)
+    else:
+        if tension is None or areal_density is None:
+            raise PhyssynthError("a membrane needs --tension (N/m) and --areal-density (kg/m^2)")
+        if not (tension > 0 and areal_density > 0):
+            raise PhyssynthError("tension and areal density must be > 0")
+        rho_a = float(areal_density)
+        c = math.sqrt(float(tension) / rho_a)
+    if not (c > 0 and rho_a > 0):
+        raise PhyssynthError("wave speed and areal density must be > 0")
+    if not t60 > 0:
+        raise PhyssynthError(f"T60 must be > 0 s, got {t60}")
+    s0 = 0.0 if math.isinf(t60) else LN1000 / t60
+    fs = scheme_rate(sr, oversample)
+    k = 1.0 / fs
+    h_min = membrane_h_min(c, k)
+    if grid is None:
+        nx, ny = int(lx / h_min), int(ly / h_min)
+    else:
+        grid = float(grid)
+        if not grid > 0:
+            raise PhyssynthError(f"grid spacing must be > 0 m, got {grid}")
+        nx, ny = max(1, round(lx / grid)), max(1, round(ly / grid))
+        q = (c * k) ** 2 * ((nx / lx) ** 2 + (ny / ly) ** 2)
+        if q > 1.0 + 1e-12:
+            raise stability_message("membrane", grid, h_min, fs * math.sqrt(q), oversample)
+    if nx < 2 or ny < 2:
+        raise PhyssynthError(f"the membrane grid would have {nx} x {ny} intervals (< 2); "
+                             "raise the sample rate or make the membrane larger")
+    sch = MembraneScheme(lx, ly, c, rho_a, s0, fs, int(sr), int(oversample), nx, ny)
+    log.info("membrane: %d x %d grid, h = %.4g x %.4g m (limit %.4g m), c = %.4g m/s",
+             nx, ny, sch.hx, sch.hy, h_min, c)
+    return sch
+
+
+def run_membrane(sch: MembraneScheme, u0, u1, n_steps: int, *, pickups=(), velocity=True,
+                 force=None, force_at=None):
+    """Advance ``n_steps``; returns (out (n_pk, n_steps), (prev, cur)) at the scheme rate."""
+    c = sch.coefficients()
+    pk_i = np.zeros((len(pickups), 4), dtype=np.int64)
+    pk_j = np.zeros((len(pickups), 4), dtype=np.int64)
+    pk_w = np.zeros((len(pickups), 4))
+    for p, (x, y) in enumerate(pickups):
+        pk_i[p], pk_j[p], pk_w[p] = bilinear_weights(check_inside("pickup x", x, sch.lx),
+                                                     check_inside("pickup y", y, sch.ly),
+                                                     sch.hx, sch.hy, sch.nx, sch.ny, 0)
+    if force is None:
+        force = np.zeros(0)
+        si = sj = np.zeros(0, dtype=np.int64)
+        sw = np.zeros(0)
+    else:
+        x, y = force_at
+        si, sj, sw = bilinear_weights(check_inside("strike x", x, sch.lx),
+                                      check_inside("strike y", y, sch.ly),
+                                      sch.hx, sch.hy, sch.nx, sch.ny, 0)
+        # weights on the fixed edge would move the edge: drop them (u = 0 there)
+        keep = (si > 0) & (si < sch.nx) & (sj > 0) & (sj < sch.ny)
+        si, sj = si[keep], sj[keep]
+        sw = sw[keep] * sch.k ** 2 / (sch.hx * sch.hy * sch.rho_a * (1.0 + sch.sigma0 * sch.k))
+    out = np.zeros((len(pickups), int(n_steps)))
+    r = membrane_steps(u0, u1, c, si, sj, sw, np.ascontiguousarray(force, dtype=np.float64),
+                       pk_i, pk_j, pk_w, velocity, sch.fs, out)
+    return out, ((u0, u1) if r == 0 else (u1, u0))
+
+
+def render_membrane(sch: MembraneScheme, *, duration: float, strike=None, pickups=None,
+                    contact_time: float = 1e-3, force: float = 1.0,
+                    quantity: str = "velocity") -> np.ndarray:
+    """Strike the membrane at rest and record the pickups.
+
+    Parameters
+    ----------
+    sch : MembraneScheme
+    duration : float, s
+    strike : (float, float), m, optional
+        Default (0.37 lx, 0.29 ly).
+    pickups : sequence of (float, float), m, optional
+        Default [(0.71 lx, 0.63 ly)].
+    contact_time : float, s
+    force : float, N
+    quantity : {"velocity", "displacement"}
+
+    Returns
+    -------
+    ndarray, shape (n_pickups, round(duration sr)), m/s or m
+    """
+    duration = check_duration(duration)
+    velocity = check_quantity(quantity)
+    strike = (0.37 * sch.lx, 0.29 * sch.ly) if strike is None else strike
+    pickups = [(0.71 * sch.lx, 0.63 * sch.ly)] if pickups is None else list(pickups)
+    f = raised_cosine_force(contact_time, force, sch.fs)
+    u0, u1 = np.zeros(sch.shape), np.zeros(sch.shape)
+    n = int(round(duration * sch.sr)) * sch.oversample
+    out, _ = run_membrane(sch, u0, u1, n, pickups=pickups, velocity=velocity, force=f,
+                          force_at=strike)
+    return to_audio_rate(out, sch.oversample)
+
+
+def membrane_energy(sch: MembraneScheme, u_prev: np.ndarray, u_cur: np.ndarray) -> float:
+    """Numerical energy (J) at step n - 1/2, NSS ch. 11 (the 2D form of the
+    1D wave equation's energy, NSS ch. 6):
+
+    H = rho_a [ 1/2 ||d_t- u||^2 + c^2/2 (<d_x+ u, e_t- d_x+ u> + <d_y+ u, e_t- d_y+ u>) ]
+
+    Constant to round-off without loss; H^{n+1/2} - H^{n-1/2} = -2 k rho_a sigma0 ||d_t. u||^2.
+    """
+    k, hx, hy = sch.k, sch.hx, sch.hy
+    dA = hx * hy
+    kin = 0.5 * dA * np.sum(((u_cur - u_prev) / k) ** 2)
+    pot = 0.5 * sch.c ** 2 * dA * (
+        np.sum(np.diff(u_prev, axis=0) * np.diff(u_cur, axis=0)) / hx ** 2
+        + np.sum(np.diff(u_prev, axis=1) * np.diff(u_cur, axis=1)) / hy ** 2)
+    return float(sch.rho_a * (kin + pot))
+
+
+def membrane_step_numpy(sch: MembraneScheme, u0, u1):
+    """One step in plain numpy (the reference the kernel is tested against)."""
+    c = sch.coefficients()
+    u2 = np.zeros_like(u1)
+    u2[1:-1, 1:-1] = (c[0] * u1[1:-1, 1:-1] + c[1] * (u1[:-2, 1:-1] + u1[2:, 1:-1])
+                      + c[2] * (u1[1:-1, :-2] + u1[1:-1, 2:]) + c[3] * u0[1:-1, 1:-1])
+    return u2

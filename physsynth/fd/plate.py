@@ -1,0 +1,349 @@
+"""Kirchhoff thin plate on a rectangle, 13-point explicit scheme (Bilbao, Numerical Sound
+Synthesis (NSS), 2009, ch. 12; docs/fd-theory.md sec. 3).
+
+PDE (NSS eq. 12.1 with the loss of sec. 12.3):
+
+    u_tt = -kappa^2 Lap Lap u - 2 sigma0 u_t + 2 sigma1 Lap u_t,   kappa^2 = D / (rho H),
+    D = E H^3 / (12 (1 - nu^2))
+
+Scheme: d_tt u = -kappa^2 Lap_h Lap_h u - 2 sigma0 d_t. u + 2 sigma1 d_t- Lap_h u + J f / (rho H),
+with Lap_h the 5-point Laplacian (spacings hx, hy) and J the bilinear spreading of a point force.
+Edges: simply supported (u = 0, Lap u = 0: odd ghost) or clamped (u = 0, u_n = 0: even ghost),
+NSS sec. 12.2. Free edges are not implemented (their ghost conditions couple edge, corner and
+nu, NSS sec. 12.2.3) and are refused.
+
+Stability (von Neumann / energy, NSS eq. 12.10 with loss): with p = 4/hx^2 + 4/hy^2 the
+largest eigenvalue of -Lap_h, the scheme is stable when kappa^2 k^2 p^2 + 4 sigma1 k p <= 4;
+for hx = hy = h this is h >= 2 sqrt(k (sigma1 + sqrt(sigma1^2 + kappa^2))).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from physsynth.errors import PhyssynthError
+from physsynth.fd._common import (
+    bilinear_weights,
+    check_duration,
+    check_inside,
+    check_quantity,
+    raised_cosine_force,
+    scheme_rate,
+    stability_message,
+    to_audio_rate,
+)
+from physsynth.kernels.fd import plate_steps
+
+log = logging.getLogger("physsynth")
+
+PLATE_BCS = ("supported", "clamped")
+_BC_ALIASES = {"simply_supported": "supported", "ss": "supported", "simply-supported": "supported"}
+
+
+def check_bc(bc: str, allowed=PLATE_BCS, what="plate") -> str:
+    key = _BC_ALIASES.get(str(bc).lower(), str(bc).lower())
+    if key == "free":
+        raise PhyssynthError(f"free edges are not implemented for the finite-difference {what} yet "
+                             f"(NSS sec. 12.2.3); use {' or '.join(allowed)}, or the modal "
+                             "(finite-element) path `physsynth strike` for a free plate")
+    if key not in allowed:
+        raise PhyssynthError(f"unknown boundary condition {bc!r}; use {', '.join(allowed)}")
+    return key
+
+
+def plate_h_min(kappa: float, sigma1: float, k: float) -> float:
+    """Smallest stable spacing (m) of a square grid, h = 2 sqrt(k (sigma1 + sqrt(sigma1^2 + kappa^2)))."""
+    return 2.0 * math.sqrt(k * (sigma1 + math.sqrt(sigma1 * sigma1 + kappa * kappa)))
+
+
+def _plate_stable(kappa, sigma1, k, hx, hy):
+    p = 4.0 / hx ** 2 + 4.0 / hy ** 2
+    return kappa ** 2 * k ** 2 * p ** 2 + 4.0 * sigma1 * k * p <= 4.0 * (1.0 + 1e-12)
+
+
+def _plate_fs_needed(kappa, sigma1, hx, hy):
+    p = 4.0 / hx ** 2 + 4.0 / hy ** 2
+    k_max = 2.0 * (math.sqrt(sigma1 ** 2 + kappa ** 2) - sigma1) / (kappa ** 2 * p)
+    return 1.0 / k_max
+
+
+@dataclass(frozen=True)
+class PlateScheme:
+    """A stable plate scheme.
+
+    Attributes
+    ----------
+    lx, ly : float, m
+        Side lengths.
+    thickness : float, m
+    kappa : float, m^2/s
+        sqrt(D / (rho H)).
+    rho_h : float, kg/m^2
+        Mass per area rho H.
+    sigma0 : float, 1/s
+    sigma1 : float, m^2/s
+    bc : {"supported", "clamped"}
+    fs : float, Hz
+        Scheme rate.
+    sr : int, Hz
+    oversample : int
+    nx, ny : int
+        Grid intervals; hx = lx / nx, hy = ly / ny.
+    """
+
+    lx: float
+    ly: float
+    thickness: float
+    kappa: float
+    rho_h: float
+    sigma0: float
+    sigma1: float
+    bc: str
+    fs: float
+    sr: int
+    oversample: int
+    nx: int
+    ny: int
+
+    @property
+    def k(self) -> float:
+        return 1.0 / self.fs
+
+    @property
+    def hx(self) -> float:
+        return self.lx / self.nx
+
+    @property
+    def hy(self) -> float:
+        return self.ly / self.ny
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """Shape of the padded state arrays (two ghost layers: index = grid index + 1)."""
+        return (self.nx + 3, self.ny + 3)
+
+    def coefficients(self) -> tuple[np.ndarray, np.ndarray]:
+        """(a, b) for :func:`physsynth.kernels.fd.plate_steps` (docs/fd-theory.md eq. P5)."""
+        k = self.k
+        ax, ay = 1.0 / self.hx ** 2, 1.0 / self.hy ** 2
+        m = (self.kappa * k) ** 2
+        s1 = 2.0 * self.sigma1 * k
+        den = 1.0 + self.sigma0 * k
+        # Lap Lap = d_xxxx + 2 d_xx d_yy + d_yyyy, each a product of 3-point differences
+        a = np.array([
+            2.0 - m * (6 * ax * ax + 6 * ay * ay + 8 * ax * ay) + s1 * (-2 * ax - 2 * ay),
+            -m * (-4 * ax * ax - 4 * ax * ay) + s1 * ax,
+            -m * (-4 * ay * ay - 4 * ax * ay) + s1 * ay,
+            -m * 2 * ax * ay,
+            -m * ax * ax,
+            -m * ay * ay,
+            0.0,
+        ]) / den
+        a[6] = 1.0 if self.bc == "clamped" else -1.0
+        b = np.array([-(1.0 - self.sigma0 * k) + s1 * (2 * ax + 2 * ay), -s1 * ax, -s1 * ay]) / den
+        return a, b
+
+    def closed_form(self, n: int = 10) -> np.ndarray:
+        """Lowest n frequencies (Hz) of the simply supported plate,
+        f_mn = (pi/2) ((m/a)^2 + (n/b)^2) kappa (reference README)."""
+        f = sorted((math.pi / 2) * ((m / self.lx) ** 2 + (q / self.ly) ** 2) * self.kappa
+                   for m in range(1, n + 1) for q in range(1, n + 1))
+        return np.array(f[:n])
+
+
+def plate_losses(material, kappa: float, sr: float) -> tuple[float, float]:
+    """sigma0 (1/s), sigma1 (m^2/s) matching the material's decay rate at 100 Hz and
+    min(5 kHz, 0.4 sr). A plate mode of wavenumber beta has omega = kappa beta^2 and
+    decay sigma0 + sigma1 beta^2 = sigma0 + sigma1 omega / kappa: linear in omega, so a
+    constant loss factor eta (sigma = eta omega / 2) maps exactly to sigma1 = eta kappa / 2."""
+    w1, w2 = 2 * math.pi * 100.0, 2 * math.pi * min(5000.0, 0.4 * sr)
+    d1, d2 = (float(material.damping.decay_rate(w)) for w in (w1, w2))
+    s1 = kappa * (d2 - d1) / (w2 - w1)
+    s0 = d1 - s1 * w1 / kappa
+    return max(s0, 0.0), max(s1, 0.0)
+
+
+def plate(size: tuple[float, float], thickness: float, material, *, bc: str = "supported",
+          sr: int = 48000, oversample: int = 1, grid: float | None = None,
+          loss: tuple[float, float] | None = None) -> PlateScheme:
+    """Design a stable plate scheme.
+
+    Parameters
+    ----------
+    size : (float, float), m
+        Side lengths (lx, ly).
+    thickness : float, m
+    material : Material
+        E, nu, rho; its damping law gives sigma0, sigma1 (:func:`plate_losses`).
+    bc : {"supported", "clamped"}
+        Edge condition on all four edges ("free" is refused).
+    sr : int, Hz
+    oversample : int
+        Scheme rate = sr x oversample.
+    grid : float, m, optional
+        Requested spacing; default the stability limit (least numerical dispersion).
+        A spacing below the limit raises :class:`~physsynth.errors.StabilityError`.
+    loss : (sigma0, sigma1), optional
+        Override the material's damping (1/s, m^2/s); (0, 0) is lossless.
+    """
+    bc = check_bc(bc)
+    lx, ly = (float(v) for v in size)
+    H = float(thickness)
+    if not (lx > 0 and ly > 0 and H > 0):
+        raise PhyssynthError(f"plate size and thickness must be > 0 m, got {lx}x{ly}x{H}")
+    if H > 0.1 * min(lx, ly):
+        log.info("thickness %.3g m is more than a tenth of the shorter side: Kirchhoff theory "
+                 "overestimates the higher frequencies of such a thick plate", H)
+    fs = scheme_rate(sr, oversample)
+    k = 1.0 / fs
+    D = material.E * H ** 3 / (12.0 * (1.0 - material.nu ** 2))
+    rho_h = material.rho * H
+    kappa = math.sqrt(D / rho_h)
+    s0, s1 = plate_losses(material, kappa, sr) if loss is None else (float(loss[0]), float(loss[1]))
+    if s0 < 0 or s1 < 0:
+        raise PhyssynthError("loss parameters sigma0, sigma1 must be >= 0")
+    h_min = plate_h_min(kappa, s1, k)
+    if grid is None:
+        nx, ny = int(lx / h_min), int(ly / h_min)
+    else:
+        grid = float(grid)
+        if not grid > 0:
+            raise PhyssynthError(f"grid spacing must be > 0 m, got {grid}")
+        nx, ny = max(1, round(lx / grid)), max(1, round(ly / grid))
+        if not _plate_stable(kappa, s1, k, lx / nx, ly / ny):
+            raise stability_message("plate", grid, h_min,
+                                    _plate_fs_needed(kappa, s1, lx / nx, ly / ny), oversample)
+    if nx < 4 or ny < 4:
+        raise PhyssynthError(f"the plate grid would have {nx} x {ny} intervals (< 4) at the "
+                             f"stability limit {h_min:.3g} m; raise the sample rate or oversample, "
+                             "or make the plate larger or thinner")
+    sch = PlateScheme(lx, ly, H, kappa, rho_h, s0, s1, bc, fs, int(sr), int(oversample), nx, ny)
+    log.info("plate: %d x %d grid, h = %.4g x %.4g m (limit %.4g m), kappa = %.4g m^2/s, "
+             "sigma0 = %.3g 1/s, sigma1 = %.3g m^2/s", nx, ny, sch.hx, sch.hy, h_min, kappa, s0, s1)
+    return sch
+
+
+def run_plate(sch: PlateScheme, u0, u1, u2, n_steps: int, *, pickups=(), velocity=True, force=None,
+              force_at=None):
+    """Advance ``n_steps``; returns (out (n_pk, n_steps), (prev, cur, spare)) at the scheme rate.
+
+    ``force`` (N, scheme rate) enters at ``force_at`` = (x, y) m, spread bilinearly.
+    """
+    a, b = sch.coefficients()
+    pk_i = np.zeros((len(pickups), 4), dtype=np.int64)
+    pk_j = np.zeros((len(pickups), 4), dtype=np.int64)
+    pk_w = np.zeros((len(pickups), 4))
+    for p, (x, y) in enumerate(pickups):
+        pk_i[p], pk_j[p], pk_w[p] = bilinear_weights(check_inside("pickup x", x, sch.lx),
+                                                     check_inside("pickup y", y, sch.ly),
+                                                     sch.hx, sch.hy, sch.nx, sch.ny, 1)
+    if force is None:
+        force = np.zeros(0)
+        si = sj = np.zeros(0, dtype=np.int64)
+        sw = np.zeros(0)
+    else:
+        x, y = force_at
+        si, sj, sw = bilinear_weights(check_inside("strike x", x, sch.lx),
+                                      check_inside("strike y", y, sch.ly),
+                                      sch.hx, sch.hy, sch.nx, sch.ny, 1)
+        # J f / (rho H): J spreads a point force as a density (weights / cell area)
+        sw = sw * sch.k ** 2 / (sch.hx * sch.hy * sch.rho_h * (1.0 + sch.sigma0 * sch.k))
+    out = np.zeros((len(pickups), int(n_steps)))
+    r = plate_steps(u0, u1, u2, a, b, si, sj, sw, np.ascontiguousarray(force, dtype=np.float64),
+                    pk_i, pk_j, pk_w, velocity, sch.fs, out)
+    arrs = (u0, u1, u2)
+    return out, (arrs[r], arrs[(r + 1) % 3], arrs[(r + 2) % 3])
+
+
+def render_plate(sch: PlateScheme, *, duration: float, strike=None, pickups=None,
+                 contact_time: float = 5e-4, force: float = 1.0,
+                 quantity: str = "velocity") -> np.ndarray:
+    """Strike the plate at rest with a raised-cosine force and record the pickups.
+
+    Parameters
+    ----------
+    sch : PlateScheme
+    duration : float, s
+    strike : (float, float), m, optional
+        Strike point; default (0.37 lx, 0.29 ly), off every low mode's nodal lines.
+    pickups : sequence of (float, float), m, optional
+        Default one pickup at (0.71 lx, 0.63 ly).
+    contact_time : float, s
+    force : float, N
+        Peak force.
+    quantity : {"velocity", "displacement"}
+
+    Returns
+    -------
+    ndarray, shape (n_pickups, round(duration sr)), m/s or m
+    """
+    duration = check_duration(duration)
+    velocity = check_quantity(quantity)
+    strike = (0.37 * sch.lx, 0.29 * sch.ly) if strike is None else strike
+    pickups = [(0.71 * sch.lx, 0.63 * sch.ly)] if pickups is None else list(pickups)
+    f = raised_cosine_force(contact_time, force, sch.fs)
+    u0, u1, u2 = (np.zeros(sch.shape) for _ in range(3))
+    n = int(round(duration * sch.sr)) * sch.oversample
+    out, _ = run_plate(sch, u0, u1, u2, n, pickups=pickups, velocity=velocity, force=f,
+                       force_at=strike)
+    return to_audio_rate(out, sch.oversample)
+
+
+def plate_energy(sch: PlateScheme, u_prev: np.ndarray, u_cur: np.ndarray) -> float:
+    """Numerical energy (J) at step n - 1/2, NSS sec. 12.1.3 and 12.3:
+
+    H = rho H [ 1/2 ||d_t- u||^2 + kappa^2/2 <Lap_h u, e_t- Lap_h u>_e
+                - sigma1 k / 2 ||d_t- grad_h u||^2 ]
+
+    where <.,.>_e weights the edge points by 1/2 (there Lap_h u is 2 u_1 / h^2 for a clamped
+    edge and 0 for a supported one). Without loss H is constant to round-off; with loss
+    H^{n+1/2} - H^{n-1/2} = -2 k rho H (sigma0 ||d_t. u||^2 + sigma1 ||d_t. grad_h u||^2) <= 0.
+    """
+    k, hx, hy = sch.k, sch.hx, sch.hy
+    nx, ny = sch.nx, sch.ny
+    dA = hx * hy
+    kin = 0.5 * dA * np.sum(((u_cur - u_prev)[2:nx + 1, 2:ny + 1] / k) ** 2)
+
+    def lap(u):  # on grid points 0..nx x 0..ny (padded 1..nx+1), using the ghosts
+        c = u[1:nx + 2, 1:ny + 2]
+        return ((u[2:nx + 3, 1:ny + 2] + u[0:nx + 1, 1:ny + 2] - 2 * c) / hx ** 2
+                + (u[1:nx + 2, 2:ny + 3] + u[1:nx + 2, 0:ny + 1] - 2 * c) / hy ** 2)
+
+    w = np.ones((nx + 1, ny + 1))
+    w[0, :] = w[-1, :] = w[:, 0] = w[:, -1] = 0.5
+    # The corners' Laplacian vanishes (their neighbours are edge points, u = 0): weight moot.
+    pot = 0.5 * sch.kappa ** 2 * dA * np.sum(w * lap(u_prev) * lap(u_cur))
+    g0 = u_prev[1:nx + 2, 1:ny + 2]
+    g1 = u_cur[1:nx + 2, 1:ny + 2]
+    d = g1 - g0
+    grad2 = np.sum((np.diff(d, axis=0) / hx) ** 2) + np.sum((np.diff(d, axis=1) / hy) ** 2)
+    corr = -0.5 * sch.sigma1 * k * dA * grad2 / k ** 2
+    return float(sch.rho_h * (kin + pot + corr))
+
+
+def plate_step_numpy(sch: PlateScheme, u0, u1):
+    """One step of the plate scheme in plain numpy (the reference the kernel is tested against)."""
+    a, b = sch.coefficients()
+    nx, ny = sch.nx, sch.ny
+    u2 = np.zeros_like(u1)
+    I, J = slice(2, nx + 1), slice(2, ny + 1)
+
+    def s(arr, di, dj):
+        return arr[2 + di:nx + 1 + di, 2 + dj:ny + 1 + dj]
+
+    u2[I, J] = (a[0] * s(u1, 0, 0) + a[1] * (s(u1, -1, 0) + s(u1, 1, 0))
+                + a[2] * (s(u1, 0, -1) + s(u1, 0, 1))
+                + a[3] * (s(u1, -1, -1) + s(u1, -1, 1) + s(u1, 1, -1) + s(u1, 1, 1))
+                + a[4] * (s(u1, -2, 0) + s(u1, 2, 0)) + a[5] * (s(u1, 0, -2) + s(u1, 0, 2))
+                + b[0] * s(u0, 0, 0) + b[1] * (s(u0, -1, 0) + s(u0, 1, 0))
+                + b[2] * (s(u0, 0, -1) + s(u0, 0, 1)))
+    sg = a[6]
+    u2[:, 0] = sg * u2[:, 2]
+    u2[:, ny + 2] = sg * u2[:, ny]
+    u2[0, :] = sg * u2[2, :]
+    u2[nx + 2, :] = sg * u2[nx, :]
+    return u2

@@ -1,0 +1,267 @@
+"""Finite-difference string, membrane and plate: references, energy, stability, kernels, CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from physsynth.errors import PhyssynthError, StabilityError
+from physsynth.fd import (
+    membrane,
+    membrane_energy,
+    plate,
+    plate_energy,
+    render_membrane,
+    render_plate,
+    render_string,
+    spectral_peaks,
+    stiff_string,
+    string_energy,
+)
+from physsynth.fd.membrane import membrane_step_numpy, run_membrane
+from physsynth.fd.plate import plate_step_numpy, run_plate
+from physsynth.fd.string import initial_state, pluck_shape, run_string
+from physsynth.materials import get_material
+
+SR = 44100
+STEEL = get_material("steel")
+# Measured Steinway A3 partials (tests reference README)
+STEINWAY_A3 = np.array([219.79, 439.83, 660.00, 880.66, 1101.82, 1323.99, 1546.78, 1770.32])
+
+
+def separated(freqs, n, tol=0.03):
+    """The first n frequencies with no other within +-tol (a peak is then unambiguous)."""
+    keep = [f for i, f in enumerate(freqs) if np.all(np.abs(np.delete(freqs, i) / f - 1) > tol)]
+    assert len(keep) >= n
+    return np.array(keep[:n])
+
+
+# ------------------------------------------------------------------ string
+@pytest.mark.parametrize("f0, B", [(220.0, 2.15e-4), (110.0, 0.0), (55.0, 5e-3), (440.0, 1e-2)])
+def test_string_partials_follow_stiff_string_formula(f0, B):
+    sch = stiff_string(f0, inharmonicity=B, t60=6.0, t60_high=2.0, sr=SR)
+    x = render_string(sch, duration=2.0, pluck=0.137, pickup=0.83)
+    n = np.arange(1, 9)
+    target = n * f0 * np.sqrt(1 + B * n * n)
+    measured = spectral_peaks(x, SR, target)
+    # 0.5 % (8.6 cents), the issue's tolerance, for each of the first 8 partials
+    np.testing.assert_allclose(measured, target, rtol=5e-3)
+
+
+def test_string_matches_measured_steinway_a3():
+    # B and f0 fitted to the measured partials (B ~ 2.15e-4); the scheme must reproduce the
+    # measurement within 0.5 % (8.6 cents), which includes the fit's own residual.
+    sch = stiff_string(219.79 / np.sqrt(1 + 2.15e-4), inharmonicity=2.15e-4, sr=SR, t60=8.0)
+    x = render_string(sch, duration=2.0)
+    np.testing.assert_allclose(spectral_peaks(x, SR, STEINWAY_A3), STEINWAY_A3, rtol=5e-3)
+
+
+def test_string_t60_from_two_decay_times():
+    # the envelope of partial 1 must fall 60 dB in t60 (within 10 %: the decay rate maps to
+    # the continuous mode's, the scheme's own is within a fraction of a percent of it)
+    from scipy.signal import butter, sosfiltfilt
+
+    sch = stiff_string(220.0, inharmonicity=1e-4, t60=1.0, t60_high=0.3, sr=SR)
+    x = render_string(sch, duration=1.0, quantity="displacement")
+    sos = butter(4, [200, 240], btype="band", fs=SR, output="sos")
+    env = np.abs(sosfiltfilt(sos, x))
+    seg = [np.max(env[int(t * SR):int((t + 0.05) * SR)]) for t in (0.2, 0.7)]
+    t60 = 0.5 * 60 / (20 * np.log10(seg[0] / seg[1]))
+    np.testing.assert_allclose(t60, 1.0, rtol=0.1)
+
+
+def test_string_kernel_matches_numpy():
+    sch = stiff_string(220.0, inharmonicity=1e-3, t60=2.0, t60_high=0.5, sr=SR)
+    rng = np.random.default_rng(0)
+    N = sch.N
+    u0, u1, _ = initial_state(sch, np.r_[0, rng.standard_normal(N - 1), 0])
+    u1 = u0.copy()
+    u1[2:N + 1] += 0.1 * rng.standard_normal(N - 1)
+    u1[0], u1[-1] = -u1[2], -u1[N]
+    a, b = sch.coefficients()
+    # plain numpy: the same update by slicing (grid l at index l + 1, ghosts mirrored)
+    ref = np.zeros_like(u1)
+    I = slice(2, N + 1)
+    ref[I] = (a[0] * u1[I] + a[1] * (u1[1:N] + u1[3:N + 2]) + a[2] * (u1[0:N - 1] + u1[4:N + 3])
+              + b[0] * u0[I] + b[1] * (u0[1:N] + u0[3:N + 2]))
+    _, (_, cur, _) = run_string(sch, u0.copy(), u1.copy(), np.zeros_like(u1), 1)
+    np.testing.assert_allclose(cur[I], ref[I], rtol=0, atol=1e-12 * np.max(np.abs(ref)))
+    assert cur[0] == -cur[2] and cur[N + 2] == -cur[N]
+
+
+def test_string_energy_conserved_without_loss():
+    sch = stiff_string(220.0, inharmonicity=1e-3, t60=np.inf, sr=SR)
+    st = initial_state(sch, pluck_shape(sch.N, 0.3, 0.1))
+    E0 = string_energy(sch, st[0], st[1])
+    E = []
+    for _ in range(10):
+        _, st = run_string(sch, *st, 10_000)
+        E.append(string_energy(sch, st[0], st[1]))
+    # 1e5 steps: relative drift below 1e-10 (round-off only)
+    assert np.max(np.abs(np.array(E) / E0 - 1)) < 1e-10
+
+
+def test_string_energy_never_increases_with_loss():
+    sch = stiff_string(220.0, inharmonicity=1e-3, t60=1.0, t60_high=0.2, sr=SR)
+    st = initial_state(sch, pluck_shape(sch.N, 0.3, 0.1))
+    E = [string_energy(sch, st[0], st[1])]
+    for _ in range(2000):
+        _, st = run_string(sch, *st, 1)
+        E.append(string_energy(sch, st[0], st[1]))
+    E = np.array(E)
+    assert np.all(np.diff(E) <= 1e-13 * E[0])
+    assert E[-1] < 0.95 * E[0]  # and the loss does remove energy
+
+
+def test_string_refuses_unstable_grid():
+    sch = stiff_string(220.0, inharmonicity=2.15e-4, sr=SR, oversample=1)
+    with pytest.raises(StabilityError, match="stability limit"):
+        stiff_string(220.0, inharmonicity=2.15e-4, sr=SR, oversample=1, n_intervals=sch.N + 2)
+    with pytest.raises(PhyssynthError, match="must not exceed"):
+        stiff_string(220.0, t60=1.0, t60_high=3.0, sr=SR)
+
+
+# ------------------------------------------------------------------ plate
+def random_state(shape, sign, nx, ny, rng, ghost=2):
+    u = np.zeros(shape)
+    u[ghost:nx + 3 - ghost, ghost:ny + 3 - ghost] = rng.standard_normal((nx - 1, ny - 1))
+    u[:, 0], u[:, -1] = sign * u[:, 2], sign * u[:, -3]
+    u[0], u[-1] = sign * u[2], sign * u[-3]
+    return u
+
+
+@pytest.mark.parametrize("bc", ["supported", "clamped"])
+def test_plate_kernel_matches_numpy(bc):
+    p = plate((0.3, 0.2), 0.002, STEEL, bc=bc, sr=SR, loss=(1.0, 1e-3))
+    rng = np.random.default_rng(1)
+    s = p.coefficients()[0][6]
+    u0, u1 = (random_state(p.shape, s, p.nx, p.ny, rng) for _ in range(2))
+    ref = plate_step_numpy(p, u0, u1)
+    _, (_, cur, _) = run_plate(p, u0.copy(), u1.copy(), np.zeros(p.shape), 1)
+    np.testing.assert_allclose(cur, ref, rtol=0, atol=1e-12 * np.max(np.abs(ref)))
+
+
+@pytest.mark.parametrize("bc", ["supported", "clamped"])
+def test_plate_energy(bc):
+    rng = np.random.default_rng(2)
+    p = plate((0.3, 0.2), 0.002, STEEL, bc=bc, sr=SR, loss=(0.0, 0.0))
+    s = p.coefficients()[0][6]
+    st = (random_state(p.shape, s, p.nx, p.ny, rng), None, np.zeros(p.shape))
+    st = (st[0], st[0].copy(), st[2])
+    E0 = plate_energy(p, st[0], st[1])
+    _, st = run_plate(p, *st, 100_000)
+    # lossless: 1e5 steps, relative drift below 1e-10
+    assert abs(plate_energy(p, st[0], st[1]) / E0 - 1) < 1e-10
+    p = plate((0.3, 0.2), 0.002, STEEL, bc=bc, sr=SR, loss=(2.0, 5e-3))
+    st = (random_state(p.shape, s, p.nx, p.ny, rng), None, np.zeros(p.shape))
+    st = (st[0], st[0].copy(), st[2])
+    E = [plate_energy(p, st[0], st[1])]
+    for _ in range(500):
+        _, st = run_plate(p, *st, 1)
+        E.append(plate_energy(p, st[0], st[1]))
+    assert np.all(np.diff(E) <= 1e-13 * E[0]) and E[-1] < E[0]
+
+
+def test_supported_plate_peaks_vs_closed_form():
+    p = plate((0.5, 0.4), 0.001, STEEL, bc="supported", sr=SR, oversample=2)
+    x = render_plate(p, duration=1.5)[0]
+    target = separated(p.closed_form(12), 6)
+    # 1 % for the first 6 well-separated peaks (grid dispersion at the stability limit with
+    # 2x oversampling: about -0.3 %)
+    np.testing.assert_allclose(spectral_peaks(x, SR, target, rel_window=0.02), target, rtol=1e-2)
+
+
+def test_plate_refuses_unstable_and_free():
+    with pytest.raises(StabilityError, match="coarser grid.*scheme rate"):
+        plate((0.5, 0.4), 0.001, STEEL, sr=SR, grid=0.005)
+    with pytest.raises(PhyssynthError, match="free edges are not implemented"):
+        plate((0.5, 0.4), 0.001, STEEL, bc="free", sr=SR)
+    p = plate((0.5, 0.4), 0.001, STEEL, sr=SR)  # the automatic grid sits at the limit
+    assert p.hx >= 2 * np.sqrt(p.k * (p.sigma1 + np.hypot(p.sigma1, p.kappa))) > 0.95 * p.hx
+
+
+# ------------------------------------------------------------------ membrane
+def test_membrane_kernel_matches_numpy():
+    m = membrane((0.5, 0.4), tension=1000.0, areal_density=0.2, t60=1.0, sr=SR)
+    rng = np.random.default_rng(3)
+    u0, u1 = np.zeros(m.shape), np.zeros(m.shape)
+    u0[1:-1, 1:-1] = rng.standard_normal((m.nx - 1, m.ny - 1))
+    u1[1:-1, 1:-1] = rng.standard_normal((m.nx - 1, m.ny - 1))
+    ref = membrane_step_numpy(m, u0, u1)
+    _, (_, cur) = run_membrane(m, u0.copy(), u1.copy(), 1)
+    np.testing.assert_allclose(cur, ref, rtol=0, atol=1e-12 * np.max(np.abs(ref)))
+
+
+def test_membrane_energy():
+    rng = np.random.default_rng(4)
+    m = membrane((0.2, 0.15), wave_speed=20.0, t60=np.inf, sr=SR)
+    u = np.zeros(m.shape)
+    u[1:-1, 1:-1] = rng.standard_normal((m.nx - 1, m.ny - 1))
+    E0 = membrane_energy(m, u, u)
+    _, (a, b) = run_membrane(m, u.copy(), u.copy(), 100_000)
+    assert abs(membrane_energy(m, a, b) / E0 - 1) < 1e-10
+    m = membrane((0.2, 0.15), wave_speed=20.0, t60=0.05, sr=SR)
+    st = (u.copy(), u.copy())
+    E = [membrane_energy(m, *st)]
+    for _ in range(500):
+        _, st = run_membrane(m, *st, 1)
+        E.append(membrane_energy(m, *st))
+    assert np.all(np.diff(E) <= 1e-13 * E[0]) and E[-1] < E[0]
+
+
+def test_membrane_peaks_vs_closed_form():
+    m = membrane((0.5, 0.37), tension=500.0, areal_density=0.2, t60=3.0, sr=SR)
+    x = render_membrane(m, duration=1.5)[0]
+    target = separated(m.closed_form(12), 6)
+    # 1 % for the first 6 well-separated peaks
+    np.testing.assert_allclose(spectral_peaks(x, SR, target, rel_window=0.02), target, rtol=1e-2)
+
+
+def test_membrane_refuses_unstable_grid():
+    with pytest.raises(StabilityError, match="stability limit"):
+        membrane((0.5, 0.4), tension=1000.0, areal_density=0.2, sr=SR, grid=0.001)
+    with pytest.raises(PhyssynthError, match="free edges"):
+        membrane((0.5, 0.4), tension=1000.0, areal_density=0.2, sr=SR, bc="free")
+
+
+# ------------------------------------------------------------------ CLI
+def fd(*args):
+    return subprocess.run([sys.executable, "-m", "physsynth", "fd", *args], capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_cli_renders_each_model(tmp_path):
+    from physsynth.audio import read_wav
+
+    runs = {
+        "s.wav": ["string", "--f0", "220", "--inharmonicity", "2.15e-4", "--t60", "4",
+                  "--t60-high", "1", "--duration", "0.3", "--sr", "22050"],
+        "p.wav": ["plate", "--size", "0.3x0.2x0.002", "--material", "steel", "--bc", "clamped",
+                  "--strike", "0.1,0.07", "--pickup", "0.2,0.13", "--duration", "0.3", "--sr", "22050"],
+        "m.wav": ["membrane", "--size", "0.3x0.2", "--tension", "500", "--areal-density", "0.2",
+                  "--duration", "0.3", "--sr", "22050"],
+    }
+    for name, args in runs.items():
+        p = fd(*args, "-o", str(tmp_path / name))
+        assert p.returncode == 0, p.stderr
+        x, sr = read_wav(tmp_path / name)
+        assert sr == 22050 and x.shape[1] == round(0.3 * 22050) and np.max(np.abs(x)) > 0.5
+
+
+@pytest.mark.parametrize("args, message", [
+    (["plate", "--size", "0.5x0.4x0.001", "--grid", "0.005"], "stability limit"),
+    (["plate", "--size", "0.5x0.4x0.001", "--bc", "free"], "free edges"),
+    (["plate", "--size", "0.5x0.4"], "--size takes"),
+    (["membrane", "--size", "0.5x0.4", "--tension", "1000", "--areal-density", "0.2", "--grid", "0.001"],
+     "stability limit"),
+    (["string", "--f0", "220", "--pluck", "1.5"], "outside"),
+])
+def test_cli_errors_are_one_line(tmp_path, args, message):
+    p = fd(*args, "--duration", "0.1", "-o", str(tmp_path / "x.wav"))
+    assert p.returncode == 2
+    err = [line for line in p.stderr.splitlines() if "error" in line]
+    assert len(err) == 1 and message in err[0], p.stderr
+    assert not (tmp_path / "x.wav").exists()
