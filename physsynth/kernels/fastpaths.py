@@ -76,6 +76,30 @@ def ks_block(u, buf, ipos, st, sd, eta, g0, g1, p0, p1, a, out):  # pragma: no c
 
 
 @njit(cache=True)
+def _ks_one(u, v, row, srow, N, M, q, s1, s2, e, b, pp, av, wv, out):  # pragma: no cover - numba
+    """One voice of :func:`ks_voices`; returns the new (pos, loss state, allpass state)."""
+    n = out.shape[0]
+    nu = min(u.shape[1], n)
+    for t in range(n):
+        x = row[q]
+        s1 = b * x + pp * s1
+        y = e * s1 + s2
+        s2 = s1 - e * y
+        for m in range(M):
+            yy = av * y + srow[m]
+            srow[m] = y - av * yy
+            y = yy
+        if t < nu:
+            y += u[v, t]
+        row[q] = y
+        q += 1
+        if q == N:
+            q = 0
+        out[t] += wv * y
+    return q, s1, s2
+
+
+@njit(cache=True)
 def ks_voices(u, buf, nd, pos, sl, sa, sd, nsec, eta, g, p, a, w, out):  # pragma: no cover - numba
     """Run many Karplus-Strong voices and mix them: voice v is row v of every state array.
 
@@ -101,41 +125,103 @@ def ks_voices(u, buf, nd, pos, sl, sa, sd, nsec, eta, g, p, a, w, out):  # pragm
     """
     n = out.shape[0]
     nu = min(u.shape[1], n)
+    nv = buf.shape[0]
     for t in range(n):
         out[t] = 0.0
-    # voices outside, samples inside: each voice's delay line stays in cache for the block
-    for v in range(buf.shape[0]):
-        N = nd[v]
-        M = nsec[v]
-        q = pos[v]
-        s1 = sl[v]
-        s2 = sa[v]
-        e = eta[v]
-        b = g[v] * (1.0 - p[v])
-        pp = p[v]
-        av = a[v]
-        wv = w[v]
-        row = buf[v]
-        srow = sd[v]
-        for t in range(n):
-            x = row[q]
-            s1 = b * x + pp * s1
-            y = e * s1 + s2
-            s2 = s1 - e * y
-            for m in range(M):
-                yy = av * y + srow[m]
-                srow[m] = y - av * yy
-                y = yy
-            if t < nu:
-                y += u[v, t]
-            row[q] = y
-            q += 1
-            if q == N:
-                q = 0
-            out[t] += wv * y
-        pos[v] = q
-        sl[v] = s1
-        sa[v] = s2
+    # Voices outside, samples inside, so each delay line stays in cache for the block. Each
+    # voice's recursions are serial (about 12 cycles a sample through the allpass state), so
+    # four voices without dispersion or input run interleaved: four independent chains in
+    # flight (measured 2x faster than one voice at a time).
+    v = 0
+    while v < nv:
+        if (v + 4 <= nv and nu == 0 and nsec[v] == 0 and nsec[v + 1] == 0 and nsec[v + 2] == 0
+                and nsec[v + 3] == 0):
+            r0 = buf[v]
+            r1 = buf[v + 1]
+            r2 = buf[v + 2]
+            r3 = buf[v + 3]
+            N0 = nd[v]
+            N1 = nd[v + 1]
+            N2 = nd[v + 2]
+            N3 = nd[v + 3]
+            q0 = pos[v]
+            q1 = pos[v + 1]
+            q2 = pos[v + 2]
+            q3 = pos[v + 3]
+            l0 = sl[v]
+            l1 = sl[v + 1]
+            l2 = sl[v + 2]
+            l3 = sl[v + 3]
+            c0 = sa[v]
+            c1 = sa[v + 1]
+            c2 = sa[v + 2]
+            c3 = sa[v + 3]
+            e0 = eta[v]
+            e1 = eta[v + 1]
+            e2 = eta[v + 2]
+            e3 = eta[v + 3]
+            b0 = g[v] * (1.0 - p[v])
+            b1 = g[v + 1] * (1.0 - p[v + 1])
+            b2 = g[v + 2] * (1.0 - p[v + 2])
+            b3 = g[v + 3] * (1.0 - p[v + 3])
+            p0 = p[v]
+            p1 = p[v + 1]
+            p2 = p[v + 2]
+            p3 = p[v + 3]
+            w0 = w[v]
+            w1 = w[v + 1]
+            w2 = w[v + 2]
+            w3 = w[v + 3]
+            for t in range(n):
+                l0 = b0 * r0[q0] + p0 * l0
+                l1 = b1 * r1[q1] + p1 * l1
+                l2 = b2 * r2[q2] + p2 * l2
+                l3 = b3 * r3[q3] + p3 * l3
+                y0 = e0 * l0 + c0
+                y1 = e1 * l1 + c1
+                y2 = e2 * l2 + c2
+                y3 = e3 * l3 + c3
+                c0 = l0 - e0 * y0
+                c1 = l1 - e1 * y1
+                c2 = l2 - e2 * y2
+                c3 = l3 - e3 * y3
+                r0[q0] = y0
+                r1[q1] = y1
+                r2[q2] = y2
+                r3[q3] = y3
+                q0 += 1
+                if q0 == N0:
+                    q0 = 0
+                q1 += 1
+                if q1 == N1:
+                    q1 = 0
+                q2 += 1
+                if q2 == N2:
+                    q2 = 0
+                q3 += 1
+                if q3 == N3:
+                    q3 = 0
+                out[t] += (w0 * y0 + w1 * y1) + (w2 * y2 + w3 * y3)
+            pos[v] = q0
+            pos[v + 1] = q1
+            pos[v + 2] = q2
+            pos[v + 3] = q3
+            sl[v] = l0
+            sl[v + 1] = l1
+            sl[v + 2] = l2
+            sl[v + 3] = l3
+            sa[v] = c0
+            sa[v + 1] = c1
+            sa[v + 2] = c2
+            sa[v + 3] = c3
+            v += 4
+        else:
+            q, s1, s2 = _ks_one(u, v, buf[v], sd[v], nd[v], nsec[v], pos[v], sl[v], sa[v], eta[v],
+                                g[v] * (1.0 - p[v]), p[v], a[v], w[v], out)
+            pos[v] = q
+            sl[v] = s1
+            sa[v] = s2
+            v += 1
 
 
 @njit(cache=True)

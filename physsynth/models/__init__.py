@@ -1,0 +1,23 @@
+"""Fast string models: Karplus-Strong (Jaffe-Smith) and a digital waveguide string.
+
+Each has a pure function (one note), a streaming class (``process(n)``) and, for
+Karplus-Strong, a many-voice renderer; all run on the kernels in physsynth/kernels/fastpaths.py.
+"""
+
+from physsynth.models._design import LoopDesign, ModelParameterError, design_loop, loss_filter
+from physsynth.models.ks import KarplusStrong, KSVoices, ks_excitation, ks_pluck
+from physsynth.models.waveguide import Waveguide, waveguide_pluck
+
+
+def pluck(f0, *, sr, duration, model="ks", **kwargs):
+    """Render one plucked note with ``model`` "ks" (:func:`ks_pluck`) or "waveguide"
+    (:func:`waveguide_pluck`); keyword arguments go to that function."""
+    if model == "ks":
+        return ks_pluck(f0, sr=sr, duration=duration, **kwargs)
+    if model == "waveguide":
+        return waveguide_pluck(f0, sr=sr, duration=duration, **kwargs)
+    raise ModelParameterError(f"model must be 'ks' or 'waveguide', got {model!r}")
+
+
+__all__ = ["KSVoices", "KarplusStrong", "LoopDesign", "ModelParameterError", "Waveguide",
+           "design_loop", "ks_excitation", "ks_pluck", "loss_filter", "pluck", "waveguide_pluck"]

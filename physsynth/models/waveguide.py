@@ -1,0 +1,154 @@
+"""Digital waveguide string: two travelling-wave rails, rigid nut, lossy bridge.
+
+Smith, "Physical modeling using digital waveguides", CMJ 16(4), 1992. The string's displacement
+is the sum of a right-going and a left-going wave, each a delay line of L samples (one sample
+of delay = one spatial sample). The nut reflects with -1; the bridge with -A_eta(z) H(z), the
+tuning allpass and the one-pole loss filter from two T60s; 2L plus their phase delays at the
+fundamental is exactly sr / f0 (see physsynth/models/_design.py).
+
+A pluck sets an initial displacement (a triangle with its apex at the pluck point, half on each
+rail); a strike sets an initial velocity v0 (a raised-cosine of the given width), i.e. the
+rails y+ = -(1/2) int v0 dx and y- = +(1/2) int v0 dx (d'Alembert), with c = 1 sample/sample.
+The output is the displacement at the pickup.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from physsynth.kernels.fastpaths import waveguide_block
+from physsynth.models._design import ModelParameterError, design_loop, loss_filter
+from physsynth.models.ks import _check_duration
+
+
+def _positions(L, position, pickup):
+    for name, v in (("position", position), ("pickup", pickup)):
+        if not 0.0 < float(v) < 1.0:
+            raise ModelParameterError(f"{name} must be in (0, 1) (fraction of the string from the "
+                                      f"nut), got {v}")
+    xe = min(max(int(round(position * L)), 1), L - 1)
+    xp = min(max(int(round(pickup * L)), 1), L - 1)
+    return xe, xp
+
+
+def initial_rails(L, *, excitation="pluck", position=0.2, width=0.05, amplitude=1.0):
+    """Initial right- and left-going displacement waves, each ndarray shape (L,).
+
+    Parameters
+    ----------
+    L : int
+        Samples per rail.
+    excitation : {"pluck", "strike"}
+    position : float
+        Pluck or strike point, fraction of the string from the nut, in (0, 1).
+    width : float
+        Width of the strike's velocity profile, fraction of the string.
+    amplitude : float
+        Peak displacement (pluck), or peak velocity in displacement units per sample (strike).
+    """
+    x = np.arange(L, dtype=float)
+    xe = min(max(position * L, 1.0), L - 1.0)
+    if excitation == "pluck":
+        y0 = np.where(x <= xe, x / xe, (L - x) / (L - xe)) * amplitude
+        return 0.5 * y0, 0.5 * y0
+    if excitation == "strike":
+        hw = max(width * L / 2, 1.0)
+        v0 = np.where(np.abs(x - xe) < hw, 0.5 * (1 + np.cos(np.pi * (x - xe) / hw)), 0.0)
+        s = np.cumsum(v0) * amplitude
+        return -0.5 * s, 0.5 * s
+    raise ModelParameterError(f"excitation must be 'pluck' or 'strike', got {excitation!r}")
+
+
+def _load(L, yr, yl):
+    """Place spatial rail samples into the circular buffers for index pos = 0."""
+    x = np.arange(L)
+    br = np.zeros(L)
+    bl = np.zeros(L)
+    br[(-x) % L] = yr
+    bl[(-(L - 1 - x)) % L] = yl
+    return br, bl
+
+
+def waveguide_pluck(f0, *, sr, duration, t60=2.0, t60_high=None, f_high=None, excitation="pluck",
+                    position=0.2, pickup=0.8, width=0.05, amplitude=1.0) -> np.ndarray:
+    """Render one note of the waveguide string.
+
+    Parameters
+    ----------
+    f0 : float, Hz
+    sr : float, Hz
+    duration : float, s
+    t60, t60_high, f_high : float, s, s, Hz
+        Decay of the fundamental and at ``f_high`` (see :func:`physsynth.models.ks.ks_pluck`).
+    excitation : {"pluck", "strike"}
+    position, pickup : float
+        Excitation and pickup points, fractions of the string from the nut, in (0, 1).
+    width : float
+        Strike width, fraction of the string.
+    amplitude : float
+
+    Returns
+    -------
+    ndarray, shape (round(duration sr),)
+        Displacement at the pickup.
+    """
+    n = _check_duration(duration, sr)
+    v = Waveguide(sr=sr)
+    v.note_on(f0, t60=t60, t60_high=t60_high, f_high=f_high, excitation=excitation,
+              position=position, pickup=pickup, width=width, amplitude=amplitude)
+    d = v.design
+    out = np.empty(n)
+    waveguide_block(v._br, v._bl, v._pos, v._st, d.eta, d.g, d.g, d.p, d.p, v._xp, out)
+    return out
+
+
+class Waveguide:
+    """A streaming waveguide string: ``note_on``, ``process(n)`` blocks, ``note_off``.
+
+    Parameters
+    ----------
+    sr : float, Hz
+    """
+
+    def __init__(self, *, sr):
+        self.sr = float(sr)
+        self.design = None
+
+    def note_on(self, f0, *, t60=2.0, t60_high=None, f_high=None, excitation="pluck", position=0.2,
+                pickup=0.8, width=0.05, amplitude=1.0):
+        """Start a note (parameters as :func:`waveguide_pluck`)."""
+        d = design_loop(f0, sr=self.sr, t60=t60, t60_high=t60_high, f_high=f_high, granularity=2)
+        L = d.n_delay // 2
+        _, self._xp = _positions(L, position, pickup)
+        self._f_high = f_high if f_high is not None else min(max(5000.0, 4 * d.f1), 0.45 * self.sr)
+        yr, yl = initial_rails(L, excitation=excitation, position=position, width=width,
+                               amplitude=amplitude)
+        self._br, self._bl = _load(L, yr, yl)
+        self._pos = np.zeros(1, np.int64)
+        self._st = np.zeros(2)
+        self.design = d
+        self._gp = self._target = (d.g, d.p)
+
+    def set_decay(self, t60, t60_high=None):
+        """New decay times (s), reached at the end of the next block."""
+        if self.design is None:
+            return
+        t60_high = t60 if t60_high is None else t60_high
+        if t60_high > t60:
+            raise ModelParameterError("t60_high must not exceed t60")
+        self._target = loss_filter(self.design.f1, t60, t60_high, self._f_high, sr=self.sr)
+
+    def note_off(self, release_t60=0.1):
+        """Damp the string to ``release_t60`` (s) over the next block."""
+        self.set_decay(release_t60, release_t60)
+
+    def process(self, n):
+        """The next ``n`` samples, ndarray shape (n,)."""
+        out = np.zeros(int(n))
+        if self.design is None or out.size == 0:
+            return out
+        d = self.design
+        (g0, p0), (g1, p1) = self._gp, self._target
+        waveguide_block(self._br, self._bl, self._pos, self._st, d.eta, g0, g1, p0, p1, self._xp, out)
+        self._gp = self._target
+        return out
