@@ -45,3 +45,16 @@ def test_example_plate_vs_theory(tmp_path):
     out = run_example("07_plate_modes_vs_theory.py", "--outdir", str(tmp_path))
     assert number(out, "max_error_percent") < 1.0
     assert (tmp_path / "plate_struck.wav").exists()
+
+
+def test_example_plucked_stiff_string():
+    # the scheme against Steinway A3's measured partials (its B fit itself is ~0.4 cent off)
+    assert number(run_example("04_plucked_stiff_string.py"), "max_error_cents") < 3.0
+
+
+def test_example_struck_plate_fd():
+    assert number(run_example("05_struck_plate_fd.py"), "max_error_percent") < 1.0
+
+
+def test_example_ks_tuning():
+    assert number(run_example("06_ks_tuning_vs_stk.py"), "max_error_cents") < 1.0

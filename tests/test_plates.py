@@ -159,3 +159,24 @@ def test_cli_plate_and_membrane():
     code, out, err = run("modes", os.path.join(MESHES, "plate_rect_300x200.msh"), "--material",
                          "steel")
     assert code == 2 and err.count("physsynth: error") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("bc", ["supported", "clamped"])
+def test_fd_and_fem_of_the_same_plate_agree(bc):
+    """The finite-difference plate's spectral peaks against the FEM plate's modes (the same
+    300 x 200 x 2 mm steel plate; clamped has no closed form, so this is the cross-check):
+    well-separated modes within 1 %."""
+    from physsynth.fd import plate, render_plate, spectral_peaks
+
+    mat = ps.get_material("steel")
+    mesh = ps.load_mesh(os.path.join(MESHES, "plate_rect_300x200.msh"))
+    kw = {"support": ["edge"]} if bc == "supported" else {"clamp": ["edge"]}
+    fem = ps.modal_analysis(mesh, mat, n_modes=10, thickness=H, **kw).frequencies
+    sep = [f for i, f in enumerate(fem) if np.all(np.abs(np.delete(fem, i) / f - 1) > 0.03)][:6]
+    sr = 44100
+    # 8x oversampling: the stability limit then allows a 51 x 34 grid; the FD clamped edge
+    # converges more slowly than the supported one (measured -0.7 % at 8x, -0.3 % at 12x)
+    sch = plate((0.3, 0.2), H, mat, bc=bc, sr=sr, oversample=8)
+    x = render_plate(sch, duration=1.5)[0]
+    fd = spectral_peaks(x, sr, sep, rel_window=0.02)
+    np.testing.assert_allclose(fd, sep, rtol=0.01)
