@@ -166,63 +166,103 @@ def membrane_steps(u0, u1, c, src_i, src_j, src_w, force, pk_i, pk_j, pk_w, velo
 
 
 @njit(cache=True, fastmath=_FM)
-def plate_steps(u0, u1, u2, a, b, src_i, src_j, src_w, force, pk_i, pk_j, pk_w, velocity, inv_k,
-                out):  # pragma: no cover - numba
+def plate_steps(u0, u1, c, lbuf, gbuf, src_i, src_j, src_w, force, pk_i, pk_j, pk_w, velocity,
+                inv_k, out):  # pragma: no cover - numba
     """Kirchhoff plate, 13-point stencil with sigma0 and backward-difference sigma1 loss
-    (NSS eq. 12.4 with the loss terms of sec. 12.3, the plate analogue of eq. 7.29).
+    (NSS eq. 12.4 with the loss terms of sec. 12.3, the plate analogue of eq. 7.29),
+    evaluated as a Laplacian of Laplacians (docs/fd-theory.md sec. 3.6):
 
-    The loop over columns runs over row views (``u1[i - 2]`` ... ``u1[i + 2]``): in this form
-    LLVM emits packed AVX instructions; an indexed 2D triple loop stayed scalar.
+        u^{n+1} = G + cl0 L + clx (L_{i-1} + L_{i+1}) + cly (L_{j-1} + L_{j+1}),
+        L = Lap_h u^n,  G = g1 u^n + g0 u^{n-1} + gx (x-neighbours) + gy (y-neighbours) of u^{n-1}
+
+    The 5-point Laplacian of u^n is computed once per row into a rolling buffer of three rows
+    (``lbuf``), G one row ahead into a rolling buffer of two rows (``gbuf``), so each loop is a
+    short unit-stride loop over row views that LLVM vectorises, and every grid point of u^n
+    and u^{n-1} is read from memory once per step. u^{n+1} overwrites u^{n-1} in place: G of
+    row i + 1 is formed (from the still old rows i .. i + 2 of u^{n-1}) before row i is
+    overwritten. Memory traffic per grid-point update: read u^n, read and write u^{n-1}
+    (24 bytes); the row buffers stay in cache.
 
     Parameters
     ----------
-    u0, u1, u2 : float64 arrays, shape (Nx + 3, Ny + 3)
-        States at n-1, n and scratch. Grid point (l, m) sits at index (l + 1, m + 1); rows
-        and columns 1 and Nx + 1 / Ny + 1 are the edge (u = 0), 0 and Nx + 2 / Ny + 2 the
-        ghosts, mirrors of 2 and Nx / Ny with sign ``a[6]`` (+1 clamped, -1 supported).
-    a : float64 array, shape (7,)
-        Coefficients on u1: centre, x+-1, y+-1, diagonals, x+-2, y+-2; ghost sign.
-    b : float64 array, shape (3,)
-        Coefficients on u0: centre, x+-1, y+-1 (the sigma1 term).
+    u0, u1 : float64 arrays, shape (Nx + 3, Ny + 3)
+        States at n-1 and n. Grid point (l, m) sits at index (l + 1, m + 1); rows and columns
+        1 and Nx + 1 / Ny + 1 are the edge (u = 0), 0 and Nx + 2 / Ny + 2 the ghosts, mirrors
+        of 2 and Nx / Ny with sign ``c[10]`` (+1 clamped, -1 supported). ``u1``'s ghosts
+        must be consistent on entry.
+    c : float64 array, shape (11,)
+        ax, ay, lc (the Laplacian: 1/hx^2, 1/hy^2, -2/hx^2 - 2/hy^2); cl0, clx, cly; g1, g0,
+        gx, gy; ghost sign.
+    lbuf : float64 array, shape (3, Ny + 3); gbuf : float64 array, shape (2, Ny + 3)
+        Scratch.
     src_i, src_j, src_w, force, pk_i, pk_j, pk_w, velocity, inv_k, out
         As in :func:`membrane_steps` (pickup weights may use 4 taps).
 
     Returns
     -------
     int
-        Rotations mod 3 (see the module docstring).
+        Rotations mod 2: after the call the newest state is ``u1`` if 0 else ``u0``.
     """
     nx = u1.shape[0] - 3
     ny = u1.shape[1] - 3
     n_steps = out.shape[1]
     nf = force.shape[0]
-    a0 = a[0]
-    ax = a[1]
-    ay = a[2]
-    ad = a[3]
-    ax2 = a[4]
-    ay2 = a[5]
-    s = a[6]
-    b0 = b[0]
-    bx = b[1]
-    by = b[2]
+    ax = c[0]
+    ay = c[1]
+    lc = c[2]
+    cl0 = c[3]
+    clx = c[4]
+    cly = c[5]
+    g1 = c[6]
+    g0 = c[7]
+    gx = c[8]
+    gy = c[9]
+    s = c[10]
     r = 0
     for t in range(n_steps):
+        # prologue: L on rows 1 (edge) and 2, G on row 2
+        for q in range(1, 3):
+            lm = u1[q - 1]
+            l0 = u1[q]
+            lp = u1[q + 1]
+            lw = lbuf[q % 3]
+            for j in range(1, ny + 2):
+                lw[j] = ax * (lm[j] + lp[j]) + ay * (l0[j - 1] + l0[j + 1]) + lc * l0[j]
+        v1 = u1[2]
+        om = u0[1]
+        o0 = u0[2]
+        op = u0[3]
+        gw = gbuf[0]
+        for j in range(2, ny + 1):
+            gw[j] = (g1 * v1[j] + g0 * o0[j] + gx * (om[j] + op[j])
+                     + gy * (o0[j - 1] + o0[j + 1]))
         for i in range(2, nx + 1):
-            m2 = u1[i - 2]
-            m1 = u1[i - 1]
-            r0 = u1[i]
-            p1 = u1[i + 1]
-            p2 = u1[i + 2]
-            om = u0[i - 1]
-            o0 = u0[i]
-            op = u0[i + 1]
-            w = u2[i]
+            q = i + 1
+            # L on row i + 1 (the edge row when i = nx)
+            lm = u1[q - 1]
+            l0 = u1[q]
+            lp = u1[q + 1]
+            lw = lbuf[q % 3]
+            for j in range(1, ny + 2):
+                lw[j] = ax * (lm[j] + lp[j]) + ay * (l0[j - 1] + l0[j + 1]) + lc * l0[j]
+            # G on row i + 1, before row i of u0 is overwritten
+            if q <= nx:
+                v1 = u1[q]
+                om = u0[q - 1]
+                o0 = u0[q]
+                op = u0[q + 1]
+                gw = gbuf[q % 2]
+                for j in range(2, ny + 1):
+                    gw[j] = (g1 * v1[j] + g0 * o0[j] + gx * (om[j] + op[j])
+                             + gy * (o0[j - 1] + o0[j + 1]))
+            # u^{n+1} on row i
+            la = lbuf[(i - 1) % 3]
+            lb = lbuf[i % 3]
+            lq = lbuf[q % 3]
+            gr = gbuf[i % 2]
+            w = u0[i]
             for j in range(2, ny + 1):
-                w[j] = (a0 * r0[j] + ax * (m1[j] + p1[j]) + ay * (r0[j - 1] + r0[j + 1])
-                        + ad * (m1[j - 1] + m1[j + 1] + p1[j - 1] + p1[j + 1])
-                        + ax2 * (m2[j] + p2[j]) + ay2 * (r0[j - 2] + r0[j + 2])
-                        + b0 * o0[j] + bx * (om[j] + op[j]) + by * (o0[j - 1] + o0[j + 1]))
+                w[j] = gr[j] + cl0 * lb[j] + clx * (la[j] + lq[j]) + cly * (lb[j - 1] + lb[j + 1])
             # ghost columns of this row while it is in cache
             w[0] = s * w[2]
             w[ny + 2] = s * w[ny]
@@ -231,16 +271,16 @@ def plate_steps(u0, u1, u2, a, b, src_i, src_j, src_w, force, pk_i, pk_j, pk_w, 
             for q in range(src_i.shape[0]):
                 ii = src_i[q]
                 jj = src_j[q]
-                u2[ii, jj] += src_w[q] * f
+                u0[ii, jj] += src_w[q] * f
                 # keep the ghost copy consistent when the source touches the first column
                 if jj == 2:
-                    u2[ii, 0] = s * u2[ii, 2]
+                    u0[ii, 0] = s * u0[ii, 2]
                 if jj == ny:
-                    u2[ii, ny + 2] = s * u2[ii, ny]
-        g = u2[0]
-        g2 = u2[2]
-        h = u2[nx + 2]
-        h2 = u2[nx]
+                    u0[ii, ny + 2] = s * u0[ii, ny]
+        g = u0[0]
+        g2 = u0[2]
+        h = u0[nx + 2]
+        h2 = u0[nx]
         for j in range(ny + 3):
             g[j] = s * g2[j]
             h[j] = s * h2[j]
@@ -250,13 +290,12 @@ def plate_steps(u0, u1, u2, a, b, src_i, src_j, src_w, force, pk_i, pk_j, pk_w, 
                 ii = pk_i[p, q]
                 jj = pk_j[p, q]
                 if velocity:
-                    acc += pk_w[p, q] * (u2[ii, jj] - u1[ii, jj]) * inv_k
+                    acc += pk_w[p, q] * (u0[ii, jj] - u1[ii, jj]) * inv_k
                 else:
-                    acc += pk_w[p, q] * u2[ii, jj]
+                    acc += pk_w[p, q] * u0[ii, jj]
             out[p, t] = acc
         tmp = u0
         u0 = u1
-        u1 = u2
-        u2 = tmp
+        u1 = tmp
         r += 1
-    return r % 3
+    return r % 2
