@@ -147,6 +147,20 @@ class PlateScheme:
         b = np.array([-(1.0 - self.sigma0 * k) + s1 * (2 * ax + 2 * ay), -s1 * ax, -s1 * ay]) / den
         return a, b
 
+    def kernel_coefficients(self) -> np.ndarray:
+        """Coefficients of :func:`physsynth.kernels.fd.plate_steps`, the same scheme as
+        :meth:`coefficients` written as a Laplacian of Laplacians (docs/fd-theory.md sec. 3.6):
+        [ax, ay, lc, cl0, clx, cly, g1, g0, gx, gy, ghost sign]."""
+        k = self.k
+        ax, ay = 1.0 / self.hx ** 2, 1.0 / self.hy ** 2
+        lc = -2.0 * ax - 2.0 * ay
+        m = (self.kappa * k) ** 2
+        s1 = 2.0 * self.sigma1 * k
+        den = 1.0 + self.sigma0 * k
+        b = self.coefficients()[1]
+        return np.array([ax, ay, lc, (s1 - m * lc) / den, -m * ax / den, -m * ay / den,
+                         2.0 / den, b[0], b[1], b[2], 1.0 if self.bc == "clamped" else -1.0])
+
     def closed_form(self, n: int = 10) -> np.ndarray:
         """Lowest n frequencies (Hz) of the simply supported plate,
         f_mn = (pi/2) ((m/a)^2 + (n/b)^2) kappa (reference README)."""
@@ -227,13 +241,15 @@ def plate(size: tuple[float, float], thickness: float, material, *, bc: str = "s
     return sch
 
 
-def run_plate(sch: PlateScheme, u0, u1, u2, n_steps: int, *, pickups=(), velocity=True, force=None,
+def run_plate(sch: PlateScheme, u0, u1, n_steps: int, *, pickups=(), velocity=True, force=None,
               force_at=None):
-    """Advance ``n_steps``; returns (out (n_pk, n_steps), (prev, cur, spare)) at the scheme rate.
+    """Advance ``n_steps``; returns (out (n_pk, n_steps), (prev, cur)) at the scheme rate.
 
-    ``force`` (N, scheme rate) enters at ``force_at`` = (x, y) m, spread bilinearly.
+    ``u0``, ``u1`` (shape ``sch.shape``, C-contiguous float64) are the states at n-1 and n and
+    are overwritten (the kernel updates in place, rotating the two). ``force`` (N, scheme
+    rate) enters at ``force_at`` = (x, y) m, spread bilinearly.
     """
-    a, b = sch.coefficients()
+    c = sch.kernel_coefficients()
     pk_i = np.zeros((len(pickups), 4), dtype=np.int64)
     pk_j = np.zeros((len(pickups), 4), dtype=np.int64)
     pk_w = np.zeros((len(pickups), 4))
@@ -250,13 +266,18 @@ def run_plate(sch: PlateScheme, u0, u1, u2, n_steps: int, *, pickups=(), velocit
         si, sj, sw = bilinear_weights(check_inside("strike x", x, sch.lx),
                                       check_inside("strike y", y, sch.ly),
                                       sch.hx, sch.hy, sch.nx, sch.ny, 1)
+        # weights on a supported / clamped edge would move the edge: drop them (u = 0 there)
+        keep = (si > 1) & (si < sch.nx + 1) & (sj > 1) & (sj < sch.ny + 1)
+        si, sj = si[keep], sj[keep]
         # J f / (rho H): J spreads a point force as a density (weights / cell area)
-        sw = sw * sch.k ** 2 / (sch.hx * sch.hy * sch.rho_h * (1.0 + sch.sigma0 * sch.k))
+        sw = sw[keep] * sch.k ** 2 / (sch.hx * sch.hy * sch.rho_h * (1.0 + sch.sigma0 * sch.k))
     out = np.zeros((len(pickups), int(n_steps)))
-    r = plate_steps(u0, u1, u2, a, b, si, sj, sw, np.ascontiguousarray(force, dtype=np.float64),
-                    pk_i, pk_j, pk_w, velocity, sch.fs, out)
-    arrs = (u0, u1, u2)
-    return out, (arrs[r], arrs[(r + 1) % 3], arrs[(r + 2) % 3])
+    lbuf = np.zeros((3, sch.ny + 3))
+    gbuf = np.zeros((2, sch.ny + 3))
+    r = plate_steps(u0, u1, c, lbuf, gbuf, si, sj, sw,
+                    np.ascontiguousarray(force, dtype=np.float64), pk_i, pk_j, pk_w, velocity,
+                    sch.fs, out)
+    return out, ((u0, u1) if r == 0 else (u1, u0))
 
 
 def render_plate(sch: PlateScheme, *, duration: float, strike=None, pickups=None,
@@ -286,9 +307,9 @@ def render_plate(sch: PlateScheme, *, duration: float, strike=None, pickups=None
     strike = (0.37 * sch.lx, 0.29 * sch.ly) if strike is None else strike
     pickups = [(0.71 * sch.lx, 0.63 * sch.ly)] if pickups is None else list(pickups)
     f = raised_cosine_force(contact_time, force, sch.fs)
-    u0, u1, u2 = (np.zeros(sch.shape) for _ in range(3))
+    u0, u1 = np.zeros(sch.shape), np.zeros(sch.shape)
     n = int(round(duration * sch.sr)) * sch.oversample
-    out, _ = run_plate(sch, u0, u1, u2, n, pickups=pickups, velocity=velocity, force=f,
+    out, _ = run_plate(sch, u0, u1, n, pickups=pickups, velocity=velocity, force=f,
                        force_at=strike)
     return to_audio_rate(out, sch.oversample)
 

@@ -11,9 +11,15 @@ grid so that the boundary conditions are a sign on a mirror copy (Bilbao, Numeri
 Synthesis (NSS), 2009, sec. 7.1.2 and 12.2: simply supported = odd mirror, clamped = even
 mirror). The boundary points themselves (u = 0) are never written.
 
-Rotation: the three-array kernels return ``r``, the number of rotations mod 3; with
+Rotation: the three-array string kernel returns ``r``, the number of rotations mod 3; with
 ``arrs = (u0, u1, u2)`` as passed, after the call the state at step n-1 is ``arrs[r]``, the
-one at step n is ``arrs[(r + 1) % 3]`` and ``arrs[(r + 2) % 3]`` is scratch.
+one at step n is ``arrs[(r + 1) % 3]`` and ``arrs[(r + 2) % 3]`` is scratch. The membrane and
+plate kernels update in place (u^{n+1} overwrites u^{n-1}) and return rotations mod 2.
+
+Vectorisation: inner loops run over row views with a loop index starting at 0 and only
+non-negative constant offsets (``r[jj + 2]``, not ``r[j - 1]``): with a possibly negative
+index Numba emits a wrap-around select per access, which kept LLVM from vectorising the plate
+loops (checked with ``plate_steps.inspect_asm(...)`` under a fresh NUMBA_CACHE_DIR).
 """
 
 from __future__ import annotations
@@ -144,8 +150,9 @@ def membrane_steps(u0, u1, c, src_i, src_j, src_w, force, pk_i, pk_j, pk_w, velo
             r0 = u1[i]
             rp = u1[i + 1]
             w = u0[i]
-            for j in range(1, ny):
-                w[j] = c0 * r0[j] + cx * (rm[j] + rp[j]) + cy * (r0[j - 1] + r0[j + 1]) + d0 * w[j]
+            for jj in range(ny - 1):  # j = jj + 1 = 1 .. ny - 1
+                w[jj + 1] = (c0 * r0[jj + 1] + cx * (rm[jj + 1] + rp[jj + 1])
+                             + cy * (r0[jj] + r0[jj + 2]) + d0 * w[jj + 1])
         if t < nf:
             f = force[t]
             for q in range(src_i.shape[0]):
@@ -176,9 +183,11 @@ def plate_steps(u0, u1, c, lbuf, gbuf, src_i, src_j, src_w, force, pk_i, pk_j, p
         L = Lap_h u^n,  G = g1 u^n + g0 u^{n-1} + gx (x-neighbours) + gy (y-neighbours) of u^{n-1}
 
     The 5-point Laplacian of u^n is computed once per row into a rolling buffer of three rows
-    (``lbuf``), G one row ahead into a rolling buffer of two rows (``gbuf``), so each loop is a
-    short unit-stride loop over row views that LLVM vectorises, and every grid point of u^n
-    and u^{n-1} is read from memory once per step. u^{n+1} overwrites u^{n-1} in place: G of
+    (``lbuf``), G one row ahead into a rolling buffer of two rows (``gbuf``), so every grid
+    point of u^n and u^{n-1} is read from memory once per step, and each loop is a short
+    unit-stride loop over row views (the u^{n+1} and edge-row Laplacian loops vectorise; the
+    fused L + G loop, with eight row pointers, exceeds LLVM's runtime alias-check budget and
+    stays scalar but was still faster than two vectorised sweeps). u^{n+1} overwrites u^{n-1} in place: G of
     row i + 1 is formed (from the still old rows i .. i + 2 of u^{n-1}) before row i is
     overwritten. Memory traffic per grid-point update: read u^n, read and write u^{n-1}
     (24 bytes); the row buffers stay in cache.
@@ -226,16 +235,17 @@ def plate_steps(u0, u1, c, lbuf, gbuf, src_i, src_j, src_w, force, pk_i, pk_j, p
             l0 = u1[q]
             lp = u1[q + 1]
             lw = lbuf[q % 3]
-            for j in range(1, ny + 2):
-                lw[j] = ax * (lm[j] + lp[j]) + ay * (l0[j - 1] + l0[j + 1]) + lc * l0[j]
+            for jj in range(ny + 1):  # j = jj + 1 = 1 .. ny + 1
+                lw[jj + 1] = (ax * (lm[jj + 1] + lp[jj + 1]) + ay * (l0[jj] + l0[jj + 2])
+                              + lc * l0[jj + 1])
         v1 = u1[2]
         om = u0[1]
         o0 = u0[2]
         op = u0[3]
         gw = gbuf[0]
-        for j in range(2, ny + 1):
-            gw[j] = (g1 * v1[j] + g0 * o0[j] + gx * (om[j] + op[j])
-                     + gy * (o0[j - 1] + o0[j + 1]))
+        for jj in range(ny - 1):  # j = jj + 2 = 2 .. ny
+            gw[jj + 2] = (g1 * v1[jj + 2] + g0 * o0[jj + 2] + gx * (om[jj + 2] + op[jj + 2])
+                          + gy * (o0[jj + 1] + o0[jj + 3]))
         for i in range(2, nx + 1):
             q = i + 1
             # L on row i + 1 (the edge row when i = nx)
@@ -243,26 +253,33 @@ def plate_steps(u0, u1, c, lbuf, gbuf, src_i, src_j, src_w, force, pk_i, pk_j, p
             l0 = u1[q]
             lp = u1[q + 1]
             lw = lbuf[q % 3]
-            for j in range(1, ny + 2):
-                lw[j] = ax * (lm[j] + lp[j]) + ay * (l0[j - 1] + l0[j + 1]) + lc * l0[j]
-            # G on row i + 1, before row i of u0 is overwritten
             if q <= nx:
-                v1 = u1[q]
+                # L and G on row i + 1 in one sweep (G before row i of u0 is overwritten)
                 om = u0[q - 1]
                 o0 = u0[q]
                 op = u0[q + 1]
                 gw = gbuf[q % 2]
-                for j in range(2, ny + 1):
-                    gw[j] = (g1 * v1[j] + g0 * o0[j] + gx * (om[j] + op[j])
-                             + gy * (o0[j - 1] + o0[j + 1]))
+                for jj in range(ny - 1):  # j = jj + 2 = 2 .. ny
+                    lw[jj + 2] = (ax * (lm[jj + 2] + lp[jj + 2]) + ay * (l0[jj + 1] + l0[jj + 3])
+                                  + lc * l0[jj + 2])
+                    gw[jj + 2] = (g1 * l0[jj + 2] + g0 * o0[jj + 2]
+                                  + gx * (om[jj + 2] + op[jj + 2])
+                                  + gy * (o0[jj + 1] + o0[jj + 3]))
+                for j in (1, ny + 1):
+                    lw[j] = ax * (lm[j] + lp[j]) + ay * (l0[j - 1] + l0[j + 1]) + lc * l0[j]
+            else:
+                for jj in range(ny + 1):  # j = jj + 1 = 1 .. ny + 1
+                    lw[jj + 1] = (ax * (lm[jj + 1] + lp[jj + 1]) + ay * (l0[jj] + l0[jj + 2])
+                                  + lc * l0[jj + 1])
             # u^{n+1} on row i
-            la = lbuf[(i - 1) % 3]
+            la = lbuf[(i + 2) % 3]
             lb = lbuf[i % 3]
             lq = lbuf[q % 3]
             gr = gbuf[i % 2]
             w = u0[i]
-            for j in range(2, ny + 1):
-                w[j] = gr[j] + cl0 * lb[j] + clx * (la[j] + lq[j]) + cly * (lb[j - 1] + lb[j + 1])
+            for jj in range(ny - 1):
+                w[jj + 2] = (gr[jj + 2] + cl0 * lb[jj + 2] + clx * (la[jj + 2] + lq[jj + 2])
+                             + cly * (lb[jj + 1] + lb[jj + 3]))
             # ghost columns of this row while it is in cache
             w[0] = s * w[2]
             w[ny + 2] = s * w[ny]
