@@ -5,6 +5,8 @@ Karplus-Strong, a many-voice renderer; all run on the kernels in physsynth/kerne
 """
 
 from physsynth.models._design import LoopDesign, ModelParameterError, design_loop, loss_filter
+from physsynth.models.banded import BandedWaveguide, banded_from_model, banded_strike
+from physsynth.models.bowed import BowedString, bow
 from physsynth.models.ks import KarplusStrong, KSVoices, ks_excitation, ks_pluck
 from physsynth.models.waveguide import Waveguide, waveguide_pluck
 
@@ -19,5 +21,6 @@ def pluck(f0, *, sr, duration, model="ks", **kwargs):
     raise ModelParameterError(f"model must be 'ks' or 'waveguide', got {model!r}")
 
 
-__all__ = ["KSVoices", "KarplusStrong", "LoopDesign", "ModelParameterError", "Waveguide",
+__all__ = ["BandedWaveguide", "BowedString", "KSVoices", "KarplusStrong", "LoopDesign",
+           "ModelParameterError", "Waveguide", "banded_from_model", "banded_strike", "bow",
            "design_loop", "ks_excitation", "ks_pluck", "loss_filter", "pluck", "waveguide_pluck"]
