@@ -67,3 +67,12 @@ def test_example_ks_tuning():
 
 def test_example_bowed_string():
     assert number(run_example("08_bowed_string.py"), "max_error_cents") < 6.0
+
+
+def test_example_waveguide_drum():
+    out = run_example("10_waveguide_drum.py")
+    assert number(out, "max_error_vs_mesh_dispersion_percent") < 0.5
+
+
+def test_example_string_on_body():
+    assert abs(number(run_example("11_string_on_body.py"), "rigid_termination_error_cents")) < 1.0

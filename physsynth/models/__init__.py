@@ -2,12 +2,20 @@
 
 Each has a pure function (one note), a streaming class (``process(n)``) and, for
 Karplus-Strong, a many-voice renderer; all run on the kernels in physsynth/kernels/fastpaths.py.
+Also: a 2-D waveguide-mesh membrane (mesh2d) and a waveguide string on a modal body (hybrid).
 """
 
 from physsynth.models._design import LoopDesign, ModelParameterError, design_loop, loss_filter
 from physsynth.models.banded import BandedWaveguide, banded_from_model, banded_strike
 from physsynth.models.bowed import BowedString, bow
+from physsynth.models.hybrid import StringOnBody, string_on_body, string_on_modes
 from physsynth.models.ks import KarplusStrong, KSVoices, ks_excitation, ks_pluck
+from physsynth.models.mesh2d import (
+    WaveguideMesh,
+    membrane_mode_frequencies,
+    mesh_mode_frequencies,
+    waveguide_mesh_strike,
+)
 from physsynth.models.waveguide import Waveguide, waveguide_pluck
 
 
@@ -22,5 +30,7 @@ def pluck(f0, *, sr, duration, model="ks", **kwargs):
 
 
 __all__ = ["BandedWaveguide", "BowedString", "KSVoices", "KarplusStrong", "LoopDesign",
-           "ModelParameterError", "Waveguide", "banded_from_model", "banded_strike", "bow",
-           "design_loop", "ks_excitation", "ks_pluck", "loss_filter", "pluck", "waveguide_pluck"]
+           "ModelParameterError", "StringOnBody", "Waveguide", "WaveguideMesh", "banded_from_model",
+           "banded_strike", "bow", "design_loop", "ks_excitation", "ks_pluck", "loss_filter",
+           "membrane_mode_frequencies", "mesh_mode_frequencies", "pluck", "string_on_body",
+           "string_on_modes", "waveguide_mesh_strike", "waveguide_pluck"]
