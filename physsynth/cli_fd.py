@@ -128,7 +128,8 @@ def register(sub, helpers) -> None:
     p = fsub.add_parser("plate", help="struck Kirchhoff plate")
     p.add_argument("--size", required=True, metavar="LXxLYxH", help="sides and thickness, m")
     p.add_argument("--bc", choices=("free", "clamped", "supported"), default="supported",
-                   help="edge condition (default supported; free is not implemented yet)")
+                   help="edge condition on all four edges (default supported); a free plate's "
+                        "rigid-body motion (drift) is subtracted from the output")
     p.add_argument("--strike", metavar="X,Y", help="strike point, m (default 0.37 LX, 0.29 LY)")
     p.add_argument("--pickup", metavar="X,Y", help="pickup point, m (default 0.71 LX, 0.63 LY)")
     p.add_argument("--contact-time", type=float, default=5e-4, metavar="S",
@@ -140,14 +141,16 @@ def register(sub, helpers) -> None:
     _common(p)
     p.set_defaults(func=lambda a: cmd_plate(a, check_out))
 
-    p = fsub.add_parser("membrane", help="struck rectangular membrane (fixed edges)")
+    p = fsub.add_parser("membrane", help="struck rectangular membrane (fixed or free edges)")
     p.add_argument("--size", required=True, metavar="LXxLY", help="sides, m")
     p.add_argument("--tension", type=float, metavar="N_PER_M", help="tension, N/m")
     p.add_argument("--areal-density", type=float, metavar="KG_M2", help="mass per area, kg/m^2")
     p.add_argument("--wave-speed", type=float, metavar="M_S", help="instead of --tension, m/s")
     p.add_argument("--t60", type=float, default=3.0, metavar="S", help="decay time, s (default 3)")
-    p.add_argument("--bc", choices=("fixed", "free"), default="fixed",
-                   help="edge condition (default fixed; free is not implemented yet)")
+    p.add_argument("--bc", default="fixed", metavar="BC",
+                   help="fixed or free for all edges, or four comma-separated values for the "
+                        "edges x=0, x=LX, y=0, y=LY (e.g. free,fixed,free,free); default fixed. "
+                        "An all-free membrane's rigid translation is subtracted from the output")
     p.add_argument("--strike", metavar="X,Y", help="strike point, m (default 0.37 LX, 0.29 LY)")
     p.add_argument("--pickup", metavar="X,Y", help="pickup point, m (default 0.71 LX, 0.63 LY)")
     p.add_argument("--contact-time", type=float, default=1e-3, metavar="S",

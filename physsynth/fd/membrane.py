@@ -1,5 +1,9 @@
-"""Rectangular membrane with fixed edges, 5-point explicit scheme (Bilbao, Numerical Sound
-Synthesis (NSS), 2009, ch. 11 (2D wave equation); docs/fd-theory.md sec. 2).
+"""Rectangular membrane, 5-point explicit scheme (Bilbao, Numerical Sound Synthesis (NSS), 2009,
+ch. 11 (2D wave equation); docs/fd-theory.md sec. 2). Fixed edges use the stencil kernel;
+free (Neumann) edges, on all four sides or per edge, the energy-built closed-grid scheme of
+``physsynth.fd.free`` (trapezoid-weighted mass, an even mirror at a free edge; docs/fd-theory.md
+sec. 5) with a CSR kernel. An all-free membrane's rigid translation is subtracted from the
+output.
 
 PDE: u_tt = c^2 Lap u - 2 sigma0 u_t + f delta(x - x_f) / rho_a,  c = sqrt(T / rho_a).
 Scheme (NSS eq. 11.8 with loss): d_tt u = c^2 (d_xx + d_yy) u - 2 sigma0 d_t. u + J f / rho_a.
@@ -8,6 +12,7 @@ Stability (NSS eq. 11.9 for hx = hy): c^2 k^2 (1/hx^2 + 1/hy^2) <= 1, i.e. lambd
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from dataclasses import dataclass
@@ -25,13 +30,43 @@ from physsynth.fd._common import (
     stability_message,
     to_audio_rate,
 )
-from physsynth.fd.plate import check_bc
 from physsynth.kernels.fd import membrane_steps
 
 log = logging.getLogger("physsynth")
 
 LN1000 = 3.0 * math.log(10.0)
-MEMBRANE_BCS = ("fixed",)
+MEMBRANE_BCS = ("fixed", "free")
+EDGE_ORDER = "x=0, x=lx, y=0, y=ly"
+
+
+def parse_edges(bc) -> tuple[str, str, str, str]:
+    """"fixed", "free", or four comma-separated values (edges x=0, x=lx, y=0, y=ly), or a
+    sequence of four; "clamped" and "supported" mean fixed for a membrane."""
+    parts = [bc] * 4 if isinstance(bc, str) and "," not in bc else \
+        (bc.split(",") if isinstance(bc, str) else list(bc))
+    if len(parts) != 4:
+        raise PhyssynthError(f"bc takes one value or four ({EDGE_ORDER}), got {bc!r}")
+    out = []
+    for q in parts:
+        key = str(q).strip().lower()
+        if key in ("fixed", "clamped", "supported", "simply_supported"):
+            out.append("fixed")
+        elif key == "free":
+            out.append("free")
+        else:
+            raise PhyssynthError(f"unknown membrane edge condition {q!r}; use fixed or free "
+                                 f"(one for all edges, or four: {EDGE_ORDER})")
+    return tuple(out)
+
+
+def _axis_orders(n_modes: int, a: str, b: str) -> list[float]:
+    """Mode orders along one axis: sin (fixed-fixed) m = 1, 2..; cos (free-free) 0, 1, ..;
+    fixed-free m - 1/2."""
+    if a == b == "fixed":
+        return [float(m) for m in range(1, n_modes + 1)]
+    if a == b == "free":
+        return [float(m) for m in range(0, n_modes + 1)]
+    return [m - 0.5 for m in range(1, n_modes + 1)]
 
 
 @dataclass(frozen=True)
@@ -51,6 +86,8 @@ class MembraneScheme:
     oversample : int
     nx, ny : int
         Grid intervals.
+    edges : (str, str, str, str)
+        "fixed" or "free" at x = 0, x = lx, y = 0, y = ly.
     """
 
     lx: float
@@ -63,6 +100,12 @@ class MembraneScheme:
     oversample: int
     nx: int
     ny: int
+    edges: tuple = ("fixed", "fixed", "fixed", "fixed")
+
+    @property
+    def free(self) -> bool:
+        """Any free edge (then the closed-grid CSR scheme of ``physsynth.fd.free`` runs)."""
+        return "free" in self.edges
 
     @property
     def k(self) -> float:
@@ -77,8 +120,11 @@ class MembraneScheme:
         return self.ly / self.ny
 
     @property
-    def shape(self) -> tuple[int, int]:
-        """Shape of the state arrays: grid points 0..nx x 0..ny, the edge rows stay 0."""
+    def shape(self) -> tuple[int, ...]:
+        """Shape of the state arrays: grid points 0..nx x 0..ny, the edge rows stay 0; with a
+        free edge flat ((nx + 1)(ny + 1),), index l (ny + 1) + m, fixed points stay 0."""
+        if self.free:
+            return ((self.nx + 1) * (self.ny + 1),)
         return (self.nx + 1, self.ny + 1)
 
     def coefficients(self) -> np.ndarray:
@@ -90,9 +136,13 @@ class MembraneScheme:
         return np.array([2 - 2 * lx2 - 2 * ly2, lx2, ly2, -(1 - self.sigma0 * k)]) / den
 
     def closed_form(self, n: int = 10) -> np.ndarray:
-        """Lowest n frequencies (Hz), f_mn = (c/2) sqrt((m/a)^2 + (n/b)^2) (reference README)."""
+        """Lowest n non-zero frequencies (Hz), f_mn = (c/2) sqrt((m/a)^2 + (n/b)^2) (reference
+        README), m, n = 1, 2, .. between fixed edges, 0, 1, .. between free ones, 1/2, 3/2, ..
+        for fixed-free."""
+        e = self.edges
         f = sorted(0.5 * self.c * math.hypot(m / self.lx, q / self.ly)
-                   for m in range(1, n + 1) for q in range(1, n + 1))
+                   for m in _axis_orders(n, e[0], e[1]) for q in _axis_orders(n, e[2], e[3])
+                   if m or q)
         return np.array(f[:n])
 
 
@@ -116,17 +166,18 @@ def membrane(size: tuple[float, float], *, tension: float | None = None,
         optionally ``areal_density`` (default 1 kg/m^2; it only scales the force response).
     t60 : float, s
         Frequency-independent decay time (``inf``: lossless).
-    bc : {"fixed"}
-        Only fixed edges ("clamped" and "supported" mean the same for a membrane); "free"
-        is refused.
+    bc : "fixed", "free", or "e1,e2,e3,e4"
+        One condition for all edges, or one per edge (x = 0, x = lx, y = 0, y = ly);
+        "clamped" and "supported" mean fixed for a membrane.
     sr : int, Hz
     oversample : int
     grid : float, m, optional
         Spacing; default the stability limit (least dispersion). Finer raises StabilityError.
     """
-    key = str(bc).lower()
-    bc = "fixed" if key in ("fixed", "clamped", "supported", "simply_supported") else \
-        check_bc(key, MEMBRANE_BCS, "membrane")
+    edges = parse_edges(bc)
+    # the closed grid's checkerboard mode sits exactly at 4/hx^2 + 4/hy^2: keep it strictly
+    # inside the limit (equality would give a double root -1 and linear growth)
+    q_max = 1.0 - 1e-9 if "free" in edges else 1.0 + 1e-12
     lx, ly = (float(v) for v in size)
     if not (lx > 0 and ly > 0):
         raise PhyssynthError(f"membrane size must be > 0 m, got {lx}x{ly}")
@@ -152,26 +203,49 @@ def membrane(size: tuple[float, float], *, tension: float | None = None,
     h_min = membrane_h_min(c, k)
     if grid is None:
         nx, ny = int(lx / h_min), int(ly / h_min)
+        if (c * k) ** 2 * ((nx / lx) ** 2 + (ny / ly) ** 2) > q_max:
+            nx -= 1
     else:
         grid = float(grid)
         if not grid > 0:
             raise PhyssynthError(f"grid spacing must be > 0 m, got {grid}")
         nx, ny = max(1, round(lx / grid)), max(1, round(ly / grid))
         q = (c * k) ** 2 * ((nx / lx) ** 2 + (ny / ly) ** 2)
-        if q > 1.0 + 1e-12:
+        if q > q_max:
             raise stability_message("membrane", grid, h_min, fs * math.sqrt(q), oversample)
     if nx < 2 or ny < 2:
         raise PhyssynthError(f"the membrane grid would have {nx} x {ny} intervals (< 2); "
                              "raise the sample rate or make the membrane larger")
-    sch = MembraneScheme(lx, ly, c, rho_a, s0, fs, int(sr), int(oversample), nx, ny)
+    sch = MembraneScheme(lx, ly, c, rho_a, s0, fs, int(sr), int(oversample), nx, ny, edges)
     log.info("membrane: %d x %d grid, h = %.4g x %.4g m (limit %.4g m), c = %.4g m/s",
              nx, ny, sch.hx, sch.hy, h_min, c)
     return sch
 
 
+@functools.lru_cache(maxsize=8)
+def free_operator(sch: MembraneScheme):
+    """(FreeOperator, CSR step matrices) of a membrane with a free edge (``physsynth.fd.free``)."""
+    from physsynth.fd.free import FreeOperator, active_mask, laplacian_stiffness
+
+    nx, ny, hx, hy = sch.nx, sch.ny, sch.hx, sch.hy
+    n_rigid = 1 if all(e == "free" for e in sch.edges) else 0
+    op = FreeOperator(nx, ny, hx, hy, sch.c ** 2 * laplacian_stiffness(nx, ny, hx, hy), None,
+                      active_mask(nx, ny, sch.edges), n_rigid)
+    return op, op.step_matrices(sch.k, sch.sigma0, 0.0)
+
+
 def run_membrane(sch: MembraneScheme, u0, u1, n_steps: int, *, pickups=(), velocity=True,
                  force=None, force_at=None):
-    """Advance ``n_steps``; returns (out (n_pk, n_steps), (prev, cur)) at the scheme rate."""
+    """Advance ``n_steps``; returns (out (n_pk, n_steps), (prev, cur)) at the scheme rate.
+    With a free edge the states are flat (``sch.shape``) and, if all edges are free, the
+    pickups read the motion less the rigid translation."""
+    if sch.free:
+        from physsynth.fd.free import run_free
+
+        op, mats = free_operator(sch)
+        return run_free(op, sch.k, sch.sigma0, 0.0, sch.rho_a, sch.lx, sch.ly, u0, u1, n_steps,
+                        pickups=pickups, velocity=velocity, force=force, force_at=force_at,
+                        mats=mats)
     c = sch.coefficients()
     pk_i = np.zeros((len(pickups), 4), dtype=np.int64)
     pk_j = np.zeros((len(pickups), 4), dtype=np.int64)
@@ -239,7 +313,10 @@ def membrane_energy(sch: MembraneScheme, u_prev: np.ndarray, u_cur: np.ndarray) 
     H = rho_a [ 1/2 ||d_t- u||^2 + c^2/2 (<d_x+ u, e_t- d_x+ u> + <d_y+ u, e_t- d_y+ u>) ]
 
     Constant to round-off without loss; H^{n+1/2} - H^{n-1/2} = -2 k rho_a sigma0 ||d_t. u||^2.
+    With a free edge: the trapezoid-weighted form of ``physsynth.fd.free``.
     """
+    if sch.free:
+        return sch.rho_a * free_operator(sch)[0].energy(sch.k, 0.0, u_prev, u_cur)
     k, hx, hy = sch.k, sch.hx, sch.hy
     dA = hx * hy
     kin = 0.5 * dA * np.sum(((u_cur - u_prev) / k) ** 2)

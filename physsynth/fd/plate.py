@@ -9,8 +9,10 @@ PDE (NSS eq. 12.1 with the loss of sec. 12.3):
 Scheme: d_tt u = -kappa^2 Lap_h Lap_h u - 2 sigma0 d_t. u + 2 sigma1 d_t- Lap_h u + J f / (rho H),
 with Lap_h the 5-point Laplacian (spacings hx, hy) and J the bilinear spreading of a point force.
 Edges: simply supported (u = 0, Lap u = 0: odd ghost) or clamped (u = 0, u_n = 0: even ghost),
-NSS sec. 12.2. Free edges are not implemented (their ghost conditions couple edge, corner and
-nu, NSS sec. 12.2.3) and are refused.
+NSS sec. 12.2, or free on all four edges: an energy-built sparse operator with the free-edge
+and free-corner conditions that follow from the discrete energy (``physsynth.fd.free``,
+docs/fd-theory.md sec. 5), time-stepped by a CSR kernel; the output has the rigid-body
+motion (translation and two rotations) subtracted.
 
 Stability (von Neumann / energy, NSS eq. 12.10 with loss): with p = 4/hx^2 + 4/hy^2 the
 largest eigenvalue of -Lap_h, the scheme is stable when kappa^2 k^2 p^2 + 4 sigma1 k p <= 4;
@@ -19,6 +21,7 @@ for hx = hy = h this is h >= 2 sqrt(k (sigma1 + sqrt(sigma1^2 + kappa^2))).
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from dataclasses import dataclass
@@ -36,20 +39,16 @@ from physsynth.fd._common import (
     stability_message,
     to_audio_rate,
 )
-from physsynth.kernels.fd import plate_steps
+from physsynth.kernels.fd import plate_buffers, plate_steps
 
 log = logging.getLogger("physsynth")
 
-PLATE_BCS = ("supported", "clamped")
+PLATE_BCS = ("supported", "clamped", "free")
 _BC_ALIASES = {"simply_supported": "supported", "ss": "supported", "simply-supported": "supported"}
 
 
 def check_bc(bc: str, allowed=PLATE_BCS, what="plate") -> str:
     key = _BC_ALIASES.get(str(bc).lower(), str(bc).lower())
-    if key == "free":
-        raise PhyssynthError(f"free edges are not implemented for the finite-difference {what} yet "
-                             f"(NSS sec. 12.2.3); use {' or '.join(allowed)}, or the modal "
-                             "(finite-element) path `physsynth strike` for a free plate")
     if key not in allowed:
         raise PhyssynthError(f"unknown boundary condition {bc!r}; use {', '.join(allowed)}")
     return key
@@ -86,13 +85,15 @@ class PlateScheme:
         Mass per area rho H.
     sigma0 : float, 1/s
     sigma1 : float, m^2/s
-    bc : {"supported", "clamped"}
+    bc : {"supported", "clamped", "free"}
     fs : float, Hz
         Scheme rate.
     sr : int, Hz
     oversample : int
     nx, ny : int
         Grid intervals; hx = lx / nx, hy = ly / ny.
+    nu : float
+        Poisson's ratio (enters the free-edge operator only).
     """
 
     lx: float
@@ -108,6 +109,7 @@ class PlateScheme:
     oversample: int
     nx: int
     ny: int
+    nu: float = 0.3
 
     @property
     def k(self) -> float:
@@ -122,8 +124,11 @@ class PlateScheme:
         return self.ly / self.ny
 
     @property
-    def shape(self) -> tuple[int, int]:
-        """Shape of the padded state arrays (two ghost layers: index = grid index + 1)."""
+    def shape(self) -> tuple[int, ...]:
+        """Shape of the state arrays: padded (two ghost layers: index = grid index + 1) for
+        supported and clamped edges; flat ((nx + 1)(ny + 1),), index l (ny + 1) + m, for free."""
+        if self.bc == "free":
+            return ((self.nx + 1) * (self.ny + 1),)
         return (self.nx + 3, self.ny + 3)
 
     def coefficients(self) -> tuple[np.ndarray, np.ndarray]:
@@ -193,8 +198,8 @@ def plate(size: tuple[float, float], thickness: float, material, *, bc: str = "s
     thickness : float, m
     material : Material
         E, nu, rho; its damping law gives sigma0, sigma1 (:func:`plate_losses`).
-    bc : {"supported", "clamped"}
-        Edge condition on all four edges ("free" is refused).
+    bc : {"supported", "clamped", "free"}
+        Edge condition on all four edges.
     sr : int, Hz
     oversample : int
         Scheme rate = sr x oversample.
@@ -235,20 +240,46 @@ def plate(size: tuple[float, float], thickness: float, material, *, bc: str = "s
         raise PhyssynthError(f"the plate grid would have {nx} x {ny} intervals (< 4) at the "
                              f"stability limit {h_min:.3g} m; raise the sample rate or oversample, "
                              "or make the plate larger or thinner")
-    sch = PlateScheme(lx, ly, H, kappa, rho_h, s0, s1, bc, fs, int(sr), int(oversample), nx, ny)
+    sch = PlateScheme(lx, ly, H, kappa, rho_h, s0, s1, bc, fs, int(sr), int(oversample), nx, ny,
+                      float(material.nu))
     log.info("plate: %d x %d grid, h = %.4g x %.4g m (limit %.4g m), kappa = %.4g m^2/s, "
              "sigma0 = %.3g 1/s, sigma1 = %.3g m^2/s", nx, ny, sch.hx, sch.hy, h_min, kappa, s0, s1)
     return sch
 
 
+@functools.lru_cache(maxsize=8)
+def free_operator(sch: PlateScheme):
+    """(FreeOperator, CSR step matrices) of a free plate (``physsynth.fd.free``); checks that
+    Gershgorin's bound on M^{-1} K stays within the stability limit the grid was designed for."""
+    from physsynth.fd.free import FreeOperator, laplacian_stiffness, plate_stiffness
+
+    nx, ny, hx, hy = sch.nx, sch.ny, sch.hx, sch.hy
+    op = FreeOperator(nx, ny, hx, hy, sch.kappa ** 2 * plate_stiffness(nx, ny, hx, hy, sch.nu),
+                      laplacian_stiffness(nx, ny, hx, hy), np.ones((nx + 1) * (ny + 1), bool), 3)
+    ga, gb = op.bound()
+    k = sch.k
+    if ga * k * k / 4 + sch.sigma1 * k * gb > 1.0 + 1e-9:  # pragma: no cover - by construction
+        raise PhyssynthError("free plate: the assembled operator exceeds the stability bound")
+    return op, op.step_matrices(k, sch.sigma0, sch.sigma1)
+
+
 def run_plate(sch: PlateScheme, u0, u1, n_steps: int, *, pickups=(), velocity=True, force=None,
-              force_at=None):
+              force_at=None, block: int | None = None):
     """Advance ``n_steps``; returns (out (n_pk, n_steps), (prev, cur)) at the scheme rate.
 
     ``u0``, ``u1`` (shape ``sch.shape``, C-contiguous float64) are the states at n-1 and n and
     are overwritten (the kernel updates in place, rotating the two). ``force`` (N, scheme
-    rate) enters at ``force_at`` = (x, y) m, spread bilinearly.
+    rate) enters at ``force_at`` = (x, y) m, spread bilinearly. Free plate: the pickups read
+    the elastic motion (the rigid-body part is subtracted, ``physsynth.fd.free``).
+    ``block``: rows per block of the kernel (:func:`physsynth.kernels.fd.plate_buffers`).
     """
+    if sch.bc == "free":
+        from physsynth.fd.free import run_free
+
+        op, mats = free_operator(sch)
+        return run_free(op, sch.k, sch.sigma0, sch.sigma1, sch.rho_h, sch.lx, sch.ly, u0, u1,
+                        n_steps, pickups=pickups, velocity=velocity, force=force,
+                        force_at=force_at, mats=mats)
     c = sch.kernel_coefficients()
     pk_i = np.zeros((len(pickups), 4), dtype=np.int64)
     pk_j = np.zeros((len(pickups), 4), dtype=np.int64)
@@ -272,9 +303,8 @@ def run_plate(sch: PlateScheme, u0, u1, n_steps: int, *, pickups=(), velocity=Tr
         # J f / (rho H): J spreads a point force as a density (weights / cell area)
         sw = sw[keep] * sch.k ** 2 / (sch.hx * sch.hy * sch.rho_h * (1.0 + sch.sigma0 * sch.k))
     out = np.zeros((len(pickups), int(n_steps)))
-    lbuf = np.zeros((3, sch.ny + 3))
-    gbuf = np.zeros((2, sch.ny + 3))
-    r = plate_steps(u0, u1, c, lbuf, gbuf, si, sj, sw,
+    zbuf, pbuf = plate_buffers(sch.nx, sch.ny, block)
+    r = plate_steps(u0, u1, c, zbuf, pbuf, si, sj, sw,
                     np.ascontiguousarray(force, dtype=np.float64), pk_i, pk_j, pk_w, velocity,
                     sch.fs, out)
     return out, ((u0, u1) if r == 0 else (u1, u0))
@@ -323,7 +353,10 @@ def plate_energy(sch: PlateScheme, u_prev: np.ndarray, u_cur: np.ndarray) -> flo
     where <.,.>_e weights the edge points by 1/2 (there Lap_h u is 2 u_1 / h^2 for a clamped
     edge and 0 for a supported one). Without loss H is constant to round-off; with loss
     H^{n+1/2} - H^{n-1/2} = -2 k rho H (sigma0 ||d_t. u||^2 + sigma1 ||d_t. grad_h u||^2) <= 0.
+    Free plate: the energy of ``physsynth.fd.free`` (same balance, M- and K-weighted).
     """
+    if sch.bc == "free":
+        return sch.rho_h * free_operator(sch)[0].energy(sch.k, sch.sigma1, u_prev, u_cur)
     k, hx, hy = sch.k, sch.hx, sch.hy
     nx, ny = sch.nx, sch.ny
     dA = hx * hy

@@ -16,14 +16,20 @@ Rotation: the three-array string kernel returns ``r``, the number of rotations m
 one at step n is ``arrs[(r + 1) % 3]`` and ``arrs[(r + 2) % 3]`` is scratch. The membrane and
 plate kernels update in place (u^{n+1} overwrites u^{n-1}) and return rotations mod 2.
 
-Vectorisation: inner loops run over row views with a loop index starting at 0 and only
-non-negative constant offsets (``r[jj + 2]``, not ``r[j - 1]``): with a possibly negative
-index Numba emits a wrap-around select per access, which kept LLVM from vectorising the plate
-loops (checked with ``plate_steps.inspect_asm(...)`` under a fresh NUMBA_CACHE_DIR).
+Vectorisation: inner loops run over row (or flat block) views with a loop index starting at
+0 and only non-negative constant offsets (``r[jj + 2]``, not ``r[j - 1]``): with a possibly
+negative index Numba emits a wrap-around select per access, which kept LLVM from vectorising
+the plate loops; and each loop writes at most two and reads at most four arrays, within
+LLVM's budget of runtime alias checks (checked with ``plate_steps.inspect_asm(...)`` under
+a fresh NUMBA_CACHE_DIR: packed zmm ``pd`` FMAs).
+
+Free and mixed edges (``physsynth.fd.free``) run through :func:`csr_steps`, a generic
+two-step sparse update.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 # 'contract' lets LLVM fuse multiply-adds and 'reassoc' lets it vectorise; with neither NaN
@@ -172,38 +178,59 @@ def membrane_steps(u0, u1, c, src_i, src_j, src_w, force, pk_i, pk_j, pk_w, velo
     return r % 2
 
 
+@njit(cache=True, fastmath=_FM, inline="always")
+def _plate_pass1(zd, pd, f1, f0, ra, rb, w, ax, ay, lc, al, be, g1, b0, ga):  # pragma: no cover
+    """Rows ra..rb-1 (padded, flat, all columns): L = Lap_h u^n, Z = al L + be u^{n-1},
+    P = g1 u^n + b0 u^{n-1} + ga L. Reads u^{n-1} at the same point only. Non-negative
+    offsets only (a possibly negative index costs a wrap-around select and vectorisation)."""
+    base = ra * w
+    m = (rb - ra) * w
+    a = f1[base - w:base - w + m]
+    cc = f1[base - 1:base + m + 1]
+    b = f1[base + w:base + w + m]
+    o = f0[base:base + m]
+    for e in range(m):
+        lap = ax * (a[e] + b[e]) + ay * (cc[e] + cc[e + 2]) + lc * cc[e + 1]
+        uo = o[e]
+        zd[e] = al * lap + be * uo
+        pd[e] = g1 * cc[e + 1] + b0 * uo + ga * lap
+
+
 @njit(cache=True, fastmath=_FM)
-def plate_steps(u0, u1, c, lbuf, gbuf, src_i, src_j, src_w, force, pk_i, pk_j, pk_w, velocity,
+def plate_steps(u0, u1, c, zbuf, pbuf, src_i, src_j, src_w, force, pk_i, pk_j, pk_w, velocity,
                 inv_k, out):  # pragma: no cover - numba
     """Kirchhoff plate, 13-point stencil with sigma0 and backward-difference sigma1 loss
     (NSS eq. 12.4 with the loss terms of sec. 12.3, the plate analogue of eq. 7.29),
-    evaluated as a Laplacian of Laplacians (docs/fd-theory.md sec. 3.6):
+    evaluated in two 5-point passes (docs/fd-theory.md sec. 3.6):
 
-        u^{n+1} = G + cl0 L + clx (L_{i-1} + L_{i+1}) + cly (L_{j-1} + L_{j+1}),
-        L = Lap_h u^n,  G = g1 u^n + g0 u^{n-1} + gx (x-neighbours) + gy (y-neighbours) of u^{n-1}
+        L = Lap_h u^n,  Z = al L + be u^{n-1},  P = g1 u^n + b0 u^{n-1} + ga L,
+        u^{n+1} = P + Lap_h Z
 
-    The 5-point Laplacian of u^n is computed once per row into a rolling buffer of three rows
-    (``lbuf``), G one row ahead into a rolling buffer of two rows (``gbuf``), so every grid
-    point of u^n and u^{n-1} is read from memory once per step, and each loop is a short
-    unit-stride loop over row views (the u^{n+1} and edge-row Laplacian loops vectorise; the
-    fused L + G loop, with eight row pointers, exceeds LLVM's runtime alias-check budget and
-    stays scalar but was still faster than two vectorised sweeps). u^{n+1} overwrites u^{n-1} in place: G of
-    row i + 1 is formed (from the still old rows i .. i + 2 of u^{n-1}) before row i is
-    overwritten. Memory traffic per grid-point update: read u^n, read and write u^{n-1}
-    (24 bytes); the row buffers stay in cache.
+    with al = -kappa^2 k^2 / (1 + sigma0 k), be = -2 sigma1 k / (1 + sigma0 k) (the sigma1
+    term of u^{n-1} is a Laplacian too), ga = -be, b0 = the u^{n-1} centre coefficient less
+    be lc. Pass 1 needs u^{n-1} only at the same point, so u^{n+1} overwrites u^{n-1} in place
+    once pass 1 has run one row ahead.
+
+    Row-blocked flat loops: the rows 2..nx are processed in blocks of B rows; Z and P of
+    rows i0 - 1 .. i1 of a block (two carried over from the previous block) live in buffers
+    of B + 2 rows, and each pass is one long unit-stride loop over the block's rows taken as
+    a flat array (edge and ghost columns included, restored afterwards), which LLVM
+    vectorises (packed zmm ``pd``). Per grid-point update: 12 loads, 3 stores, all but
+    u^n, u^{n-1} in cache; memory traffic: read u^n, read and write u^{n-1} (24 bytes).
 
     Parameters
     ----------
-    u0, u1 : float64 arrays, shape (Nx + 3, Ny + 3)
+    u0, u1 : float64 arrays, shape (Nx + 3, Ny + 3), C-contiguous
         States at n-1 and n. Grid point (l, m) sits at index (l + 1, m + 1); rows and columns
         1 and Nx + 1 / Ny + 1 are the edge (u = 0), 0 and Nx + 2 / Ny + 2 the ghosts, mirrors
         of 2 and Nx / Ny with sign ``c[10]`` (+1 clamped, -1 supported). ``u1``'s ghosts
         must be consistent on entry.
     c : float64 array, shape (11,)
-        ax, ay, lc (the Laplacian: 1/hx^2, 1/hy^2, -2/hx^2 - 2/hy^2); cl0, clx, cly; g1, g0,
-        gx, gy; ghost sign.
-    lbuf : float64 array, shape (3, Ny + 3); gbuf : float64 array, shape (2, Ny + 3)
-        Scratch.
+        ax, ay, lc (the Laplacian: 1/hx^2, 1/hy^2, -2/hx^2 - 2/hy^2); cl0, clx, cly (the
+        13-point scheme as cl0 L + clx (L_{i-1} + L_{i+1}) + cly (L_{j-1} + L_{j+1})); g1, g0,
+        gx, gy (centre of u^n, centre and neighbours of u^{n-1}); ghost sign.
+    zbuf, pbuf : float64 arrays, shape ((B + 2) (Ny + 3),)
+        Scratch (:func:`plate_buffers`).
     src_i, src_j, src_w, force, pk_i, pk_j, pk_w, velocity, inv_k, out
         As in :func:`membrane_steps` (pickup weights may use 4 taps).
 
@@ -214,75 +241,55 @@ def plate_steps(u0, u1, c, lbuf, gbuf, src_i, src_j, src_w, force, pk_i, pk_j, p
     """
     nx = u1.shape[0] - 3
     ny = u1.shape[1] - 3
+    w = ny + 3
+    size = u1.shape[0] * w
+    bsz = zbuf.shape[0] // w - 2
     n_steps = out.shape[1]
     nf = force.shape[0]
     ax = c[0]
     ay = c[1]
     lc = c[2]
-    cl0 = c[3]
-    clx = c[4]
-    cly = c[5]
+    al = c[4] / ax  # clx = al ax, cly = al ay
+    ga = c[3] - al * lc
     g1 = c[6]
-    g0 = c[7]
-    gx = c[8]
-    gy = c[9]
+    be = c[8] / ax  # gx = be ax, gy = be ay
+    b0 = c[7] - be * lc
     s = c[10]
     r = 0
     for t in range(n_steps):
-        # prologue: L on rows 1 (edge) and 2, G on row 2
-        for q in range(1, 3):
-            lm = u1[q - 1]
-            l0 = u1[q]
-            lp = u1[q + 1]
-            lw = lbuf[q % 3]
-            for jj in range(ny + 1):  # j = jj + 1 = 1 .. ny + 1
-                lw[jj + 1] = (ax * (lm[jj + 1] + lp[jj + 1]) + ay * (l0[jj] + l0[jj + 2])
-                              + lc * l0[jj + 1])
-        v1 = u1[2]
-        om = u0[1]
-        o0 = u0[2]
-        op = u0[3]
-        gw = gbuf[0]
-        for jj in range(ny - 1):  # j = jj + 2 = 2 .. ny
-            gw[jj + 2] = (g1 * v1[jj + 2] + g0 * o0[jj + 2] + gx * (om[jj + 2] + op[jj + 2])
-                          + gy * (o0[jj + 1] + o0[jj + 3]))
-        for i in range(2, nx + 1):
-            q = i + 1
-            # L on row i + 1 (the edge row when i = nx)
-            lm = u1[q - 1]
-            l0 = u1[q]
-            lp = u1[q + 1]
-            lw = lbuf[q % 3]
-            if q <= nx:
-                # L and G on row i + 1 in one sweep (G before row i of u0 is overwritten)
-                om = u0[q - 1]
-                o0 = u0[q]
-                op = u0[q + 1]
-                gw = gbuf[q % 2]
-                for jj in range(ny - 1):  # j = jj + 2 = 2 .. ny
-                    lw[jj + 2] = (ax * (lm[jj + 2] + lp[jj + 2]) + ay * (l0[jj + 1] + l0[jj + 3])
-                                  + lc * l0[jj + 2])
-                    gw[jj + 2] = (g1 * l0[jj + 2] + g0 * o0[jj + 2]
-                                  + gx * (om[jj + 2] + op[jj + 2])
-                                  + gy * (o0[jj + 1] + o0[jj + 3]))
-                for j in (1, ny + 1):
-                    lw[j] = ax * (lm[j] + lp[j]) + ay * (l0[j - 1] + l0[j + 1]) + lc * l0[j]
-            else:
-                for jj in range(ny + 1):  # j = jj + 1 = 1 .. ny + 1
-                    lw[jj + 1] = (ax * (lm[jj + 1] + lp[jj + 1]) + ay * (l0[jj] + l0[jj + 2])
-                                  + lc * l0[jj + 1])
-            # u^{n+1} on row i
-            la = lbuf[(i + 2) % 3]
-            lb = lbuf[i % 3]
-            lq = lbuf[q % 3]
-            gr = gbuf[i % 2]
-            w = u0[i]
-            for jj in range(ny - 1):
-                w[jj + 2] = (gr[jj + 2] + cl0 * lb[jj + 2] + clx * (la[jj + 2] + lq[jj + 2])
-                             + cly * (lb[jj + 1] + lb[jj + 3]))
-            # ghost columns of this row while it is in cache
-            w[0] = s * w[2]
-            w[ny + 2] = s * w[ny]
+        f0 = u0.reshape(size)
+        f1 = u1.reshape(size)
+        i0 = 2
+        i1 = min(i0 + bsz, nx + 1)
+        # buffers hold rows i0 - 1 .. i1 of the block (row 1 is the edge)
+        _plate_pass1(zbuf, pbuf, f1, f0, 1, i1 + 1, w, ax, ay, lc, al, be, g1, b0, ga)
+        while True:
+            nb = i1 - i0
+            m = nb * w
+            o = f0[i0 * w:i0 * w + m]
+            pp = pbuf[w:w + m]
+            za = zbuf[0:m]
+            zc = zbuf[w - 1:w + m + 1]
+            zb = zbuf[2 * w:2 * w + m]
+            for e in range(m):
+                o[e] = pp[e] + ax * (za[e] + zb[e]) + ay * (zc[e] + zc[e + 2]) + lc * zc[e + 1]
+            # the flat loop also wrote the edge and ghost columns: restore them
+            for i in range(i0, i1):
+                row = u0[i]
+                row[1] = 0.0
+                row[ny + 1] = 0.0
+                row[0] = s * row[2]
+                row[ny + 2] = s * row[ny]
+            if i1 > nx:
+                break
+            j1 = min(i1 + bsz, nx + 1)
+            for e in range(2 * w):  # carry rows i1 - 1, i1 to the front
+                zbuf[e] = zbuf[nb * w + e]
+                pbuf[e] = pbuf[nb * w + e]
+            _plate_pass1(zbuf[2 * w:], pbuf[2 * w:], f1, f0, i1 + 1, j1 + 1, w, ax, ay, lc, al,
+                         be, g1, b0, ga)
+            i0 = i1
+            i1 = j1
         if t < nf:
             f = force[t]
             for q in range(src_i.shape[0]):
@@ -316,3 +323,99 @@ def plate_steps(u0, u1, c, lbuf, gbuf, src_i, src_j, src_w, force, pk_i, pk_j, p
         u1 = tmp
         r += 1
     return r % 2
+
+
+def plate_buffers(nx: int, ny: int, block: int | None = None):
+    """Scratch for :func:`plate_steps`: (zbuf, pbuf) for blocks of ``block`` rows. Default:
+    about 16384 points per block (the two buffers, 256 kB, stay in L2; the two carried rows per
+    block cost 2/B of a pass), at least 2 rows, at most nx - 1. Measured on the plate-reverb
+    grid (251 x 125): B = 8 1.03, 64 1.17, 128 1.23 G updates/s; 2001 x 2001: B = 1 0.27,
+    8 0.46, 32 0.47."""
+    w = ny + 3
+    if block is None:
+        block = max(2, 16384 // w)
+    block = max(1, min(int(block), nx - 1))
+    return np.zeros((block + 2) * w), np.zeros((block + 2) * w)
+
+
+@njit(cache=True, fastmath=_FM)
+def csr_steps(u0, u1, u2, p1, i1, d1, p0, i0, d0, src_idx, src_w, force, pk_idx, pk_w, rig_w,
+              rig_pk, velocity, inv_k, out):  # pragma: no cover - numba
+    """Two-step scheme with sparse matrices, u^{n+1} = C1 u^n + C0 u^{n-1} (free and mixed
+    edges, ``physsynth.fd.free``): C1 in CSR form (``p1`` indptr, ``i1`` indices, ``d1``
+    values), C0 likewise.
+
+    The pickups read u minus its rigid-body part: with ``rig_w`` = (M phi_r) for the
+    M-orthonormal rigid modes phi_r, q_r = rig_w[r] . u is the rigid coordinate and
+    ``rig_pk[p, r]`` phi_r's value at pickup p; the kernel subtracts sum_r rig_pk q_r.
+
+    Parameters
+    ----------
+    u0, u1, u2 : float64 arrays, shape (N,)
+        States at n-1, n and scratch (flat closed grid).
+    p1, i1, p0, i0 : int64 arrays; d1, d0 : float64 arrays
+        CSR of C1 and C0.
+    src_idx : int64 (n_src,); src_w : float64 (n_src,); force : float64 (n_force,)
+    pk_idx : int64 (n_pk, n_taps); pk_w : float64 (n_pk, n_taps)
+    rig_w : float64 (n_rigid, N); rig_pk : float64 (n_pk, n_rigid)
+    velocity : bool
+    inv_k : float, 1/s
+    out : float64 (n_pk, n_steps)
+
+    Returns
+    -------
+    int
+        Rotations mod 3: with ``arrs = (u0, u1, u2)`` as passed, the state at n-1 is
+        ``arrs[r]`` and at n ``arrs[(r + 1) % 3]``.
+    """
+    n = u1.shape[0]
+    n_steps = out.shape[1]
+    nf = force.shape[0]
+    nr = rig_w.shape[0]
+    q1 = np.zeros(nr)
+    q2 = np.zeros(nr)
+    for s in range(nr):
+        acc = 0.0
+        for i in range(n):
+            acc += rig_w[s, i] * u1[i]
+        q1[s] = acc
+    r = 0
+    for t in range(n_steps):
+        for i in range(n):
+            acc = 0.0
+            for p in range(p1[i], p1[i + 1]):
+                acc += d1[p] * u1[i1[p]]
+            for p in range(p0[i], p0[i + 1]):
+                acc += d0[p] * u0[i0[p]]
+            u2[i] = acc
+        if t < nf:
+            f = force[t]
+            for q in range(src_idx.shape[0]):
+                u2[src_idx[q]] += src_w[q] * f
+        for s in range(nr):
+            acc = 0.0
+            for i in range(n):
+                acc += rig_w[s, i] * u2[i]
+            q2[s] = acc
+        for p in range(out.shape[0]):
+            acc = 0.0
+            for q in range(pk_idx.shape[1]):
+                i = pk_idx[p, q]
+                if velocity:
+                    acc += pk_w[p, q] * (u2[i] - u1[i]) * inv_k
+                else:
+                    acc += pk_w[p, q] * u2[i]
+            for s in range(nr):
+                if velocity:
+                    acc -= rig_pk[p, s] * (q2[s] - q1[s]) * inv_k
+                else:
+                    acc -= rig_pk[p, s] * q2[s]
+            out[p, t] = acc
+        for s in range(nr):
+            q1[s] = q2[s]
+        tmp = u0
+        u0 = u1
+        u1 = u2
+        u2 = tmp
+        r += 1
+    return r % 3
