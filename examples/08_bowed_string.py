@@ -10,26 +10,10 @@ import argparse
 import os
 
 import numpy as np
-from scipy.optimize import minimize_scalar
-from scipy.signal.windows import blackmanharris
 
 import physsynth as ps
+from physsynth.analysis import peak_frequency
 from physsynth.models import bow
-
-
-def pitch(x, sr, f_guess):
-    xw = x * blackmanharris(x.size)
-    n = np.arange(x.size)
-    nfft = 1 << int(np.ceil(np.log2(8 * x.size)))
-    spec = np.abs(np.fft.rfft(xw, nfft))
-    df = sr / nfft
-    lo, hi = int(f_guess * 0.97 / df), int(f_guess * 1.03 / df)
-    k = lo + int(np.argmax(spec[lo:hi]))
-    r = minimize_scalar(lambda f: -abs(np.dot(xw, np.exp(-2j * np.pi * f / sr * n))),
-                        bounds=((k - 1) * df, (k + 1) * df), method="bounded",
-                        options={"xatol": 1e-7 * f_guess})
-    return r.x
-
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--outdir", default=None)
@@ -41,7 +25,7 @@ print(f"{'note':>4} {'f0_Hz':>8} {'measured_Hz':>12} {'error_cents':>12} {'stick
 for name, f0 in (("G3", 196.0), ("D4", 293.66), ("A4", 440.0)):
     y, rel = bow(f0, sr=sr, duration=1.0, force=0.7, velocity=0.1, position=0.13,
                  return_relative=True)
-    f = pitch(y[sr // 4:], sr, f0)
+    f = peak_frequency(y[sr // 4:], sr, f0)
     err = 1200 * np.log2(f / f0)
     errs.append(abs(err))
     stick = 100 * np.mean(rel[sr // 2:] == 0)  # Helmholtz: 1 - beta = 87 % of each period

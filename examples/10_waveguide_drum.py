@@ -14,10 +14,9 @@ import argparse
 import os
 
 import numpy as np
-from scipy.optimize import minimize_scalar
-from scipy.signal.windows import blackmanharris
 
 import physsynth as ps
+from physsynth.analysis import peak_frequency
 from physsynth.models.mesh2d import (
     membrane_mode_frequencies,
     mesh_mode_frequencies,
@@ -25,21 +24,6 @@ from physsynth.models.mesh2d import (
     wave_speed,
     waveguide_mesh_strike,
 )
-
-
-def peak(x, sr, f_guess, rel=0.01):
-    xw = x * blackmanharris(x.size)
-    n = np.arange(x.size)
-    nfft = 1 << int(np.ceil(np.log2(8 * x.size)))
-    spec = np.abs(np.fft.rfft(xw, nfft))
-    df = sr / nfft
-    lo, hi = int(f_guess * (1 - rel) / df), int(f_guess * (1 + rel) / df)
-    k = lo + int(np.argmax(spec[lo:hi]))
-    r = minimize_scalar(lambda f: -abs(np.dot(xw, np.exp(-2j * np.pi * f / sr * n))),
-                        bounds=((k - 1) * df, (k + 1) * df), method="bounded",
-                        options={"xatol": 1e-7 * f_guess})
-    return r.x
-
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--outdir", default=None)
@@ -59,7 +43,7 @@ print(f"{'mode':>6} {'measured_Hz':>12} {'mesh_Hz':>10} {'continuous_Hz':>14} "
       f"{'err_vs_mesh_%':>14} {'mesh_vs_cont_%':>15}")
 errs = []
 for (m, n), fm, fc in zip(modes, f_mesh, f_cont):
-    got = peak(y, sr, fm)
+    got = peak_frequency(y, sr, fm)
     errs.append(100 * (got / fm - 1))
     print(f"{f'({m},{n})':>6} {got:12.3f} {fm:10.3f} {fc:14.3f} {errs[-1]:14.5f} "
           f"{100 * (fm / fc - 1):15.4f}")
