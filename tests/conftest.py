@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -14,20 +15,16 @@ MESHES = os.path.join(ROOT, "meshes")
 sys.path.insert(0, HERE)
 
 
-def gmsh_box(path, size=(0.1, 0.02, 0.01), h=0.01, order=1, version="4.1", groups=True):
-    """Write a tetrahedral box mesh with gmsh; physical groups 'solid' and 'end' (x = 0)."""
+@contextlib.contextmanager
+def _gmsh(name, path, h, order=1, version="4.1"):
+    """A gmsh session: yields the module for building geometry, then meshes in 3D at size h
+    (quadratic if order == 2) and writes ``path``."""
     gmsh = pytest.importorskip("gmsh")
     gmsh.initialize()
     try:
         gmsh.option.setNumber("General.Terminal", 0)
-        gmsh.model.add("box")
-        v = gmsh.model.occ.addBox(0, 0, 0, *size)
-        gmsh.model.occ.synchronize()
-        if groups:
-            gmsh.model.addPhysicalGroup(3, [v], name="solid")
-            ends = [s for d, s in gmsh.model.getBoundary([(3, v)], oriented=False)
-                    if abs(gmsh.model.occ.getCenterOfMass(2, s)[0]) < 1e-9]
-            gmsh.model.addPhysicalGroup(2, ends, name="end")
+        gmsh.model.add(name)
+        yield gmsh
         gmsh.option.setNumber("Mesh.MeshSizeMax", h)
         gmsh.option.setNumber("Mesh.MshFileVersion", float(version))
         gmsh.model.mesh.generate(3)
@@ -36,26 +33,27 @@ def gmsh_box(path, size=(0.1, 0.02, 0.01), h=0.01, order=1, version="4.1", group
         gmsh.write(str(path))
     finally:
         gmsh.finalize()
+
+
+def gmsh_box(path, size=(0.1, 0.02, 0.01), h=0.01, order=1, version="4.1", groups=True):
+    """Write a tetrahedral box mesh with gmsh; physical groups 'solid' and 'end' (x = 0)."""
+    with _gmsh("box", path, h, order, version) as gmsh:
+        v = gmsh.model.occ.addBox(0, 0, 0, *size)
+        gmsh.model.occ.synchronize()
+        if groups:
+            gmsh.model.addPhysicalGroup(3, [v], name="solid")
+            ends = [s for d, s in gmsh.model.getBoundary([(3, v)], oriented=False)
+                    if abs(gmsh.model.occ.getCenterOfMass(2, s)[0]) < 1e-9]
+            gmsh.model.addPhysicalGroup(2, ends, name="end")
     return str(path)
 
 
 def gmsh_cylinder(path, radius=0.02, height=0.06, h=0.008, order=1):
     """A solid cylinder (curved surface) on z = 0, axis z."""
-    gmsh = pytest.importorskip("gmsh")
-    gmsh.initialize()
-    try:
-        gmsh.option.setNumber("General.Terminal", 0)
-        gmsh.model.add("cyl")
+    with _gmsh("cyl", path, h, order) as gmsh:
         v = gmsh.model.occ.addCylinder(0, 0, 0, 0, 0, height, radius)
         gmsh.model.occ.synchronize()
         gmsh.model.addPhysicalGroup(3, [v], name="solid")
-        gmsh.option.setNumber("Mesh.MeshSizeMax", h)
-        gmsh.model.mesh.generate(3)
-        if order == 2:
-            gmsh.model.mesh.setOrder(2)
-        gmsh.write(str(path))
-    finally:
-        gmsh.finalize()
     return str(path)
 
 
