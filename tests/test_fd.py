@@ -134,22 +134,42 @@ def random_state(shape, sign, nx, ny, rng, ghost=2):
     return u
 
 
-@pytest.mark.parametrize("bc, block", [("supported", None), ("clamped", None), ("supported", 1),
-                                       ("clamped", 3), ("supported", 4)])
-def test_plate_kernel_matches_numpy(bc, block):
-    # block: rows per kernel block (default: the whole grid here); 3 leaves a short last block
+@pytest.mark.parametrize("bc, block, depth", [
+    ("supported", None, None), ("clamped", None, None), ("supported", 1, None),
+    ("clamped", 3, None), ("supported", 4, None),
+    ("supported", None, 1), ("clamped", None, 2), ("supported", None, 3), ("clamped", None, 8)])
+def test_plate_kernel_matches_numpy(bc, block, depth):
+    # block: rows per block of the in-cache kernel (default: the whole grid here); 3 leaves a
+    # short last block. depth: time steps per sweep of the wavefront kernel.
     p = plate((0.3, 0.2), 0.002, STEEL, bc=bc, sr=SR, loss=(1.0, 1e-3))
     rng = np.random.default_rng(1)
     s = p.coefficients()[0][6]
     u0, u1 = (random_state(p.shape, s, p.nx, p.ny, rng) for _ in range(2))
     ref = plate_step_numpy(p, u0, u1)
-    _, (_, cur) = run_plate(p, u0.copy(), u1.copy(), 1, block=block)
+    _, (_, cur) = run_plate(p, u0.copy(), u1.copy(), 1, block=block, depth=depth)
     np.testing.assert_allclose(cur, ref, rtol=0, atol=1e-12 * np.max(np.abs(ref)))
     # and two more steps (ghosts and edges restored by the kernel itself)
     ref = plate_step_numpy(p, u1, ref)
     ref = plate_step_numpy(p, plate_step_numpy(p, u0, u1), ref)
-    _, (_, cur) = run_plate(p, u0.copy(), u1.copy(), 3, block=block)
+    _, (_, cur) = run_plate(p, u0.copy(), u1.copy(), 3, block=block, depth=depth)
     np.testing.assert_allclose(cur, ref, rtol=0, atol=1e-11 * np.max(np.abs(ref)))
+
+
+@pytest.mark.parametrize("size", [(0.3, 0.2), (0.31, 0.2)])
+@pytest.mark.parametrize("depth", [1, 2, 3, 5])
+def test_plate_wavefront_matches_numpy_over_sweeps(size, depth):
+    # 7 steps: full sweeps of `depth` steps and a shorter last one; odd and even nx (the
+    # kernel takes the rows in pairs)
+    p = plate(size, 0.002, STEEL, bc="supported", sr=SR, loss=(1.0, 1e-3))
+    rng = np.random.default_rng(5)
+    s = p.coefficients()[0][6]
+    u0, u1 = (random_state(p.shape, s, p.nx, p.ny, rng) for _ in range(2))
+    a, b = u0, u1
+    for _ in range(7):
+        a, b = b, plate_step_numpy(p, a, b)
+    _, (prev, cur) = run_plate(p, u0.copy(), u1.copy(), 7, depth=depth)
+    np.testing.assert_allclose(prev, a, rtol=0, atol=1e-11 * np.max(np.abs(a)))
+    np.testing.assert_allclose(cur, b, rtol=0, atol=1e-11 * np.max(np.abs(b)))
 
 
 @pytest.mark.parametrize("bc", ["supported", "clamped"])
@@ -203,6 +223,14 @@ def test_membrane_kernel_matches_numpy():
     ref = membrane_step_numpy(m, u0, u1)
     _, (_, cur) = run_membrane(m, u0.copy(), u1.copy(), 1)
     np.testing.assert_allclose(cur, ref, rtol=0, atol=1e-12 * np.max(np.abs(ref)))
+    # temporal blocking: 7 steps in sweeps of `depth` steps (and a shorter last one)
+    a, b = u0, u1
+    for _ in range(7):
+        a, b = b, membrane_step_numpy(m, a, b)
+    for depth in (1, 2, 3, 5, 16):
+        _, (prev, cur) = run_membrane(m, u0.copy(), u1.copy(), 7, depth=depth)
+        np.testing.assert_allclose(prev, a, rtol=0, atol=1e-12 * np.max(np.abs(a)))
+        np.testing.assert_allclose(cur, b, rtol=0, atol=1e-12 * np.max(np.abs(b)))
 
 
 def test_membrane_energy():
