@@ -154,3 +154,21 @@ def spectral_peaks(x: np.ndarray, sr: float, targets, *, rel_window: float = 0.0
         d = 0.5 * (y0 - y2) / (y0 - 2 * y1 + y2)
         res.append((b + d) * df)
     return np.array(res)
+
+
+def render_2d(sch, run, *, duration, strike, pickups, contact_time, force, quantity):
+    """Strike a membrane or plate scheme from rest and read it at the audio rate.
+
+    Shared by ``render_membrane`` and ``render_plate``; ``run`` is the scheme's time loop
+    (``run_membrane`` or ``run_plate``). Defaults: strike at (0.37 lx, 0.29 ly), one pickup at
+    (0.71 lx, 0.63 ly), away from the low modes' nodal lines.
+    """
+    duration = check_duration(duration)
+    velocity = check_quantity(quantity)
+    strike = (0.37 * sch.lx, 0.29 * sch.ly) if strike is None else strike
+    pickups = [(0.71 * sch.lx, 0.63 * sch.ly)] if pickups is None else list(pickups)
+    f = raised_cosine_force(contact_time, force, sch.fs)
+    u0, u1 = np.zeros(sch.shape), np.zeros(sch.shape)
+    n = int(round(duration * sch.sr)) * sch.oversample
+    out, _ = run(sch, u0, u1, n, pickups=pickups, velocity=velocity, force=f, force_at=strike)
+    return to_audio_rate(out, sch.oversample)

@@ -31,13 +31,10 @@ import numpy as np
 from physsynth.errors import PhyssynthError
 from physsynth.fd._common import (
     bilinear_weights,
-    check_duration,
     check_inside,
-    check_quantity,
-    raised_cosine_force,
+    render_2d,
     scheme_rate,
     stability_message,
-    to_audio_rate,
 )
 from physsynth.kernels.fd import plate_block_buffers, plate_buffers, plate_steps, plate_steps_blocked
 
@@ -344,16 +341,8 @@ def render_plate(sch: PlateScheme, *, duration: float, strike=None, pickups=None
     -------
     ndarray, shape (n_pickups, round(duration sr)), m/s or m
     """
-    duration = check_duration(duration)
-    velocity = check_quantity(quantity)
-    strike = (0.37 * sch.lx, 0.29 * sch.ly) if strike is None else strike
-    pickups = [(0.71 * sch.lx, 0.63 * sch.ly)] if pickups is None else list(pickups)
-    f = raised_cosine_force(contact_time, force, sch.fs)
-    u0, u1 = np.zeros(sch.shape), np.zeros(sch.shape)
-    n = int(round(duration * sch.sr)) * sch.oversample
-    out, _ = run_plate(sch, u0, u1, n, pickups=pickups, velocity=velocity, force=f,
-                       force_at=strike)
-    return to_audio_rate(out, sch.oversample)
+    return render_2d(sch, run_plate, duration=duration, strike=strike, pickups=pickups,
+                     contact_time=contact_time, force=force, quantity=quantity)
 
 
 def plate_energy(sch: PlateScheme, u_prev: np.ndarray, u_cur: np.ndarray) -> float:
