@@ -138,23 +138,15 @@ def modal_analysis(
     shapes = (disc.to_nodes @ full).T.reshape(vecs.shape[1], mesh.n_nodes, 3)
     decay = np.asarray(material.damping.decay_rate(2 * np.pi * freqs), dtype=float)
 
-    provenance = provenance_base(mesh) | {
+    provenance = provenance_base(mesh, solver=backend, f_shift=f_shift, n_modes=n_modes,
+                                 fmax=fmax, assembly=s_asm, eigensolve=s_eig) | {
         "model": "solid",
         "element_order": order,
         "isoparametric": disc.curved,
         "clamp": clamp,
         "clamped_dofs": int(len(fixed)),
-        "solver": backend,
-        "shift_hz": f_shift,
-        "n_modes_requested": n_modes,
-        "fmax": fmax,
-        "assembly_s": round(s_asm["seconds"], 3),
-        "eigensolve_s": round(s_eig["seconds"], 3),
     }
-    log.info("%d elastic modes %.2f..%.1f Hz; %d rigid-body modes excluded", len(freqs),
-             freqs[0] if len(freqs) else 0, freqs[-1] if len(freqs) else 0, n_rigid)
-    return ModalModel(freqs, np.ascontiguousarray(shapes), decay, mesh, material,
-                      rigid_body_modes=n_rigid, dofs=int(len(free)), provenance=provenance)
+    return finish_model(freqs, shapes, decay, mesh, material, n_rigid, len(free), provenance)
 
 
 def elastic_modes(vals, vecs, M, rigid, sigma, fmax, n_modes):
@@ -182,8 +174,8 @@ def elastic_modes(vals, vecs, M, rigid, sigma, fmax, n_modes):
     return freqs, vecs / norms, n_rigid
 
 
-def provenance_base(mesh: Mesh) -> dict:
-    """The provenance entries every model has."""
+def provenance_base(mesh: Mesh, *, solver, f_shift, n_modes, fmax, assembly, eigensolve) -> dict:
+    """The provenance entries every model has (``assembly``/``eigensolve``: the step infos)."""
     from physsynth import __version__
 
     return {
@@ -193,7 +185,21 @@ def provenance_base(mesh: Mesh) -> dict:
         "mesh_sha256": _mesh_hash(mesh),
         "mesh_order": mesh.order,
         "python": platform.python_version(),
+        "solver": solver,
+        "shift_hz": f_shift,
+        "n_modes_requested": n_modes,
+        "fmax": fmax,
+        "assembly_s": round(assembly["seconds"], 3),
+        "eigensolve_s": round(eigensolve["seconds"], 3),
     }
+
+
+def finish_model(freqs, shapes, decay, mesh, material, n_rigid, dofs, provenance) -> ModalModel:
+    """Log the result and wrap it in a ModalModel."""
+    log.info("%d modes %.2f..%.1f Hz; %d rigid-body modes excluded", len(freqs),
+             freqs[0] if len(freqs) else 0, freqs[-1] if len(freqs) else 0, n_rigid)
+    return ModalModel(freqs, np.ascontiguousarray(shapes), decay, mesh, material,
+                      rigid_body_modes=n_rigid, dofs=int(dofs), provenance=provenance)
 
 
 def _check_counts(n_modes, fmax):

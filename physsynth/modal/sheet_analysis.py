@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from physsynth._progress import log, step
+from physsynth._progress import step
 from physsynth.errors import PhyssynthError
 from physsynth.fem.sheet import assemble_membrane, assemble_plate, select_nodes
 from physsynth.materials import Material
 from physsynth.mesh import Mesh
-from physsynth.modal.analysis import _solve, elastic_modes, provenance_base
+from physsynth.modal.analysis import _solve, elastic_modes, finish_model, provenance_base
 from physsynth.modal.damping import LossFactor
 from physsynth.modal.model import ModalModel
 
@@ -76,7 +76,8 @@ def sheet_modal_analysis(mesh: Mesh, material, *, n_modes, fmax, clamp, support,
     shapes = np.zeros((len(freqs), mesh.n_nodes, 3))
     shapes[:, :, 2] = w
     decay = np.asarray(material.damping.decay_rate(2 * np.pi * freqs), dtype=float)
-    provenance = provenance_base(mesh) | {
+    provenance = provenance_base(mesh, solver=backend, f_shift=f_shift, n_modes=n_modes,
+                                 fmax=fmax, assembly=s_asm, eigensolve=s_eig) | {
         "model": kind,
         "element": "Morley" if kind == "plate" else "P2",
         "thickness_m": thickness,
@@ -85,14 +86,5 @@ def sheet_modal_analysis(mesh: Mesh, material, *, n_modes, fmax, clamp, support,
         "clamp": list(clamp),
         "support": list(support),
         "fixed_dofs": int(len(fixed)),
-        "solver": backend,
-        "shift_hz": f_shift,
-        "n_modes_requested": n_modes,
-        "fmax": fmax,
-        "assembly_s": round(s_asm["seconds"], 3),
-        "eigensolve_s": round(s_eig["seconds"], 3),
     }
-    log.info("%d modes %.2f..%.1f Hz; %d rigid-body modes excluded", len(freqs),
-             freqs[0] if len(freqs) else 0, freqs[-1] if len(freqs) else 0, n_rigid)
-    return ModalModel(freqs, np.ascontiguousarray(shapes), decay, mesh, material,
-                      rigid_body_modes=n_rigid, dofs=int(len(free)), provenance=provenance)
+    return finish_model(freqs, shapes, decay, mesh, material, n_rigid, len(free), provenance)
