@@ -172,3 +172,38 @@ def render_2d(sch, run, *, duration, strike, pickups, contact_time, force, quant
     n = int(round(duration * sch.sr)) * sch.oversample
     out, _ = run(sch, u0, u1, n, pickups=pickups, velocity=velocity, force=f, force_at=strike)
     return to_audio_rate(out, sch.oversample)
+
+
+def grid_taps(sch, pickups, force, force_at, *, ghost: int, mass_per_area: float):
+    """Pickup and strike taps of a 2D scheme on its grid (bilinear weights).
+
+    ``ghost`` is the number of ghost layers around the grid (0 membrane, 1 plate): the points
+    with index ``ghost`` and ``n + ghost`` lie on a fixed, supported or clamped edge, where
+    u = 0, so strike weights there are dropped (they would move the edge). The strike weights
+    are scaled to k^2 / (h_x h_y mass_per_area (1 + sigma0 k)), which spreads a point force as
+    a density over the cell.
+
+    Returns
+    -------
+    pk_i, pk_j, pk_w : ndarrays, shape (n_pickups, 4)
+    force : ndarray, float64 (empty without a strike)
+    si, sj, sw : ndarrays, the strike's grid points and weights
+    """
+    pk_i = np.zeros((len(pickups), 4), dtype=np.int64)
+    pk_j = np.zeros((len(pickups), 4), dtype=np.int64)
+    pk_w = np.zeros((len(pickups), 4))
+    for p, (x, y) in enumerate(pickups):
+        pk_i[p], pk_j[p], pk_w[p] = bilinear_weights(check_inside("pickup x", x, sch.lx),
+                                                     check_inside("pickup y", y, sch.ly),
+                                                     sch.hx, sch.hy, sch.nx, sch.ny, ghost)
+    if force is None:
+        return pk_i, pk_j, pk_w, np.zeros(0), np.zeros(0, dtype=np.int64), \
+            np.zeros(0, dtype=np.int64), np.zeros(0)
+    x, y = force_at
+    si, sj, sw = bilinear_weights(check_inside("strike x", x, sch.lx),
+                                  check_inside("strike y", y, sch.ly),
+                                  sch.hx, sch.hy, sch.nx, sch.ny, ghost)
+    keep = (si > ghost) & (si < sch.nx + ghost) & (sj > ghost) & (sj < sch.ny + ghost)
+    sw = sw[keep] * sch.k ** 2 / (sch.hx * sch.hy * mass_per_area * (1.0 + sch.sigma0 * sch.k))
+    return (pk_i, pk_j, pk_w, np.ascontiguousarray(force, dtype=np.float64), si[keep], sj[keep],
+            sw)

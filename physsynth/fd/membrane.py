@@ -21,8 +21,7 @@ import numpy as np
 
 from physsynth.errors import PhyssynthError
 from physsynth.fd._common import (
-    bilinear_weights,
-    check_inside,
+    grid_taps,
     render_2d,
     scheme_rate,
     stability_message,
@@ -252,28 +251,10 @@ def run_membrane(sch: MembraneScheme, u0, u1, n_steps: int, *, pickups=(), veloc
                         pickups=pickups, velocity=velocity, force=force, force_at=force_at,
                         mats=mats)
     c = sch.coefficients()
-    pk_i = np.zeros((len(pickups), 4), dtype=np.int64)
-    pk_j = np.zeros((len(pickups), 4), dtype=np.int64)
-    pk_w = np.zeros((len(pickups), 4))
-    for p, (x, y) in enumerate(pickups):
-        pk_i[p], pk_j[p], pk_w[p] = bilinear_weights(check_inside("pickup x", x, sch.lx),
-                                                     check_inside("pickup y", y, sch.ly),
-                                                     sch.hx, sch.hy, sch.nx, sch.ny, 0)
-    if force is None:
-        force = np.zeros(0)
-        si = sj = np.zeros(0, dtype=np.int64)
-        sw = np.zeros(0)
-    else:
-        x, y = force_at
-        si, sj, sw = bilinear_weights(check_inside("strike x", x, sch.lx),
-                                      check_inside("strike y", y, sch.ly),
-                                      sch.hx, sch.hy, sch.nx, sch.ny, 0)
-        # weights on the fixed edge would move the edge: drop them (u = 0 there)
-        keep = (si > 0) & (si < sch.nx) & (sj > 0) & (sj < sch.ny)
-        si, sj = si[keep], sj[keep]
-        sw = sw[keep] * sch.k ** 2 / (sch.hx * sch.hy * sch.rho_a * (1.0 + sch.sigma0 * sch.k))
+    pk_i, pk_j, pk_w, force, si, sj, sw = grid_taps(sch, pickups, force, force_at, ghost=0,
+                                                    mass_per_area=sch.rho_a)
     out = np.zeros((len(pickups), int(n_steps)))
-    r = membrane_steps(u0, u1, c, si, sj, sw, np.ascontiguousarray(force, dtype=np.float64),
+    r = membrane_steps(u0, u1, c, si, sj, sw, force,
                        pk_i, pk_j, pk_w, velocity, sch.fs, out,
                        membrane_depth(sch.ny) if depth is None else max(1, int(depth)))
     return out, ((u0, u1) if r == 0 else (u1, u0))

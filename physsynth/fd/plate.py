@@ -30,8 +30,7 @@ import numpy as np
 
 from physsynth.errors import PhyssynthError
 from physsynth.fd._common import (
-    bilinear_weights,
-    check_inside,
+    grid_taps,
     render_2d,
     scheme_rate,
     stability_message,
@@ -286,29 +285,9 @@ def run_plate(sch: PlateScheme, u0, u1, n_steps: int, *, pickups=(), velocity=Tr
                         n_steps, pickups=pickups, velocity=velocity, force=force,
                         force_at=force_at, mats=mats)
     c = sch.kernel_coefficients()
-    pk_i = np.zeros((len(pickups), 4), dtype=np.int64)
-    pk_j = np.zeros((len(pickups), 4), dtype=np.int64)
-    pk_w = np.zeros((len(pickups), 4))
-    for p, (x, y) in enumerate(pickups):
-        pk_i[p], pk_j[p], pk_w[p] = bilinear_weights(check_inside("pickup x", x, sch.lx),
-                                                     check_inside("pickup y", y, sch.ly),
-                                                     sch.hx, sch.hy, sch.nx, sch.ny, 1)
-    if force is None:
-        force = np.zeros(0)
-        si = sj = np.zeros(0, dtype=np.int64)
-        sw = np.zeros(0)
-    else:
-        x, y = force_at
-        si, sj, sw = bilinear_weights(check_inside("strike x", x, sch.lx),
-                                      check_inside("strike y", y, sch.ly),
-                                      sch.hx, sch.hy, sch.nx, sch.ny, 1)
-        # weights on a supported / clamped edge would move the edge: drop them (u = 0 there)
-        keep = (si > 1) & (si < sch.nx + 1) & (sj > 1) & (sj < sch.ny + 1)
-        si, sj = si[keep], sj[keep]
-        # J f / (rho H): J spreads a point force as a density (weights / cell area)
-        sw = sw[keep] * sch.k ** 2 / (sch.hx * sch.hy * sch.rho_h * (1.0 + sch.sigma0 * sch.k))
+    pk_i, pk_j, pk_w, force, si, sj, sw = grid_taps(sch, pickups, force, force_at, ghost=1,
+                                                    mass_per_area=sch.rho_h)
     out = np.zeros((len(pickups), int(n_steps)))
-    force = np.ascontiguousarray(force, dtype=np.float64)
     if block is not None or (depth is None and 2 * u0.nbytes <= IN_CACHE_BYTES):
         r = plate_steps_blocked(u0, u1, c, plate_block_buffers(sch.nx, sch.ny, block), si, sj,
                                 sw, force, pk_i, pk_j, pk_w, velocity, sch.fs, out)
