@@ -39,3 +39,8 @@ __all__ = [
     "get_material", "load_mesh", "modal_analysis", "normalise", "pickup", "read_wav", "render",
     "resonator_coefficients", "spectral_centroid", "strike", "write_wav",
 ]
+
+# Seeing the modes and sounds (matplotlib is imported lazily, inside the drawing functions).
+from physsynth.viz import Sound, animate_mode, export_modes, plot_modes, plot_sound  # noqa: E402
+
+__all__ += ["Sound", "animate_mode", "export_modes", "plot_modes", "plot_sound"]

@@ -22,6 +22,12 @@ def check_writable(path, error=PhyssynthError) -> str:
     return path
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it: put it straight back
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(path, error=PhyssynthError, suffix=""):
     """Yield a temporary path in the target's folder; on success rename it onto ``path``.
@@ -34,6 +40,9 @@ def atomic_path(path, error=PhyssynthError, suffix=""):
     os.close(fd)
     try:
         yield tmp
+        # mkstemp makes the file 0600; give the result the permissions a plain open() would
+        with contextlib.suppress(OSError):
+            os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

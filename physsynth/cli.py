@@ -24,7 +24,7 @@ VECTOR_OPTS = ("--at", "--direction", "--pickup", "--pickup-direction")
 #: holds ``add_material(parser)`` (the --material/--E/--nu/--rho options) and
 #: ``check_out(path)`` (refuse an unwritable output before any work). The function a
 #: sub-command sets with ``set_defaults(func=...)`` gets the parsed args and returns 0.
-_EXTRA_COMMANDS = ("physsynth.cli_fd", "physsynth.cli_fast")
+_EXTRA_COMMANDS = ("physsynth.cli_fd", "physsynth.cli_fast", "physsynth.cli_viz")
 DEMO_MESH = "tibetan_bowl_180.msh"
 
 

@@ -117,6 +117,12 @@ class ModalModel:
         return (f"{self.n_modes} modes, {f[0]:.2f}..{f[-1]:.1f} Hz, material {self.material.name}, "
                 f"{self.dofs} DOF, {self.rigid_body_modes} rigid-body modes excluded")
 
+    def _repr_html_(self) -> str:
+        """Summary table in Jupyter (see :func:`physsynth.viz.model_html`)."""
+        from physsynth.viz.notebook import model_html
+
+        return model_html(self)
+
     # ---------------------------------------------------------------- files
     def save(self, path) -> str:
         """Write the model to one ``.npz`` file (atomically). Returns the path written."""
