@@ -44,3 +44,24 @@ __all__ = [
 from physsynth.viz import Sound, animate_mode, export_modes, plot_modes, plot_sound  # noqa: E402
 
 __all__ += ["Sound", "animate_mode", "export_modes", "plot_modes", "plot_sound"]
+
+# Physical mallets, other excitations and scores of events (kernels imported lazily).
+from physsynth.excitation import (  # noqa: E402
+    Event,
+    Mallet,
+    ModalState,
+    Score,
+    ScoreError,
+    force_from_wav,
+    force_strike,
+    get_mallet,
+    mallet_strike,
+    noise_burst,
+    pluck_state,
+    read_score,
+    render_score,
+)
+
+__all__ += ["Event", "Mallet", "ModalState", "Score", "ScoreError", "force_from_wav", "force_strike",
+            "get_mallet", "mallet_strike", "noise_burst", "pluck_state", "read_score", "render_score"]
+

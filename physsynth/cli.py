@@ -24,7 +24,7 @@ VECTOR_OPTS = ("--at", "--direction", "--pickup", "--pickup-direction")
 #: holds ``add_material(parser)`` (the --material/--E/--nu/--rho options) and
 #: ``check_out(path)`` (refuse an unwritable output before any work). The function a
 #: sub-command sets with ``set_defaults(func=...)`` gets the parsed args and returns 0.
-_EXTRA_COMMANDS = ("physsynth.cli_fd", "physsynth.cli_fast", "physsynth.cli_viz")
+_EXTRA_COMMANDS = ("physsynth.cli_fd", "physsynth.cli_fast", "physsynth.cli_viz", "physsynth.cli_score")
 DEMO_MESH = "tibetan_bowl_180.msh"
 
 
@@ -185,9 +185,16 @@ def _model_from(args, source):
 def _render_to_wav(args, model, at, direction, pickups, mallet, out):
     from physsynth._progress import step
     from physsynth.audio import fade_out, write_wav
+    from physsynth.excitation.mallet import MALLETS as PHYSICAL
     from physsynth.excitation.strike import strike
     from physsynth.render import pickup, render
 
+    velocity = getattr(args, "velocity", None)
+    if mallet in PHYSICAL:
+        return _render_mallet_to_wav(args, model, at, direction, pickups, mallet, velocity, out)
+    if velocity is not None:
+        raise PhyssynthError(f"--velocity is for the physical mallets ({', '.join(PHYSICAL)}); "
+                             f"the {mallet} half-sine takes --contact-time")
     hit = strike(model, at, direction=direction, mallet=mallet, contact_time=args.contact_time,
                  sr=args.sr)
     log.info("strike at node %d (%.4f, %.4f, %.4f) m, %.4g mm from the requested point",
@@ -197,6 +204,32 @@ def _render_to_wav(args, model, at, direction, pickups, mallet, out):
     with step(f"rendering {args.duration:g} s at {args.sr} Hz "
               f"({model.n_modes} modes, {1 if not pks else len(pks)} channel(s))"):
         audio = render(model, hit, pks, duration=args.duration, quantity=args.quantity)
+    if args.fade > 0:
+        audio = fade_out(audio, args.sr, min(args.fade, 0.5 * args.duration))
+    write_wav(out, audio, sr=args.sr, fmt=args.format, headroom_db=args.headroom)
+    log.info("wrote %s", out)
+    print(out)
+
+
+def _render_mallet_to_wav(args, model, at, direction, pickups, mallet, velocity, out):
+    """A physical mallet (issue 5): the contact simulated with the object's modes."""
+    from physsynth._progress import step
+    from physsynth.audio import fade_out, write_wav
+    from physsynth.excitation.mallet import mallet_strike
+    from physsynth.render import pickup
+
+    if args.contact_time is not None:
+        raise PhyssynthError(f"--contact-time is for the half-sine mallets soft, medium, hard; the "
+                             f"{mallet} mallet's contact time comes out of the simulation "
+                             "(change it with --velocity)")
+    pks = [pickup(model, p) for p in pickups] if pickups else None
+    with step(f"striking with a {mallet} mallet, rendering {args.duration:g} s at {args.sr} Hz "
+              f"({model.n_modes} modes)"):
+        hit = mallet_strike(model, at, mallet=mallet, velocity=velocity, direction=direction,
+                            pickups=pks, sr=args.sr, duration=args.duration, quantity=args.quantity)
+    log.info("%s mallet at node %d: contact %.1f us, peak force %.3g N, %d contact(s)", mallet,
+             hit.node, 1e6 * hit.contact_time, hit.peak_force, hit.contacts)
+    audio = hit.audio
     if args.fade > 0:
         audio = fade_out(audio, args.sr, min(args.fade, 0.5 * args.duration))
     write_wav(out, audio, sr=args.sr, fmt=args.format, headroom_db=args.headroom)
@@ -327,8 +360,12 @@ def _add_fem(p):
 
 def _add_render(p, duration=4.0):
     g = p.add_argument_group("rendering")
-    g.add_argument("--mallet", choices=("soft", "medium", "hard"), default="medium",
-                   help="contact-time preset: soft 3 ms, medium 1 ms, hard 0.25 ms")
+    g.add_argument("--mallet", choices=("soft", "medium", "hard", "felt", "rubber", "wood", "plastic",
+                                        "metal"), default="medium",
+                   help="soft 3 ms, medium 1 ms, hard 0.25 ms: half-sine pulses; felt, rubber, "
+                   "wood, plastic, metal: a physical mallet in contact with the object")
+    g.add_argument("--velocity", type=float, metavar="M/S",
+                   help="impact velocity of a physical mallet, m/s (default 1)")
     g.add_argument("--contact-time", type=float, help="contact time in s (overrides --mallet)")
     g.add_argument("--duration", type=float, default=duration, help=f"seconds (default {duration:g})")
     g.add_argument("--sr", type=int, default=48000, help="sample rate, Hz (default 48000)")

@@ -77,3 +77,14 @@ def test_discretisation_is_exact_for_piecewise_linear_force(quantity, num, f, si
 def test_overdamped_mode_is_refused():
     with pytest.raises(ps.RenderError, match="overdamped"):
         ps.resonator_coefficients(np.array([10.0]), np.array([20.0]), sr=48000.0)
+
+
+# ---- contact and modal-step kernels (issue 5): the kernel-vs-numpy tests of tests/test_mallet.py,
+# collected here too so that CI runs them with NUMBA_BOUNDSCHECK=1
+from test_mallet import (  # noqa: E402, F401
+    test_contact_force_is_the_unique_root_of_the_law,
+    test_contact_kernel_matches_numpy_reference,
+    test_modal_step_kernels_match_numpy,
+    test_two_mallets_at_once_are_solved_together,
+)
+

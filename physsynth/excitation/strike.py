@@ -108,6 +108,14 @@ def strike(model, at, *, direction=None, mallet: str | None = "medium",
         d = d / nrm
     if contact_time is None:
         if mallet not in MALLETS:
+            from physsynth.excitation.mallet import MALLETS as PHYSICAL
+
+            if mallet in PHYSICAL:
+                raise PhyssynthError(
+                    f"the {mallet} mallet is a physical mallet whose force comes out of the "
+                    "contact simulation: use physsynth.excitation.mallet.mallet_strike(model, at, "
+                    f"mallet={mallet!r}, velocity=...) (strike() takes the half-sine presets "
+                    f"{', '.join(MALLETS)} or a contact time)")
             raise PhyssynthError(f"unknown mallet {mallet!r}; use one of {', '.join(MALLETS)} "
                                  "or give a contact time")
         contact_time = MALLETS[mallet]

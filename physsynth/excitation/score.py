@@ -1,0 +1,797 @@
+"""Scores: timed events (mallet strikes, pulses, plucks, noise, recorded forces) on one object.
+
+A score is a list of events read from CSV, JSON or MIDI. Every event acts on the same modal
+state, time-stepped once from start to end (``physsynth.kernels.contact``): a mallet that
+strikes a ringing bowl meets a moving surface, and the result is one continuous simulation,
+not a sum of separate renders. Each event starts on the sample round(time * sr).
+
+Event fields (CSV columns or JSON keys; units SI):
+
+============  ===================================================================
+time          s, >= 0 (required)
+kind          mallet | strike | pluck | noise | force (required)
+at            "x y z" (m; also "x,y,z" in JSON lists), a mesh region name, a selector
+              such as "z>=0.07 and r>=0.08", "rim", or "node:N" (required)
+direction     "dx dy dz" (default: into the surface; at "rim" of a solid: horizontally
+              towards the axis, like a player's stroke)
+angle         degrees about the z axis, to pick one node of a region or of the rim
+              (default: the node nearest the region's centre; 0 for "rim")
+mallet        kind mallet: felt | rubber | wood | plastic | metal (default rubber);
+              kind strike: soft | medium | hard (default medium)
+velocity      kind mallet: impact velocity, m/s (default: the mallet's, 1 m/s)
+mass          kind mallet: head mass override, kg
+impulse       kind strike: N s (default 0.01)
+contact_time  kind strike: s (overrides the soft/medium/hard preset)
+force         kind pluck: static force released, N (default 1); kind noise: RMS force, N
+              (default 0.1)
+duration      kind noise: s (default 0.1)
+band          kind noise: "LOW-HIGH" Hz (default: white)
+seed          kind noise: integer (default 0)
+file          kind force: WAV file, relative to the score's folder
+gain          kind force: force at full scale, N (default 1)
+channel       kind force: channel of the WAV file (default 0)
+============  ===================================================================
+
+JSON: ``{"events": [{...}, ...]}`` (or a bare list), optionally ``"midi": "piece.mid"`` with a
+``"map"`` as below. MIDI (``.mid``): every note-on becomes an event at its time in seconds
+(tempo changes included, note-offs ignored: these are struck objects); the map says how::
+
+    {"kind": "mallet", "mallet": "felt", "velocity_max": 2.0,
+     "notes": {"60": {"at": "rim", "angle": 0}, "64": {"at": [0.05, 0.0, 0.07]}}}
+
+MIDI velocity 1-127 scales ``velocity_max`` (m/s, mallets; default 2), ``impulse_max``
+(N s, strikes; default 0.02) or ``force_max`` (N, plucks and noise; default 1). Notes not in
+``notes`` are spread over the surface: note n strikes the (n mod 128)-th of 128 surface nodes
+chosen far apart from each other (farthest-point sampling).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from physsynth._progress import log
+from physsynth.errors import PhyssynthError, RenderError
+
+KINDS = {
+    "mallet": ("mallet", "velocity", "mass"),
+    "strike": ("mallet", "contact_time", "impulse"),
+    "pluck": ("force",),
+    "noise": ("duration", "force", "band", "seed"),
+    "force": ("file", "gain", "channel"),
+}
+COMMON = ("time", "kind", "at", "direction", "angle")
+MIDI_MAP_KEYS = ("kind", "mallet", "velocity_max", "impulse_max", "force_max", "notes",
+                 "direction", "duration", "band", "seed", "mass", "contact_time")
+N_SPREAD = 128
+
+
+class ScoreError(PhyssynthError):
+    """A score file or event is malformed; the message names the row and the field."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event of a score.
+
+    Attributes
+    ----------
+    time : float, s
+    kind : {"mallet", "strike", "pluck", "noise", "force"}
+    at : tuple of 3 floats (m), str or int
+        A point, a position name (region, selector, "rim", "node:N", "note:N") or a node.
+    direction : tuple of 3 floats, optional
+    angle : float, optional, degrees
+    params : dict
+        The kind's parameters (see the module docstring).
+    origin : str
+        Where the event came from (for error messages), e.g. "score.csv row 4".
+    """
+
+    time: float
+    kind: str
+    at: object
+    direction: tuple | None = None
+    angle: float | None = None
+    params: dict = field(default_factory=dict)
+    origin: str = "event"
+
+    def __post_init__(self):
+        _check_event(self)
+
+    @staticmethod
+    def make(time, kind, at, **fields) -> Event:
+        """An Event from keyword fields, checked as a score row is, e.g.
+        ``Event.make(0.5, "mallet", "rim", mallet="felt", velocity=2.0)``."""
+        origin = fields.pop("origin", f"event at {time} s")
+        return event_from_fields({"time": time, "kind": kind, "at": at, **fields}, origin)
+
+
+@dataclass(frozen=True)
+class Score:
+    """A list of events in time order, and where they came from."""
+
+    events: tuple
+    source: str = ""
+
+    def __len__(self):
+        return len(self.events)
+
+    @property
+    def end(self) -> float:
+        """Time of the last event's start, s."""
+        return max((e.time for e in self.events), default=0.0)
+
+
+# ---------------------------------------------------------------- field parsing
+def _err(origin, key, msg):
+    return ScoreError(f"{origin}, field {key!r}: {msg}")
+
+
+def _number(origin, key, value, *, positive=False, nonneg=False, nonzero=False, integer=False):
+    if isinstance(value, bool):
+        raise _err(origin, key, f"expected a number, got {value!r}")
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise _err(origin, key, f"expected a number, got {value!r}") from None
+    if not math.isfinite(x):
+        raise _err(origin, key, f"expected a finite number, got {value!r}")
+    if positive and x <= 0:
+        raise _err(origin, key, f"must be > 0, got {value!r}")
+    if nonneg and x < 0:
+        raise _err(origin, key, f"must be >= 0, got {value!r}")
+    if nonzero and x == 0:
+        raise _err(origin, key, "must not be zero")
+    if integer:
+        if not x.is_integer():
+            raise _err(origin, key, f"expected an integer, got {value!r}")
+        return int(x)
+    return x
+
+
+def _vector(origin, key, value):
+    if isinstance(value, str):
+        parts = [p for p in re.split(r"[,;\s]+", value.strip()) if p]
+    elif isinstance(value, (list, tuple, np.ndarray)):
+        parts = list(value)
+    else:
+        raise _err(origin, key, f"expected three numbers x y z, got {value!r}")
+    if len(parts) != 3:
+        raise _err(origin, key, f"expected three numbers x y z, got {value!r}")
+    return tuple(_number(origin, key, p) for p in parts)
+
+
+def _position(origin, value):
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        if value < 0:
+            raise _err(origin, "at", f"a node index must be >= 0, got {value}")
+        return int(value)
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return _vector(origin, "at", value)
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            raise _err(origin, "at", "empty; give x y z, a region name, a selector or 'rim'")
+        num = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+        if re.fullmatch(rf"{num}(?:[,;\s]+{num})*", text):  # numbers only: a point
+            return _vector(origin, "at", text)
+        m = re.fullmatch(r"(node|note):\s*(\d+)", text)
+        if m:
+            return f"{m.group(1)}:{int(m.group(2))}"
+        from physsynth.fem.selectors import is_predicate, parse_predicate
+
+        if is_predicate(text):
+            try:
+                parse_predicate(text)
+            except PhyssynthError as exc:
+                raise _err(origin, "at", str(exc)) from None
+        return text
+    raise _err(origin, "at", f"expected x y z, a region name, a selector or 'rim', got {value!r}")
+
+
+def _check_event(ev: Event):
+    o = ev.origin
+    if ev.kind not in KINDS:
+        raise _err(o, "kind", f"unknown kind {ev.kind!r}; use one of {', '.join(KINDS)}")
+    t = _number(o, "time", ev.time, nonneg=True)
+    if t > 24 * 3600:
+        raise _err(o, "time", f"{t:g} s is more than a day")
+    for key in ev.params:
+        if key not in KINDS[ev.kind]:
+            raise _err(o, key, f"not a parameter of a {ev.kind} event (it takes "
+                       f"{', '.join(KINDS[ev.kind])})")
+
+
+def _convert_params(origin, kind, raw: dict, base_dir: str) -> dict:
+    """Typed, checked parameters of a kind from raw (str or JSON) values."""
+    from physsynth.excitation.mallet import MALLETS as PHYSICAL
+    from physsynth.excitation.mallet import Mallet
+    from physsynth.excitation.strike import MALLETS as PULSES
+
+    out = {}
+    for key, val in raw.items():
+        if key not in KINDS[kind]:
+            raise _err(origin, key, f"not a parameter of a {kind} event (it takes "
+                       f"{', '.join(KINDS[kind])})")
+        if key == "mallet":
+            if isinstance(val, Mallet) and kind == "mallet":
+                out[key] = val
+                continue
+            name = str(val).strip().lower()
+            if kind == "mallet" and name not in PHYSICAL:
+                hint = " (a half-sine preset: use kind 'strike')" if name in PULSES else ""
+                raise _err(origin, key, f"unknown mallet {val!r}{hint}; use one of {', '.join(PHYSICAL)}")
+            if kind == "strike" and name not in PULSES:
+                hint = " (a physical mallet: use kind 'mallet')" if name in PHYSICAL else ""
+                raise _err(origin, key, f"unknown pulse {val!r}{hint}; use one of {', '.join(PULSES)}")
+            out[key] = name
+        elif key == "velocity":
+            v = _number(origin, key, val, positive=True)
+            if v > 50:
+                raise _err(origin, key, f"{v:g} m/s is faster than any mallet; use <= 50")
+            out[key] = v
+        elif key in ("mass", "impulse", "duration"):
+            out[key] = _number(origin, key, val, positive=True)
+        elif key == "contact_time":
+            ct = _number(origin, key, val, positive=True)
+            if ct > 0.5:
+                raise _err(origin, key, f"{ct:g} s is not a strike; use <= 0.5 s")
+            out[key] = ct
+        elif key == "force":
+            out[key] = _number(origin, key, val, positive=(kind == "noise"), nonzero=True)
+        elif key == "gain":
+            out[key] = _number(origin, key, val, nonzero=True)
+        elif key in ("seed", "channel"):
+            out[key] = _number(origin, key, val, nonneg=True, integer=True)
+        elif key == "band":
+            if isinstance(val, str):
+                parts = [p for p in re.split(r"[-:,;\s]+", val.strip()) if p]
+            elif isinstance(val, (list, tuple)):
+                parts = list(val)
+            else:
+                parts = []
+            if len(parts) != 2:
+                raise _err(origin, key, f"expected LOW-HIGH in Hz, got {val!r}")
+            lo, hi = (_number(origin, key, p, positive=True) for p in parts)
+            if lo >= hi:
+                raise _err(origin, key, f"the low edge {lo:g} Hz must be below the high {hi:g} Hz")
+            out[key] = (lo, hi)
+        elif key == "file":
+            path = str(val).strip()
+            if not os.path.isabs(path):
+                path = os.path.join(base_dir, path)
+            if not os.path.isfile(path):
+                raise _err(origin, key, f"no such file {path}")
+            out[key] = path
+    if kind == "force" and "file" not in out:
+        raise _err(origin, "file", "a force event needs a WAV file")
+    return out
+
+
+def event_from_fields(fields: dict, origin: str, base_dir: str = ".") -> Event:
+    """An Event from a dict of raw values (strings from CSV, or JSON values), checked.
+
+    Raises
+    ------
+    ScoreError
+        Naming ``origin`` and the field at fault.
+    """
+    fields = {str(k).strip().lower(): v for k, v in fields.items()
+              if v is not None and not (isinstance(v, str) and not v.strip())}
+    for key in ("time", "kind", "at"):
+        if key not in fields:
+            raise _err(origin, key, "missing (every event needs time, kind and at)")
+    kind = str(fields.pop("kind")).strip().lower()
+    if kind not in KINDS:
+        raise _err(origin, "kind", f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
+    time = _number(origin, "time", fields.pop("time"), nonneg=True)
+    at = _position(origin, fields.pop("at"))
+    direction = None
+    if "direction" in fields:
+        direction = _vector(origin, "direction", fields.pop("direction"))
+        if not any(direction):
+            raise _err(origin, "direction", "must not be the zero vector")
+    angle = _number(origin, "angle", fields.pop("angle")) if "angle" in fields else None
+    unknown = [k for k in fields if k not in KINDS[kind]]
+    if unknown:
+        known = set(COMMON) | {p for ps_ in KINDS.values() for p in ps_}
+        k = unknown[0]
+        msg = (f"not a parameter of a {kind} event (it takes {', '.join(KINDS[kind])})" if k in known
+               else f"unknown field; use {', '.join(COMMON)} and the kind's parameters")
+        raise _err(origin, k, msg)
+    params = _convert_params(origin, kind, fields, base_dir)
+    return Event(time, kind, at, direction, angle, params, origin)
+
+
+# ---------------------------------------------------------------- files
+def read_score(path, *, midi_map=None) -> Score:
+    """Read a score from a CSV, JSON or MIDI file.
+
+    Parameters
+    ----------
+    path : str
+        ``.csv``, ``.json``, ``.mid`` or ``.midi``.
+    midi_map : dict or str, optional
+        For a MIDI file: the note mapping (a dict or a JSON file; see the module docstring).
+
+    Raises
+    ------
+    ScoreError
+        With the file, row (or event number) and field of the first problem found.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise ScoreError(f"score file not found: {path}")
+    ext = os.path.splitext(path)[1].lower()
+    if ext == ".csv":
+        return _read_csv(path)
+    if ext == ".json":
+        return _read_json(path)
+    if ext in (".mid", ".midi"):
+        return read_midi(path, midi_map)
+    raise ScoreError(f"{path}: unknown score format {ext or '(none)'}; use .csv, .json or .mid")
+
+
+def _sorted(events, source):
+    # stable: events at the same time keep the file's order
+    return Score(tuple(sorted(events, key=lambda e: e.time)), source)
+
+
+def _read_csv(path) -> Score:
+    name = os.path.basename(path)
+    base = os.path.dirname(os.path.abspath(path))
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            lines = [(i + 1, ln) for i, ln in enumerate(fh) if ln.strip() and not ln.lstrip().startswith("#")]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScoreError(f"cannot read {path}: {exc}") from None
+    if not lines:
+        raise ScoreError(f"{name}: empty score (a header line and one row per event are needed)")
+    rows = list(csv.reader([ln for _, ln in lines], skipinitialspace=True))
+    header = [h.strip().lower() for h in rows[0]]
+    known = set(COMMON) | {p for ps_ in KINDS.values() for p in ps_}
+    for h in header:
+        if h not in known:
+            raise ScoreError(f"{name} line {lines[0][0]}: unknown column {h!r}; use "
+                             f"{', '.join(COMMON)} and the kinds' parameters")
+    for key in ("time", "kind", "at"):
+        if key not in header:
+            raise ScoreError(f"{name} line {lines[0][0]}: the header needs a {key!r} column")
+    if len(set(header)) != len(header):
+        raise ScoreError(f"{name} line {lines[0][0]}: a column appears twice")
+    events = []
+    for (lineno, _), row in zip(lines[1:], rows[1:]):
+        origin = f"{name} row {lineno}"
+        if len(row) > len(header):
+            raise ScoreError(f"{origin}: {len(row)} fields for {len(header)} columns")
+        fields = dict(zip(header, row))
+        events.append(event_from_fields(fields, origin, base))
+    if not events:
+        raise ScoreError(f"{name}: the score has no events")
+    return _sorted(events, path)
+
+
+def _read_json(path) -> Score:
+    name = os.path.basename(path)
+    base = os.path.dirname(os.path.abspath(path))
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScoreError(f"cannot read {path}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ScoreError(f"{name}: not valid JSON: {exc}") from None
+    if isinstance(data, list):
+        data = {"events": data}
+    if not isinstance(data, dict):
+        raise ScoreError(f"{name}: expected an object with 'events' (or a list of events)")
+    for key in data:
+        if key not in ("events", "midi", "map"):
+            raise ScoreError(f"{name}: unknown key {key!r}; use 'events', 'midi' and 'map'")
+    raw = data.get("events", [])
+    if not isinstance(raw, list):
+        raise ScoreError(f"{name}: 'events' must be a list")
+    events = []
+    for i, item in enumerate(raw):
+        origin = f"{name} event {i + 1}"
+        if not isinstance(item, dict):
+            raise ScoreError(f"{origin}: expected an object with time, kind, at, ...")
+        events.append(event_from_fields(item, origin, base))
+    if "midi" in data:
+        mid = data["midi"]
+        if not isinstance(mid, str):
+            raise ScoreError(f"{name}: 'midi' must be the path of a MIDI file")
+        mid = mid if os.path.isabs(mid) else os.path.join(base, mid)
+        if not os.path.isfile(mid):
+            raise ScoreError(f"{name}: MIDI file not found: {mid}")
+        events.extend(read_midi(mid, data.get("map"), base_dir=base).events)
+    elif "map" in data:
+        raise ScoreError(f"{name}: 'map' is for a 'midi' file; give one")
+    if not events:
+        raise ScoreError(f"{name}: the score has no events")
+    return _sorted(events, path)
+
+
+def read_midi(path, mapping=None, *, base_dir=None) -> Score:
+    """Events from a MIDI file's note-ons (needs the ``midi`` extra: ``pip install physsynth[midi]``).
+
+    Parameters
+    ----------
+    path : str
+    mapping : dict or str, optional
+        The note mapping or a JSON file holding it (see the module docstring).
+    """
+    try:
+        import mido
+    except ImportError:
+        raise ScoreError("reading MIDI files needs mido: pip install 'physsynth[midi]'") from None
+    name = os.path.basename(path)
+    if isinstance(mapping, (str, os.PathLike)):
+        mpath = os.fspath(mapping)
+        try:
+            with open(mpath, encoding="utf-8") as fh:
+                mapping = json.load(fh)
+        except OSError as exc:
+            raise ScoreError(f"cannot read the MIDI map {mpath}: {exc.strerror or exc}") from None
+        except json.JSONDecodeError as exc:
+            raise ScoreError(f"{os.path.basename(mpath)}: not valid JSON: {exc}") from None
+        base_dir = base_dir or os.path.dirname(os.path.abspath(mpath))
+    mapping = dict(mapping or {})
+    mname = "MIDI map"
+    for key in mapping:
+        if key not in MIDI_MAP_KEYS:
+            raise ScoreError(f"{mname}: unknown key {key!r}; use {', '.join(MIDI_MAP_KEYS)}")
+    kind = str(mapping.get("kind", "mallet")).lower()
+    if kind not in ("mallet", "strike", "pluck", "noise"):
+        raise ScoreError(f"{mname}, field 'kind': MIDI notes can be mallet, strike, pluck or noise "
+                         f"events, not {kind!r}")
+    scale = {"mallet": ("velocity", _number(mname, "velocity_max", mapping.get("velocity_max", 2.0),
+                                            positive=True)),
+             "strike": ("impulse", _number(mname, "impulse_max", mapping.get("impulse_max", 0.02),
+                                           positive=True)),
+             "pluck": ("force", _number(mname, "force_max", mapping.get("force_max", 1.0), positive=True)),
+             "noise": ("force", _number(mname, "force_max", mapping.get("force_max", 1.0), positive=True))}
+    notes = mapping.get("notes", {})
+    if not isinstance(notes, dict):
+        raise ScoreError(f"{mname}, field 'notes': expected an object from note numbers to fields")
+    defaults = {k: mapping[k] for k in ("mallet", "direction", "duration", "band", "seed", "mass",
+                                          "contact_time") if k in mapping}
+    base_dir = base_dir or os.path.dirname(os.path.abspath(path))
+    try:
+        mid = mido.MidiFile(path)
+        msgs = list(mid)
+    except Exception as exc:  # mido raises OSError, EOFError, ValueError, KeyError...
+        raise ScoreError(f"cannot read MIDI file {path}: {exc}") from None
+    events = []
+    t = 0.0
+    count = 0
+    for msg in msgs:
+        t += msg.time  # seconds: iterating a MidiFile applies its tempo map
+        if msg.type != "note_on" or msg.velocity == 0:
+            continue
+        count += 1
+        origin = f"{name} note {count} (note {msg.note} at {t:.4f} s)"
+        fields = dict(defaults)
+        fields.update({"time": t, "kind": kind})
+        extra = notes.get(str(msg.note), notes.get(msg.note))
+        if extra is not None:
+            if not isinstance(extra, dict):
+                raise ScoreError(f"{mname}, note {msg.note}: expected an object of event fields")
+            fields.update(extra)
+        fields.setdefault("at", f"note:{msg.note}")
+        key, top = scale[kind]
+        if kind == "noise":
+            fields.setdefault("duration", 0.1)
+        fields[key] = top * msg.velocity / 127.0
+        events.append(event_from_fields(fields, origin, base_dir))
+    if not events:
+        raise ScoreError(f"{name}: the MIDI file has no note-on events")
+    return _sorted(events, os.fspath(path))
+
+
+# ---------------------------------------------------------------- positions
+def _surface(model):
+    return model._surface()  # (nodes, outward normals), cached on the model
+
+
+def spread_nodes(model, n: int = N_SPREAD) -> np.ndarray:
+    """n surface nodes far apart from each other (farthest-point sampling from the highest
+    node), for mapping MIDI notes to strike points."""
+    nodes, _ = _surface(model)
+    pts = model.mesh.points[nodes]
+    first = int(np.lexsort((pts[:, 0], pts[:, 2]))[-1])
+    chosen = [first]
+    d = np.linalg.norm(pts - pts[first], axis=1)
+    for _ in range(min(n, len(nodes)) - 1):
+        k = int(np.argmax(d))
+        chosen.append(k)
+        d = np.minimum(d, np.linalg.norm(pts - pts[k], axis=1))
+    return nodes[np.array(chosen)]
+
+
+def _rim_nodes(model):
+    nodes, _ = _surface(model)
+    pts = model.mesh.points
+    lo, hi = model.mesh.bounding_box
+    centre = 0.5 * (lo + hi)
+    if model.mesh.dim == 2:
+        rim = np.unique(model.mesh.boundary_edges())
+    else:
+        p = pts[nodes]
+        top = p[:, 2] >= hi[2] - 0.02 * (hi[2] - lo[2])
+        r = np.hypot(p[:, 0] - centre[0], p[:, 1] - centre[1])
+        rim = nodes[top & (r >= 0.9 * r[top].max())] if top.any() else nodes[:0]
+    if rim.size == 0:
+        raise PhyssynthError("the model has no rim (no boundary nodes at its top)")
+    return rim, centre
+
+
+def _pick(model, candidates, angle, centre):
+    pts = model.mesh.points[candidates]
+    if angle is not None:
+        az = np.arctan2(pts[:, 1] - centre[1], pts[:, 0] - centre[0])
+        diff = np.abs(np.angle(np.exp(1j * (az - math.radians(angle)))))
+        best = diff <= diff.min() + 1e-9
+        r = np.hypot(pts[:, 0] - centre[0], pts[:, 1] - centre[1])
+        return int(candidates[best][np.argmax(r[best])])
+    c = pts.mean(axis=0)
+    return int(candidates[np.argmin(np.linalg.norm(pts - c, axis=1))])
+
+
+def resolve_position(model, at, angle=None, direction=None, *, _tree=None):
+    """The node and unit direction of a strike position.
+
+    Parameters
+    ----------
+    model : ModalModel
+    at : array_like (3,) m, int, or str
+        A point (nearest surface node), a node index, "node:N", "note:N" (the N-th of
+        :func:`spread_nodes`, modulo 128), "rim", a mesh region name or a selector.
+    angle : float, optional, degrees
+        For a region or the rim: the node nearest this azimuth about the z axis through the
+        bounding box's centre.
+    direction : array_like (3,), optional
+        Default: into the surface (minus the outward normal); at the rim of a solid,
+        horizontally towards the axis.
+
+    Returns
+    -------
+    node : int
+    direction : ndarray, shape (3,)
+    """
+    from physsynth.fem.selectors import is_predicate, parse_predicate
+
+    nodes, normals = _surface(model)
+    pts = model.mesh.points
+    rim_dir = None
+    if isinstance(at, (int, np.integer)) or (isinstance(at, str) and at.startswith("node:")):
+        node = int(at.split(":")[1]) if isinstance(at, str) else int(at)
+        if not 0 <= node < model.mesh.n_nodes:
+            raise PhyssynthError(f"node {node} does not exist (the mesh has {model.mesh.n_nodes} nodes)")
+    elif isinstance(at, str) and at.startswith("note:"):
+        spread = spread_nodes(model)
+        node = int(spread[int(at.split(":")[1]) % len(spread)])
+    elif isinstance(at, str):
+        name = at.strip()
+        centre = 0.5 * np.add(*model.mesh.bounding_box)
+        if name.lower() == "rim":
+            cand, centre = _rim_nodes(model)
+            node = _pick(model, cand, 0.0 if angle is None else angle, centre)
+            if model.mesh.dim == 3:
+                radial = pts[node] - centre
+                radial[2] = 0.0
+                if np.linalg.norm(radial) > 0:
+                    rim_dir = -radial / np.linalg.norm(radial)
+        elif name in model.mesh.regions:
+            cand = np.intersect1d(model.mesh.regions[name].nodes, nodes)
+            if cand.size == 0:
+                raise PhyssynthError(f"region {name!r} has no surface node to strike")
+            node = _pick(model, cand, angle, centre)
+        elif is_predicate(name):
+            mask = parse_predicate(name)(pts[nodes], 1e-6 * float(np.ptp(pts, axis=0).max()))
+            if not mask.any():
+                raise PhyssynthError(f"selector {name!r} selects no surface node")
+            node = _pick(model, nodes[mask], angle, centre)
+        else:
+            regions = ", ".join(sorted(model.mesh.regions)) or "none"
+            raise PhyssynthError(f"unknown position {name!r}: not a region of the mesh (regions: "
+                                 f"{regions}), 'rim', 'node:N' or a selector such as 'z>=0.07'")
+    elif _tree is not None:  # a score's many points: one k-d tree for all
+        node = int(nodes[_tree.query(np.asarray(at, dtype=float).reshape(3))[1]])
+    else:
+        node = model.nearest_surface_node(np.asarray(at, dtype=float).reshape(3))
+    if direction is not None:
+        d = np.asarray(direction, dtype=float).reshape(3)
+        return node, d / np.linalg.norm(d)
+    if rim_dir is not None:
+        return node, rim_dir
+    k = np.searchsorted(nodes, node)
+    if k >= len(nodes) or nodes[k] != node:
+        raise PhyssynthError(f"node {node} is inside the object; give a direction or a surface node")
+    return node, -normals[k]
+
+
+# ---------------------------------------------------------------- rendering
+@dataclass(frozen=True)
+class ScoreResult:
+    """A rendered score.
+
+    Attributes
+    ----------
+    audio : ndarray, shape (n_channels, n)
+    force : ndarray, shape (n,), N
+        Total mallet contact force at each sample.
+    sr : float, Hz
+    mallets : list of dict
+        Per mallet event, in score order: time, node, contact_time (first contact, s),
+        total_contact_time (s), peak_force (N), contacts, rebound_velocity (m/s),
+        max_compression (m).
+    nodes : list of int
+        Node of each event (score order).
+    directions : list of ndarray
+    n_sub : int
+        Sub-steps per sample during contacts.
+    state : ModalState
+        The modes at the last sample: pass as ``state=`` to continue.
+    dropped : int
+        Events after the end of the render (not played).
+    """
+
+    audio: np.ndarray
+    force: np.ndarray
+    sr: float
+    mallets: list
+    nodes: list
+    directions: list
+    n_sub: int
+    state: object
+    dropped: int = 0
+
+
+def render_score(model, score, pickups=None, *, sr: float, duration: float | None = None,
+                 tail: float = 2.0, quantity: str = "velocity", fmax: float | None = None,
+                 state=None, n_sub: int | None = None) -> ScoreResult:
+    """Render a score of events on a ModalModel, in one continuous simulation.
+
+    Parameters
+    ----------
+    model : ModalModel
+    score : Score or sequence of Event
+    pickups : Pickup or sequence of Pickup, optional
+        Default: one pickup at the first event's point, along its direction.
+    sr : float, Hz
+    duration : float, optional, s
+        Default: the last event's end plus ``tail``.
+    tail : float, s
+    quantity : {"displacement", "velocity", "acceleration"}
+    fmax : float, optional, Hz
+        Leave out modes above this (always those at or above 0.49 sr).
+    state : ModalState, optional
+        Start from this modal state (e.g. a previous render's ``state``) instead of rest.
+    n_sub : int, optional
+        Sub-steps per sample during contacts (default: 64 per shortest possible contact).
+
+    Returns
+    -------
+    ScoreResult
+    """
+    from physsynth.excitation.engine import ForceSource, KickSource, MalletSource, simulate
+    from physsynth.excitation.mallet import MALLETS as PHYSICAL
+    from physsynth.excitation.signals import force_from_wav, noise_burst
+    from physsynth.excitation.strike import MALLETS as PULSES
+    from physsynth.excitation.strike import contact_pulse
+    from physsynth.render import Pickup
+
+    events = list(score.events if isinstance(score, Score) else score)
+    if not events:
+        raise ScoreError("the score has no events")
+    for ev in events:
+        if not isinstance(ev, Event):
+            raise ScoreError(f"a score holds Event objects, got {type(ev).__name__}")
+    if not (math.isfinite(sr) and sr > 0):
+        raise PhyssynthError(f"sample rate must be > 0 Hz, got {sr}")
+    limit = 0.49 * sr if fmax is None else min(fmax, 0.49 * sr)
+    keep = model.frequencies < limit
+    if not keep.any():
+        raise RenderError(f"no mode below {limit:.0f} Hz; raise the sample rate")
+    if (~keep).any():
+        log.info("leaving out %d modes above %.0f Hz", int((~keep).sum()), limit)
+    omega = model.omegas[keep]
+    sigma = model.decay_rates[keep]
+    shapes = model.shapes[keep]
+    if state is not None and state.q.shape != omega.shape:
+        raise PhyssynthError(f"the state has {state.q.shape[0]} modes, the render {omega.size} "
+                             "(use the same model, fmax and sample rate)")
+
+    # signals first (their lengths set the default duration), then the sources
+    signals = []
+    for ev in events:
+        p = ev.params
+        sig = None
+        try:
+            if ev.kind == "strike":
+                ct = p.get("contact_time", PULSES[p.get("mallet", "medium")])
+                sig = contact_pulse(ct, sr=sr, impulse=p.get("impulse", 1e-2))
+            elif ev.kind == "noise":
+                sig = noise_burst(p.get("duration", 0.1), sr=sr, rms=p.get("force", 0.1),
+                                  band=p.get("band"), seed=p.get("seed", 0))
+            elif ev.kind == "force":
+                sig = force_from_wav(p["file"], sr=sr, gain=p.get("gain", 1.0), channel=p.get("channel", 0))
+        except PhyssynthError as exc:
+            key = {"strike": "contact_time", "noise": "band" if "band" in str(exc) else "duration",
+                   "force": "file"}[ev.kind]
+            raise _err(ev.origin, key, str(exc)) from None
+        signals.append(sig)
+    if duration is None:
+        duration = max(ev.time + (0.0 if sig is None else len(sig) / sr)
+                       for ev, sig in zip(events, signals)) + tail
+    if not (math.isfinite(duration) and duration > 0):
+        raise PhyssynthError(f"duration must be > 0 s, got {duration}")
+    if duration * sr > 2**31:
+        raise PhyssynthError("duration too long for one render")
+    n = int(round(duration * sr))
+
+    forces, kicks, mallets = [], [], []
+    nodes, dirs, mallet_events = [], [], []
+    dropped = 0
+    from scipy.spatial import cKDTree
+
+    tree = cKDTree(model.mesh.points[_surface(model)[0]])
+    laws = {}
+    for ev, sig in zip(events, signals):
+        try:
+            node, d = resolve_position(model, ev.at, ev.angle, ev.direction, _tree=tree)
+        except PhyssynthError as exc:
+            raise _err(ev.origin, "at", str(exc)) from None
+        nodes.append(node)
+        dirs.append(d)
+        start = int(round(ev.time * sr))
+        if start >= n:
+            dropped += 1
+            continue
+        g = np.ascontiguousarray(shapes[:, node, :] @ d)
+        p = ev.params
+        if ev.kind == "mallet":
+            m = p.get("mallet", "rubber")
+            m = PHYSICAL[m] if isinstance(m, str) else m
+            if "mass" in p:
+                m = m.with_(mass=p["mass"])
+            try:
+                law = laws[m] if m in laws else laws.setdefault(m, m.law(model.material))
+            except PhyssynthError as exc:
+                raise _err(ev.origin, "mallet", str(exc)) from None
+            mallets.append(MalletSource(start, g, law, m.mass, p.get("velocity", m.velocity)))
+            mallet_events.append((ev, node))
+        elif ev.kind == "pluck":
+            f = p.get("force", 1.0)
+            kicks.append(KickSource(start, g * f / omega**2, np.zeros_like(g)))
+        else:
+            forces.append(ForceSource(start, g, sig))
+    if dropped:
+        log.info("%d event(s) start after the end of the render (%.3g s) and are left out",
+                 dropped, duration)
+    if not (forces or kicks or mallets) and state is None:
+        raise ScoreError(f"no event starts within the render's {duration:g} s")
+
+    if pickups is None:
+        pickups = [Pickup(nodes[0], dirs[0], model.mesh.points[nodes[0]])]
+    elif isinstance(pickups, Pickup):
+        pickups = [pickups]
+    w = np.stack([shapes[:, pk.node, :] @ pk.direction for pk in pickups])
+    sim = simulate(omega, sigma, w, sr=sr, n_samples=n, quantity=quantity, forces=forces,
+                   kicks=kicks, mallets=mallets, state=state, n_sub=n_sub)
+    stats = []
+    for (ev, node), row in zip(mallet_events, sim.stats):
+        stats.append({"time": ev.time, "node": node, "peak_force": float(row[0]),
+                      "total_contact_time": float(row[1]), "contacts": int(row[2]),
+                      "contact_time": float(row[3] if row[3] > 0 else row[1]),
+                      "rebound_velocity": float(row[4]), "max_compression": float(row[5])})
+    return ScoreResult(sim.audio, sim.force, float(sr), stats, nodes, dirs, sim.n_sub, sim.state,
+                       dropped)
