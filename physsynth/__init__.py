@@ -65,3 +65,7 @@ from physsynth.excitation import (  # noqa: E402
 __all__ += ["Event", "Mallet", "ModalState", "Score", "ScoreError", "force_from_wav", "force_strike",
             "get_mallet", "mallet_strike", "noise_burst", "pluck_state", "read_score", "render_score"]
 
+# Rubbing a bowl's rim, bowing a point (friction excitation).
+from physsynth.excitation.friction import FrictionLaw, bow_modal, rub  # noqa: E402
+
+__all__ += ["FrictionLaw", "bow_modal", "rub"]

@@ -19,12 +19,13 @@ from physsynth.errors import PhyssynthError
 
 log = logging.getLogger("physsynth")
 
-VECTOR_OPTS = ("--at", "--direction", "--pickup", "--pickup-direction")
+VECTOR_OPTS = ("--at", "--direction", "--pickup", "--pickup-direction", "--normal")
 #: Modules that add sub-commands: each has ``register(subparsers, helpers)``, where helpers
 #: holds ``add_material(parser)`` (the --material/--E/--nu/--rho options) and
 #: ``check_out(path)`` (refuse an unwritable output before any work). The function a
 #: sub-command sets with ``set_defaults(func=...)`` gets the parsed args and returns 0.
-_EXTRA_COMMANDS = ("physsynth.cli_fd", "physsynth.cli_fast", "physsynth.cli_viz", "physsynth.cli_score")
+_EXTRA_COMMANDS = ("physsynth.cli_fd", "physsynth.cli_fast", "physsynth.cli_viz", "physsynth.cli_score",
+                   "physsynth.cli_rub")
 DEMO_MESH = "tibetan_bowl_180.msh"
 
 

@@ -88,3 +88,22 @@ from test_mallet import (  # noqa: E402, F401
     test_two_mallets_at_once_are_solved_together,
 )
 
+
+# ------------------------------------------------------------------ friction (rubbing, bowing)
+@pytest.mark.parametrize("rows", [1, 9])
+def test_friction_block_stays_in_bounds(rows):
+    """The friction kernel on a ring whose contact crosses the table's last row (and on a fixed
+    point); its numpy reference comparison is in tests/test_friction.py."""
+    from physsynth.excitation.friction import modal_step
+    from physsynth.kernels.friction import friction_block
+
+    K, n = 3, 64
+    coef = [np.ascontiguousarray(c) for c in modal_step(2 * np.pi * np.array([200.0, 450.0, 900.0]),
+                                                        np.array([1.0, 2.0, 3.0]), 1 / 8000)]
+    tab = np.ones((rows, K))
+    st = np.array([2 * np.pi - 1e-9, 0.0, 0.0, 0.0])
+    out, rel, frc = np.empty((2, n)), np.empty(n), np.empty(n)
+    friction_block(*coef, tab, 0.5 * tab, np.ones((2, K)), np.zeros(K), np.zeros(K), np.zeros(K),
+                   np.zeros(K), np.zeros(K), st, 1 / 16000, 1.0, 1.0, 0.1, 0.1, 50.0, 50.0,
+                   2 * np.pi / max(rows - 1, 1), 5.0, 0, 0.4, 0.2, 0.1, 2, 1, out, rel, frc)
+    assert np.isfinite(out).all() and 0 <= st[0] < 2 * np.pi

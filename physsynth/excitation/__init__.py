@@ -19,3 +19,19 @@ __all__ = ["MALLETS", "MALLET_PRESETS", "ContactLaw", "Event", "Mallet", "Mallet
            "get_mallet", "mallet_strike", "noise_burst", "pluck_state", "read_score", "render_score",
            "step_coefficients", "strike"]
 
+# Rubbing and bowing: friction excitation of a modal object (physsynth/excitation/friction.py).
+from physsynth.excitation.friction import (  # noqa: E402
+    ContactPath,
+    FrictionExciter,
+    FrictionLaw,
+    FrictionRender,
+    bow_modal,
+    detune_doublets,
+    linear_stability,
+    point_contact,
+    rim_path,
+    rub,
+)
+
+__all__ += ["ContactPath", "FrictionExciter", "FrictionLaw", "FrictionRender", "bow_modal",
+            "detune_doublets", "linear_stability", "point_contact", "rim_path", "rub"]
