@@ -69,3 +69,9 @@ __all__ += ["Event", "Mallet", "ModalState", "Score", "ScoreError", "force_from_
 from physsynth.excitation.friction import FrictionLaw, bow_modal, rub  # noqa: E402
 
 __all__ += ["FrictionLaw", "bow_modal", "rub"]
+
+# Sweeps rendered into datasets, on Dask or serially (dask is imported only when a run needs it).
+from physsynth import batch  # noqa: E402
+from physsynth.batch import run_batch  # noqa: E402
+
+__all__ += ["batch", "run_batch"]

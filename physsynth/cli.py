@@ -7,6 +7,7 @@ Errors are one line and a non-zero exit status: 2 for bad input, 1 for I/O failu
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -25,7 +26,7 @@ VECTOR_OPTS = ("--at", "--direction", "--pickup", "--pickup-direction", "--norma
 #: ``check_out(path)`` (refuse an unwritable output before any work). The function a
 #: sub-command sets with ``set_defaults(func=...)`` gets the parsed args and returns 0.
 _EXTRA_COMMANDS = ("physsynth.cli_fd", "physsynth.cli_fast", "physsynth.cli_viz", "physsynth.cli_score",
-                   "physsynth.cli_rub")
+                   "physsynth.cli_batch", "physsynth.cli_rub")
 DEMO_MESH = "tibetan_bowl_180.msh"
 
 
@@ -460,6 +461,12 @@ def main(argv=None) -> int:
             raise
         print(f"physsynth: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # stdout closed early (`physsynth modes ... | head`): not an error; keep Python from
+        # complaining again when it flushes stdout at exit
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:
         if args.debug:
             raise
