@@ -128,9 +128,11 @@ def register(sub, helpers) -> None:
 
     p = fsub.add_parser("plate", help="struck Kirchhoff plate")
     p.add_argument("--size", required=True, metavar="LXxLYxH", help="sides and thickness, m")
-    p.add_argument("--bc", choices=("free", "clamped", "supported"), default="supported",
-                   help="edge condition on all four edges (default supported); a free plate's "
-                        "rigid-body motion (drift) is subtracted from the output")
+    p.add_argument("--bc", default="supported", metavar="BC",
+                   help="supported, clamped or free on all four edges (default supported), or "
+                        "four comma-separated for the edges x=0, x=LX, y=0, y=LY, e.g. "
+                        "clamped,free,free,free (a cantilever); the rigid-body motion of a "
+                        "free or hinged plate is subtracted from the output")
     p.add_argument("--strike", metavar="X,Y", help="strike point, m (default 0.37 LX, 0.29 LY)")
     p.add_argument("--pickup", metavar="X,Y", help="pickup point, m (default 0.71 LX, 0.63 LY)")
     p.add_argument("--contact-time", type=float, default=5e-4, metavar="S",

@@ -107,6 +107,40 @@ def plate_stiffness(nx: int, ny: int, hx: float, hy: float, nu: float) -> sp.csr
     return K.tocsr()
 
 
+def clamped_edge_stiffness(nx: int, ny: int, hx: float, hy: float, nu: float,
+                           edges) -> sp.csr_matrix:
+    """The curvature energy at clamped edges (D = 1), added to :func:`plate_stiffness` with the
+    edge points removed (:func:`active_mask`).
+
+    A clamped edge is fixed (u = 0) with zero slope: its curvature is not free to vanish as at
+    a supported edge (where minimising over the ghost makes the moment zero), it is the even
+    ghost's d_xx u = 2 u_1 / hx^2 at the edge vertex (x-edges; y likewise). Its energy
+    1/2 w hx hy (d_xx u)^2, w the trapezoid weight of the vertex, adds 2 w hx hy / hx^4 to the
+    diagonal at the first interior line. With w = 1/2 on the edge this is exactly the
+    13-point stencil with even (clamped) ghosts (tested); where the clamped edge meets a free
+    one the corner vertex's density is condensed as on the free edge, (1 - nu^2) d_xx u^2,
+    so its weight is 1/4 (1 - nu^2).
+    """
+    x0, x1, y0, y1 = edges
+    d = np.zeros((nx + 1, ny + 1))
+
+    def ends(n, lo, hi):  # trapezoid weights along an edge, condensed at a free neighbour
+        w = np.ones(n + 1)
+        w[0] = 0.5 * ((1.0 - nu * nu) if lo == "free" else 1.0)
+        w[-1] = 0.5 * ((1.0 - nu * nu) if hi == "free" else 1.0)
+        return w
+
+    if x0 == "clamped":
+        d[1, :] += 0.5 * ends(ny, y0, y1) * 4.0 / hx ** 4
+    if x1 == "clamped":
+        d[nx - 1, :] += 0.5 * ends(ny, y0, y1) * 4.0 / hx ** 4
+    if y0 == "clamped":
+        d[:, 1] += 0.5 * ends(nx, x0, x1) * 4.0 / hy ** 4
+    if y1 == "clamped":
+        d[:, ny - 1] += 0.5 * ends(nx, x0, x1) * 4.0 / hy ** 4
+    return sp.diags(hx * hy * d.ravel()).tocsr()
+
+
 def active_mask(nx: int, ny: int, edges) -> np.ndarray:
     """Flat bool mask of the unknowns: a fixed edge removes its points (u = 0 there)."""
     a = np.ones((nx + 1, ny + 1), dtype=bool)
@@ -127,6 +161,37 @@ def active_mask(nx: int, ny: int, edges) -> np.ndarray:
 def gershgorin(K: sp.csr_matrix, m: np.ndarray) -> float:
     """Upper bound on the eigenvalues of M^{-1} K (row sums of |M^{-1} K|)."""
     return float(np.max(np.asarray(abs(K).sum(axis=1)).ravel() / m))
+
+
+def rigid_modes_of(K: sp.csr_matrix, active: np.ndarray, nx, ny, hx, hy, m) -> np.ndarray:
+    """M-orthonormal rigid modes, shape (r, N), of a plate whose edges may be fixed: the
+    combinations of 1, x, y that vanish at the fixed points and carry no energy (one
+    supported edge leaves the rotation about it, a hinge; a clamped edge leaves none)."""
+    x = np.repeat(np.arange(nx + 1) * hx, ny + 1)
+    y = np.tile(np.arange(ny + 1) * hy, nx + 1)
+    B = np.stack([np.ones_like(x), x, y], axis=1)
+    fixed = B[~active]
+    if len(fixed):
+        _, sv, vt = np.linalg.svd(fixed)
+        rank = int(np.sum(sv > 1e-12 * sv[0]))
+        Q = vt[rank:].T
+    else:
+        Q = np.eye(3)
+    if Q.shape[1] == 0:
+        return np.zeros((0, active.size))
+    V = B @ Q
+    from scipy.linalg import eigh
+
+    ev, vec = eigh(V.T @ (K @ V), V.T @ (m[:, None] * V))
+    scale = gershgorin(K, m) if K.nnz else 1.0
+    keep = vec[:, np.abs(ev) < 1e-9 * scale]
+    out = []
+    for v in (V @ keep).T:
+        v = v.copy()
+        for q in out:
+            v -= (q * m * v).sum() * q
+        out.append(v / np.sqrt((v * m * v).sum()))
+    return np.array(out) if out else np.zeros((0, active.size))
 
 
 def rigid_modes(nx, ny, hx, hy, m, which: int) -> np.ndarray:
@@ -167,8 +232,11 @@ class FreeOperator:
         self.K = (d @ K @ d).tocsr()
         self.L = None if L is None else (d @ L @ d).tocsr()
         self.active = active
-        self.rigid = rigid_modes(nx, ny, hx, hy, self.m, n_rigid) if n_rigid else \
-            np.zeros((0, active.size))
+        if n_rigid is None:  # work them out (plates with some edges fixed)
+            self.rigid = rigid_modes_of(self.K, active, nx, ny, hx, hy, self.m)
+        else:
+            self.rigid = rigid_modes(nx, ny, hx, hy, self.m, n_rigid) if n_rigid else \
+                np.zeros((0, active.size))
 
     @property
     def n(self) -> int:

@@ -44,11 +44,26 @@ PLATE_BCS = ("supported", "clamped", "free")
 _BC_ALIASES = {"simply_supported": "supported", "ss": "supported", "simply-supported": "supported"}
 
 
+EDGE_ORDER = "x = 0, x = lx, y = 0, y = ly"
+
+
 def check_bc(bc: str, allowed=PLATE_BCS, what="plate") -> str:
-    key = _BC_ALIASES.get(str(bc).lower(), str(bc).lower())
+    key = _BC_ALIASES.get(str(bc).strip().lower(), str(bc).strip().lower())
     if key not in allowed:
         raise PhyssynthError(f"unknown boundary condition {bc!r}; use {', '.join(allowed)}")
     return key
+
+
+def parse_plate_bc(bc) -> str:
+    """One condition for all four edges, or four (comma-separated, or a sequence) for the
+    edges x = 0, x = lx, y = 0, y = ly; returns the canonical string: the single name when all
+    four agree, else the four names joined by commas."""
+    parts = [bc] * 4 if isinstance(bc, str) and "," not in bc else \
+        (bc.split(",") if isinstance(bc, str) else list(bc))
+    if len(parts) != 4:
+        raise PhyssynthError(f"bc takes one value or four ({EDGE_ORDER}), got {bc!r}")
+    edges = [check_bc(q) for q in parts]
+    return edges[0] if len(set(edges)) == 1 else ",".join(edges)
 
 
 def plate_h_min(kappa: float, sigma1: float, k: float) -> float:
@@ -82,7 +97,9 @@ class PlateScheme:
         Mass per area rho H.
     sigma0 : float, 1/s
     sigma1 : float, m^2/s
-    bc : {"supported", "clamped", "free"}
+    bc : str
+        "supported", "clamped" or "free" on all edges, or four of them joined by commas
+        (edges x = 0, x = lx, y = 0, y = ly); see :attr:`edges`.
     fs : float, Hz
         Scheme rate.
     sr : int, Hz
@@ -121,10 +138,24 @@ class PlateScheme:
         return self.ly / self.ny
 
     @property
+    def edges(self) -> tuple[str, str, str, str]:
+        """The condition on each edge: x = 0, x = lx, y = 0, y = ly."""
+        parts = self.bc.split(",")
+        return tuple(parts * 4 if len(parts) == 1 else parts)
+
+    @property
+    def uses_operator(self) -> bool:
+        """True when the scheme runs on the energy-built sparse operator (free or mixed
+        edges, ``physsynth.fd.free``), False for the stencil kernels (all four edges
+        supported or all clamped)."""
+        return self.bc not in ("supported", "clamped")
+
+    @property
     def shape(self) -> tuple[int, ...]:
-        """Shape of the state arrays: padded (two ghost layers: index = grid index + 1) for
-        supported and clamped edges; flat ((nx + 1)(ny + 1),), index l (ny + 1) + m, for free."""
-        if self.bc == "free":
+        """Shape of the state arrays: padded (two ghost layers: index = grid index + 1) when
+        all edges are supported or all clamped; flat ((nx + 1)(ny + 1),), index l (ny + 1) + m,
+        for free or mixed edges."""
+        if self.uses_operator:
             return ((self.nx + 1) * (self.ny + 1),)
         return (self.nx + 3, self.ny + 3)
 
@@ -166,6 +197,9 @@ class PlateScheme:
     def closed_form(self, n: int = 10) -> np.ndarray:
         """Lowest n frequencies (Hz) of the simply supported plate,
         f_mn = (pi/2) ((m/a)^2 + (n/b)^2) kappa (reference README)."""
+        if self.bc != "supported":
+            raise PhyssynthError("the closed form is the simply supported plate's; this scheme's "
+                                 f"edges are {self.bc}")
         f = sorted((math.pi / 2) * ((m / self.lx) ** 2 + (q / self.ly) ** 2) * self.kappa
                    for m in range(1, n + 1) for q in range(1, n + 1))
         return np.array(f[:n])
@@ -195,8 +229,12 @@ def plate(size: tuple[float, float], thickness: float, material, *, bc: str = "s
     thickness : float, m
     material : Material
         E, nu, rho; its damping law gives sigma0, sigma1 (:func:`plate_losses`).
-    bc : {"supported", "clamped", "free"}
-        Edge condition on all four edges.
+    bc : str or sequence of 4 str
+        "supported", "clamped" or "free": one for all four edges, or four, for the edges
+        x = 0, x = lx, y = 0, y = ly ("clamped,free,free,free" is a cantilever plate). All
+        supported or all clamped run on the 13-point stencil kernels; free or mixed edges on
+        the energy-built sparse operator (``physsynth.fd.free``; a clamped edge adds its
+        curvature energy, a supported one only fixes its points).
     sr : int, Hz
     oversample : int
         Scheme rate = sr x oversample.
@@ -206,7 +244,7 @@ def plate(size: tuple[float, float], thickness: float, material, *, bc: str = "s
     loss : (sigma0, sigma1), optional
         Override the material's damping (1/s, m^2/s); (0, 0) is lossless.
     """
-    bc = check_bc(bc)
+    bc = parse_plate_bc(bc)
     lx, ly = (float(v) for v in size)
     H = float(thickness)
     if not (lx > 0 and ly > 0 and H > 0):
@@ -246,17 +284,29 @@ def plate(size: tuple[float, float], thickness: float, material, *, bc: str = "s
 
 @functools.lru_cache(maxsize=8)
 def free_operator(sch: PlateScheme):
-    """(FreeOperator, CSR step matrices) of a free plate (``physsynth.fd.free``); checks that
+    """(FreeOperator, CSR step matrices) of a plate with free or mixed edges
+    (``physsynth.fd.free``); checks that
     Gershgorin's bound on M^{-1} K stays within the stability limit the grid was designed for."""
-    from physsynth.fd.free import FreeOperator, laplacian_stiffness, plate_stiffness
+    from physsynth.fd.free import (
+        FreeOperator,
+        active_mask,
+        clamped_edge_stiffness,
+        laplacian_stiffness,
+        plate_stiffness,
+    )
 
     nx, ny, hx, hy = sch.nx, sch.ny, sch.hx, sch.hy
-    op = FreeOperator(nx, ny, hx, hy, sch.kappa ** 2 * plate_stiffness(nx, ny, hx, hy, sch.nu),
-                      laplacian_stiffness(nx, ny, hx, hy), np.ones((nx + 1) * (ny + 1), bool), 3)
+    K = plate_stiffness(nx, ny, hx, hy, sch.nu)
+    if "clamped" in sch.edges:
+        K = K + clamped_edge_stiffness(nx, ny, hx, hy, sch.nu, sch.edges)
+    rigid = 3 if sch.bc == "free" else None  # None: worked out from the fixed edges
+    op = FreeOperator(nx, ny, hx, hy, sch.kappa ** 2 * K, laplacian_stiffness(nx, ny, hx, hy),
+                      active_mask(nx, ny, sch.edges), rigid)
     ga, gb = op.bound()
     k = sch.k
     if ga * k * k / 4 + sch.sigma1 * k * gb > 1.0 + 1e-9:  # pragma: no cover - by construction
-        raise PhyssynthError("free plate: the assembled operator exceeds the stability bound")
+        raise PhyssynthError(f"plate with edges {sch.bc}: the assembled operator exceeds the "
+                             "stability bound; use a coarser grid or oversample")
     return op, op.step_matrices(k, sch.sigma0, sch.sigma1)
 
 
@@ -278,7 +328,7 @@ def run_plate(sch: PlateScheme, u0, u1, n_steps: int, *, pickups=(), velocity=Tr
     the fused wavefront (:func:`physsynth.kernels.fd.plate_steps`); by default the first
     when both states fit in L2 (``IN_CACHE_BYTES``), else the second with depth 8.
     """
-    if sch.bc == "free":
+    if sch.uses_operator:
         from physsynth.fd.free import run_free
 
         op, mats = free_operator(sch)
@@ -332,9 +382,10 @@ def render_plate(sch: PlateScheme, *, duration: float, strike=None, pickups=None
     -------
     ndarray, shape (n_pickups, round(duration sr)), m/s or m
     """
-    if sch.bc == "free" and state_dtype(precision) is not np.float64:
-        raise PhyssynthError("a free plate runs in double precision only (its sparse operator "
-                             "path); drop --precision single or use supported/clamped edges")
+    if sch.uses_operator and state_dtype(precision) is not np.float64:
+        raise PhyssynthError("a plate with free or mixed edges runs in double precision only "
+                             "(its sparse operator path); drop --precision single or use the "
+                             "same supported or clamped condition on all four edges")
     return render_2d(sch, run_plate, duration=duration, strike=strike, pickups=pickups,
                      contact_time=contact_time, force=force, quantity=quantity,
                      precision=precision)
@@ -351,7 +402,7 @@ def plate_energy(sch: PlateScheme, u_prev: np.ndarray, u_cur: np.ndarray) -> flo
     H^{n+1/2} - H^{n-1/2} = -2 k rho H (sigma0 ||d_t. u||^2 + sigma1 ||d_t. grad_h u||^2) <= 0.
     Free plate: the energy of ``physsynth.fd.free`` (same balance, M- and K-weighted).
     """
-    if sch.bc == "free":
+    if sch.uses_operator:
         return sch.rho_h * free_operator(sch)[0].energy(sch.k, sch.sigma1, u_prev, u_cur)
     k, hx, hy = sch.k, sch.hx, sch.hy
     nx, ny = sch.nx, sch.ny
