@@ -22,20 +22,13 @@ import numpy as np
 from scipy.signal import butter, hilbert, sosfiltfilt
 
 import physsynth as ps
+from physsynth.analysis import peak_frequency
 from physsynth.excitation.friction import rub
 from physsynth.modal.axisymmetric import wine_glass_modes
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MEASURED_N2 = 221.0  # Hz, 180 mm bowl, /work/shared/reference/README.md
 
-
-def peak_frequency(y, sr):
-    """Frequency of the strongest spectral line (Hz), refined by parabolic interpolation."""
-    nfft = 1 << int(np.ceil(np.log2(8 * y.size)))
-    s = np.abs(np.fft.rfft(y * np.hanning(y.size), nfft))
-    k = int(np.argmax(s[1:-1])) + 1
-    a, b, c = np.log(s[k - 1 : k + 2])
-    return (k + 0.5 * (a - c) / (a - 2 * b + c)) * sr / nfft
 
 
 def band_envelope(y, sr, f0, rel=0.15, step=48):

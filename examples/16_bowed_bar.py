@@ -17,18 +17,11 @@ import os
 import numpy as np
 
 import physsynth as ps
+from physsynth.analysis import peak_frequency
 from physsynth.excitation.friction import FrictionLaw, bow_modal
 
 L, W, H = 0.300, 0.030, 0.010  # m; L / H = 30 keeps Timoshenko's shortfall near 1 %
 
-
-def peak_frequency(y, sr):
-    """Frequency of the strongest spectral line (Hz), refined by parabolic interpolation."""
-    nfft = 1 << int(np.ceil(np.log2(8 * y.size)))
-    s = np.abs(np.fft.rfft(y * np.hanning(y.size), nfft))
-    k = int(np.argmax(s[1:-1])) + 1
-    a, b, c = np.log(s[k - 1 : k + 2])
-    return (k + 0.5 * (a - c) / (a - 2 * b + c)) * sr / nfft
 
 
 def main():

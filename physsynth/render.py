@@ -120,6 +120,18 @@ def pickup(model, at, direction=None) -> Pickup:
     return Pickup(node, d, point)
 
 
+def modes_below(model, *, sr: float, fmax: float | None = None):
+    """(omega (rad/s), sigma (1/s), shapes) of the modes a render at ``sr`` keeps: those below
+    0.49 sr (the resonators need omega T < pi) and below ``fmax``; the rest are logged."""
+    limit = 0.49 * sr if fmax is None else min(fmax, 0.49 * sr)
+    keep = model.frequencies < limit
+    if not keep.any():
+        raise RenderError(f"no mode below {limit:.0f} Hz; raise the sample rate")
+    if (~keep).any():
+        log.info("leaving out %d modes above %.0f Hz", int((~keep).sum()), limit)
+    return model.omegas[keep], model.decay_rates[keep], model.shapes[keep]
+
+
 def render(model, excitation, pickups=None, *, duration: float, quantity: str = "velocity",
            fmax: float | None = None) -> np.ndarray:
     """Render a ModalModel's response to an excitation.
@@ -157,15 +169,7 @@ def render(model, excitation, pickups=None, *, duration: float, quantity: str = 
     elif isinstance(pickups, Pickup):
         pickups = [pickups]
     n = int(round(duration * sr))
-    limit = 0.49 * sr if fmax is None else min(fmax, 0.49 * sr)
-    keep = model.frequencies < limit
-    if not keep.any():
-        raise RenderError(f"no mode below {limit:.0f} Hz; raise the sample rate")
-    if (~keep).any():
-        log.info("leaving out %d modes above %.0f Hz", int((~keep).sum()), limit)
-    omega = model.omegas[keep]
-    sigma = model.decay_rates[keep]
-    shapes = model.shapes[keep]
+    omega, sigma, shapes = modes_below(model, sr=sr, fmax=fmax)
     a1, a2, b0, b1, b2 = resonator_coefficients(omega, sigma, sr=sr, quantity=quantity)
     g = shapes[:, excitation.node, :] @ excitation.direction
     w = np.stack([shapes[:, p.node, :] @ p.direction for p in pickups])

@@ -15,6 +15,7 @@ from scipy.signal import butter, hilbert, sosfiltfilt
 from test_examples import number, run_example
 
 import physsynth as ps
+from physsynth.analysis import peak_frequency
 from physsynth.excitation.friction import (
     ContactPath,
     FrictionExciter,
@@ -75,13 +76,6 @@ def sung(bowl):
 
 
 # ------------------------------------------------------------------ helpers
-def peak_frequency(y, sr):
-    nfft = 1 << int(np.ceil(np.log2(8 * y.size)))
-    s = np.abs(np.fft.rfft(y * np.hanning(y.size), nfft))
-    k = int(np.argmax(s[1:-1])) + 1
-    a, b, c = np.log(s[k - 1 : k + 2])
-    return (k + 0.5 * (a - c) / (a - 2 * b + c)) * sr / nfft
-
 
 def envelope(y, sr, f0, step=48):
     sos = butter(4, [0.85 * f0, 1.15 * f0], "bandpass", fs=sr, output="sos")

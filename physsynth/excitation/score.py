@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from physsynth._progress import log
-from physsynth.errors import PhyssynthError, RenderError
+from physsynth.errors import PhyssynthError
 
 KINDS = {
     "mallet": ("mallet", "velocity", "mass"),
@@ -697,15 +697,9 @@ def render_score(model, score, pickups=None, *, sr: float, duration: float | Non
             raise ScoreError(f"a score holds Event objects, got {type(ev).__name__}")
     if not (math.isfinite(sr) and sr > 0):
         raise PhyssynthError(f"sample rate must be > 0 Hz, got {sr}")
-    limit = 0.49 * sr if fmax is None else min(fmax, 0.49 * sr)
-    keep = model.frequencies < limit
-    if not keep.any():
-        raise RenderError(f"no mode below {limit:.0f} Hz; raise the sample rate")
-    if (~keep).any():
-        log.info("leaving out %d modes above %.0f Hz", int((~keep).sum()), limit)
-    omega = model.omegas[keep]
-    sigma = model.decay_rates[keep]
-    shapes = model.shapes[keep]
+    from physsynth.render import modes_below
+
+    omega, sigma, shapes = modes_below(model, sr=sr, fmax=fmax)
     if state is not None and state.q.shape != omega.shape:
         raise PhyssynthError(f"the state has {state.q.shape[0]} modes, the render {omega.size} "
                              "(use the same model, fmax and sample rate)")
