@@ -9,7 +9,8 @@ Bytes are the DRAM traffic each loop really causes:
   so the destination is not read first)
 - Numba triad a = b + s c: 32 B (24 B plus the write-allocate read of a: plain stores)
 - Numba in-place a += s b: 24 B (no write-allocate: a is read anyway)
-- membrane and plate kernels, both in place (u^{n+1} overwrites u^{n-1}): one step per sweep
+- membrane and plate kernels (the plate's: the explicit-SIMD one, physsynth/kernels/fd_simd.py;
+  the Numba wavefront it replaced is printed beside it), both in place (u^{n+1} overwrites u^{n-1}): one step per sweep
   reads u^n, reads and writes u^{n-1} -> 24 B per grid-point update; their row buffers stay
   in cache. Both kernels advance ``depth`` steps per sweep (temporal blocking, a wavefront
   of rows in L2), which streams both states once per sweep: 32 / depth B per update.
@@ -23,8 +24,8 @@ Then the plate-reverb case: a 2 m x 1 m x 0.5 mm steel plate at 48 kHz with the 
 stability limit, simulated seconds per wall second on one core (the kernels are serial), in
 double precision and in single precision (``precision="single"``, ``--precision single``: the
 reverb setting; its partials agree with double precision's within 0.1 cent and the difference
-stays 60 dB down, tests/test_fd.py). ``plate_reverb_realtime_factor`` is the single-precision
-figure; ``plate_reverb_realtime_factor_double`` is printed beside it.
+stays 60 dB down, tests/test_fd.py). ``plate_reverb_realtime_factor`` is the double-precision
+(default) figure; ``plate_reverb_realtime_factor_single`` is printed beside it.
 
     python benchmarks/bench_fd.py [--quick]
 """
@@ -37,6 +38,7 @@ import time
 import numpy as np
 from numba import njit
 
+from physsynth.fd._common import aligned_zeros
 from physsynth.fd.membrane import membrane, membrane_depth, run_membrane
 from physsynth.fd.plate import plate, render_plate, run_plate
 from physsynth.materials import get_material
@@ -118,15 +120,21 @@ def main():
     # plate: a (physically absurd) 1 um foil, so that a side x side grid is stable at 48 kHz;
     # the kernel's work per point does not depend on the parameters
     p = plate((1.0, 1.0), 1e-6, steel, sr=48000, grid=1.0 / (side - 2), loss=(0.0, 1e-6))
-    a = [rng.standard_normal(p.shape) * 1e-3 for _ in range(2)]
-    dp = 8  # run_plate's default for grids larger than cache
-    steps_p = max(steps, 2 * dp)
-    run_plate(p, *a, dp, depth=dp)
-    t = best_of(lambda: run_plate(p, *a, steps_p, depth=dp), repeat) / steps_p
+    a = [aligned_zeros(p.shape) for _ in range(2)]  # as render_plate allocates them
+    for x in a:
+        x[...] = rng.standard_normal(p.shape) * 1e-3
     n_pts = (p.nx - 1) * (p.ny - 1)
+    # the Numba wavefront (the kernel before the explicit-SIMD one), for comparison
+    run_plate(p, *a, 8, kernel="wavefront", depth=8)
+    t_wf = best_of(lambda: run_plate(p, *a, 16, kernel="wavefront", depth=8), repeat) / 16
+    print(f"plate 13-point, Numba wavefront (8 steps per sweep): {n_pts / t_wf / 1e9:.3f} G updates/s")
+    dp = 16  # run_plate's default for the simd kernel on grids larger than cache
+    steps_p = max(steps, 2 * dp)
+    run_plate(p, *a, dp, kernel="simd", depth=dp)
+    t = best_of(lambda: run_plate(p, *a, steps_p, kernel="simd", depth=dp), repeat) / steps_p
     ups_p = n_pts / t
     frac_p = 24 * ups_p / bw
-    print(f"plate 13-point, {p.nx + 3} x {p.ny + 3}, {dp} steps per sweep: "
+    print(f"plate 13-point, explicit SIMD, {p.nx + 3} x {p.ny + 3}, {dp} steps per sweep: "
           f"{ups_p / 1e9:.3f} G updates/s = {24 * ups_p / 1e9:.1f} GB/s at 24 B/update = "
           f"{frac_p:.2f} of bandwidth (DRAM traffic {traffic(dp) * ups_p / 1e9:.1f} GB/s = "
           f"{traffic(dp) * ups_p / bw:.2f})")
@@ -145,10 +153,9 @@ def main():
               f"({(rv.nx - 1) * (rv.ny - 1) * 48000 * rtf[precision] / 1e9:.2f} G updates/s)")
     print(f"fd_dram_traffic_fraction: {min(traffic(dm) * ups_m, traffic(dp) * ups_p) / bw:.2f}")
     print(f"fd_fraction_of_bandwidth: {min(frac_m, frac_p):.2f}")
-    # the reverb runs in single precision, as audio effects do (partials within 0.1 cent of
-    # double precision's, difference 60 dB down: tests/test_fd.py); double printed beside it
-    print(f"plate_reverb_realtime_factor_double: {rtf['double']:.2f}")
-    print(f"plate_reverb_realtime_factor: {rtf['single']:.2f}")
+    # double precision (the default) is the figure; single precision printed beside it
+    print(f"plate_reverb_realtime_factor_single: {rtf['single']:.2f}")
+    print(f"plate_reverb_realtime_factor: {rtf['double']:.2f}")
 
 
 if __name__ == "__main__":

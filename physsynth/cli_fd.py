@@ -141,8 +141,8 @@ def register(sub, helpers) -> None:
                    help="grid spacing, m (default: the stability limit)")
     p.add_argument("--oversample", type=int, default=1, help="scheme rate = sr x this (default 1)")
     p.add_argument("--precision", choices=("double", "single"), default="double",
-                   help="float type of the grid (default double; single runs ~1.7x faster, e.g. "
-                        "for a plate reverb, and drifts ~-60 dB from double in a second)")
+                   help="float type of the grid (default double; single runs ~1.3x faster in "
+                        "cache and drifts ~-60 dB from double in a second)")
     helpers["add_material"](p, default="steel")
     _common(p)
     p.set_defaults(func=lambda a: cmd_plate(a, check_out))

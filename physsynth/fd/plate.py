@@ -37,6 +37,7 @@ from physsynth.fd._common import (
     state_dtype,
 )
 from physsynth.kernels.fd import plate_block_buffers, plate_buffers, plate_steps, plate_steps_blocked
+from physsynth.kernels.fd_simd import MIN_NY, plate_simd_buffers, plate_steps_simd
 
 log = logging.getLogger("physsynth")
 
@@ -316,18 +317,28 @@ IN_CACHE_BYTES = 768 * 1024
 
 
 def run_plate(sch: PlateScheme, u0, u1, n_steps: int, *, pickups=(), velocity=True, force=None,
-              force_at=None, depth: int | None = None, block: int | None = None):
+              force_at=None, depth: int | None = None, block: int | None = None,
+              kernel: str = "auto"):
     """Advance ``n_steps``; returns (out (n_pk, n_steps), (prev, cur)) at the scheme rate.
 
-    ``u0``, ``u1`` (shape ``sch.shape``, C-contiguous float64) are the states at n-1 and n and
-    are overwritten (the kernel updates in place, rotating the two). ``force`` (N, scheme
-    rate) enters at ``force_at`` = (x, y) m, spread bilinearly. Free plate: the pickups read
-    the elastic motion (the rigid-body part is subtracted, ``physsynth.fd.free``).
-    Kernel: with ``block`` (rows per block) the in-cache kernel
-    (:func:`physsynth.kernels.fd.plate_steps_blocked`), with ``depth`` (time steps per sweep)
-    the fused wavefront (:func:`physsynth.kernels.fd.plate_steps`); by default the first
-    when both states fit in L2 (``IN_CACHE_BYTES``), else the second with depth 8.
+    ``u0``, ``u1`` (shape ``sch.shape``, C-contiguous float64 or float32) are the states at n-1
+    and n and are overwritten (the kernel updates in place, rotating the two). ``force`` (N,
+    scheme rate) enters at ``force_at`` = (x, y) m, spread bilinearly. Free or mixed edges: the
+    pickups read the elastic motion (the rigid-body part is subtracted, ``physsynth.fd.free``).
+
+    Kernels (all the same scheme, equal to round-off):
+
+    - ``"simd"`` (:func:`physsynth.kernels.fd_simd.plate_steps_simd`, explicit SIMD, float64,
+      ny >= 21): the default where it applies; ``depth`` steps per sweep (default 1 when both
+      states fit in L2, ``IN_CACHE_BYTES``, else 16);
+    - ``"wavefront"`` (:func:`physsynth.kernels.fd.plate_steps`), ``depth`` default 8;
+    - ``"blocked"`` (:func:`physsynth.kernels.fd.plate_steps_blocked`), ``block`` rows per block.
+
+    ``kernel="auto"``: ``block`` given -> blocked; ``depth`` given -> wavefront; else simd where
+    it applies, otherwise blocked in cache and the wavefront (depth 8) out of it.
     """
+    if kernel not in ("auto", "simd", "wavefront", "blocked"):
+        raise PhyssynthError(f"unknown plate kernel {kernel!r}; use auto, simd, wavefront or blocked")
     if sch.uses_operator:
         from physsynth.fd.free import run_free
 
@@ -346,7 +357,21 @@ def run_plate(sch: PlateScheme, u0, u1, n_steps: int, *, pickups=(), velocity=Tr
                                                     mass_per_area=sch.rho_h)
     pk_w, force, sw = pk_w.astype(dt), force.astype(dt), sw.astype(dt)
     out = np.zeros((len(pickups), int(n_steps)))
-    if block is not None or (depth is None and 2 * u0.nbytes <= IN_CACHE_BYTES):
+    in_cache = 2 * u0.nbytes <= IN_CACHE_BYTES
+    simd_ok = dt is np.float64 and sch.ny >= MIN_NY
+    if kernel == "auto":
+        kernel = ("blocked" if block is not None else "wavefront" if depth is not None
+                  else "simd" if simd_ok else "blocked" if in_cache else "wavefront")
+    if kernel == "simd" and not simd_ok:
+        raise PhyssynthError(f"the simd plate kernel needs float64 states and ny >= {MIN_NY} "
+                             f"(this grid: ny = {sch.ny}, {u0.dtype}); use kernel='auto'")
+    if kernel == "simd":
+        depth = max(1, int((1 if in_cache else 16) if depth is None else depth))
+        # depth 1 in cache: the whole grid is one chunk (one intrinsic call per step)
+        chunk = sch.nx + 1 if depth == 1 else 2
+        r = plate_steps_simd(u0, u1, c, plate_simd_buffers(sch.ny, depth), si, sj, sw, force,
+                             pk_i, pk_j, pk_w, velocity, sch.fs, out, depth, chunk)
+    elif kernel == "blocked":
         r = plate_steps_blocked(u0, u1, c, plate_block_buffers(sch.nx, sch.ny, block).astype(dt),
                                 si, sj, sw, force, pk_i, pk_j, pk_w, velocity, sch.fs, out)
     else:
@@ -375,7 +400,7 @@ def render_plate(sch: PlateScheme, *, duration: float, strike=None, pickups=None
     quantity : {"velocity", "displacement"}
     precision : {"double", "single"}
         Float type of the grid state (:func:`physsynth.fd._common.state_dtype`): single
-        precision runs about 1.7x faster in cache (the plate-reverb case) at a drift of about
+        precision runs about 1.3x faster in cache (the plate-reverb case) at a drift of about
         -60 dB from double precision's waveform after a second, with the same partials.
 
     Returns

@@ -31,7 +31,9 @@ LLVM's budget of runtime alias checks (checked with ``plate_steps.inspect_asm(..
 a fresh NUMBA_CACHE_DIR: packed zmm ``pd`` FMAs).
 
 Free and mixed edges (``physsynth.fd.free``) run through :func:`csr_steps`, a generic
-two-step sparse update.
+two-step sparse update. The plate's float64 default is the explicit-SIMD version of
+:func:`plate_steps` in :mod:`physsynth.kernels.fd_simd` (about 1.5x faster); these Numba
+kernels remain its references and run float32 states and small grids.
 """
 
 from __future__ import annotations
