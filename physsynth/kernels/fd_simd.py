@@ -46,6 +46,45 @@ def _splat(builder, x):
                                   ir.Constant(ir.VectorType(_i32, 8), [0] * 8))
 
 
+class _Tools:
+    """What both intrinsics' code generators use: the three arrays' data pointers, the eight
+    coefficients splat to vectors (ax, ay, lc, al, be, ga, g1, b0) and the ghost sign, the
+    LLVM intrinsics (vector FMA, masked load/store, prefetch) and small IR helpers."""
+
+    def __init__(self, context, builder, signature, args):
+        self.builder = builder
+        self.pc, self.pd, self.pz = (context.make_array(signature.args[q])(context, builder,
+                                                                           value=args[q]).data
+                                     for q in range(3))
+        self.coef = [_splat(builder, a) for a in args[9:17]]
+        self.sg = args[17]
+        mod = builder.module
+        self.m1 = m1 = ir.VectorType(ir.IntType(1), 8)
+        self.pty = pty = _V.as_pointer()
+        self.i8p = i8p = ir.PointerType(ir.IntType(8))
+        self.fmafn = cgutils.get_or_insert_function(mod, ir.FunctionType(_V, [_V, _V, _V]),
+                                                    'llvm.fma.v8f64')
+        self.mst = cgutils.get_or_insert_function(
+            mod, ir.FunctionType(ir.VoidType(), [_V, pty, _i32, m1]), 'llvm.masked.store.v8f64.p0')
+        self.mld = cgutils.get_or_insert_function(
+            mod, ir.FunctionType(_V, [pty, _i32, m1, _V]), 'llvm.masked.load.v8f64.p0')
+        self.pff = cgutils.get_or_insert_function(
+            mod, ir.FunctionType(ir.VoidType(), [i8p, _i32, _i32, _i32]), 'llvm.prefetch.p0')
+
+    @staticmethod
+    def c(v):
+        return ir.Constant(_i64, v)
+
+    def fma(self, a, b, cc):
+        return self.builder.call(self.fmafn, [a, b, cc])
+
+    def vp(self, base, idx):
+        return self.builder.bitcast(self.builder.gep(base, [idx]), self.pty)
+
+    def ld(self, base, idx):
+        return self.builder.load(self.vp(base, idx), align=8)
+
+
 def _make_rows(pf=True):
     @intrinsic
     def rows_fused(typingctx, fcur, fdst, zr, k0, k1, w, zs, zb, pfo,
@@ -54,34 +93,11 @@ def _make_rows(pf=True):
 
         def codegen(context, builder, signature, args):
             fcur_v, fdst_v, zr_v, k0_v, k1_v, w_v, zs_v, zb_v, pfo_v = args[:9]
-            axv, ayv, lcv, alv, bev, gav, g1v, b0v = [_splat(builder, a) for a in args[9:17]]
-            sg_s = args[17]
-            pc = context.make_array(signature.args[0])(context, builder, value=fcur_v).data
-            pd = context.make_array(signature.args[1])(context, builder, value=fdst_v).data
-            pz = context.make_array(signature.args[2])(context, builder, value=zr_v).data
-            mod = builder.module
-            fmafn = cgutils.get_or_insert_function(mod, ir.FunctionType(_V, [_V, _V, _V]),
-                                                   'llvm.fma.v8f64')
-            m1 = ir.VectorType(ir.IntType(1), 8)
-            pty = _V.as_pointer()
-            mst = cgutils.get_or_insert_function(
-                mod, ir.FunctionType(ir.VoidType(), [_V, pty, _i32, m1]), 'llvm.masked.store.v8f64.p0')
-            mld = cgutils.get_or_insert_function(
-                mod, ir.FunctionType(_V, [pty, _i32, m1, _V]), 'llvm.masked.load.v8f64.p0')
-            i8p = ir.PointerType(ir.IntType(8))
-            pff = cgutils.get_or_insert_function(
-                mod, ir.FunctionType(ir.VoidType(), [i8p, _i32, _i32, _i32]), 'llvm.prefetch.p0')
-            def c(v):
-                return ir.Constant(_i64, v)
-
-            def fma(a, b, cc):
-                return builder.call(fmafn, [a, b, cc])
-
-            def vp(base, idx):
-                return builder.bitcast(builder.gep(base, [idx]), pty)
-
-            def ld(base, idx):
-                return builder.load(vp(base, idx), align=8)
+            t = _Tools(context, builder, signature, args)
+            axv, ayv, lcv, alv, bev, gav, g1v, b0v = t.coef
+            sg_s, pc, pd, pz = t.sg, t.pc, t.pd, t.pz
+            mst, mld, pff, i8p, c, m1 = t.mst, t.mld, t.pff, t.i8p, t.c, t.m1
+            fma, vp, ld = t.fma, t.vp, t.ld
 
             eight = c(8)
             nvec = builder.sdiv(builder.add(w_v, c(7)), eight)
@@ -188,37 +204,14 @@ def _make_pair(pf=True):
 
         def codegen(context, builder, signature, args):
             fcur_v, fdst_v, zr_v, kfirst_v, npair_v, w_v, zs_v, zb_v, pfo_v = args[:9]
-            axv, ayv, lcv, alv, bev, gav, g1v, b0v = [_splat(builder, a) for a in args[9:17]]
-            sg_s = args[17]
-            pc = context.make_array(signature.args[0])(context, builder, value=fcur_v).data
-            pd = context.make_array(signature.args[1])(context, builder, value=fdst_v).data
-            pz = context.make_array(signature.args[2])(context, builder, value=zr_v).data
-            mod = builder.module
-            fmafn = cgutils.get_or_insert_function(mod, ir.FunctionType(_V, [_V, _V, _V]),
-                                                   'llvm.fma.v8f64')
-            m1 = ir.VectorType(ir.IntType(1), 8)
-            pty = _V.as_pointer()
-            mst = cgutils.get_or_insert_function(
-                mod, ir.FunctionType(ir.VoidType(), [_V, pty, _i32, m1]), 'llvm.masked.store.v8f64.p0')
-            mld = cgutils.get_or_insert_function(
-                mod, ir.FunctionType(_V, [pty, _i32, m1, _V]), 'llvm.masked.load.v8f64.p0')
-            i8p = ir.PointerType(ir.IntType(8))
-            pff = cgutils.get_or_insert_function(
-                mod, ir.FunctionType(ir.VoidType(), [i8p, _i32, _i32, _i32]), 'llvm.prefetch.p0')
-            def c(v):
-                return ir.Constant(_i64, v)
+            t = _Tools(context, builder, signature, args)
+            axv, ayv, lcv, alv, bev, gav, g1v, b0v = t.coef
+            sg_s, pc, pd, pz = t.sg, t.pc, t.pd, t.pz
+            mst, mld, pff, i8p, c, m1 = t.mst, t.mld, t.pff, t.i8p, t.c, t.m1
             alax = builder.fmul(alv, axv)
             alay = builder.fmul(alv, ayv)
             cg = builder.fadd(builder.fmul(alv, lcv), gav)
-
-            def fma(a, b, cc):
-                return builder.call(fmafn, [a, b, cc])
-
-            def vp(base, idx):
-                return builder.bitcast(builder.gep(base, [idx]), pty)
-
-            def ld(base, idx):
-                return builder.load(vp(base, idx), align=8)
+            fma, vp, ld = t.fma, t.vp, t.ld
 
             def left(a, b):
                 return builder.shuffle_vector(a, b, _LEFT)
