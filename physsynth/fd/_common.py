@@ -177,6 +177,19 @@ def render_2d(sch, run, *, duration, strike, pickups, contact_time, force, quant
     return to_audio_rate(out, sch.oversample)
 
 
+EDGE_ORDER = "x=0, x=lx, y=0, y=ly"
+
+
+def split_edges(bc) -> list:
+    """The four edge conditions (x = 0, x = lx, y = 0, y = ly) of a rectangle's ``bc``: one
+    value for all edges, four comma-separated, or a sequence of four (not yet checked)."""
+    parts = [bc] * 4 if isinstance(bc, str) and "," not in bc else \
+        (bc.split(",") if isinstance(bc, str) else list(bc))
+    if len(parts) != 4:
+        raise PhyssynthError(f"bc takes one value or four ({EDGE_ORDER}), got {bc!r}")
+    return parts
+
+
 def aligned_zeros(shape, dtype=np.float64, align: int = 64) -> np.ndarray:
     """Zeros whose first element sits on an ``align``-byte boundary (a cache line): numpy's
     usual 16-byte offset makes every vector load of a stencil kernel straddle two lines

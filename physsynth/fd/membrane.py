@@ -21,9 +21,11 @@ import numpy as np
 
 from physsynth.errors import PhyssynthError
 from physsynth.fd._common import (
+    EDGE_ORDER,
     grid_taps,
     render_2d,
     scheme_rate,
+    split_edges,
     stability_message,
 )
 from physsynth.kernels.fd import membrane_steps
@@ -32,18 +34,13 @@ log = logging.getLogger("physsynth")
 
 LN1000 = 3.0 * math.log(10.0)
 MEMBRANE_BCS = ("fixed", "free")
-EDGE_ORDER = "x=0, x=lx, y=0, y=ly"
 
 
 def parse_edges(bc) -> tuple[str, str, str, str]:
     """"fixed", "free", or four comma-separated values (edges x=0, x=lx, y=0, y=ly), or a
     sequence of four; "clamped" and "supported" mean fixed for a membrane."""
-    parts = [bc] * 4 if isinstance(bc, str) and "," not in bc else \
-        (bc.split(",") if isinstance(bc, str) else list(bc))
-    if len(parts) != 4:
-        raise PhyssynthError(f"bc takes one value or four ({EDGE_ORDER}), got {bc!r}")
     out = []
-    for q in parts:
+    for q in split_edges(bc):
         key = str(q).strip().lower()
         if key in ("fixed", "clamped", "supported", "simply_supported"):
             out.append("fixed")

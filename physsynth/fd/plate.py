@@ -33,6 +33,7 @@ from physsynth.fd._common import (
     grid_taps,
     render_2d,
     scheme_rate,
+    split_edges,
     stability_message,
     state_dtype,
 )
@@ -43,9 +44,6 @@ log = logging.getLogger("physsynth")
 
 PLATE_BCS = ("supported", "clamped", "free")
 _BC_ALIASES = {"simply_supported": "supported", "ss": "supported", "simply-supported": "supported"}
-
-
-EDGE_ORDER = "x = 0, x = lx, y = 0, y = ly"
 
 
 def check_bc(bc: str, allowed=PLATE_BCS, what="plate") -> str:
@@ -59,11 +57,7 @@ def parse_plate_bc(bc) -> str:
     """One condition for all four edges, or four (comma-separated, or a sequence) for the
     edges x = 0, x = lx, y = 0, y = ly; returns the canonical string: the single name when all
     four agree, else the four names joined by commas."""
-    parts = [bc] * 4 if isinstance(bc, str) and "," not in bc else \
-        (bc.split(",") if isinstance(bc, str) else list(bc))
-    if len(parts) != 4:
-        raise PhyssynthError(f"bc takes one value or four ({EDGE_ORDER}), got {bc!r}")
-    edges = [check_bc(q) for q in parts]
+    edges = [check_bc(q) for q in split_edges(bc)]
     return edges[0] if len(set(edges)) == 1 else ",".join(edges)
 
 
