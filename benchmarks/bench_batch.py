@@ -28,13 +28,21 @@ from physsynth.batch import parse_spec, run_batch
 def spec(items: int, duration: float, modes: int) -> dict:
     per_mallet = max(1, items // 3)
     return {
-        "name": "bench", "sr": 48000, "duration": duration,
+        "name": "bench",
+        "sr": 48000,
+        "duration": duration,
         "analysis": {"n_modes": modes},
-        "meshes": [{"name": "bar", "generator": "bar", "length": 0.3, "width": 0.024,
-                    "height": 0.012, "n": [30, 2, 1]}],
+        "meshes": [
+            {"name": "bar", "generator": "bar", "length": 0.3, "width": 0.024, "height": 0.012, "n": [30, 2, 1]}
+        ],
         "materials": ["aluminium"],
-        "excitations": [{"kind": "strike", "mallet": ["soft", "medium", "hard"],
-                         "at": {"random": per_mallet, "region": "surface", "seed": 1}}],
+        "excitations": [
+            {
+                "kind": "strike",
+                "mallet": ["soft", "medium", "hard"],
+                "at": {"random": per_mallet, "region": "surface", "seed": 1},
+            }
+        ],
     }
 
 
@@ -42,8 +50,7 @@ def _warm(_=None):
     """Load the render path's Numba code in a worker (what its first task would pay)."""
     import physsynth as ps
 
-    m = ps.modal_analysis(ps.bar_mesh(0.05, 0.01, 0.005, (4, 1, 1)), ps.get_material("steel"),
-                          n_modes=4)
+    m = ps.modal_analysis(ps.bar_mesh(0.05, 0.01, 0.005, (4, 1, 1)), ps.get_material("steel"), n_modes=4)
     ps.render(m, ps.strike(m, (0.025, 0.005, 0.005), sr=48000), duration=0.01)
     return os.getpid()
 
@@ -79,9 +86,16 @@ def main():
         rates = {}
         for n in (1, 2):
             t0 = time.perf_counter()
-            with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                              dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
-                    Client(cluster) as client:
+            with (
+                LocalCluster(
+                    n_workers=n,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                ) as cluster,
+                Client(cluster) as client,
+            ):
                 client.run(_warm)
                 print(f"cluster_{n}_startup_and_warmup_s: {time.perf_counter() - t0:.2f}")
                 rates[n] = timed(sweep, root, f"dask{n}", models, scheduler=cluster.scheduler_address)

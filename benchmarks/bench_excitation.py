@@ -49,8 +49,9 @@ def make_score(model, n_events, seconds, seed=1):
         if i % 5 == 4:
             events.append(Event.make(float(t), "strike", at, mallet=str(rng.choice(["soft", "medium", "hard"]))))
         else:
-            events.append(Event.make(float(t), "mallet", at, mallet=str(rng.choice(names)),
-                                     velocity=float(rng.uniform(0.3, 3.0))))
+            events.append(
+                Event.make(float(t), "mallet", at, mallet=str(rng.choice(names)), velocity=float(rng.uniform(0.3, 3.0)))
+            )
     return events
 
 
@@ -95,8 +96,20 @@ def numpy_render(model, events, pickup, seconds, n_sub):
     for t in range(n):
         for mm in mallets:
             if mm[1] == t - 1:
-                active.append([mm[2], mm[3], mm[4], mm[2] @ q, mm[5], 0.0, 0.0, 0.0,
-                               _hereditary(mm[3], hs), _hereditary(mm[3], h)[0]])
+                active.append(
+                    [
+                        mm[2],
+                        mm[3],
+                        mm[4],
+                        mm[2] @ q,
+                        mm[5],
+                        0.0,
+                        0.0,
+                        0.0,
+                        _hereditary(mm[3], hs),
+                        _hereditary(mm[3], h)[0],
+                    ]
+                )
         pe0, pe1 = ext(t - 1), ext(t)
         touching = any(a[5] > 0 or a[3] + h * a[4] - a[0] @ (cA[0] * q + cA[1] * v) > 0 for a in active)
         if not touching:
@@ -148,8 +161,7 @@ def main():
     args = ap.parse_args()
 
     mesh = ps.load_mesh(os.path.join(HERE, "..", "meshes", "plate_rect_300x200.msh"))
-    model = ps.modal_analysis(mesh, ps.get_material("steel"), n_modes=100, thickness=0.002,
-                              support=["edge"])
+    model = ps.modal_analysis(mesh, ps.get_material("steel"), n_modes=100, thickness=0.002, support=["edge"])
     print(f"model: {model.summary()}")
     events = make_score(model, args.events, args.seconds)
     pk = ps.pickup(model, (0.21, 0.13, 0.0))
@@ -159,15 +171,25 @@ def main():
     dt = time.perf_counter() - t0
     rtf = args.seconds / dt
     mal = [m for m in res.mallets]
-    print(f"kernel: {args.seconds:g} s of audio, {len(events)} events ({len(mal)} mallets, "
-          f"{sum(m['contacts'] for m in mal)} contacts), {res.n_sub} sub-steps in contact, "
-          f"{dt:.3f} s")
+    print(
+        f"kernel: {args.seconds:g} s of audio, {len(events)} events ({len(mal)} mallets, "
+        f"{sum(m['contacts'] for m in mal)} contacts), {res.n_sub} sub-steps in contact, "
+        f"{dt:.3f} s"
+    )
 
     from physsynth.excitation.engine import MalletSource
 
-    srcs = [MalletSource(0, np.zeros(1), MALLETS[e.params["mallet"]].law(model.material),
-                         MALLETS[e.params["mallet"]].mass, e.params["velocity"])
-            for e in events if e.kind == "mallet"]
+    srcs = [
+        MalletSource(
+            0,
+            np.zeros(1),
+            MALLETS[e.params["mallet"]].law(model.material),
+            MALLETS[e.params["mallet"]].mass,
+            e.params["velocity"],
+        )
+        for e in events
+        if e.kind == "mallet"
+    ]
     n_sub = choose_substeps(srcs, SR)
     sec = args.numpy_seconds
     part = [e for e in events if e.time < sec]
@@ -177,8 +199,10 @@ def main():
     rtf_np = sec / dt_np
     ref = render_score(model, part, pk, sr=SR, duration=sec, n_sub=n_sub).audio[0]
     agree = np.abs(y_np - ref).max() / np.abs(ref).max()
-    print(f"numpy baseline: {sec:g} s of audio ({len(part)} events) in {dt_np:.3f} s; largest "
-          f"difference from the kernel {agree:.1e} of the peak")
+    print(
+        f"numpy baseline: {sec:g} s of audio ({len(part)} events) in {dt_np:.3f} s; largest "
+        f"difference from the kernel {agree:.1e} of the peak"
+    )
 
     hit = ps.strike(model, (0.07, 0.05, 0.0), mallet="hard", sr=SR)
     t0 = time.perf_counter()

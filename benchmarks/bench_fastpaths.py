@@ -62,8 +62,7 @@ def stk_samples_per_second(n, reps):
     if not os.path.exists("/usr/include/stk/Plucked.h"):
         if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
             print("installing libstk-dev ...", file=sys.stderr)
-            subprocess.run(["apt-get", "install", "-y", "-q", "libstk-dev"], check=False,
-                           stdout=subprocess.DEVNULL)
+            subprocess.run(["apt-get", "install", "-y", "-q", "libstk-dev"], check=False, stdout=subprocess.DEVNULL)
         if not os.path.exists("/usr/include/stk/Plucked.h"):
             print("STK headers missing: apt-get install libstk-dev", file=sys.stderr)
             return None
@@ -75,8 +74,7 @@ def stk_samples_per_second(n, reps):
         exe = os.path.join(tmp, "t")
         with open(src, "w") as f:
             f.write(STK_TIMER)
-        subprocess.run(["g++", "-O3", "-march=native", "-I/usr/include/stk", src, "-o", exe,
-                        "-lstk"], check=True)
+        subprocess.run(["g++", "-O3", "-march=native", "-I/usr/include/stk", src, "-o", exe, "-lstk"], check=True)
         out = subprocess.run([exe, str(n), str(reps)], check=True, capture_output=True, text=True)
     return float(out.stdout.split()[0])
 
@@ -110,16 +108,16 @@ def ours_many_voices(n_voices, seconds, block=256):
     for _ in range(3):
         t0 = time.perf_counter()
         for _ in range(n_blocks):
-            ks_voices(u, v.buf, v.nd, v.pos, v.sl, v.sa, v.sd, v.nsec, v.eta, v.g, v.p, v.a, v.w,
-                      out)
+            ks_voices(u, v.buf, v.nd, v.pos, v.sl, v.sa, v.sd, v.nsec, v.eta, v.g, v.p, v.a, v.w, out)
         best = min(best, time.perf_counter() - t0)
     return n_voices * n_blocks * block / best
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seconds", type=float, default=2.0,
-                    help="audio seconds per timing run of the many-voice kernel (default 2)")
+    ap.add_argument(
+        "--seconds", type=float, default=2.0, help="audio seconds per timing run of the many-voice kernel (default 2)"
+    )
     ap.add_argument("--voices", type=int, default=2000)
     args = ap.parse_args(argv)
     n = 4_800_000

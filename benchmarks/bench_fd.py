@@ -111,10 +111,12 @@ def main():
     n_pts = (m.nx - 1) * (m.ny - 1)
     ups_m = n_pts / t
     frac_m = 24 * ups_m / bw
-    print(f"membrane 5-point, {m.nx + 1} x {m.ny + 1}, {dm} steps per sweep: "
-          f"{ups_m / 1e9:.3f} G updates/s = {24 * ups_m / 1e9:.1f} GB/s at 24 B/update = "
-          f"{frac_m:.2f} of bandwidth (DRAM traffic {traffic(dm) * ups_m / 1e9:.1f} GB/s = "
-          f"{traffic(dm) * ups_m / bw:.2f})")
+    print(
+        f"membrane 5-point, {m.nx + 1} x {m.ny + 1}, {dm} steps per sweep: "
+        f"{ups_m / 1e9:.3f} G updates/s = {24 * ups_m / 1e9:.1f} GB/s at 24 B/update = "
+        f"{frac_m:.2f} of bandwidth (DRAM traffic {traffic(dm) * ups_m / 1e9:.1f} GB/s = "
+        f"{traffic(dm) * ups_m / bw:.2f})"
+    )
 
     steel = get_material("steel")
     # plate: a (physically absurd) 1 um foil, so that a side x side grid is stable at 48 kHz;
@@ -134,10 +136,12 @@ def main():
     t = best_of(lambda: run_plate(p, *a, steps_p, kernel="simd", depth=dp), repeat) / steps_p
     ups_p = n_pts / t
     frac_p = 24 * ups_p / bw
-    print(f"plate 13-point, explicit SIMD, {p.nx + 3} x {p.ny + 3}, {dp} steps per sweep: "
-          f"{ups_p / 1e9:.3f} G updates/s = {24 * ups_p / 1e9:.1f} GB/s at 24 B/update = "
-          f"{frac_p:.2f} of bandwidth (DRAM traffic {traffic(dp) * ups_p / 1e9:.1f} GB/s = "
-          f"{traffic(dp) * ups_p / bw:.2f})")
+    print(
+        f"plate 13-point, explicit SIMD, {p.nx + 3} x {p.ny + 3}, {dp} steps per sweep: "
+        f"{ups_p / 1e9:.3f} G updates/s = {24 * ups_p / 1e9:.1f} GB/s at 24 B/update = "
+        f"{frac_p:.2f} of bandwidth (DRAM traffic {traffic(dp) * ups_p / 1e9:.1f} GB/s = "
+        f"{traffic(dp) * ups_p / bw:.2f})"
+    )
 
     # plate reverb: 2 m x 1 m x 0.5 mm steel at 48 kHz, grid at the stability limit
     rv = plate((2.0, 1.0), 5e-4, steel, sr=48000)
@@ -147,10 +151,12 @@ def main():
         render_plate(rv, duration=0.01, precision=precision)
         wall = best_of(lambda pr=precision: render_plate(rv, duration=dur, precision=pr), 2)
         rtf[precision] = dur / wall
-        print(f"plate reverb 2 m x 1 m x 0.5 mm steel at 48 kHz, {precision} precision: "
-              f"{rv.nx} x {rv.ny} grid (h = {rv.hx * 1e3:.2f} mm), {dur:g} s simulated in "
-              f"{wall:.2f} s = {rtf[precision]:.2f}x real time "
-              f"({(rv.nx - 1) * (rv.ny - 1) * 48000 * rtf[precision] / 1e9:.2f} G updates/s)")
+        print(
+            f"plate reverb 2 m x 1 m x 0.5 mm steel at 48 kHz, {precision} precision: "
+            f"{rv.nx} x {rv.ny} grid (h = {rv.hx * 1e3:.2f} mm), {dur:g} s simulated in "
+            f"{wall:.2f} s = {rtf[precision]:.2f}x real time "
+            f"({(rv.nx - 1) * (rv.ny - 1) * 48000 * rtf[precision] / 1e9:.2f} G updates/s)"
+        )
     print(f"fd_dram_traffic_fraction: {min(traffic(dm) * ups_m, traffic(dp) * ups_p) / bw:.2f}")
     print(f"fd_fraction_of_bandwidth: {min(frac_m, frac_p):.2f}")
     # double precision (the default) is the figure; single precision printed beside it

@@ -37,8 +37,7 @@ def fine_bowl(target_dofs=80_000):
     out = os.path.join(tempfile.mkdtemp(), "bowl_fine.msh")
     script = os.path.join(os.path.dirname(HERE), "meshes", "make_bowl.py")
     for size in (0.0065, 0.006, 0.0055, 0.005):
-        subprocess.run([sys.executable, script, "--mesh-size", str(size), "-o", out], check=True,
-                       capture_output=True)
+        subprocess.run([sys.executable, script, "--mesh-size", str(size), "-o", out], check=True, capture_output=True)
         mesh = ps.load_mesh(out)
         n = 3 * (len(mesh.corner_nodes) + _n_edges(mesh))
         if n >= 0.95 * target_dofs:
@@ -128,8 +127,7 @@ def bench_resonators(n_modes=1000, seconds=2.0, sr=48000):
     base = n_modes * n / (time.perf_counter() - t0)
     rt = ours / (n_modes * sr)
     print(f"\n[resonators] {n_modes} modes x {n} samples, one output")
-    print(f"  numba kernel:      {ours:10.3e} mode-samples/s  ({rt:.0f}x real time for "
-          f"{n_modes} modes at {sr} Hz)")
+    print(f"  numba kernel:      {ours:10.3e} mode-samples/s  ({rt:.0f}x real time for {n_modes} modes at {sr} Hz)")
     print(f"  numpy exp*sin sum: {base:10.3e} mode-samples/s")
     print(f"  ratio:             {ours / base:10.1f} x")
     return ours

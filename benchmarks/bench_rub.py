@@ -54,8 +54,7 @@ def bowl_model(path=None, n_modes=100):
     cache = os.path.join(root, "physsynth", f"bench-rub-{key[:16]}.npz")
     if os.path.exists(cache):
         return ps.ModalModel.load(cache)
-    model = ps.modal_analysis(ps.load_mesh(mesh_path), ps.get_material("bell_bronze"),
-                              n_modes=n_modes)
+    model = ps.modal_analysis(ps.load_mesh(mesh_path), ps.get_material("bell_bronze"), n_modes=n_modes)
     try:
         os.makedirs(os.path.dirname(cache), exist_ok=True)
         model.save(cache)
@@ -132,12 +131,16 @@ def main():
         best = min(best, time.perf_counter() - t0)
     ours = args.seconds / best
     level = np.sqrt(np.mean(r.audio[0, -SR:] ** 2))
-    print(f"ours:  {args.seconds:g} s of audio in {best:.3f} s, {r.oversample} step(s) per sample, "
-          f"last-second RMS {level:.3g} m/s (singing)")
+    print(
+        f"ours:  {args.seconds:g} s of audio in {best:.3f} s, {r.oversample} step(s) per sample, "
+        f"last-second RMS {level:.3g} m/s (singing)"
+    )
 
     path = rim_path(model)
-    pk = [ps.pickup(model, (path.radius * math.cos(a), path.radius * math.sin(a), path.height))
-          for a in np.radians([60.0, -60.0])]
+    pk = [
+        ps.pickup(model, (path.radius * math.cos(a), path.radius * math.sin(a), path.height))
+        for a in np.radians([60.0, -60.0])
+    ]
     w = np.stack([model.shapes[:, p.node, :] @ p.direction for p in pk])
     n = int(args.baseline_seconds * SR)
     t0 = time.perf_counter()

@@ -19,8 +19,10 @@ bending_z = np.flatnonzero(energy[:, 2] / energy.sum(axis=1) > 0.8)[:3]
 
 beta_l = np.array([4.730041, 7.853205, 10.995608])  # free-free roots of cos(x) cosh(x) = 1
 f_eb = beta_l**2 / (2 * np.pi * L**2) * np.sqrt(mat.E * b * h**3 / 12 / (mat.rho * b * h))
-print(f"free-free aluminium bar {L * 1e3:.0f} x {b * 1e3:.0f} x {h * 1e3:.0f} mm, "
-      f"{model.dofs} DOF, {model.rigid_body_modes} rigid-body modes excluded")
+print(
+    f"free-free aluminium bar {L * 1e3:.0f} x {b * 1e3:.0f} x {h * 1e3:.0f} mm, "
+    f"{model.dofs} DOF, {model.rigid_body_modes} rigid-body modes excluded"
+)
 print(f"{'mode':>4} {'FEM_Hz':>10} {'EB_Hz':>10} {'err_%':>7}")
 for i, (k, fe) in enumerate(zip(bending_z, f_eb)):
     fm = model.frequencies[k]

@@ -33,5 +33,7 @@ for mallet in ("soft", "medium", "hard"):
     path = os.path.join(args.outdir, f"bowl_{mallet}.wav")
     ps.write_wav(path, y, sr=sr)
     print(f"{mallet:>6}: spectral centroid {centroid:7.0f} Hz -> {path}")
-print(f"fundamental {model.frequencies[0]:.1f} Hz, T60 {model.t60[0]:.1f} s (bell bronze, "
-      f"loss factor {model.material.damping.to_dict().get('eta')})")
+print(
+    f"fundamental {model.frequencies[0]:.1f} Hz, T60 {model.t60[0]:.1f} s (bell bronze, "
+    f"loss factor {model.material.damping.to_dict().get('eta')})"
+)

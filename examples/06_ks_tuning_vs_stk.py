@@ -28,9 +28,12 @@ def measured_pitch(x, sr, f_guess):
     lo, hi = int(f_guess * 0.97 / df), int(f_guess * 1.03 / df)
     k = lo + int(np.argmax(spec[lo:hi]))
     n = np.arange(x.size)
-    r = minimize_scalar(lambda f: -abs(np.dot(xw, np.exp(-2j * np.pi * f / sr * n))),
-                        bounds=((k - 1) * df, (k + 1) * df), method="bounded",
-                        options={"xatol": 1e-7 * f_guess})
+    r = minimize_scalar(
+        lambda f: -abs(np.dot(xw, np.exp(-2j * np.pi * f / sr * n))),
+        bounds=((k - 1) * df, (k + 1) * df),
+        method="bounded",
+        options={"xatol": 1e-7 * f_guess},
+    )
     return r.x
 
 

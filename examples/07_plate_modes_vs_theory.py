@@ -23,10 +23,15 @@ mesh = ps.load_mesh(os.path.join(HERE, "..", "meshes", "plate_rect_300x200.msh")
 model = ps.modal_analysis(mesh, steel, fmax=5000.0, thickness=h, support=["edge"])
 
 D = steel.E * h**3 / (12 * (1 - steel.nu**2))
-closed = sorted((np.pi / 2 * ((m / a) ** 2 + (n / b) ** 2) * np.sqrt(D / (steel.rho * h)), m, n)
-                for m in range(1, 10) for n in range(1, 10))[:8]
-print(f"simply supported steel plate {a * 1e3:.0f} x {b * 1e3:.0f} x {h * 1e3:.0f} mm, "
-      f"{model.dofs} DOF, {model.n_modes} modes below 5 kHz")
+closed = sorted(
+    (np.pi / 2 * ((m / a) ** 2 + (n / b) ** 2) * np.sqrt(D / (steel.rho * h)), m, n)
+    for m in range(1, 10)
+    for n in range(1, 10)
+)[:8]
+print(
+    f"simply supported steel plate {a * 1e3:.0f} x {b * 1e3:.0f} x {h * 1e3:.0f} mm, "
+    f"{model.dofs} DOF, {model.n_modes} modes below 5 kHz"
+)
 print(f"{'(m,n)':>6} {'FEM_Hz':>9} {'closed_Hz':>10} {'err_%':>7}")
 errs = []
 for fem, (f, m, n) in zip(model.frequencies, closed):
@@ -35,7 +40,6 @@ for fem, (f, m, n) in zip(model.frequencies, closed):
 
 hit = ps.strike(model, (0.07, 0.05, 0.0), mallet="hard", sr=48000)
 audio = ps.render(model, hit, ps.pickup(model, (0.21, 0.13, 0.0)), duration=3.0)
-path = ps.write_wav(os.path.join(args.outdir, "plate_struck.wav"), ps.fade_out(audio, 48000),
-                    sr=48000)
+path = ps.write_wav(os.path.join(args.outdir, "plate_struck.wav"), ps.fade_out(audio, 48000), sr=48000)
 print(f"wrote {path}")
 print(f"max_error_percent: {max(abs(e) for e in errs):.3f}")

@@ -44,22 +44,27 @@ y = np.concatenate([bw.process(block) for _ in range(int(args.duration * sr / bl
 rt = (time.perf_counter() - t0) / (y.size / sr)
 print(f"rendered {y.size / sr:.2f} s in {block}-sample blocks, real-time factor {rt:.3f}")
 
-seg = y[y.size // 3:]  # the sustained part
+seg = y[y.size // 3 :]  # the sustained part
 xw = seg * blackmanharris(seg.size)
 n = np.arange(seg.size)
 nfft = 1 << int(np.ceil(np.log2(8 * seg.size)))
 spec = np.abs(np.fft.rfft(xw, nfft))
 df = sr / nfft
 k = int(np.argmax(spec))
-r = minimize_scalar(lambda f: -abs(np.dot(xw, np.exp(-2j * np.pi * f / sr * n))),
-                    bounds=((k - 1) * df, (k + 1) * df), method="bounded",
-                    options={"xatol": 1e-6})
+r = minimize_scalar(
+    lambda f: -abs(np.dot(xw, np.exp(-2j * np.pi * f / sr * n))),
+    bounds=((k - 1) * df, (k + 1) * df),
+    method="bounded",
+    options={"xatol": 1e-6},
+)
 f_sus = r.x
 a, b = (np.sqrt(np.mean(z * z)) for z in np.array_split(seg, 2))
 print(f"first wine-glass mode (2, 0): {f_wg:.3f} Hz")
-print(f"sustained frequency:          {f_sus:.3f} Hz  (level change over the sustain "
-      f"{20 * np.log10(b / a):+.2f} dB, sticking {100 * np.mean(bw.relative_velocity == 0):.0f} % "
-      "of the last block)")
+print(
+    f"sustained frequency:          {f_sus:.3f} Hz  (level change over the sustain "
+    f"{20 * np.log10(b / a):+.2f} dB, sticking {100 * np.mean(bw.relative_velocity == 0):.0f} % "
+    "of the last block)"
+)
 if args.outdir:
     path = os.path.join(args.outdir, "bowl_bowed.wav")
     ps.write_wav(path, ps.fade_out(y, sr, 0.05), sr=sr)

@@ -33,20 +33,20 @@ sr = 32000
 size = (0.40, 0.30)
 c = wave_speed(3000.0, 0.26)
 modes = [(1, 1), (2, 1), (1, 2), (3, 1), (2, 2), (3, 2), (4, 1), (1, 3), (5, 1), (6, 1)]
-y = waveguide_mesh_strike(size, c=c, sr=sr, duration=1.5, at=(0.093, 0.071),
-                          pickup=(0.271, 0.113), t60=3.0)
+y = waveguide_mesh_strike(size, c=c, sr=sr, duration=1.5, at=(0.093, 0.071), pickup=(0.271, 0.113), t60=3.0)
 a, b = mesh_size(size, c=c, sr=sr)
 f_mesh = mesh_mode_frequencies(size, modes, c=c, sr=sr)
 f_cont = membrane_mode_frequencies((a, b), modes, c=c)
 print(f"c = {c:.2f} m/s, h = {c * np.sqrt(2) / sr * 1000:.3f} mm, mesh {a:.4f} x {b:.4f} m")
-print(f"{'mode':>6} {'measured_Hz':>12} {'mesh_Hz':>10} {'continuous_Hz':>14} "
-      f"{'err_vs_mesh_%':>14} {'mesh_vs_cont_%':>15}")
+print(
+    f"{'mode':>6} {'measured_Hz':>12} {'mesh_Hz':>10} {'continuous_Hz':>14} "
+    f"{'err_vs_mesh_%':>14} {'mesh_vs_cont_%':>15}"
+)
 errs = []
 for (m, n), fm, fc in zip(modes, f_mesh, f_cont):
     got = peak_frequency(y, sr, fm)
     errs.append(100 * (got / fm - 1))
-    print(f"{f'({m},{n})':>6} {got:12.3f} {fm:10.3f} {fc:14.3f} {errs[-1]:14.5f} "
-          f"{100 * (fm / fc - 1):15.4f}")
+    print(f"{f'({m},{n})':>6} {got:12.3f} {fm:10.3f} {fc:14.3f} {errs[-1]:14.5f} {100 * (fm / fc - 1):15.4f}")
 # the mesh's dispersion where these low modes cannot show it: a plane wave at continuous
 # frequency f along an axis (kx h = sqrt(2) w / c h ...) and along a diagonal
 print("mesh dispersion (plane waves): frequency error vs the continuous membrane")

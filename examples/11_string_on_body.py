@@ -27,12 +27,25 @@ ap.add_argument("--outdir", default=None)
 args = ap.parse_args()
 
 here = os.path.dirname(os.path.abspath(__file__))
-plate = ps.modal_analysis(ps.load_mesh(os.path.join(here, "..", "meshes", "plate_square_300.msh")),
-                          ps.get_material("spruce"), n_modes=20, thickness=0.003)
+plate = ps.modal_analysis(
+    ps.load_mesh(os.path.join(here, "..", "meshes", "plate_square_300.msh")),
+    ps.get_material("spruce"),
+    n_modes=20,
+    thickness=0.003,
+)
 sr, f0, Z = 48000, 196.0, 0.5
 bridge, pickup = (0.2, 0.12, 0.0), (0.08, 0.21, 0.0)
-kw = dict(bridge=bridge, pickup=pickup, sr=sr, duration=2.0, string_impedance=Z, t60=3.0,
-          t60_high=1.0, position=0.17, string_pickup=0.77)
+kw = dict(
+    bridge=bridge,
+    pickup=pickup,
+    sr=sr,
+    duration=2.0,
+    string_impedance=Z,
+    t60=3.0,
+    t60_high=1.0,
+    position=0.17,
+    string_pickup=0.77,
+)
 y = string_on_body(f0, plate, output="both", **kw)
 d, _ = body_modes_at(plate, bridge)
 print("plate modes (Hz), d^2 at the bridge (1/kg):")
@@ -46,9 +59,11 @@ for n in range(1, 7):
     got = peak_frequency(y[:, 0], sr, n * f0, rel_window=0.03)
     print(f"{n:7d} {n * f0:9.2f} {got:12.3f} {CENTS * np.log(got / (n * f0)):12.2f}")
 got1 = peak_frequency(y[:, 0], sr, f0, rel_window=0.03)
-print(f"partial 1 beside the {plate.frequencies[k]:.1f} Hz plate mode: two-oscillator estimate "
-      f"{pred:.3f} Hz ({CENTS * np.log(pred / f0):+.2f} cents), measured {got1:.3f} Hz "
-      f"({CENTS * np.log(got1 / f0):+.2f} cents)")
+print(
+    f"partial 1 beside the {plate.frequencies[k]:.1f} Hz plate mode: two-oscillator estimate "
+    f"{pred:.3f} Hz ({CENTS * np.log(pred / f0):+.2f} cents), measured {got1:.3f} Hz "
+    f"({CENTS * np.log(got1 / f0):+.2f} cents)"
+)
 
 heavy = dataclasses.replace(plate, shapes=plate.shapes * 1e-6)
 ys = string_on_body(f0, heavy, output="string", **kw)

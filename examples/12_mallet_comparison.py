@@ -30,25 +30,29 @@ if args.model:
     listen = (hi[0] * 0.5, hi[0] * 0.866, hi[2] - 0.004)  # 60 degrees round the rim
 else:
     mesh = ps.load_mesh(os.path.join(HERE, "..", "meshes", "plate_rect_300x200.msh"))
-    model = ps.modal_analysis(mesh, ps.get_material("steel"), fmax=8000.0, thickness=0.002,
-                              support=["edge"])
+    model = ps.modal_analysis(mesh, ps.get_material("steel"), fmax=8000.0, thickness=0.002, support=["edge"])
     at, direction = (0.07, 0.05, 0.0), (0.0, 0.0, -1.0)
     listen = (0.21, 0.13, 0.0)
 print(f"model: {model.summary()}")
 pk = ps.pickup(model, listen)
-print(f"{'mallet':>8} {'contact_ms':>10} {'peak_N':>8} {'contacts':>8} {'rebound_m/s':>11} "
-      f"{'centroid_Hz':>11}")
+print(f"{'mallet':>8} {'contact_ms':>10} {'peak_N':>8} {'contacts':>8} {'rebound_m/s':>11} {'centroid_Hz':>11}")
 centroids, lines = {}, []
 for name in MALLETS:
-    hit = mallet_strike(model, at, mallet=name, velocity=args.velocity, direction=direction,
-                        pickups=pk, sr=sr, duration=args.duration)
+    hit = mallet_strike(
+        model, at, mallet=name, velocity=args.velocity, direction=direction, pickups=pk, sr=sr, duration=args.duration
+    )
     y = hit.audio[0]
     centroids[name] = ps.spectral_centroid(y[: sr // 2], sr)  # the attack's first half second
     ps.write_wav(os.path.join(args.outdir, f"mallet_{name}.wav"), ps.fade_out(y, sr), sr=sr)
-    print(f"{name:>8} {1e3 * hit.contact_time:>10.3f} {hit.peak_force:>8.1f} {hit.contacts:>8d} "
-          f"{hit.rebound_velocity:>11.3f} {centroids[name]:>11.0f}")
-    lines += [f"contact_time_{name}_ms: {1e3 * hit.contact_time:.4f}",
-              f"peak_force_{name}_n: {hit.peak_force:.2f}", f"centroid_{name}_hz: {centroids[name]:.1f}"]
+    print(
+        f"{name:>8} {1e3 * hit.contact_time:>10.3f} {hit.peak_force:>8.1f} {hit.contacts:>8d} "
+        f"{hit.rebound_velocity:>11.3f} {centroids[name]:>11.0f}"
+    )
+    lines += [
+        f"contact_time_{name}_ms: {1e3 * hit.contact_time:.4f}",
+        f"peak_force_{name}_n: {hit.peak_force:.2f}",
+        f"centroid_{name}_hz: {centroids[name]:.1f}",
+    ]
 print("\n".join(lines))
 order = ["felt", "rubber", "wood", "plastic", "metal"]  # stiffer tips, shorter contacts, brighter
 ok = all(centroids[a] < centroids[b] for a, b in zip(order, order[1:]))

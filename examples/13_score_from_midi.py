@@ -31,8 +31,7 @@ if args.model:
     model = ps.ModalModel.load(args.model)
 else:
     mesh = ps.load_mesh(os.path.join(HERE, "..", "meshes", "plate_rect_300x200.msh"))
-    model = ps.modal_analysis(mesh, ps.get_material("steel"), fmax=8000.0, thickness=0.002,
-                              support=["edge"])
+    model = ps.modal_analysis(mesh, ps.get_material("steel"), fmax=8000.0, thickness=0.002, support=["edge"])
 
 # --- the MIDI file: 100 bpm, 480 ticks per beat, eighth notes, a chord to end
 mid = mido.MidiFile(ticks_per_beat=480)
@@ -54,9 +53,12 @@ mid.save(midi_path)
 # --- the map: C4 and G4 at chosen points; the other notes spread over the surface
 lo, hi = model.mesh.bounding_box
 span = hi - lo
-mapping = {"kind": "mallet", "mallet": "felt", "velocity_max": 2.0, "notes": {
-    "60": {"at": list(lo + span * [0.23, 0.25, 0.5])},
-    "67": {"at": list(lo + span * [0.61, 0.70, 0.5])}}}
+mapping = {
+    "kind": "mallet",
+    "mallet": "felt",
+    "velocity_max": 2.0,
+    "notes": {"60": {"at": list(lo + span * [0.23, 0.25, 0.5])}, "67": {"at": list(lo + span * [0.61, 0.70, 0.5])}},
+}
 score = read_score(midi_path, midi_map=mapping)
 pickups = [ps.pickup(model, lo + span * [0.7, 0.35, 0.5]), ps.pickup(model, lo + span * [0.3, 0.65, 0.5])]
 t0 = time.perf_counter()
@@ -73,8 +75,10 @@ err = max(int(np.min(np.abs(edges - e))) for e in expected)
 duration = res.audio.shape[1] / sr
 print(f"model: {model.summary()}")
 for e, st in zip(score.events, res.mallets):
-    print(f"  {e.time:6.3f} s  note at node {st['node']:5d}  v = {e.params['velocity']:.2f} m/s  "
-          f"contact {1e3 * st['contact_time']:.2f} ms  peak {st['peak_force']:6.1f} N")
+    print(
+        f"  {e.time:6.3f} s  note at node {st['node']:5d}  v = {e.params['velocity']:.2f} m/s  "
+        f"contact {1e3 * st['contact_time']:.2f} ms  peak {st['peak_force']:6.1f} N"
+    )
 print(f"events: {len(score)}")
 print(f"duration_s: {duration:.3f}")
 print(f"render_time_s: {elapsed:.3f}")

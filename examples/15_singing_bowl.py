@@ -30,7 +30,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 MEASURED_N2 = 221.0  # Hz, 180 mm bowl, /work/shared/reference/README.md
 
 
-
 def band_envelope(y, sr, f0, rel=0.15, step=48):
     """Hilbert envelope of the band f0 (1 +- rel), decimated by ``step``."""
     sos = butter(4, [f0 * (1 - rel), f0 * (1 + rel)], "bandpass", fs=sr, output="sos")
@@ -62,19 +61,18 @@ def main():
     if args.model and os.path.exists(args.model):
         model = ps.ModalModel.load(args.model)
     else:
-        model = ps.modal_analysis(ps.load_mesh(args.mesh), ps.get_material("bell_bronze"),
-                                  fmax=3000.0)
+        model = ps.modal_analysis(ps.load_mesh(args.mesh), ps.get_material("bell_bronze"), fmax=3000.0)
     wg = wine_glass_modes(model)[2]
     f_wg = float(model.frequencies[wg[0]])
     sr = 48000
     r = rub(model, force=args.force, speed=args.speed, duration=args.duration, sr=sr)
     y = r.audio[0]  # the pickup 60 degrees round the rim from the puja's start
 
-    tail = y[-4 * sr:]
+    tail = y[-4 * sr :]
     f0 = peak_frequency(tail, sr)
     per_second = np.sqrt(np.mean(y[: y.size // sr * sr].reshape(-1, sr) ** 2, axis=1))
     sustain = per_second[-1] / per_second.max()
-    env = band_envelope(y, sr, f_wg)[-4 * sr // 48:]
+    env = band_envelope(y, sr, f_wg)[-4 * sr // 48 :]
     beat = modulation_rate(env, sr / 48)
     n = 2
     expected = 2 * n * args.speed / (2 * math.pi * r.path.radius)
@@ -82,8 +80,10 @@ def main():
     thr = float(r.threshold[wg[0]])
 
     print(f"contact: {r.path.description}")
-    print(f"puja: {args.force:g} N at {args.speed:g} m/s, {args.speed / (2 * math.pi * r.path.radius):.3f} "
-          f"revolutions/s; stick fraction {np.mean(r.relative_velocity[-sr:] == 0):.3f}")
+    print(
+        f"puja: {args.force:g} N at {args.speed:g} m/s, {args.speed / (2 * math.pi * r.path.radius):.3f} "
+        f"revolutions/s; stick fraction {np.mean(r.relative_velocity[-sr:] == 0):.3f}"
+    )
     print(f"fundamental_hz: {f0:.3f}")
     print(f"wine_glass_hz: {f_wg:.3f}")
     print(f"fundamental_error_percent: {100 * (f0 / f_wg - 1):.3f}")

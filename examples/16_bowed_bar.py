@@ -23,7 +23,6 @@ from physsynth.excitation.friction import FrictionLaw, bow_modal
 L, W, H = 0.300, 0.030, 0.010  # m; L / H = 30 keeps Timoshenko's shortfall near 1 %
 
 
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--force", type=float, default=2.0, help="bow force, N")
@@ -43,10 +42,18 @@ def main():
     sr = 48000
     # rosin on aluminium: the bowed-string law (hyperbolic), rosin-like coefficients
     law = FrictionLaw(mu_s=0.8, mu_d=0.3, v_c=0.1, kind="hyperbolic")
-    r = bow_modal(model, (L, W / 2, H / 2), direction=(0, 0, 1), force=args.force,
-                  speed=args.speed, duration=args.duration, sr=sr, law=law)
+    r = bow_modal(
+        model,
+        (L, W / 2, H / 2),
+        direction=(0, 0, 1),
+        force=args.force,
+        speed=args.speed,
+        duration=args.duration,
+        sr=sr,
+        law=law,
+    )
     y = r.audio[0]  # velocity of the bowed point along the bow
-    f_bowed = peak_frequency(y[-sr // 2:], sr)
+    f_bowed = peak_frequency(y[-sr // 2 :], sr)
     per = np.sqrt(np.mean(y[: y.size // (sr // 4) * (sr // 4)].reshape(-1, sr // 4) ** 2, axis=1))
     print(f"contact: {r.path.description}")
     print(f"threshold force of the first bending mode: {r.threshold[k1]:.4f} N")
@@ -56,7 +63,7 @@ def main():
     print(f"beam_theory_hz: {f_beam:.3f}")
     print(f"theory_error_percent: {100 * (f_bowed / f_beam - 1):.3f}")
     print(f"sustain_ratio: {per[-1] / per.max():.3f}")
-    print(f"stick_fraction: {np.mean(r.relative_velocity[-sr // 2:] == 0):.3f}")
+    print(f"stick_fraction: {np.mean(r.relative_velocity[-sr // 2 :] == 0):.3f}")
     if args.outdir:
         path = os.path.join(args.outdir, "bar_bowed.wav")
         ps.write_wav(path, ps.fade_out(y, sr, 0.05), sr=sr)

@@ -28,15 +28,22 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 MESHES = os.path.join(HERE, "..", "meshes")
 ap = argparse.ArgumentParser()
 ap.add_argument("--outdir", default=os.path.normpath(os.path.join(HERE, "..", "docs", "img")))
-ap.add_argument("--bowl", nargs="?", const="compute", default=None, metavar="MODEL.npz",
-                help="also draw the bowl (from a saved model, or computed: ~15 s)")
+ap.add_argument(
+    "--bowl",
+    nargs="?",
+    const="compute",
+    default=None,
+    metavar="MODEL.npz",
+    help="also draw the bowl (from a saved model, or computed: ~15 s)",
+)
 args = ap.parse_args()
 os.makedirs(args.outdir, exist_ok=True)
 steel = ps.get_material("steel")
 
 # 1. Chladni figures: a free 300 mm square steel plate, 2 mm thick (the plate Chladni bowed).
-square = ps.modal_analysis(ps.load_mesh(os.path.join(MESHES, "plate_square_300.msh")), steel,
-                           n_modes=12, thickness=0.002)
+square = ps.modal_analysis(
+    ps.load_mesh(os.path.join(MESHES, "plate_square_300.msh")), steel, n_modes=12, thickness=0.002
+)
 fig = plot_modes(square, 12, panel_size=2.2, dpi=72)
 print("wrote", save_figure(fig, os.path.join(args.outdir, "chladni_square_plate.png"), colors=64))
 
@@ -49,34 +56,44 @@ rect = ps.modal_analysis(rect_mesh, steel, n_modes=3, thickness=0.002, support=[
 lines = nodal_lines(rect, 1)
 pts = np.concatenate(lines)
 h = math.sqrt(2 * rect_mesh.volume() / rect_mesh.n_cells)  # side of the mean right triangle
-print(f"(2,1) mode {rect.frequencies[1]:.1f} Hz: {len(lines)} nodal line(s), "
-      f"y from {1e3 * pts[:, 1].min():.1f} to {1e3 * pts[:, 1].max():.1f} mm")
+print(
+    f"(2,1) mode {rect.frequencies[1]:.1f} Hz: {len(lines)} nodal line(s), "
+    f"y from {1e3 * pts[:, 1].min():.1f} to {1e3 * pts[:, 1].max():.1f} mm"
+)
 print(f"element_size_mm: {1e3 * h:.2f}")
 print(f"nodal_line_offset_mm: {1e3 * np.abs(pts[:, 0] - a / 2).max():.3f}")
 
 # 3. A 13" drum head (fixed rim): modes J_n(j_nm r / R) cos(n theta), n nodal diameters and
 # m - 1 nodal circles inside the rim, in the order of the Bessel zeros j_nm.
-drum = ps.modal_analysis(ps.load_mesh(os.path.join(MESHES, "drum_head_r165.msh")), None,
-                         n_modes=12, tension=2000.0, areal_density=0.26, clamp=["edge"])
-zeros = sorted((z, n, m) for n in range(8) for m, z in enumerate(jn_zeros(n, 4))
-               for _ in range(1 if n == 0 else 2))[:12]
+drum = ps.modal_analysis(
+    ps.load_mesh(os.path.join(MESHES, "drum_head_r165.msh")),
+    None,
+    n_modes=12,
+    tension=2000.0,
+    areal_density=0.26,
+    clamp=["edge"],
+)
+zeros = sorted((z, n, m) for n in range(8) for m, z in enumerate(jn_zeros(n, 4)) for _ in range(1 if n == 0 else 2))[
+    :12
+]
 labels = mode_labels(drum, range(12))
-expect = [f"{n} nodal diameter{'s' if n != 1 else ''}, {m} circle{'s' if m != 1 else ''}"
-          for _, n, m in zeros]
+expect = [f"{n} nodal diameter{'s' if n != 1 else ''}, {m} circle{'s' if m != 1 else ''}" for _, n, m in zeros]
 ok = sum(lab.split("\n")[1] == e for lab, e in zip(labels, expect))
 fig = plot_modes(drum, 12, panel_size=2.2, dpi=72)
 print("wrote", save_figure(fig, os.path.join(args.outdir, "drum_modes.png"), colors=64))
 print(f"drum_modes: {len(labels)}")
 print(f"drum_labels_correct: {ok}")
-gif = ps.animate_mode(drum, 8, os.path.join(args.outdir, "drum_mode.gif"), frames=12,
-                      size=(3.2, 2.8), dpi=72, exaggeration=0.12)
+gif = ps.animate_mode(
+    drum, 8, os.path.join(args.outdir, "drum_mode.gif"), frames=12, size=(3.2, 2.8), dpi=72, exaggeration=0.12
+)
 print("wrote", gif)
 
 # 4. The bowl: deformed shapes coloured by |u|, titled with their nodal diameters.
 if args.bowl:
     if args.bowl == "compute":
-        bowl = ps.modal_analysis(ps.load_mesh(os.path.join(MESHES, "tibetan_bowl_180.msh")),
-                                 ps.get_material("bell_bronze"), n_modes=12)
+        bowl = ps.modal_analysis(
+            ps.load_mesh(os.path.join(MESHES, "tibetan_bowl_180.msh")), ps.get_material("bell_bronze"), n_modes=12
+        )
     else:
         bowl = ps.ModalModel.load(args.bowl)
     fig = plot_modes(bowl, min(12, bowl.n_modes), panel_size=2.2, dpi=72)

@@ -30,8 +30,7 @@ args = ap.parse_args()
 
 sr = 48000
 mesh = ps.load_mesh(os.path.join(HERE, "..", "meshes", "drum_head_r165.msh"))
-drum = ps.modal_analysis(mesh, None, n_modes=12, tension=2000.0, areal_density=0.26,
-                         clamp=["edge"])
+drum = ps.modal_analysis(mesh, None, n_modes=12, tension=2000.0, areal_density=0.26, clamp=["edge"])
 vtu = export_modes(drum, os.path.join(args.outdir, "drum_modes.vtu"))
 points, numbers, freqs, shapes = read_modes(vtu)
 print(f"wrote {vtu}: {len(numbers)} modes, {os.path.getsize(vtu) / 1e6:.2f} MB")
@@ -43,8 +42,7 @@ print(f"max_shape_difference: {np.abs(shapes - drum.shapes[numbers - 1]).max():.
 
 duration, frames = 0.005, 50
 hit = ps.strike(drum, (0.06, 0.03, 0.0), mallet="medium", sr=sr)
-xdmf = export_response(drum, hit, os.path.join(args.outdir, "drum_strike.xdmf"),
-                       duration=duration, frames=frames)
+xdmf = export_response(drum, hit, os.path.join(args.outdir, "drum_strike.xdmf"), duration=duration, frames=frames)
 pk = ps.pickup(drum, (-0.04, 0.09, 0.0), direction=(0.0, 0.0, 1.0))
 heard = ps.render(drum, hit, pk, duration=duration, quantity="displacement")[0]
 with meshio.xdmf.TimeSeriesReader(xdmf) as reader:

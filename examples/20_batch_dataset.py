@@ -55,9 +55,11 @@ def main():
     print(f"centroid_ratio_hard_soft_min: {min(ratios):.3f}")
     mallets = [r for r in rows if r["excitation"] == "mallet" and r["status"] == "ok"]
     for r in mallets[:2]:
-        print(f"# {r['mesh']} {r['material']} {r['excitation.mallet']} mallet: contact "
-              f"{1e3 * float(r['contact_time_s']):.3f} ms, peak force {float(r['peak_force_n']):.1f} N, "
-              f"first modes {np.round(json.loads(r['modal_frequencies_hz'])[:3], 1).tolist()} Hz")
+        print(
+            f"# {r['mesh']} {r['material']} {r['excitation.mallet']} mallet: contact "
+            f"{1e3 * float(r['contact_time_s']):.3f} ms, peak force {float(r['peak_force_n']):.1f} N, "
+            f"first modes {np.round(json.loads(r['modal_frequencies_hz'])[:3], 1).tolist()} Hz"
+        )
 
 
 if __name__ == "__main__":  # Dask's worker processes import this file: keep the run here

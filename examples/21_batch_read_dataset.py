@@ -34,9 +34,15 @@ def main():
     print(f"rows: {len(rows)}")
     first = {}  # (mesh, material) -> (E, rho, nu, modal frequencies)
     for r in rows:
-        first.setdefault((r["mesh"], r["material"]), (
-            float(r["material.E"]), float(r["material.rho"]), float(r["material.nu"]),
-            json.loads(r["modal_frequencies_hz"])))
+        first.setdefault(
+            (r["mesh"], r["material"]),
+            (
+                float(r["material.E"]),
+                float(r["material.rho"]),
+                float(r["material.nu"]),
+                json.loads(r["modal_frequencies_hz"]),
+            ),
+        )
     worst = 0.0
     for mesh in sorted({m for m, _ in first}):
         if not {(mesh, "brass"), (mesh, "bell_bronze")} <= set(first):
@@ -47,13 +53,16 @@ def main():
         expected = math.sqrt((E1 / rho1) / (E2 / rho2))
         err = max(abs(a / b / expected - 1.0) for a, b in zip(f1, f2))
         worst = max(worst, err)
-        print(f"# {mesh}: brass / bell bronze = {f1[0] / f2[0]:.6f} (sqrt(E/rho) ratio "
-              f"{expected:.6f}), {len(f1)} modes")
+        print(
+            f"# {mesh}: brass / bell bronze = {f1[0] / f2[0]:.6f} (sqrt(E/rho) ratio {expected:.6f}), {len(f1)} modes"
+        )
     print(f"max_scaling_error_ppm: {1e6 * worst:.3g}")
     loud = max(rows, key=lambda r: float(r["peak_physical"]))
-    print(f"# loudest before normalisation: {loud['mesh']} {loud['material']} "
-          f"{loud['excitation']} {loud['excitation.mallet']}, peak {float(loud['peak_physical']):.3g} "
-          f"m/s (file samples / gain = m/s)")
+    print(
+        f"# loudest before normalisation: {loud['mesh']} {loud['material']} "
+        f"{loud['excitation']} {loud['excitation.mallet']}, peak {float(loud['peak_physical']):.3g} "
+        f"m/s (file samples / gain = m/s)"
+    )
 
 
 if __name__ == "__main__":

@@ -26,8 +26,7 @@ def render_flam(model, p, ctx):
     """Two identical half-sine strokes ``delay`` seconds apart, at one point."""
     node, point = ctx.locate(p["at"], "excitation.at")
     hit = ps.strike(model, point, mallet=p["mallet"], sr=ctx.sr)
-    one = ps.render(model, hit, ctx.pickups(hit.node, hit.direction), duration=ctx.duration,
-                    quantity=ctx.quantity)
+    one = ps.render(model, hit, ctx.pickups(hit.node, hit.direction), duration=ctx.duration, quantity=ctx.quantity)
     lag = int(round(p["delay"] * ctx.sr))
     two = one.copy()
     two[:, lag:] += one[:, : one.shape[1] - lag]
@@ -36,20 +35,25 @@ def render_flam(model, p, ctx):
 
 FLAM = ExcitationKind(
     "flam",
-    (Param("at", "position", doc="where both strokes land"),
-     Param("mallet", "str", "hard", choices=("soft", "medium", "hard")),
-     Param("delay", "float", 0.015, low=0.0, unit="s", doc="time between the strokes")),
-    render_flam, doc="two strokes a few ms apart")
+    (
+        Param("at", "position", doc="where both strokes land"),
+        Param("mallet", "str", "hard", choices=("soft", "medium", "hard")),
+        Param("delay", "float", 0.015, low=0.0, unit="s", doc="time between the strokes"),
+    ),
+    render_flam,
+    doc="two strokes a few ms apart",
+)
 
 SPEC = {
-    "duration": 0.5, "fade": 0.0,  # no fade-out: it would break the superposition check
+    "duration": 0.5,
+    "fade": 0.0,  # no fade-out: it would break the superposition check
     "analysis": {"n_modes": 20},
-    "meshes": [{"name": "bar", "generator": "bar", "length": 0.3, "width": 0.024,
-                "height": 0.012, "n": [30, 2, 1]}],
+    "meshes": [{"name": "bar", "generator": "bar", "length": 0.3, "width": 0.024, "height": 0.012, "n": [30, 2, 1]}],
     "materials": ["aluminium"],
-    "excitations": [{"kind": "strike", "mallet": "hard", "at": [0.1, 0.024, 0.006]},
-                    {"kind": "flam", "mallet": "hard", "at": [0.1, 0.024, 0.006],
-                     "delay": [0.007, 0.015, 0.031]}],
+    "excitations": [
+        {"kind": "strike", "mallet": "hard", "at": [0.1, 0.024, 0.006]},
+        {"kind": "flam", "mallet": "hard", "at": [0.1, 0.024, 0.006], "delay": [0.007, 0.015, 0.031]},
+    ],
 }
 
 
@@ -83,8 +87,7 @@ def main():
         expected[lag:] += single[: single.size - lag]
         err_db = 20 * math.log10(np.max(np.abs(flam - expected)) / np.max(np.abs(flam)))
         worst = max(worst, err_db)
-        print(f"# delay {1e3 * float(r['excitation.delay']):.0f} ms = {lag} samples: "
-              f"error {err_db:.1f} dB")
+        print(f"# delay {1e3 * float(r['excitation.delay']):.0f} ms = {lag} samples: error {err_db:.1f} dB")
     print(f"flam_superposition_error_db: {worst:.1f}")
 
 

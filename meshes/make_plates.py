@@ -45,8 +45,7 @@ def make(path: str, shape: str, dims, size: float, surface_name: str) -> None:
         if shape == "rect":
             for c in curves:
                 x, y, _ = occ.getCenterOfMass(1, c)
-                name = ("left" if x < 1e-9 else "right" if x > dims[0] - 1e-9
-                        else "bottom" if y < 1e-9 else "top")
+                name = "left" if x < 1e-9 else "right" if x > dims[0] - 1e-9 else "bottom" if y < 1e-9 else "top"
                 gmsh.model.addPhysicalGroup(1, [c], name=name)
         gmsh.option.setNumber("Mesh.MeshSizeMin", size)
         gmsh.option.setNumber("Mesh.MeshSizeMax", size)

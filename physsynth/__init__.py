@@ -32,12 +32,43 @@ from physsynth.modal.model import ModalModel
 from physsynth.render import Pickup, pickup, render, resonator_coefficients
 
 __all__ = [
-    "AudioError", "LIBRARY", "LossFactor", "MALLETS", "Material", "MaterialError", "Mesh",
-    "MeshError", "ModalModel", "ModelFileError", "PhyssynthError", "Pickup", "Rayleigh",
-    "Region", "RenderError", "SelectorError", "SolverError", "StabilityError", "Strike",
-    "TwoT60", "__version__", "bar_mesh", "fade_out", "contact_pulse", "custom_material", "from_arrays",
-    "get_material", "load_mesh", "modal_analysis", "normalise", "pickup", "read_wav", "render",
-    "resonator_coefficients", "spectral_centroid", "strike", "write_wav",
+    "AudioError",
+    "LIBRARY",
+    "LossFactor",
+    "MALLETS",
+    "Material",
+    "MaterialError",
+    "Mesh",
+    "MeshError",
+    "ModalModel",
+    "ModelFileError",
+    "PhyssynthError",
+    "Pickup",
+    "Rayleigh",
+    "Region",
+    "RenderError",
+    "SelectorError",
+    "SolverError",
+    "StabilityError",
+    "Strike",
+    "TwoT60",
+    "__version__",
+    "bar_mesh",
+    "fade_out",
+    "contact_pulse",
+    "custom_material",
+    "from_arrays",
+    "get_material",
+    "load_mesh",
+    "modal_analysis",
+    "normalise",
+    "pickup",
+    "read_wav",
+    "render",
+    "resonator_coefficients",
+    "spectral_centroid",
+    "strike",
+    "write_wav",
 ]
 
 # Seeing the modes and sounds (matplotlib is imported lazily, inside the drawing functions).
@@ -62,8 +93,21 @@ from physsynth.excitation import (  # noqa: E402
     render_score,
 )
 
-__all__ += ["Event", "Mallet", "ModalState", "Score", "ScoreError", "force_from_wav", "force_strike",
-            "get_mallet", "mallet_strike", "noise_burst", "pluck_state", "read_score", "render_score"]
+__all__ += [
+    "Event",
+    "Mallet",
+    "ModalState",
+    "Score",
+    "ScoreError",
+    "force_from_wav",
+    "force_strike",
+    "get_mallet",
+    "mallet_strike",
+    "noise_burst",
+    "pluck_state",
+    "read_score",
+    "render_score",
+]
 
 # Rubbing a bowl's rim, bowing a point (friction excitation).
 from physsynth.excitation.friction import FrictionLaw, bow_modal, rub  # noqa: E402

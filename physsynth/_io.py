@@ -35,8 +35,7 @@ def atomic_path(path, error=PhyssynthError, suffix=""):
     On any exception the temporary file is removed and ``path`` is left untouched.
     """
     path = check_writable(path, error)
-    fd, tmp = tempfile.mkstemp(prefix=".physsynth-", suffix=suffix or ".tmp",
-                               dir=os.path.dirname(path))
+    fd, tmp = tempfile.mkstemp(prefix=".physsynth-", suffix=suffix or ".tmp", dir=os.path.dirname(path))
     os.close(fd)
     try:
         yield tmp

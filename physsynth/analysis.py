@@ -9,8 +9,7 @@ from physsynth.fd._common import spectral_peaks
 __all__ = ["peak_frequency", "spectral_peaks"]
 
 
-def peak_frequency(x, sr: float, f_guess: float | None = None, *,
-                   rel_window: float = 0.01) -> float:
+def peak_frequency(x, sr: float, f_guess: float | None = None, *, rel_window: float = 0.01) -> float:
     """Frequency (Hz) of the strongest spectral peak within +-rel_window of f_guess (of the
     whole spectrum, DC excluded, without a guess).
 
@@ -42,7 +41,10 @@ def peak_frequency(x, sr: float, f_guess: float | None = None, *,
         lo = max(int(f_guess * (1 - rel_window) / df), 1)
         hi = int(np.ceil(f_guess * (1 + rel_window) / df))
     k = lo + int(np.argmax(spec[lo : hi + 1]))
-    r = minimize_scalar(lambda f: -abs(np.dot(xw, np.exp(-2j * np.pi * f / sr * n))),
-                        bounds=((k - 1) * df, (k + 1) * df), method="bounded",
-                        options={"xatol": 1e-7 * (k * df if f_guess is None else f_guess)})
+    r = minimize_scalar(
+        lambda f: -abs(np.dot(xw, np.exp(-2j * np.pi * f / sr * n))),
+        bounds=((k - 1) * df, (k + 1) * df),
+        method="bounded",
+        options={"xatol": 1e-7 * (k * df if f_guess is None else f_guess)},
+    )
     return float(r.x)

@@ -28,8 +28,10 @@ def normalise(samples: np.ndarray, headroom_db: float = 1.0) -> np.ndarray:
         raise RenderError("the signal has NaN or infinite samples; nothing was written")
     peak = float(np.max(np.abs(x))) if x.size else 0.0
     if peak == 0.0 or peak < 1e-300:
-        raise RenderError("the rendered signal is silent (the excitation or pickup may sit on a "
-                          "nodal line, or no mode is below the Nyquist frequency)")
+        raise RenderError(
+            "the rendered signal is silent (the excitation or pickup may sit on a "
+            "nodal line, or no mode is below the Nyquist frequency)"
+        )
     if headroom_db < 0:
         raise AudioError("headroom must be >= 0 dB")
     return x * (10 ** (-headroom_db / 20) / peak)
@@ -52,8 +54,7 @@ def _format(fmt: str) -> str:
     return key
 
 
-def write_wav(path, samples: np.ndarray, *, sr: int, fmt: str = "pcm24",
-              headroom_db: float | None = 1.0) -> str:
+def write_wav(path, samples: np.ndarray, *, sr: int, fmt: str = "pcm24", headroom_db: float | None = 1.0) -> str:
     """Write samples to a WAV file, atomically.
 
     Parameters

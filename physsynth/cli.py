@@ -25,8 +25,14 @@ VECTOR_OPTS = ("--at", "--direction", "--pickup", "--pickup-direction", "--norma
 #: holds ``add_material(parser)`` (the --material/--E/--nu/--rho options) and
 #: ``check_out(path)`` (refuse an unwritable output before any work). The function a
 #: sub-command sets with ``set_defaults(func=...)`` gets the parsed args and returns 0.
-_EXTRA_COMMANDS = ("physsynth.cli_fd", "physsynth.cli_fast", "physsynth.cli_viz", "physsynth.cli_score",
-                   "physsynth.cli_batch", "physsynth.cli_rub")
+_EXTRA_COMMANDS = (
+    "physsynth.cli_fd",
+    "physsynth.cli_fast",
+    "physsynth.cli_viz",
+    "physsynth.cli_score",
+    "physsynth.cli_batch",
+    "physsynth.cli_rub",
+)
 DEMO_MESH = "tibetan_bowl_180.msh"
 
 
@@ -108,15 +114,25 @@ def _modal(args, mesh, *, fmax=None, n_modes=None):
     from physsynth.modal.analysis import modal_analysis
 
     membrane = mesh.dim == 2 and args.tension is not None
-    if membrane and not (args.material or args.E is not None or args.loss_factor is not None
-                         or args.rayleigh is not None):
+    if membrane and not (
+        args.material or args.E is not None or args.loss_factor is not None or args.rayleigh is not None
+    ):
         material = None  # a membrane needs no elastic constants; default damping
     else:
         material = _material(args)
-    return modal_analysis(mesh, material, n_modes=n_modes, fmax=fmax, order=args.order,
-                          clamp=args.clamp or (), support=args.support or (),
-                          thickness=args.thickness, tension=args.tension,
-                          areal_density=args.areal_density, solver=args.solver)
+    return modal_analysis(
+        mesh,
+        material,
+        n_modes=n_modes,
+        fmax=fmax,
+        order=args.order,
+        clamp=args.clamp or (),
+        support=args.support or (),
+        thickness=args.thickness,
+        tension=args.tension,
+        areal_density=args.areal_density,
+        solver=args.solver,
+    )
 
 
 def _modes_json(model) -> dict:
@@ -129,10 +145,14 @@ def _modes_json(model) -> dict:
         "decay_rates_per_s": [float(s) for s in model.decay_rates],
         "t60_s": [float(t) for t in model.t60],
         "material": model.material.to_dict(),
-        "mesh": {"source": model.mesh.source, "nodes": int(model.mesh.n_nodes),
-                 "cells": int(model.mesh.n_cells), "order": int(model.mesh.order),
-                 "bounding_box_m": [lo.tolist(), hi.tolist()],
-                 "regions": sorted(model.mesh.regions)},
+        "mesh": {
+            "source": model.mesh.source,
+            "nodes": int(model.mesh.n_nodes),
+            "cells": int(model.mesh.n_cells),
+            "order": int(model.mesh.order),
+            "bounding_box_m": [lo.tolist(), hi.tolist()],
+            "regions": sorted(model.mesh.regions),
+        },
         "provenance": model.provenance,
     }
 
@@ -195,16 +215,22 @@ def _render_to_wav(args, model, at, direction, pickups, mallet, out):
     if mallet in PHYSICAL:
         return _render_mallet_to_wav(args, model, at, direction, pickups, mallet, velocity, out)
     if velocity is not None:
-        raise PhyssynthError(f"--velocity is for the physical mallets ({', '.join(PHYSICAL)}); "
-                             f"the {mallet} half-sine takes --contact-time")
-    hit = strike(model, at, direction=direction, mallet=mallet, contact_time=args.contact_time,
-                 sr=args.sr)
-    log.info("strike at node %d (%.4f, %.4f, %.4f) m, %.4g mm from the requested point",
-             hit.node, *model.mesh.points[hit.node],
-             1e3 * np.linalg.norm(model.mesh.points[hit.node] - hit.point))
+        raise PhyssynthError(
+            f"--velocity is for the physical mallets ({', '.join(PHYSICAL)}); "
+            f"the {mallet} half-sine takes --contact-time"
+        )
+    hit = strike(model, at, direction=direction, mallet=mallet, contact_time=args.contact_time, sr=args.sr)
+    log.info(
+        "strike at node %d (%.4f, %.4f, %.4f) m, %.4g mm from the requested point",
+        hit.node,
+        *model.mesh.points[hit.node],
+        1e3 * np.linalg.norm(model.mesh.points[hit.node] - hit.point),
+    )
     pks = [pickup(model, p) for p in pickups] if pickups else None
-    with step(f"rendering {args.duration:g} s at {args.sr} Hz "
-              f"({model.n_modes} modes, {1 if not pks else len(pks)} channel(s))"):
+    with step(
+        f"rendering {args.duration:g} s at {args.sr} Hz "
+        f"({model.n_modes} modes, {1 if not pks else len(pks)} channel(s))"
+    ):
         audio = render(model, hit, pks, duration=args.duration, quantity=args.quantity)
     if args.fade > 0:
         audio = fade_out(audio, args.sr, min(args.fade, 0.5 * args.duration))
@@ -221,16 +247,34 @@ def _render_mallet_to_wav(args, model, at, direction, pickups, mallet, velocity,
     from physsynth.render import pickup
 
     if args.contact_time is not None:
-        raise PhyssynthError(f"--contact-time is for the half-sine mallets soft, medium, hard; the "
-                             f"{mallet} mallet's contact time comes out of the simulation "
-                             "(change it with --velocity)")
+        raise PhyssynthError(
+            f"--contact-time is for the half-sine mallets soft, medium, hard; the "
+            f"{mallet} mallet's contact time comes out of the simulation "
+            "(change it with --velocity)"
+        )
     pks = [pickup(model, p) for p in pickups] if pickups else None
-    with step(f"striking with a {mallet} mallet, rendering {args.duration:g} s at {args.sr} Hz "
-              f"({model.n_modes} modes)"):
-        hit = mallet_strike(model, at, mallet=mallet, velocity=velocity, direction=direction,
-                            pickups=pks, sr=args.sr, duration=args.duration, quantity=args.quantity)
-    log.info("%s mallet at node %d: contact %.1f us, peak force %.3g N, %d contact(s)", mallet,
-             hit.node, 1e6 * hit.contact_time, hit.peak_force, hit.contacts)
+    with step(
+        f"striking with a {mallet} mallet, rendering {args.duration:g} s at {args.sr} Hz ({model.n_modes} modes)"
+    ):
+        hit = mallet_strike(
+            model,
+            at,
+            mallet=mallet,
+            velocity=velocity,
+            direction=direction,
+            pickups=pks,
+            sr=args.sr,
+            duration=args.duration,
+            quantity=args.quantity,
+        )
+    log.info(
+        "%s mallet at node %d: contact %.1f us, peak force %.3g N, %d contact(s)",
+        mallet,
+        hit.node,
+        1e6 * hit.contact_time,
+        hit.peak_force,
+        hit.contacts,
+    )
     audio = hit.audio
     if args.fade > 0:
         audio = fade_out(audio, args.sr, min(args.fade, 0.5 * args.duration))
@@ -269,14 +313,18 @@ def cmd_materials(args):
 def find_bundled_mesh(name: str = DEMO_MESH) -> str:
     """Path of a mesh shipped in meshes/ (source checkout or installed data files)."""
     here = os.path.dirname(os.path.abspath(__file__))
-    candidates = [os.environ.get("PHYSSYNTH_MESHES", ""),
-                  os.path.join(os.path.dirname(here), "meshes"),
-                  os.path.join(sys.prefix, "share", "physsynth", "meshes")]
+    candidates = [
+        os.environ.get("PHYSSYNTH_MESHES", ""),
+        os.path.join(os.path.dirname(here), "meshes"),
+        os.path.join(sys.prefix, "share", "physsynth", "meshes"),
+    ]
     for c in candidates:
         if c and os.path.exists(os.path.join(c, name)):
             return os.path.join(c, name)
-    raise PhyssynthError(f"the bundled mesh {name} was not found (looked in "
-                         f"{', '.join(c for c in candidates if c)}); set PHYSSYNTH_MESHES")
+    raise PhyssynthError(
+        f"the bundled mesh {name} was not found (looked in "
+        f"{', '.join(c for c in candidates if c)}); set PHYSSYNTH_MESHES"
+    )
 
 
 def cmd_demo(args):
@@ -306,8 +354,7 @@ def cmd_demo(args):
     # Strike the outside of the rim horizontally, like a player's mallet; listen at two
     # points 60 degrees either side, a spaced stereo pair close to the bowl.
     at = np.array([r_rim, 0.0, z_rim - 0.004])
-    pk = [np.array([r_rim * np.cos(a), r_rim * np.sin(a), z_rim - 0.004])
-          for a in np.radians([60.0, -60.0])]
+    pk = [np.array([r_rim * np.cos(a), r_rim * np.sin(a), z_rim - 0.004]) for a in np.radians([60.0, -60.0])]
     _render_to_wav(args, model, at, np.array([-1.0, 0.0, 0.0]), pk, args.mallet, out)
     return 0
 
@@ -328,64 +375,87 @@ def _cache_path(mesh_path, args):
 # ------------------------------------------------------------------ parser
 def _add_material(p, default=None):
     g = p.add_argument_group("material (a library name, or E, nu and rho)")
-    g.add_argument("--material", help="library name, see `physsynth materials`"
-                   + (f" (default {default})" if default else " (default steel)"))
+    g.add_argument(
+        "--material",
+        help="library name, see `physsynth materials`" + (f" (default {default})" if default else " (default steel)"),
+    )
     g.add_argument("--E", type=float, help="Young's modulus, Pa")
     g.add_argument("--nu", type=float, help="Poisson's ratio")
     g.add_argument("--rho", type=float, help="density, kg/m^3")
-    g.add_argument("--loss-factor", type=float, help="constant loss factor eta (overrides the "
-                   "material's damping law)")
+    g.add_argument("--loss-factor", type=float, help="constant loss factor eta (overrides the material's damping law)")
     g.add_argument("--rayleigh", help="Rayleigh damping ALPHA,BETA (1/s, s)")
     p.set_defaults(default_material=default)
 
 
 def _add_fem(p):
     g = p.add_argument_group("finite elements")
-    g.add_argument("--order", type=int, choices=(1, 2), default=2,
-                   help="element order (default 2, quadratic)")
-    g.add_argument("--clamp", action="append", metavar="SELECTOR",
-                   help="clamp a region name or a predicate like 'z<=0.001' (repeatable); "
-                   "'boundary' is the whole edge of a flat mesh")
-    g.add_argument("--support", action="append", metavar="SELECTOR",
-                   help="plates and membranes: simply support a region (repeatable)")
-    g.add_argument("--thickness", type=float, metavar="M",
-                   help="flat triangle mesh: a Kirchhoff plate of this thickness, m")
-    g.add_argument("--tension", type=float, metavar="N_PER_M",
-                   help="flat triangle mesh: a membrane under this tension, N/m")
-    g.add_argument("--areal-density", type=float, metavar="KG_M2",
-                   help="membrane mass per area, kg/m^2")
-    g.add_argument("--units", choices=("m", "cm", "mm", "in"), default="m",
-                   help="length unit of the mesh file (default m)")
-    g.add_argument("--solver", default="auto",
-                   help="factorisation backend: auto, cholmod, pardiso, superlu")
+    g.add_argument("--order", type=int, choices=(1, 2), default=2, help="element order (default 2, quadratic)")
+    g.add_argument(
+        "--clamp",
+        action="append",
+        metavar="SELECTOR",
+        help="clamp a region name or a predicate like 'z<=0.001' (repeatable); "
+        "'boundary' is the whole edge of a flat mesh",
+    )
+    g.add_argument(
+        "--support",
+        action="append",
+        metavar="SELECTOR",
+        help="plates and membranes: simply support a region (repeatable)",
+    )
+    g.add_argument(
+        "--thickness", type=float, metavar="M", help="flat triangle mesh: a Kirchhoff plate of this thickness, m"
+    )
+    g.add_argument(
+        "--tension", type=float, metavar="N_PER_M", help="flat triangle mesh: a membrane under this tension, N/m"
+    )
+    g.add_argument("--areal-density", type=float, metavar="KG_M2", help="membrane mass per area, kg/m^2")
+    g.add_argument(
+        "--units", choices=("m", "cm", "mm", "in"), default="m", help="length unit of the mesh file (default m)"
+    )
+    g.add_argument("--solver", default="auto", help="factorisation backend: auto, cholmod, pardiso, superlu")
 
 
 def _add_render(p, duration=4.0):
     g = p.add_argument_group("rendering")
-    g.add_argument("--mallet", choices=("soft", "medium", "hard", "felt", "rubber", "wood", "plastic",
-                                        "metal"), default="medium",
-                   help="soft 3 ms, medium 1 ms, hard 0.25 ms: half-sine pulses; felt, rubber, "
-                   "wood, plastic, metal: a physical mallet in contact with the object")
-    g.add_argument("--velocity", type=float, metavar="M/S",
-                   help="impact velocity of a physical mallet, m/s (default 1)")
+    g.add_argument(
+        "--mallet",
+        choices=("soft", "medium", "hard", "felt", "rubber", "wood", "plastic", "metal"),
+        default="medium",
+        help="soft 3 ms, medium 1 ms, hard 0.25 ms: half-sine pulses; felt, rubber, "
+        "wood, plastic, metal: a physical mallet in contact with the object",
+    )
+    g.add_argument(
+        "--velocity", type=float, metavar="M/S", help="impact velocity of a physical mallet, m/s (default 1)"
+    )
     g.add_argument("--contact-time", type=float, help="contact time in s (overrides --mallet)")
     g.add_argument("--duration", type=float, default=duration, help=f"seconds (default {duration:g})")
     g.add_argument("--sr", type=int, default=48000, help="sample rate, Hz (default 48000)")
-    g.add_argument("--quantity", choices=("displacement", "velocity", "acceleration"),
-                   default="velocity", help="what the pickups read (default velocity)")
-    g.add_argument("--format", default="pcm24", choices=("pcm16", "pcm24", "float32"),
-                   help="WAV sample format (default pcm24)")
-    g.add_argument("--headroom", type=float, default=1.0,
-                   help="peak level below full scale, dB (default 1)")
-    g.add_argument("--fade", type=float, default=0.05, metavar="S",
-                   help="fade-out at the end so a cut tail does not click, s (default 0.05; 0 off)")
+    g.add_argument(
+        "--quantity",
+        choices=("displacement", "velocity", "acceleration"),
+        default="velocity",
+        help="what the pickups read (default velocity)",
+    )
+    g.add_argument(
+        "--format", default="pcm24", choices=("pcm16", "pcm24", "float32"), help="WAV sample format (default pcm24)"
+    )
+    g.add_argument("--headroom", type=float, default=1.0, help="peak level below full scale, dB (default 1)")
+    g.add_argument(
+        "--fade",
+        type=float,
+        default=0.05,
+        metavar="S",
+        help="fade-out at the end so a cut tail does not click, s (default 0.05; 0 off)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     from physsynth import __version__
 
-    ap = _Parser(prog="physsynth", description="Physical-modelling sound "
-                                 "synthesis: the sound of an object from its mesh.")
+    ap = _Parser(
+        prog="physsynth", description="Physical-modelling sound synthesis: the sound of an object from its mesh."
+    )
     ap.add_argument("--version", action="version", version=f"physsynth {__version__}")
     ap.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     ap.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -393,8 +463,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     p = sub.add_parser("modes", help="vibration modes of a solid, plate or membrane mesh")
-    p.add_argument("mesh", help="tetrahedral mesh (a solid) or flat triangle mesh (a plate with "
-                   "--thickness, a membrane with --tension): .msh, .vtu, .xdmf, .inp, .mesh ...")
+    p.add_argument(
+        "mesh",
+        help="tetrahedral mesh (a solid) or flat triangle mesh (a plate with "
+        "--thickness, a membrane with --tension): .msh, .vtu, .xdmf, .inp, .mesh ...",
+    )
     _add_material(p)
     _add_fem(p)
     p.add_argument("--n-modes", type=int, help="number of elastic modes (default 20)")
@@ -405,17 +478,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("strike", help="render a strike on a mesh or a saved modal model")
     p.add_argument("model", metavar="MESH|MODEL", help="mesh file or saved model (.npz)")
-    p.add_argument("--at", type=_vector, required=True, metavar="X,Y,Z",
-                   help="strike point, m (snapped to the nearest surface node)")
-    p.add_argument("--direction", type=_vector, metavar="DX,DY,DZ",
-                   help="force direction (default: into the surface)")
-    p.add_argument("--pickup", type=_vector, action="append", metavar="X,Y,Z",
-                   help="pickup point, m; twice for stereo (default: the strike point)")
+    p.add_argument(
+        "--at",
+        type=_vector,
+        required=True,
+        metavar="X,Y,Z",
+        help="strike point, m (snapped to the nearest surface node)",
+    )
+    p.add_argument("--direction", type=_vector, metavar="DX,DY,DZ", help="force direction (default: into the surface)")
+    p.add_argument(
+        "--pickup",
+        type=_vector,
+        action="append",
+        metavar="X,Y,Z",
+        help="pickup point, m; twice for stereo (default: the strike point)",
+    )
     _add_render(p)
     _add_material(p)
     _add_fem(p)
-    p.add_argument("--fmax", type=float, help="modes below this frequency, Hz, when "
-                   "computing from a mesh (default min(10000, 0.49 sr))")
+    p.add_argument(
+        "--fmax",
+        type=float,
+        help="modes below this frequency, Hz, when computing from a mesh (default min(10000, 0.49 sr))",
+    )
     p.add_argument("--save-model", metavar="MODEL", help="also save the modal model (.npz)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.wav")
     p.set_defaults(func=cmd_strike)
@@ -470,8 +555,7 @@ def main(argv=None) -> int:
     except OSError as exc:
         if args.debug:
             raise
-        print(f"physsynth: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
-              file=sys.stderr)
+        print(f"physsynth: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("physsynth: interrupted", file=sys.stderr)
@@ -479,8 +563,11 @@ def main(argv=None) -> int:
     except Exception as exc:  # a bug: still one line, with the way to the traceback
         if args.debug:
             raise
-        print(f"physsynth: internal error: {type(exc).__name__}: {exc} (rerun with --debug "
-              "for the traceback and report it)", file=sys.stderr)
+        print(
+            f"physsynth: internal error: {type(exc).__name__}: {exc} (rerun with --debug "
+            "for the traceback and report it)",
+            file=sys.stderr,
+        )
         return 3
 
 

@@ -81,15 +81,27 @@ class Material:
         return replace(self, damping=damping)
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "E": self.E, "nu": self.nu, "rho": self.rho,
-                "damping": self.damping.to_dict(), "source": self.source,
-                "description": self.description}
+        return {
+            "name": self.name,
+            "E": self.E,
+            "nu": self.nu,
+            "rho": self.rho,
+            "damping": self.damping.to_dict(),
+            "source": self.source,
+            "description": self.description,
+        }
 
     @staticmethod
     def from_dict(d: dict) -> Material:
-        return Material(name=d["name"], E=float(d["E"]), nu=float(d["nu"]), rho=float(d["rho"]),
-                        damping=DampingLaw.from_dict(d["damping"]), source=d.get("source", ""),
-                        description=d.get("description", ""))
+        return Material(
+            name=d["name"],
+            E=float(d["E"]),
+            nu=float(d["nu"]),
+            rho=float(d["rho"]),
+            damping=DampingLaw.from_dict(d["damping"]),
+            source=d.get("source", ""),
+            description=d.get("description", ""),
+        )
 
 
 def _m(name, E, nu, rho, eta, source, description):
@@ -100,43 +112,105 @@ def _m(name, E, nu, rho, eta, source, description):
 LIBRARY: dict[str, Material] = {
     m.name: m
     for m in (
-        _m("steel", 200e9, 0.29, 7850, 2e-4,
-           "E, nu, rho: typical carbon steel, ASM Metals Handbook Desk Ed. (1998); " + _CREMER
-           + " (steel 1e-4..6e-4)", "carbon steel"),
-        _m("stainless_steel", 193e9, 0.29, 8000, 2e-4,
-           "E, nu, rho: AISI 304, ASM Metals Handbook Desk Ed. (1998); loss factor as steel",
-           "austenitic stainless steel (304)"),
-        _m("aluminium", 70e9, 0.33, 2700, 1e-4,
-           "E, nu, rho: typical wrought aluminium alloy, ASM Metals Handbook Desk Ed. (1998); "
-           + _CREMER + " (aluminium 1e-4)", "aluminium alloy"),
-        _m("brass", 100e9, 0.34, 8500, 5e-4,
-           "E, nu, rho: cartridge brass C26000, ASM Metals Handbook Desk Ed. (1998); "
-           + _CREMER + " (brass < 1e-3)", "brass (70Cu-30Zn)"),
-        _m("bell_bronze", 105e9, 0.34, 8700, 2e-4,
-           "E, nu, rho: high-tin bell metal (78-80 % Cu, 20-22 % Sn), typical values used in "
-           "bell and gong studies, Fletcher & Rossing, The Physics of Musical Instruments, "
-           "2nd ed. (1998), ch. 20-21 (E 100-110 GPa, rho 8600-8800); loss factor of order "
-           "1e-4 for bell metal, ibid.", "bell metal / singing-bowl bronze"),
-        _m("copper", 125e9, 0.34, 8900, 2e-3,
-           "E, nu, rho: " + _CREMER.replace("loss factor: ", "") + " (copper: E 125 GPa, "
-           "eta 2e-3)", "copper"),
-        _m("glass", 70e9, 0.22, 2500, 1e-3,
-           "E, nu, rho: soda-lime glass, typical handbook values; " + _CREMER
-           + " (glass 6e-4..2e-3)", "soda-lime glass"),
-        _m("spruce", 11e9, 0.30, 450, 8e-3,
-           "isotropic approximation with the along-grain modulus of Sitka spruce, Wood Handbook, "
-           "USDA FPL-GTR-190 (2010), table 5-3a; loss factor along grain about 8e-3, "
-           "Haines, Catgut Acoust. Soc. Newsl. 31 (1979)",
-           "wood approximated as isotropic (real wood is orthotropic: cross-grain E is ~1/12)"),
-        _m("pmma", 3.2e9, 0.35, 1190, 3e-2,
-           "E, nu, rho: typical PMMA (acrylic); " + _CREMER + " (plexiglass 2e-2..4e-2)",
-           "acrylic glass"),
+        _m(
+            "steel",
+            200e9,
+            0.29,
+            7850,
+            2e-4,
+            "E, nu, rho: typical carbon steel, ASM Metals Handbook Desk Ed. (1998); " + _CREMER + " (steel 1e-4..6e-4)",
+            "carbon steel",
+        ),
+        _m(
+            "stainless_steel",
+            193e9,
+            0.29,
+            8000,
+            2e-4,
+            "E, nu, rho: AISI 304, ASM Metals Handbook Desk Ed. (1998); loss factor as steel",
+            "austenitic stainless steel (304)",
+        ),
+        _m(
+            "aluminium",
+            70e9,
+            0.33,
+            2700,
+            1e-4,
+            "E, nu, rho: typical wrought aluminium alloy, ASM Metals Handbook Desk Ed. (1998); "
+            + _CREMER
+            + " (aluminium 1e-4)",
+            "aluminium alloy",
+        ),
+        _m(
+            "brass",
+            100e9,
+            0.34,
+            8500,
+            5e-4,
+            "E, nu, rho: cartridge brass C26000, ASM Metals Handbook Desk Ed. (1998); " + _CREMER + " (brass < 1e-3)",
+            "brass (70Cu-30Zn)",
+        ),
+        _m(
+            "bell_bronze",
+            105e9,
+            0.34,
+            8700,
+            2e-4,
+            "E, nu, rho: high-tin bell metal (78-80 % Cu, 20-22 % Sn), typical values used in "
+            "bell and gong studies, Fletcher & Rossing, The Physics of Musical Instruments, "
+            "2nd ed. (1998), ch. 20-21 (E 100-110 GPa, rho 8600-8800); loss factor of order "
+            "1e-4 for bell metal, ibid.",
+            "bell metal / singing-bowl bronze",
+        ),
+        _m(
+            "copper",
+            125e9,
+            0.34,
+            8900,
+            2e-3,
+            "E, nu, rho: " + _CREMER.replace("loss factor: ", "") + " (copper: E 125 GPa, eta 2e-3)",
+            "copper",
+        ),
+        _m(
+            "glass",
+            70e9,
+            0.22,
+            2500,
+            1e-3,
+            "E, nu, rho: soda-lime glass, typical handbook values; " + _CREMER + " (glass 6e-4..2e-3)",
+            "soda-lime glass",
+        ),
+        _m(
+            "spruce",
+            11e9,
+            0.30,
+            450,
+            8e-3,
+            "isotropic approximation with the along-grain modulus of Sitka spruce, Wood Handbook, "
+            "USDA FPL-GTR-190 (2010), table 5-3a; loss factor along grain about 8e-3, "
+            "Haines, Catgut Acoust. Soc. Newsl. 31 (1979)",
+            "wood approximated as isotropic (real wood is orthotropic: cross-grain E is ~1/12)",
+        ),
+        _m(
+            "pmma",
+            3.2e9,
+            0.35,
+            1190,
+            3e-2,
+            "E, nu, rho: typical PMMA (acrylic); " + _CREMER + " (plexiglass 2e-2..4e-2)",
+            "acrylic glass",
+        ),
     )
 }
 
 #: Other names users type for library entries.
-ALIASES = {"aluminum": "aluminium", "bronze": "bell_bronze", "wood": "spruce",
-           "acrylic": "pmma", "stainless": "stainless_steel"}
+ALIASES = {
+    "aluminum": "aluminium",
+    "bronze": "bell_bronze",
+    "wood": "spruce",
+    "acrylic": "pmma",
+    "stainless": "stainless_steel",
+}
 
 
 def get_material(name: str) -> Material:
@@ -154,13 +228,13 @@ def get_material(name: str) -> Material:
     except KeyError:
         known = ", ".join(sorted(LIBRARY))
         raise MaterialError(
-            f"unknown material {name!r}; known materials: {known} "
-            "(or give --E, --nu and --rho for a custom one)"
+            f"unknown material {name!r}; known materials: {known} (or give --E, --nu and --rho for a custom one)"
         ) from None
 
 
-def custom_material(E: float, nu: float, rho: float, *, damping: DampingLaw | None = None,
-                    name: str = "custom") -> Material:
+def custom_material(
+    E: float, nu: float, rho: float, *, damping: DampingLaw | None = None, name: str = "custom"
+) -> Material:
     """A material from its constants (Pa, -, kg/m^3); checked for physical sense."""
     try:
         E, nu, rho = float(E), float(nu), float(rho)

@@ -161,8 +161,7 @@ class Mesh:
         ext = " x ".join(f"{v * 1e3:.1f}" for v in hi - lo)
         kind = {4: "tetra", 10: "tetra10", 3: "triangle", 6: "triangle6"}[self.cells.shape[1]]
         regs = ", ".join(sorted(self.regions)) or "none"
-        size = (f"volume {self.volume() * 1e6:.2f} cm^3" if self.dim == 3
-                else f"area {self.volume() * 1e4:.2f} cm^2")
+        size = f"volume {self.volume() * 1e6:.2f} cm^3" if self.dim == 3 else f"area {self.volume() * 1e4:.2f} cm^2"
         return f"{self.n_cells} {kind} cells, {self.n_nodes} nodes, {ext} mm, {size}, regions: {regs}"
 
 
@@ -183,8 +182,7 @@ def tri_areas(points: np.ndarray, cells: np.ndarray) -> np.ndarray:
 def _boundary_triangles(tets: np.ndarray, points: np.ndarray) -> np.ndarray:
     # Faces opposite each corner, ordered so that (b-a) x (c-a) points away from that corner
     # for a positively oriented tetrahedron.
-    faces = np.concatenate([tets[:, [1, 2, 3]], tets[:, [0, 3, 2]], tets[:, [0, 1, 3]],
-                            tets[:, [0, 2, 1]]])
+    faces = np.concatenate([tets[:, [1, 2, 3]], tets[:, [0, 3, 2]], tets[:, [0, 1, 3]], tets[:, [0, 2, 1]]])
     key = np.sort(faces, axis=1)
     _, idx, counts = np.unique(key, axis=0, return_index=True, return_counts=True)
     return faces[idx[counts == 1]]
@@ -197,9 +195,9 @@ def _canonical_tet10(points: np.ndarray, cells: np.ndarray) -> np.ndarray:
     relative to VTK; others differ again). Matching each mid-edge node to the edge whose
     midpoint is nearest makes loading independent of the format's convention.
     """
-    corners = points[cells[:, :4]]                                 # (n, 4, 3)
+    corners = points[cells[:, :4]]  # (n, 4, 3)
     mids = 0.5 * (corners[:, TET_EDGES[:, 0]] + corners[:, TET_EDGES[:, 1]])  # (n, 6, 3)
-    extra = points[cells[:, 4:]]                                   # (n, 6, 3)
+    extra = points[cells[:, 4:]]  # (n, 6, 3)
     d = np.linalg.norm(mids[:, :, None, :] - extra[:, None, :, :], axis=3)  # (n, edge, node)
     pick = d.argmin(axis=2)
     ok = np.all(np.sort(pick, axis=1) == np.arange(6), axis=1)
@@ -221,18 +219,16 @@ def _orient(points: np.ndarray, cells: np.ndarray) -> np.ndarray:
     tiny = np.abs(vol) <= 1e-14 * scale
     if tiny.any():
         what = "zero-area triangles" if flat else "degenerate (zero-volume) tetrahedra"
-        raise MeshError(
-            f"{int(tiny.sum())} {what}, e.g. cell {int(np.flatnonzero(tiny)[0])}; "
-            "re-mesh the geometry"
-        )
+        raise MeshError(f"{int(tiny.sum())} {what}, e.g. cell {int(np.flatnonzero(tiny)[0])}; re-mesh the geometry")
     neg = vol < 0
     if neg.any():
         cells = cells.copy()
         # Swapping corners 1 and 2 flips orientation; in the tetra10 edge list this swaps
         # edges (0,1)<->(0,2) and (1,3)<->(2,3) while (1,2) and (0,3) stay; in the
         # triangle6 list (0,1)<->(0,2) while (1,2) stays.
-        perm = {4: [0, 2, 1, 3], 10: [0, 2, 1, 3, 6, 5, 4, 7, 9, 8], 3: [0, 2, 1],
-                6: [0, 2, 1, 5, 4, 3]}[cells.shape[1]]
+        perm = {4: [0, 2, 1, 3], 10: [0, 2, 1, 3, 6, 5, 4, 7, 9, 8], 3: [0, 2, 1], 6: [0, 2, 1, 5, 4, 3]}[
+            cells.shape[1]
+        ]
         cells[neg] = cells[neg][:, perm]
     return cells
 
@@ -357,8 +353,10 @@ def load_mesh(path, *, units: str = "m") -> Mesh:
         if any(t in _OTHER_VOLUME for t in types):
             fix = "re-mesh with tetrahedra (in gmsh: Mesh.SubdivisionAlgorithm 2 or an unstructured 3D mesh)"
         elif any(t in _SURFACE_TYPES for t in types):
-            fix = ("this is a surface-only mesh; mesh the enclosed volume with tetrahedra "
-                   "(e.g. `gmsh -3`, or TetGen / fTetWild on the surface)")
+            fix = (
+                "this is a surface-only mesh; mesh the enclosed volume with tetrahedra "
+                "(e.g. `gmsh -3`, or TetGen / fTetWild on the surface)"
+            )
         else:
             fix = "physsynth needs a tetrahedral volume mesh"
         raise MeshError(f"{path} has no tetrahedra (cell types: {', '.join(types)}): {fix}")
@@ -381,8 +379,11 @@ def load_mesh(path, *, units: str = "m") -> Mesh:
     mesh = from_arrays(points, cells, regions=regions, source=os.path.abspath(path), units="m")
     extent = float(np.ptp(mesh.points, axis=0).max())
     if units == "m" and extent > 20.0:
-        print(f"physsynth: warning: {path} is {extent:g} m across; if its coordinates are in "
-              "millimetres, pass --units mm (units='mm')", file=sys.stderr)
+        print(
+            f"physsynth: warning: {path} is {extent:g} m across; if its coordinates are in "
+            "millimetres, pass --units mm (units='mm')",
+            file=sys.stderr,
+        )
     return mesh
 
 
@@ -409,13 +410,13 @@ def _regions(m, blocks, offsets, cells, flat=False) -> dict[str, Region]:
                 if idx is not None and len(idx):
                     sets.setdefault(name, []).append((i, np.asarray(idx, dtype=np.int64)))
     if not sets:
-        tag_key = next((k for k in ("gmsh:physical", "medit:ref", "CellEntityIds", "cell_tags")
-                        if k in m.cell_data), None)
+        tag_key = next(
+            (k for k in ("gmsh:physical", "medit:ref", "CellEntityIds", "cell_tags") if k in m.cell_data), None
+        )
         if tag_key is not None:
             names = {}
             if tag_key == "gmsh:physical":
-                names = {(int(v[1]), int(v[0])): k for k, v in m.field_data.items()
-                         if len(v) >= 2}
+                names = {(int(v[1]), int(v[0])): k for k, v in m.field_data.items() if len(v) >= 2}
             top = 2 if flat else 3
             for i, tags in enumerate(m.cell_data[tag_key]):
                 t = blocks[i][1]
@@ -465,8 +466,9 @@ def bar_mesh(length: float, width: float, height: float, n: tuple[int, int, int]
     from skfem import MeshTet
 
     nx, ny, nz = n
-    m = MeshTet.init_tensor(np.linspace(0, length, nx + 1), np.linspace(0, width, ny + 1),
-                            np.linspace(0, height, nz + 1))
+    m = MeshTet.init_tensor(
+        np.linspace(0, length, nx + 1), np.linspace(0, width, ny + 1), np.linspace(0, height, nz + 1)
+    )
     return from_arrays(m.p.T, m.t.T, source=f"bar_mesh({length}, {width}, {height}, {n})")
 
 
@@ -476,4 +478,3 @@ def characteristic_length(mesh: Mesh) -> float:
     p = mesh.points[mesh.cells[:, : mesh.n_corners]]
     e = p[:, edges[:, 0]] - p[:, edges[:, 1]]
     return float(np.linalg.norm(e, axis=2).mean())
-

@@ -63,7 +63,8 @@ def resonator_coefficients(omega0, sigma, *, sr: float, quantity: str = "displac
         k = int(np.flatnonzero(sigma >= omega0)[0])
         raise RenderError(
             f"mode {k} ({omega0[k] / 2 / np.pi:.3g} Hz) is overdamped by the damping law "
-            f"(decay rate {sigma[k]:.3g}/s); lower the damping")
+            f"(decay rate {sigma[k]:.3g}/s); lower the damping"
+        )
     T = 1.0 / sr
     wd = np.sqrt(omega0**2 - sigma**2)
     p = -sigma + 1j * wd
@@ -80,7 +81,7 @@ def resonator_coefficients(omega0, sigma, *, sr: float, quantity: str = "displac
     if m == 2:
         h0 = h0 + 1.0  # s^2 / (s^2 + ...) has a unit direct term: the hat's value at 0
     a1 = 2.0 * np.real(z)
-    a2 = -np.abs(z) ** 2
+    a2 = -(np.abs(z) ** 2)
     b0 = h0
     b1 = h1 - a1 * h0
     b2 = h2 - a1 * h1 - a2 * h0
@@ -132,8 +133,9 @@ def modes_below(model, *, sr: float, fmax: float | None = None):
     return model.omegas[keep], model.decay_rates[keep], model.shapes[keep]
 
 
-def render(model, excitation, pickups=None, *, duration: float, quantity: str = "velocity",
-           fmax: float | None = None) -> np.ndarray:
+def render(
+    model, excitation, pickups=None, *, duration: float, quantity: str = "velocity", fmax: float | None = None
+) -> np.ndarray:
     """Render a ModalModel's response to an excitation.
 
     Parameters
@@ -155,8 +157,7 @@ def render(model, excitation, pickups=None, *, duration: float, quantity: str = 
         In the units of ``quantity``.
     """
     if quantity not in QUANTITIES:
-        raise PhyssynthError(f"unknown pickup quantity {quantity!r}; use one of "
-                             f"{', '.join(QUANTITIES)}")
+        raise PhyssynthError(f"unknown pickup quantity {quantity!r}; use one of {', '.join(QUANTITIES)}")
     sr = excitation.sr
     if not (math.isfinite(duration) and duration > 0):
         raise PhyssynthError(f"duration must be > 0 s, got {duration}")
@@ -177,9 +178,7 @@ def render(model, excitation, pickups=None, *, duration: float, quantity: str = 
     c = [np.ascontiguousarray(x, dtype=np.float64) for x in (a1, a2, b0 * g, b1 * g, b2 * g)]
     s1 = np.zeros(len(omega))
     s2 = np.zeros(len(omega))
-    resonator_bank(*c, np.ascontiguousarray(w), np.ascontiguousarray(excitation.force,
-                   dtype=np.float64), s1, s2, out)
+    resonator_bank(*c, np.ascontiguousarray(w), np.ascontiguousarray(excitation.force, dtype=np.float64), s1, s2, out)
     if not np.isfinite(out).all():
-        raise RenderError("the render produced non-finite samples; check the model's "
-                          "frequencies and damping")
+        raise RenderError("the render produced non-finite samples; check the model's frequencies and damping")
     return out

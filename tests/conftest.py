@@ -42,8 +42,11 @@ def gmsh_box(path, size=(0.1, 0.02, 0.01), h=0.01, order=1, version="4.1", group
         gmsh.model.occ.synchronize()
         if groups:
             gmsh.model.addPhysicalGroup(3, [v], name="solid")
-            ends = [s for d, s in gmsh.model.getBoundary([(3, v)], oriented=False)
-                    if abs(gmsh.model.occ.getCenterOfMass(2, s)[0]) < 1e-9]
+            ends = [
+                s
+                for d, s in gmsh.model.getBoundary([(3, v)], oriented=False)
+                if abs(gmsh.model.occ.getCenterOfMass(2, s)[0]) < 1e-9
+            ]
             gmsh.model.addPhysicalGroup(2, ends, name="end")
     return str(path)
 

@@ -111,8 +111,9 @@ def cluster():
 
     from dask.distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=logging.ERROR) as c:
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+    ) as c:
         yield c
 
 
@@ -157,10 +158,8 @@ def test_spec_expands_to_stable_ids(work):
     c = pb.load_spec(write_spec(work["dir"], work["box"], duration=0.3, name="other.toml"))
     assert not {it.id for it in a.items} & {it.id for it in c.items}
     assert set(a.models) == set(c.models)
-    rnd = [it.params["excitation"]["at"] for it in a.items
-           if isinstance(it.params["excitation"]["at"], dict)]
-    assert sorted({(p["region"], p["index"]) for p in rnd}) == [
-        (r, k) for r in ("end", "surface") for k in range(4)]
+    rnd = [it.params["excitation"]["at"] for it in a.items if isinstance(it.params["excitation"]["at"], dict)]
+    assert sorted({(p["region"], p["index"]) for p in rnd}) == [(r, k) for r in ("end", "surface") for k in range(4)]
 
 
 def test_yaml_and_json_specs_give_the_same_items(work, tmp_path):
@@ -210,22 +209,34 @@ excitation = {at = [0.05, 0.005, 0.005], mallet = "hard"}
 BAD = [
     ("meshes = 3\n", "meshes"),
     ('[[meshes]]\nname = "b"\ngenerator = "cube"\n', "meshes[0].generator"),
-    ('[[meshes]]\nname = "b"\ngenerator = "bar"\nlength = 0.1\nwidth = 0.01\nheight = 0.01\n'
-     'n = [2, 1, 1]\n[[materials]]\nname = "steel"\n[[excitations]]\nat = [0, 0, 0]\nmalet = "soft"\n',
-     "excitations[0].malet"),
-    ('[[meshes]]\nname = "b"\ngenerator = "bar"\nlength = 0.1\nwidth = 0.01\nheight = 0.01\n'
-     'n = [2, 1, 1]\n[[materials]]\nname = "steel"\n[[excitations]]\nat = [0, 0, 0]\n'
-     'mallet = "huge"\n', "excitations[0].mallet"),
-    ('duration = -1\n', "duration"),
-    ('[[meshes]]\nname = "b"\ngenerator = "bar"\nlength = 0.1\nwidth = 0.01\nheight = 0.01\n'
-     'n = [2, 1, 1]\n[[materials]]\nE = 1e11\nnu = 0.6\nrho = 1000\n[[excitations]]\nat = [0, 0, 0]\n',
-     "materials[0]"),
-    ('[[meshes]]\nname = "b"\ngenerator = "bar"\nlength = 0.1\nwidth = 0.01\nheight = 0.01\n'
-     'n = [2, 1, 1]\n[[materials]]\nname = "steel"\n[[excitations]]\nkind = "laser"\nat = [0, 0, 0]\n',
-     "excitations[0].kind"),
-    ('[[meshes]]\nname = "b"\ngenerator = "bar"\nlength = 0.1\nwidth = 0.01\nheight = 0.01\n'
-     'n = [2, 1, 1]\n[[materials]]\nname = "steel"\n[[excitations]]\n'
-     'at = {random = 0, region = "surface"}\n', "excitations[0].at.random"),
+    (
+        '[[meshes]]\nname = "b"\ngenerator = "bar"\nlength = 0.1\nwidth = 0.01\nheight = 0.01\n'
+        'n = [2, 1, 1]\n[[materials]]\nname = "steel"\n[[excitations]]\nat = [0, 0, 0]\nmalet = "soft"\n',
+        "excitations[0].malet",
+    ),
+    (
+        '[[meshes]]\nname = "b"\ngenerator = "bar"\nlength = 0.1\nwidth = 0.01\nheight = 0.01\n'
+        'n = [2, 1, 1]\n[[materials]]\nname = "steel"\n[[excitations]]\nat = [0, 0, 0]\n'
+        'mallet = "huge"\n',
+        "excitations[0].mallet",
+    ),
+    ("duration = -1\n", "duration"),
+    (
+        '[[meshes]]\nname = "b"\ngenerator = "bar"\nlength = 0.1\nwidth = 0.01\nheight = 0.01\n'
+        "n = [2, 1, 1]\n[[materials]]\nE = 1e11\nnu = 0.6\nrho = 1000\n[[excitations]]\nat = [0, 0, 0]\n",
+        "materials[0]",
+    ),
+    (
+        '[[meshes]]\nname = "b"\ngenerator = "bar"\nlength = 0.1\nwidth = 0.01\nheight = 0.01\n'
+        'n = [2, 1, 1]\n[[materials]]\nname = "steel"\n[[excitations]]\nkind = "laser"\nat = [0, 0, 0]\n',
+        "excitations[0].kind",
+    ),
+    (
+        '[[meshes]]\nname = "b"\ngenerator = "bar"\nlength = 0.1\nwidth = 0.01\nheight = 0.01\n'
+        'n = [2, 1, 1]\n[[materials]]\nname = "steel"\n[[excitations]]\n'
+        'at = {random = 0, region = "surface"}\n',
+        "excitations[0].at.random",
+    ),
     ("x = [\n", "not valid TOML"),
 ]
 
@@ -235,8 +246,12 @@ def test_bad_spec_is_one_clear_line(tmp_path, text, key):
     spec = tmp_path / "bad.toml"
     spec.write_text(text)
     out = tmp_path / "ds"
-    p = subprocess.run([sys.executable, "-m", "physsynth", "batch", str(spec), "-o", str(out)],
-                       capture_output=True, text=True, timeout=120)
+    p = subprocess.run(
+        [sys.executable, "-m", "physsynth", "batch", str(spec), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert p.returncode == 2, p.stderr
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("physsynth: error: bad.toml: ")
@@ -250,16 +265,20 @@ def test_positions_on_the_mesh(work):
     from physsynth.batch.positions import RenderContext
 
     model = ps.modal_analysis(ps.load_mesh(work["box"]), ps.get_material("steel"), n_modes=6)
-    params = {"sr": 48000, "duration": 0.1, "quantity": "velocity", "pickups": {"at": ["strike"]},
-              "snap_tolerance": None}
+    params = {
+        "sr": 48000,
+        "duration": 0.1,
+        "quantity": "velocity",
+        "pickups": {"at": ["strike"]},
+        "snap_tolerance": None,
+    }
     ctx = RenderContext(model, params, seed=0)
     pts = ctx.random_points("end", 2, 200)
     assert np.abs(pts[:, 0]).max() < 1e-12  # the 'end' face is x = 0 (gmsh_box)
     assert pts[:, 1].min() >= 0 and pts[:, 1].max() <= 0.02 and pts[:, 2].max() <= 0.01
     # uniform by area: the mean of 200 points within 4 standard errors of the face's centre
     # (uniform on [0, a]: sd = a / sqrt(12))
-    np.testing.assert_allclose(pts[:, 1:].mean(axis=0), [0.01, 0.005],
-                               atol=4 * 0.02 / np.sqrt(12 * 200))
+    np.testing.assert_allclose(pts[:, 1:].mean(axis=0), [0.01, 0.005], atol=4 * 0.02 / np.sqrt(12 * 200))
     np.testing.assert_array_equal(pts, ctx.random_points("end", 2, 200))  # seeded
     node, p = ctx.locate("end", "at")
     assert abs(p[0]) < 1e-12
@@ -288,10 +307,16 @@ def test_serial_run_and_failures_recorded(work, serial, tmp_path):
         assert t["sha256"] == [r["sha256"] for r in rows]
         assert t["peak_physical"] == [float(r["peak_physical"]) for r in rows]
     # a point off the mesh and a missing mesh file fail alone, with their errors
-    text = open(work["spec"]).read().replace(
-        '"x>=0.0999",', '"x>=0.0999", [1.0, 1.0, 1.0],').replace(
-        '[[materials]]\nname = "steel"',
-        '[[meshes]]\nname = "ghost"\nfile = "missing.msh"\n\n[[materials]]\nname = "steel"', 1)
+    text = (
+        open(work["spec"])
+        .read()
+        .replace('"x>=0.0999",', '"x>=0.0999", [1.0, 1.0, 1.0],')
+        .replace(
+            '[[materials]]\nname = "steel"',
+            '[[meshes]]\nname = "ghost"\nfile = "missing.msh"\n\n[[materials]]\nname = "steel"',
+            1,
+        )
+    )
     text += '\n[[excitations]]\nmeshes = ["ghost"]\nat = [0.0, 0.0, 0.0]\n'
     spec = tmp_path / "failing.toml"
     spec.write_text(text)
@@ -317,8 +342,7 @@ def test_cluster_sweep_is_bit_identical_to_serial(work, serial, cluster, tmp_pat
     ref, _ = serial
     out = str(tmp_path / "dask")
     t0 = time.perf_counter()
-    report = pb.run_batch(work["spec"], out, scheduler=cluster.scheduler_address,
-                          progress=False)
+    report = pb.run_batch(work["spec"], out, scheduler=cluster.scheduler_address, progress=False)
     assert time.perf_counter() - t0 < 60
     assert report.rendered == N_ITEMS >= 50 and report.failed == report.unfinished == 0
     assert report.models_computed == 4 and report.workers == 2
@@ -377,8 +401,12 @@ def test_interrupted_run_resumes(work, tmp_path):
     the same command finishes only what is missing."""
     spec = write_spec(str(tmp_path), work["box"], duration=1.5)
     out = str(tmp_path / "ds")
-    p = subprocess.Popen([sys.executable, "-m", "physsynth", "-q", "batch", spec, "-o", out,
-                          "--serial"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(
+        [sys.executable, "-m", "physsynth", "-q", "batch", spec, "-o", out, "--serial"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     meta = os.path.join(out, "meta")
     t_end = time.monotonic() + 60
     while time.monotonic() < t_end and len(glob.glob(os.path.join(meta, "*.json"))) < 5:
@@ -409,15 +437,18 @@ def test_locked_dataset_is_refused(tmp_path, work):
 @pytest.mark.slow
 def test_cli_contract(work, tmp_path):
     spec = tmp_path / "small.toml"
-    spec.write_text('duration = 0.2\nmaterials = ["steel", "brass"]\n[analysis]\nn_modes = 8\n'
-                    '[[meshes]]\nname = "bar"\ngenerator = "bar"\nlength = 0.1\nwidth = 0.01\n'
-                    'height = 0.005\nn = [10, 1, 1]\n[[excitations]]\n'
-                    'at = [[0.05, 0.005, 0.005], "x>=0.0999"]\nmallet = "hard"\n')
+    spec.write_text(
+        'duration = 0.2\nmaterials = ["steel", "brass"]\n[analysis]\nn_modes = 8\n'
+        '[[meshes]]\nname = "bar"\ngenerator = "bar"\nlength = 0.1\nwidth = 0.01\n'
+        "height = 0.005\nn = [10, 1, 1]\n[[excitations]]\n"
+        'at = [[0.05, 0.005, 0.005], "x>=0.0999"]\nmallet = "hard"\n'
+    )
     out = tmp_path / "ds"
 
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "physsynth", *args], capture_output=True,
-                              text=True, timeout=300, cwd=ROOT)
+        return subprocess.run(
+            [sys.executable, "-m", "physsynth", *args], capture_output=True, text=True, timeout=300, cwd=ROOT
+        )
 
     p = run("batch", str(spec), "-o", str(out), "--dry-run")
     assert p.returncode == 0 and not out.exists()
@@ -434,9 +465,11 @@ def test_cli_contract(work, tmp_path):
     p = run("batch", str(spec), "-o", str(out), "--workers", "0")
     assert p.returncode == 0 and f"skipped: {n}" in p.stdout
     # usage errors: one line, status 2
-    for args in (["batch", str(spec)], ["batch", str(spec), "-o", str(tmp_path / "no" / "ds")],
-                 ["batch", str(spec), "-o", str(out), "--scheduler", "tcp://127.0.0.1:1",
-                  "--workers", "2"]):
+    for args in (
+        ["batch", str(spec)],
+        ["batch", str(spec), "-o", str(tmp_path / "no" / "ds")],
+        ["batch", str(spec), "-o", str(out), "--scheduler", "tcp://127.0.0.1:1", "--workers", "2"],
+    ):
         p = run(*args)
         assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, p.stderr
         assert p.stderr.startswith("physsynth: error: ")
@@ -461,15 +494,23 @@ def test_registered_kind_runs(work, tmp_path):
         two[:, lag:] += one[:, : one.shape[1] - lag]
         return two, {"lag_samples": lag}
 
-    register_excitation(ExcitationKind("flam", (Param("at", "position"),
-                                                Param("delay", "float", 0.01, low=0.0, unit="s")),
-                                       render_twice, doc="two strikes"), replace=True)
+    register_excitation(
+        ExcitationKind(
+            "flam",
+            (Param("at", "position"), Param("delay", "float", 0.01, low=0.0, unit="s")),
+            render_twice,
+            doc="two strikes",
+        ),
+        replace=True,
+    )
     try:
         spec = tmp_path / "flam.toml"
-        spec.write_text('duration = 0.2\n[analysis]\nn_modes = 8\n[[meshes]]\nname = "bar"\n'
-                        'generator = "bar"\nlength = 0.1\nwidth = 0.01\nheight = 0.005\n'
-                        'n = [10, 1, 1]\n[[materials]]\nname = "steel"\n[[excitations]]\n'
-                        'kind = "flam"\nat = [0.05, 0.005, 0.005]\ndelay = [0.005, 0.02]\n')
+        spec.write_text(
+            'duration = 0.2\n[analysis]\nn_modes = 8\n[[meshes]]\nname = "bar"\n'
+            'generator = "bar"\nlength = 0.1\nwidth = 0.01\nheight = 0.005\n'
+            'n = [10, 1, 1]\n[[materials]]\nname = "steel"\n[[excitations]]\n'
+            'kind = "flam"\nat = [0.05, 0.005, 0.005]\ndelay = [0.005, 0.02]\n'
+        )
         r = pb.run_batch(str(spec), str(tmp_path / "ds"), workers=0, progress=False)
         assert r.rendered == 2
         rows = check_dataset(str(tmp_path / "ds"), 2)
@@ -488,16 +529,17 @@ def test_mallet_and_noise_kinds(tmp_path):
     from physsynth.batch.tasks import render_item
 
     spec = tmp_path / "kinds.toml"
-    spec.write_text('duration = 0.1\n[analysis]\nn_modes = 8\n[[meshes]]\nname = "bar"\n'
-                    'generator = "bar"\nlength = 0.1\nwidth = 0.01\nheight = 0.005\n'
-                    'n = [10, 1, 1]\n[[materials]]\nname = "steel"\n[[excitations]]\n'
-                    'kind = "mallet"\nmallet = ["felt", "metal"]\nvelocity = 2.0\n'
-                    'at = [0.05, 0.005, 0.005]\n[[excitations]]\nkind = "noise"\n'
-                    'noise_duration = 0.02\nat = [[0.05, 0.005, 0.005], [0.03, 0.005, 0.005]]\n')
+    spec.write_text(
+        'duration = 0.1\n[analysis]\nn_modes = 8\n[[meshes]]\nname = "bar"\n'
+        'generator = "bar"\nlength = 0.1\nwidth = 0.01\nheight = 0.005\n'
+        'n = [10, 1, 1]\n[[materials]]\nname = "steel"\n[[excitations]]\n'
+        'kind = "mallet"\nmallet = ["felt", "metal"]\nvelocity = 2.0\n'
+        'at = [0.05, 0.005, 0.005]\n[[excitations]]\nkind = "noise"\n'
+        "noise_duration = 0.02\nat = [[0.05, 0.005, 0.005], [0.03, 0.005, 0.005]]\n"
+    )
     sweep = pb.load_spec(spec)
     assert [it.params["excitation"]["kind"] for it in sweep.items] == ["mallet"] * 2 + ["noise"] * 2
-    model = ps.modal_analysis(ps.bar_mesh(0.1, 0.01, 0.005, (10, 1, 1)), ps.get_material("steel"),
-                              n_modes=8)
+    model = ps.modal_analysis(ps.bar_mesh(0.1, 0.01, 0.005, (10, 1, 1)), ps.get_material("steel"), n_modes=8)
     for it in sweep.items[:2]:
         p = it.params["excitation"]
         audio, info = pb.get_excitation("mallet").render(model, p, RenderContext(model, it.params, it.seed))

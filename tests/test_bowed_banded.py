@@ -30,22 +30,20 @@ def test_bowed_pitch_within_five_cents(f0):
     y = bow(f0, sr=SR, duration=1.0, force=0.7, velocity=0.1, position=0.13)
     # the loop is tuned to round-off (< 0.01 cent, as the plucked string); the nonlinear
     # Helmholtz motion shifts the period by a few cents (measured: 2.8, 2.7, 1.4 cents)
-    assert abs(cents(peak_freq(y[SR // 4:], SR, f0), f0)) < 5.0
+    assert abs(cents(peak_freq(y[SR // 4 :], SR, f0), f0)) < 5.0
 
 
 def test_bowed_sustains():
     y = bow(196.0, sr=SR, duration=1.5, force=0.7, velocity=0.1, position=0.13)
-    a, b = rms(y[SR // 2: SR]), rms(y[SR: 3 * SR // 2])
+    a, b = rms(y[SR // 2 : SR]), rms(y[SR : 3 * SR // 2])
     assert abs(20 * np.log10(b / a)) < 3.0  # 3 dB
     assert a > 0.05  # N at the bridge: a real note, not a residue
 
 
-@pytest.mark.parametrize("f0, beta, force", [(196.0, 0.13, 1.0), (440.0, 0.13, 0.7),
-                                             (196.0, 0.2, 0.7)])
+@pytest.mark.parametrize("f0, beta, force", [(196.0, 0.13, 1.0), (440.0, 0.13, 0.7), (196.0, 0.2, 0.7)])
 def test_helmholtz_stick_slip(f0, beta, force):
-    y, rel = bow(f0, sr=SR, duration=1.0, force=force, velocity=0.1, position=beta,
-                 return_relative=True)
-    seg = rel[SR // 2:]
+    y, rel = bow(f0, sr=SR, duration=1.0, force=force, velocity=0.1, position=beta, return_relative=True)
+    seg = rel[SR // 2 :]
     slip = seg != 0.0
     # Helmholtz motion: one slip per period ...
     onsets = int(np.sum(slip[1:] & ~slip[:-1]))
@@ -62,11 +60,10 @@ def test_too_little_force_gives_no_helmholtz_motion():
     # Schelleng's minimum force: below it the bow cannot hold the string; it slips all the time
     # and only a weak "surface sound" remains (qualitative check: no sticking at all, and more
     # than 40 dB below the normally bowed note)
-    y, rel = bow(196.0, sr=SR, duration=1.0, force=0.005, velocity=0.1, position=0.13,
-                 return_relative=True)
+    y, rel = bow(196.0, sr=SR, duration=1.0, force=0.005, velocity=0.1, position=0.13, return_relative=True)
     good = bow(196.0, sr=SR, duration=1.0, force=0.7, velocity=0.1, position=0.13)
-    assert np.all(rel[SR // 2:] != 0.0)
-    assert 20 * np.log10(rms(y[SR // 2:]) / rms(good[SR // 2:])) < -40.0
+    assert np.all(rel[SR // 2 :] != 0.0)
+    assert 20 * np.log10(rms(y[SR // 2 :]) / rms(good[SR // 2 :])) < -40.0
 
 
 def friction_reference(dh, F, zz, mus, mud, v0):
@@ -144,8 +141,8 @@ def test_bow_changes_without_a_click():
     after = np.concatenate([s.process(256) for _ in range(40)])
     # no step: sample-to-sample changes stay of the order of the sustained note's (the
     # Helmholtz corner itself is a jump of about 2 Z v_b / beta), and the note goes on
-    assert np.abs(np.diff(after)).max() < 2.0 * np.abs(np.diff(before[-SR // 4:])).max()
-    assert rms(after[-SR // 10:]) > 0.5 * rms(before[-SR // 10:])
+    assert np.abs(np.diff(after)).max() < 2.0 * np.abs(np.diff(before[-SR // 4 :])).max()
+    assert rms(after[-SR // 10 :]) > 0.5 * rms(before[-SR // 10 :])
 
 
 def test_bowed_errors():
@@ -160,23 +157,36 @@ def test_bowed_errors():
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "physsynth", *args], capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "physsynth", *args], capture_output=True, text=True, timeout=120)
 
 
 def test_cli_bow(tmp_path):
     from physsynth.audio import read_wav
 
     out = tmp_path / "b.wav"
-    p = run("bow", "--f0", "196", "--force", "0.7", "--velocity", "0.1", "--position", "0.13",
-            "--duration", "0.8", "--sr", "48000", "-o", str(out))
+    p = run(
+        "bow",
+        "--f0",
+        "196",
+        "--force",
+        "0.7",
+        "--velocity",
+        "0.1",
+        "--position",
+        "0.13",
+        "--duration",
+        "0.8",
+        "--sr",
+        "48000",
+        "-o",
+        str(out),
+    )
     assert p.returncode == 0, p.stderr
     x, sr = read_wav(out)
     assert sr == 48000 and x.shape[-1] == int(0.8 * 48000)
-    assert abs(cents(peak_freq(np.ravel(x)[sr // 4: -sr // 10], sr, 196.0), 196.0)) < 5.0
+    assert abs(cents(peak_freq(np.ravel(x)[sr // 4 : -sr // 10], sr, 196.0), 196.0)) < 5.0
     bad = tmp_path / "c.wav"
-    p = run("bow", "--f0", "196", "--force", "-1", "--velocity", "0.1", "--duration", "0.5",
-            "-o", str(bad))
+    p = run("bow", "--f0", "196", "--force", "-1", "--velocity", "0.1", "--duration", "0.5", "-o", str(bad))
     assert p.returncode == 2 and "Traceback" not in p.stderr and not bad.exists()
     assert len([s for s in p.stderr.splitlines() if "error" in s]) == 1, p.stderr
 
@@ -192,8 +202,9 @@ def bar():
     import physsynth
 
     # a free steel bar, 8 modes 575 Hz - 5.8 kHz (about 1 s to compute)
-    return physsynth.modal_analysis(physsynth.bar_mesh(0.3, 0.02, 0.01, (30, 2, 1)),
-                                    physsynth.get_material("steel"), n_modes=8)
+    return physsynth.modal_analysis(
+        physsynth.bar_mesh(0.3, 0.02, 0.01, (30, 2, 1)), physsynth.get_material("steel"), n_modes=8
+    )
 
 
 END = [0.0, 0.0, 0.005]
@@ -249,8 +260,7 @@ def test_banded_streaming_equals_one_shot(bar):
     bw = banded_from_model(bar, sr=sr, at=END, pickup=FAR)
     bw.strike(2e-3, width=0.001)
     streamed = np.concatenate([bw.process(b) for b in BAND_BLOCKS])
-    one = banded_strike(bar, sr=sr, duration=streamed.size / sr, at=END, pickup=FAR,
-                        impulse=2e-3, width=0.001)
+    one = banded_strike(bar, sr=sr, duration=streamed.size / sr, at=END, pickup=FAR, impulse=2e-3, width=0.001)
     np.testing.assert_array_equal(streamed, one)
 
 
@@ -273,8 +283,7 @@ def banded_reference(bands, e, phia, phip, y0, sr, u, n, F, vb, mus, mud, v0):
             hk.append(-b["c0"] * sx[k][1] - b["a1"] * sy[k][0] - b["a2"] * sy[k][1])
         vh = sum(phia[k] * (bands[k]["c0"] * wk[k] + hk[k]) for k in range(K))
         ext = u[t] if t < len(u) else 0.0
-        fr, xr = (friction_reference(vb - vh - y0 * ext, F, 1 / y0, mus, mud, v0) if F > 0
-                  else (0.0, 0.0))
+        fr, xr = friction_reference(vb - vh - y0 * ext, F, 1 / y0, mus, mud, v0) if F > 0 else (0.0, 0.0)
         J = (ext + fr) / sr
         acc = 0.0
         for k, b in enumerate(bands):
@@ -308,9 +317,33 @@ def test_banded_kernel_matches_plain_loop(bowed):
     arr = {k: np.array([b[k] for b in bands]) for k in ("eta", "c0", "a1", "a2", "g")}
     nd = np.array([b["N"] for b in bands], np.int64)
     out, rel = np.empty(n), np.empty(n)
-    banded_block(u, np.zeros((K, nd.max())), nd, np.zeros(K, np.int64), np.zeros((K, 3)),
-                 arr["eta"], arr["c0"], arr["a1"], arr["a2"], arr["g"], e, phia, phip, y0,
-                 1 / sr, F, F, vb, vb, 0.8, 0.3, 0.1, np.zeros(K), out, rel)
+    banded_block(
+        u,
+        np.zeros((K, nd.max())),
+        nd,
+        np.zeros(K, np.int64),
+        np.zeros((K, 3)),
+        arr["eta"],
+        arr["c0"],
+        arr["a1"],
+        arr["a2"],
+        arr["g"],
+        e,
+        phia,
+        phip,
+        y0,
+        1 / sr,
+        F,
+        F,
+        vb,
+        vb,
+        0.8,
+        0.3,
+        0.1,
+        np.zeros(K),
+        out,
+        rel,
+    )
     ref, rref = banded_reference(bands, e, phia, phip, y0, sr, u, n, F, vb, 0.8, 0.3, 0.1)
     if bowed:
         assert 0.02 < np.mean(rref == 0) < 0.98  # it sticks and slips
@@ -324,11 +357,11 @@ def test_bowed_bar_sustains_near_its_first_mode(bar):
     bw = banded_from_model(bar, sr=sr, at=END, pickup=FAR)
     bw.set_bow(force=5.0, velocity=0.01)
     y = np.concatenate([bw.process(480) for _ in range(150)])  # 1.5 s in 10 ms blocks
-    a, b = rms(y[sr // 2: sr]), rms(y[sr:])
+    a, b = rms(y[sr // 2 : sr]), rms(y[sr:])
     assert abs(20 * np.log10(b / a)) < 3.0  # sustains: 3 dB
     f1 = bar.frequencies[0]
     # stick-slip locks to the first mode, slightly pulled by the friction (measured below)
-    assert abs(cents(peak_freq(y[sr // 2:], sr, f1), f1)) < 20.0
+    assert abs(cents(peak_freq(y[sr // 2 :], sr, f1), f1)) < 20.0
     assert 0.02 < np.mean(bw.relative_velocity == 0) < 0.98
 
 

@@ -51,9 +51,13 @@ def test_wine_glass_partials_match_measured_bowl(bowl):
 def test_demo_writes_a_real_render(tmp_path):
     env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
     out = tmp_path / "bowl.wav"
-    p = subprocess.run([sys.executable, "-m", "physsynth", "demo", "-o", str(out), "--duration",
-                        "3", "--fmax", "3000"], capture_output=True, text=True, env=env,
-                       timeout=900)
+    p = subprocess.run(
+        [sys.executable, "-m", "physsynth", "demo", "-o", str(out), "--duration", "3", "--fmax", "3000"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
     assert p.returncode == 0, p.stderr
     y, sr = ps.read_wav(out)
     assert sr == 48000 and y.shape == (2, 3 * 48000)
@@ -65,7 +69,11 @@ def test_demo_writes_a_real_render(tmp_path):
     low = (f > 100) & (f < 400)
     assert abs(f[low][np.argmax(spec[low])] / 221.0 - 1) < 0.10
     # the second run uses the cached modes
-    p2 = subprocess.run([sys.executable, "-m", "physsynth", "demo", "-o", str(out), "--duration",
-                         "1", "--fmax", "3000"], capture_output=True, text=True, env=env,
-                        timeout=900)
+    p2 = subprocess.run(
+        [sys.executable, "-m", "physsynth", "demo", "-o", str(out), "--duration", "1", "--fmax", "3000"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
     assert p2.returncode == 0 and "cached" in p2.stderr

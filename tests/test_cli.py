@@ -13,8 +13,9 @@ import physsynth as ps
 
 
 def run(*args, cwd=None):
-    p = subprocess.run([sys.executable, "-m", "physsynth", *map(str, args)], capture_output=True,
-                       text=True, cwd=cwd, timeout=600)
+    p = subprocess.run(
+        [sys.executable, "-m", "physsynth", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=600
+    )
     return p.returncode, p.stdout, p.stderr
 
 
@@ -25,8 +26,7 @@ def bar_file(tmp_path_factory):
 
 def test_modes_json_is_only_json(bar_file, tmp_path):
     model_path = tmp_path / "bar.npz"
-    code, out, err = run("modes", bar_file, "--material", "aluminium", "--n-modes", "5", "--json",
-                         "-o", model_path)
+    code, out, err = run("modes", bar_file, "--material", "aluminium", "--n-modes", "5", "--json", "-o", model_path)
     assert code == 0, err
     data = json.loads(out)
     f = data["frequencies_hz"]
@@ -37,8 +37,9 @@ def test_modes_json_is_only_json(bar_file, tmp_path):
 
 
 def test_modes_table_and_clamp(bar_file):
-    code, out, err = run("modes", bar_file, "--material", "steel", "--n-modes", "3",
-                         "--clamp", "x<=0.0", "--order", "1")
+    code, out, err = run(
+        "modes", bar_file, "--material", "steel", "--n-modes", "3", "--clamp", "x<=0.0", "--order", "1"
+    )
     assert code == 0, err
     rows = [line for line in out.splitlines() if line.strip() and not line.startswith("#")]
     assert rows[0].split()[:2] == ["mode", "freq_hz"] and len(rows) == 4
@@ -47,16 +48,45 @@ def test_modes_table_and_clamp(bar_file):
 def test_strike_from_mesh_and_from_saved_model(bar_file, tmp_path):
     model_path = tmp_path / "m.npz"
     wav1 = tmp_path / "a.wav"
-    code, out, err = run("strike", bar_file, "--material", "brass", "--at", "0.2,0.01,0.01",
-                         "--duration", "0.5", "--sr", "44100", "--fmax", "8000",
-                         "--save-model", model_path, "-o", wav1)
+    code, out, err = run(
+        "strike",
+        bar_file,
+        "--material",
+        "brass",
+        "--at",
+        "0.2,0.01,0.01",
+        "--duration",
+        "0.5",
+        "--sr",
+        "44100",
+        "--fmax",
+        "8000",
+        "--save-model",
+        model_path,
+        "-o",
+        wav1,
+    )
     assert code == 0, err
     y, sr = ps.read_wav(wav1)
     assert sr == 44100 and y.shape == (1, 22050) and np.isfinite(y).all()
     wav2 = tmp_path / "b.wav"
-    code, out, err = run("strike", model_path, "--at=-0.0,0.01,0.01", "--pickup", "0.1,0,0.01",
-                         "--pickup", "0.2,0.02,0.0", "--mallet", "hard", "--duration", "0.3",
-                         "--format", "float32", "-o", wav2)
+    code, out, err = run(
+        "strike",
+        model_path,
+        "--at=-0.0,0.01,0.01",
+        "--pickup",
+        "0.1,0,0.01",
+        "--pickup",
+        "0.2,0.02,0.0",
+        "--mallet",
+        "hard",
+        "--duration",
+        "0.3",
+        "--format",
+        "float32",
+        "-o",
+        wav2,
+    )
     assert code == 0, err
     y, sr = ps.read_wav(wav2)
     assert y.shape == (2, int(0.3 * 48000)) and np.abs(y).max() <= 1.0
@@ -69,8 +99,9 @@ def test_materials_listing():
     assert "source" in json.loads(out)["steel"]
 
 
-@pytest.mark.parametrize("case", ["missing", "surface", "material", "nu", "vector", "outdir",
-                                  "selector", "model", "partial_custom"])
+@pytest.mark.parametrize(
+    "case", ["missing", "surface", "material", "nu", "vector", "outdir", "selector", "model", "partial_custom"]
+)
 def test_errors_are_one_line_without_traceback(case, bar_file, tmp_path):
     out_wav = tmp_path / "out.wav"
     surf = tmp_path / "surf.vtu"

@@ -11,8 +11,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def run_example(name, *args, cwd=None):
-    p = subprocess.run([sys.executable, os.path.join(ROOT, "examples", name), *args],
-                       capture_output=True, text=True, timeout=900, cwd=cwd)
+    p = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "examples", name), *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=cwd,
+    )
     assert p.returncode == 0, p.stderr
     return p.stdout
 
@@ -33,16 +38,13 @@ def test_example_bowl_partials_and_strike(tmp_path):
     out = run_example("02_bowl_partials.py", "--save", str(model))
     assert abs(number(out, "fundamental_error_percent")) < 10.0
     assert number(out, "max_ratio_error_percent") < 5.0
-    out = run_example("03_strike_bowl.py", "--model", str(model), "--outdir", str(tmp_path),
-                      "--duration", "1.0")
+    out = run_example("03_strike_bowl.py", "--model", str(model), "--outdir", str(tmp_path), "--duration", "1.0")
     cents = [float(x) for x in re.findall(r"centroid\s+(\d+) Hz", out)]
     assert cents == sorted(cents) and len(cents) == 3
-    assert sorted(p.name for p in tmp_path.glob("*.wav")) == [
-        "bowl_hard.wav", "bowl_medium.wav", "bowl_soft.wav"]
+    assert sorted(p.name for p in tmp_path.glob("*.wav")) == ["bowl_hard.wav", "bowl_medium.wav", "bowl_soft.wav"]
     # bowing the bowl in real time with banded waveguides built from the same model: it
     # sustains at its first wine-glass mode (within 1 %)
-    out = run_example("09_banded_bowl.py", "--model", str(model), "--outdir", str(tmp_path),
-                      "--duration", "2.0")
+    out = run_example("09_banded_bowl.py", "--model", str(model), "--outdir", str(tmp_path), "--duration", "2.0")
     assert abs(number(out, "sustained_frequency_error_percent")) < 1.0
 
 

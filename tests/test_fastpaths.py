@@ -50,9 +50,10 @@ def peak_freq(x, sr, f_guess, search_cents=50.0):
     df = sr / nfft
     lo = int(f_guess * 2 ** (-search_cents / 1200) / df)
     hi = int(np.ceil(f_guess * 2 ** (search_cents / 1200) / df))
-    k = lo + int(np.argmax(spec[lo: hi + 1]))
-    r = minimize_scalar(neg_mag, bounds=((k - 1) * df, (k + 1) * df), method="bounded",
-                        options={"xatol": 1e-7 * f_guess})
+    k = lo + int(np.argmax(spec[lo : hi + 1]))
+    r = minimize_scalar(
+        neg_mag, bounds=((k - 1) * df, (k + 1) * df), method="bounded", options={"xatol": 1e-7 * f_guess}
+    )
     return r.x
 
 
@@ -62,7 +63,7 @@ def decay_t60(x, sr, f, frame_s=0.05, skip_s=0.05, floor_db=50.0):
     win = np.hanning(m)
     ph = np.exp(-2j * np.pi * f / sr * np.arange(m))
     starts = np.arange(int(skip_s * sr), x.size - m, m)
-    lev = np.array([20 * np.log10(abs(np.dot(x[s: s + m] * win, ph)) + 1e-300) for s in starts])
+    lev = np.array([20 * np.log10(abs(np.dot(x[s : s + m] * win, ph)) + 1e-300) for s in starts])
     keep = lev > lev.max() - floor_db
     slope = np.polyfit(starts[keep] / sr, lev[keep], 1)[0]
     return -60.0 / slope
@@ -103,13 +104,22 @@ def test_ks_pitch_within_one_cent(sr):
 def test_waveguide_pitch_within_one_cent(sr):
     for f0 in (30.0, 440.0, 4000.0):
         for ex in ("pluck", "strike"):
-            y = waveguide_pluck(f0, sr=sr, duration=1.0 if f0 < 100 else 0.4, t60=1.0,
-                                t60_high=0.3, excitation=ex, position=0.13, pickup=0.77)
+            y = waveguide_pluck(
+                f0,
+                sr=sr,
+                duration=1.0 if f0 < 100 else 0.4,
+                t60=1.0,
+                t60_high=0.3,
+                excitation=ex,
+                position=0.13,
+                pickup=0.77,
+            )
             assert abs(cents(peak_freq(y, sr, f0), f0)) < 1.0, (f0, ex)
 
 
-@pytest.mark.parametrize("f0, B, sr", [(110.0, 2.15e-4, 44100), (55.0, 5e-4, 48000),
-                                       (220.0, 1e-3, 44100), (440.0, 1e-4, 48000)])
+@pytest.mark.parametrize(
+    "f0, B, sr", [(110.0, 2.15e-4, 44100), (55.0, 5e-4, 48000), (220.0, 1e-3, 44100), (440.0, 1e-4, 48000)]
+)
 def test_inharmonic_partials_within_three_cents(f0, B, sr):
     y = ks_pluck(f0, sr=sr, duration=1.0, t60=2.0, inharmonicity=B)
     n = np.arange(1, 9)
@@ -139,8 +149,7 @@ def test_ks_two_t60s():
 
 def test_waveguide_two_t60s():
     sr = 44100
-    y = waveguide_pluck(220.0, sr=sr, duration=2.0, t60=0.8, t60_high=0.25, f_high=2200.0,
-                        position=0.11, pickup=0.93)
+    y = waveguide_pluck(220.0, sr=sr, duration=2.0, t60=0.8, t60_high=0.25, f_high=2200.0, position=0.11, pickup=0.93)
     np.testing.assert_allclose(decay_t60(y, sr, 220.0), 0.8, rtol=0.10)  # 10 %
     np.testing.assert_allclose(decay_t60(y[: sr // 2], sr, 2200.0, frame_s=0.02), 0.25, rtol=0.10)
 
@@ -198,8 +207,7 @@ def test_ks_kernel_matches_plain_loop():
     u = rng.standard_normal(150)
     N, M, n = 97, 3, 3000
     out = np.empty(n)
-    ks_block(u, np.zeros(N), np.zeros(1, np.int64), np.zeros(2), np.zeros(M), 0.21, 0.99, 0.97,
-             0.3, 0.5, -0.4, out)
+    ks_block(u, np.zeros(N), np.zeros(1, np.int64), np.zeros(2), np.zeros(M), 0.21, 0.99, 0.97, 0.3, 0.5, -0.4, out)
     ref = ks_reference(u, N, 0.21, 0.99, 0.97, 0.3, 0.5, -0.4, M, n)
     np.testing.assert_allclose(out, ref, rtol=0, atol=1e-12 * np.abs(ref).max())
 
@@ -213,9 +221,10 @@ def test_many_voice_kernel_matches_single_voices():
     gains = np.linspace(0.5, 1.0, len(f0s))
     v = KSVoices(designs, ex, gains)
     mix = np.concatenate([v.process(k) for k in (700, 256, 1, 999, 2044)])
-    ref = sum(w * ks_pluck(f, sr=sr, duration=mix.size / sr, t60=1.5, t60_high=0.4,
-                           inharmonicity=b, seed=i)
-              for i, (f, b, w) in enumerate(zip(f0s, Bs, gains)))
+    ref = sum(
+        w * ks_pluck(f, sr=sr, duration=mix.size / sr, t60=1.5, t60_high=0.4, inharmonicity=b, seed=i)
+        for i, (f, b, w) in enumerate(zip(f0s, Bs, gains))
+    )
     np.testing.assert_allclose(mix, ref, rtol=0, atol=1e-12 * np.abs(ref).max())
 
 
@@ -225,14 +234,24 @@ def test_ks_voices_kernel_on_raw_arrays():
     u = rng.standard_normal((2, 40))
     n = 500
     buf = np.zeros((2, 31))
-    args = dict(nd=np.array([31, 17], np.int64), pos=np.zeros(2, np.int64), sl=np.zeros(2),
-                sa=np.zeros(2), sd=np.zeros((2, 2)), nsec=np.array([0, 2], np.int64),
-                eta=np.array([0.1, -0.2]), g=np.array([0.995, 0.99]), p=np.array([0.2, 0.0]),
-                a=np.array([0.0, -0.5]), w=np.array([1.0, 0.5]))
+    args = dict(
+        nd=np.array([31, 17], np.int64),
+        pos=np.zeros(2, np.int64),
+        sl=np.zeros(2),
+        sa=np.zeros(2),
+        sd=np.zeros((2, 2)),
+        nsec=np.array([0, 2], np.int64),
+        eta=np.array([0.1, -0.2]),
+        g=np.array([0.995, 0.99]),
+        p=np.array([0.2, 0.0]),
+        a=np.array([0.0, -0.5]),
+        w=np.array([1.0, 0.5]),
+    )
     out = np.empty(n)
     ks_voices(u, buf, out=out, **args)
-    ref = (ks_reference(u[0], 31, 0.1, 0.995, 0.995, 0.2, 0.2, 0.0, 0, n)
-           + 0.5 * ks_reference(u[1], 17, -0.2, 0.99, 0.99, 0.0, 0.0, -0.5, 2, n))
+    ref = ks_reference(u[0], 31, 0.1, 0.995, 0.995, 0.2, 0.2, 0.0, 0, n) + 0.5 * ks_reference(
+        u[1], 17, -0.2, 0.99, 0.99, 0.0, 0.0, -0.5, 2, n
+    )
     np.testing.assert_allclose(out, ref, rtol=0, atol=1e-12 * np.abs(ref).max())
 
 
@@ -289,8 +308,7 @@ def test_waveguide_streaming_equals_one_shot_exactly():
     v = Waveguide(sr=sr)
     v.note_on(196.0, **kw)
     streamed = np.concatenate([v.process(b) for b in BLOCKS])
-    np.testing.assert_array_equal(streamed, waveguide_pluck(196.0, sr=sr,
-                                                            duration=streamed.size / sr, **kw))
+    np.testing.assert_array_equal(streamed, waveguide_pluck(196.0, sr=sr, duration=streamed.size / sr, **kw))
 
 
 @pytest.mark.parametrize("cls", [KarplusStrong, Waveguide])
@@ -323,35 +341,53 @@ def test_pluck_dispatch_and_errors():
 
 # ----------------------------------------------------------------- CLI
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "physsynth", *args], capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "physsynth", *args], capture_output=True, text=True, timeout=120)
 
 
 def test_cli_pluck_writes_a_tuned_note(tmp_path):
     from physsynth.audio import read_wav
 
     out = tmp_path / "a.wav"
-    p = run("pluck", "--f0", "220", "--inharmonicity", "1e-4", "--t60", "1.5", "--t60-high",
-            "0.5", "--pick", "0.2", "--duration", "0.5", "--sr", "44100", "-o", str(out))
+    p = run(
+        "pluck",
+        "--f0",
+        "220",
+        "--inharmonicity",
+        "1e-4",
+        "--t60",
+        "1.5",
+        "--t60-high",
+        "0.5",
+        "--pick",
+        "0.2",
+        "--duration",
+        "0.5",
+        "--sr",
+        "44100",
+        "-o",
+        str(out),
+    )
     assert p.returncode == 0, p.stderr
     x, sr = read_wav(out)
     assert sr == 44100 and x.shape[-1] == 22050
     f1 = 220 * np.sqrt(1 + 1e-4)
     assert abs(cents(peak_freq(np.ravel(x), sr, f1), f1)) < 1.0
     out2 = tmp_path / "b.wav"
-    p = run("pluck", "--f0", "330", "--model", "waveguide", "--duration", "0.3", "--sr", "48000",
-            "-o", str(out2))
+    p = run("pluck", "--f0", "330", "--model", "waveguide", "--duration", "0.3", "--sr", "48000", "-o", str(out2))
     assert p.returncode == 0, p.stderr and out2.exists()
 
 
-@pytest.mark.parametrize("bad", [
-    ["--f0", "-5"],
-    ["--f0", "30000", "--sr", "44100"],
-    ["--f0", "220", "--t60", "1", "--t60-high", "2"],
-    ["--f0", "220", "--model", "waveguide", "--inharmonicity", "1e-4"],
-    ["--f0", "220", "--pick", "1.2"],
-    ["--f0", "220", "--duration", "0"],
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ["--f0", "-5"],
+        ["--f0", "30000", "--sr", "44100"],
+        ["--f0", "220", "--t60", "1", "--t60-high", "2"],
+        ["--f0", "220", "--model", "waveguide", "--inharmonicity", "1e-4"],
+        ["--f0", "220", "--pick", "1.2"],
+        ["--f0", "220", "--duration", "0"],
+    ],
+)
 def test_cli_errors_are_one_line(bad, tmp_path):
     out = tmp_path / "x.wav"
     p = run("pluck", *bad, "-o", str(out))

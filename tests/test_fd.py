@@ -72,7 +72,7 @@ def test_string_t60_from_two_decay_times():
     x = render_string(sch, duration=1.0, quantity="displacement")
     sos = butter(4, [200, 240], btype="band", fs=SR, output="sos")
     env = np.abs(sosfiltfilt(sos, x))
-    seg = [np.max(env[int(t * SR):int((t + 0.05) * SR)]) for t in (0.2, 0.7)]
+    seg = [np.max(env[int(t * SR) : int((t + 0.05) * SR)]) for t in (0.2, 0.7)]
     t60 = 0.5 * 60 / (20 * np.log10(seg[0] / seg[1]))
     np.testing.assert_allclose(t60, 1.0, rtol=0.1)
 
@@ -83,14 +83,19 @@ def test_string_kernel_matches_numpy():
     N = sch.N
     u0, u1, _ = initial_state(sch, np.r_[0, rng.standard_normal(N - 1), 0])
     u1 = u0.copy()
-    u1[2:N + 1] += 0.1 * rng.standard_normal(N - 1)
+    u1[2 : N + 1] += 0.1 * rng.standard_normal(N - 1)
     u1[0], u1[-1] = -u1[2], -u1[N]
     a, b = sch.coefficients()
     # plain numpy: the same update by slicing (grid l at index l + 1, ghosts mirrored)
     ref = np.zeros_like(u1)
     I = slice(2, N + 1)
-    ref[I] = (a[0] * u1[I] + a[1] * (u1[1:N] + u1[3:N + 2]) + a[2] * (u1[0:N - 1] + u1[4:N + 3])
-              + b[0] * u0[I] + b[1] * (u0[1:N] + u0[3:N + 2]))
+    ref[I] = (
+        a[0] * u1[I]
+        + a[1] * (u1[1:N] + u1[3 : N + 2])
+        + a[2] * (u1[0 : N - 1] + u1[4 : N + 3])
+        + b[0] * u0[I]
+        + b[1] * (u0[1:N] + u0[3 : N + 2])
+    )
     _, (_, cur, _) = run_string(sch, u0.copy(), u1.copy(), np.zeros_like(u1), 1)
     np.testing.assert_allclose(cur[I], ref[I], rtol=0, atol=1e-12 * np.max(np.abs(ref)))
     assert cur[0] == -cur[2] and cur[N + 2] == -cur[N]
@@ -131,16 +136,26 @@ def test_string_refuses_unstable_grid():
 # ------------------------------------------------------------------ plate
 def random_state(shape, sign, nx, ny, rng, ghost=2):
     u = np.zeros(shape)
-    u[ghost:nx + 3 - ghost, ghost:ny + 3 - ghost] = rng.standard_normal((nx - 1, ny - 1))
+    u[ghost : nx + 3 - ghost, ghost : ny + 3 - ghost] = rng.standard_normal((nx - 1, ny - 1))
     u[:, 0], u[:, -1] = sign * u[:, 2], sign * u[:, -3]
     u[0], u[-1] = sign * u[2], sign * u[-3]
     return u
 
 
-@pytest.mark.parametrize("bc, block, depth", [
-    ("supported", None, None), ("clamped", None, None), ("supported", 1, None),
-    ("clamped", 3, None), ("supported", 4, None),
-    ("supported", None, 1), ("clamped", None, 2), ("supported", None, 3), ("clamped", None, 8)])
+@pytest.mark.parametrize(
+    "bc, block, depth",
+    [
+        ("supported", None, None),
+        ("clamped", None, None),
+        ("supported", 1, None),
+        ("clamped", 3, None),
+        ("supported", 4, None),
+        ("supported", None, 1),
+        ("clamped", None, 2),
+        ("supported", None, 3),
+        ("clamped", None, 8),
+    ],
+)
 def test_plate_kernel_matches_numpy(bc, block, depth):
     # block: rows per block of the in-cache kernel (default: the whole grid here); 3 leaves a
     # short last block. depth: time steps per sweep of the wavefront kernel.
@@ -176,8 +191,9 @@ def test_plate_simd_kernel_matches_numpy(bc, size, depth, aligned):
     u0, u1 = (random_state(p.shape, s, p.nx, p.ny, rng) for _ in range(2))
     f = np.hanning(9)
     pk = [(0.31 * size[0], 0.43 * size[1]), (0.77 * size[0], 0.61 * size[1])]
-    ref_out, ref = run_plate(p, u0.copy(), u1.copy(), 11, pickups=pk, force=f,
-                             force_at=(0.2 * size[0], 0.3 * size[1]), depth=1)  # wavefront
+    ref_out, ref = run_plate(
+        p, u0.copy(), u1.copy(), 11, pickups=pk, force=f, force_at=(0.2 * size[0], 0.3 * size[1]), depth=1
+    )  # wavefront
 
     def copy(a):
         b = aligned_zeros(a.shape) if aligned else np.zeros(a.shape)
@@ -187,9 +203,17 @@ def test_plate_simd_kernel_matches_numpy(bc, size, depth, aligned):
     a, b = u0, u1
     for _ in range(11):
         a, b = b, plate_step_numpy(p, a, b)
-    out, (prev, cur) = run_plate(p, copy(u0), copy(u1), 11, pickups=pk, force=f,
-                                 force_at=(0.2 * size[0], 0.3 * size[1]), kernel="simd",
-                                 depth=depth)
+    out, (prev, cur) = run_plate(
+        p,
+        copy(u0),
+        copy(u1),
+        11,
+        pickups=pk,
+        force=f,
+        force_at=(0.2 * size[0], 0.3 * size[1]),
+        kernel="simd",
+        depth=depth,
+    )
     np.testing.assert_allclose(cur, ref[1], rtol=0, atol=1e-11 * np.max(np.abs(ref[1])))
     np.testing.assert_allclose(prev, ref[0], rtol=0, atol=1e-11 * np.max(np.abs(ref[0])))
     np.testing.assert_allclose(out, ref_out, rtol=0, atol=1e-10 * np.max(np.abs(ref_out)))
@@ -274,8 +298,7 @@ def test_plate_single_precision_kernels_match_numpy(block, depth):
     a, b = u0, u1
     for _ in range(3):
         a, b = b, plate_step_numpy(p, a, b)
-    _, (_, cur) = run_plate(p, u0.astype(np.float32), u1.astype(np.float32), 3, block=block,
-                            depth=depth)
+    _, (_, cur) = run_plate(p, u0.astype(np.float32), u1.astype(np.float32), 3, block=block, depth=depth)
     assert cur.dtype == np.float32
     np.testing.assert_allclose(cur, b, rtol=0, atol=1e-5 * np.max(np.abs(b)))
 
@@ -302,8 +325,7 @@ def test_plate_single_precision_render_keeps_partials():
     with pytest.raises(PhyssynthError, match="precision"):
         render_plate(p, duration=0.01, precision="half")
     with pytest.raises(PhyssynthError, match="double precision only"):
-        render_plate(plate((0.5, 0.4), 0.001, STEEL, bc="free", sr=SR), duration=0.01,
-                     precision="single")
+        render_plate(plate((0.5, 0.4), 0.001, STEEL, bc="free", sr=SR), duration=0.01, precision="single")
 
 
 def test_plate_refuses_unstable_grid():
@@ -394,12 +416,11 @@ def test_free_plate_operator_null_space_and_bound():
     assert np.sum(np.abs(ev) < 1e-9 * ev[-1]) == 3 and ev[3] > 1e-4 * ev[-1]
     assert np.allclose(op.K @ op.rigid.T, 0, atol=1e-9 * np.abs(K).max())
     # Gershgorin's bound is the supported plate's (4/hx^2 + 4/hy^2)^2 kappa^2: same limit
-    pp = 4 / p.hx ** 2 + 4 / p.hy ** 2
-    assert ev[-1] < op.bound()[0] <= (1 + 1e-12) * p.kappa ** 2 * pp ** 2
+    pp = 4 / p.hx**2 + 4 / p.hy**2
+    assert ev[-1] < op.bound()[0] <= (1 + 1e-12) * p.kappa**2 * pp**2
 
 
-@pytest.mark.parametrize("edges, n_rigid", [("free", 1), ("free,fixed,free,free", 0),
-                                             ("fixed,free,free,fixed", 0)])
+@pytest.mark.parametrize("edges, n_rigid", [("free", 1), ("free,fixed,free,free", 0), ("fixed,free,free,fixed", 0)])
 def test_free_membrane_null_space(edges, n_rigid):
     from physsynth.fd.membrane import free_operator
 
@@ -422,8 +443,7 @@ def test_free_kernel_matches_numpy(model):
         s0, s1 = sch.sigma0, sch.sigma1
         run = run_plate
     else:
-        sch = membrane((0.2, 0.15), wave_speed=20.0, t60=0.5, sr=SR, bc="free,fixed,free,free",
-                       grid=0.02)
+        sch = membrane((0.2, 0.15), wave_speed=20.0, t60=0.5, sr=SR, bc="free,fixed,free,free", grid=0.02)
         op = membrane_free_op(sch)
         s0, s1 = sch.sigma0, 0.0
         run = run_membrane
@@ -440,13 +460,26 @@ def test_free_energy(model):
         make = lambda loss: free_plate(10, loss=(loss, 5e-3 * bool(loss)), size=(0.3, 0.24))  # noqa: E731
         run, energy = run_plate, plate_energy
     elif model == "plate-mixed":  # a clamped, a supported and two free edges
-        make = lambda loss: plate((0.3, 0.24), 4e-4, STEEL_NU03, bc="clamped,free,supported,free",  # noqa: E731
-                                  sr=SR, grid=0.03, loss=(loss, 5e-3 * bool(loss)))
+        make = lambda loss: plate(  # noqa: E731
+            (0.3, 0.24),
+            4e-4,
+            STEEL_NU03,
+            bc="clamped,free,supported,free",
+            sr=SR,
+            grid=0.03,
+            loss=(loss, 5e-3 * bool(loss)),
+        )
         run, energy = run_plate, plate_energy
     else:
         bc = "free" if model == "membrane" else "free,fixed,free,free"
-        make = lambda loss: membrane((0.2, 0.15), wave_speed=20.0, sr=SR, bc=bc, grid=0.02,  # noqa: E731
-                                     t60=0.05 if loss else np.inf)
+        make = lambda loss: membrane(  # noqa: E731
+            (0.2, 0.15),
+            wave_speed=20.0,
+            sr=SR,
+            bc=bc,
+            grid=0.02,
+            t60=0.05 if loss else np.inf,
+        )
         run, energy = run_membrane, membrane_energy
     sch = make(0.0)
     op = (plate_free_op if model.startswith("plate") else membrane_free_op)(sch)
@@ -479,8 +512,7 @@ def membrane_free_op(sch):
 
 
 def _dirichlet_d2(n, h):
-    return (np.diag(-2.0 * np.ones(n - 1)) + np.diag(np.ones(n - 2), 1)
-            + np.diag(np.ones(n - 2), -1)) / h ** 2
+    return (np.diag(-2.0 * np.ones(n - 1)) + np.diag(np.ones(n - 2), 1) + np.diag(np.ones(n - 2), -1)) / h**2
 
 
 @pytest.mark.parametrize("bc", ["supported", "clamped"])
@@ -498,17 +530,17 @@ def test_plate_operator_with_fixed_edges_is_the_stencil(bc):
     s = 1.0 if bc == "clamped" else -1.0
     Dx, Dy = _dirichlet_d2(p.nx, p.hx), _dirichlet_d2(p.ny, p.hy)
     Cx, Cy = np.zeros_like(Dx), np.zeros_like(Dy)
-    Cx[0, 0] = Cx[-1, -1] = (1 + s) / p.hx ** 4
-    Cy[0, 0] = Cy[-1, -1] = (1 + s) / p.hy ** 4
-    A = (np.kron(Dx @ Dx + Cx, np.eye(p.ny - 1)) + 2 * np.kron(Dx, Dy)
-         + np.kron(np.eye(p.nx - 1), Dy @ Dy + Cy))
-    np.testing.assert_allclose(ev, np.linalg.eigvalsh(A) * p.kappa ** 2, rtol=1e-10)
+    Cx[0, 0] = Cx[-1, -1] = (1 + s) / p.hx**4
+    Cy[0, 0] = Cy[-1, -1] = (1 + s) / p.hy**4
+    A = np.kron(Dx @ Dx + Cx, np.eye(p.ny - 1)) + 2 * np.kron(Dx, Dy) + np.kron(np.eye(p.nx - 1), Dy @ Dy + Cy)
+    np.testing.assert_allclose(ev, np.linalg.eigvalsh(A) * p.kappa**2, rtol=1e-10)
     assert len(op.rigid) == 0
 
 
-@pytest.mark.parametrize("bc, n_rigid", [("free", 3), ("supported,free,free,free", 1),
-                                          ("clamped,free,free,free", 0),
-                                          ("supported,free,supported,free", 0)])
+@pytest.mark.parametrize(
+    "bc, n_rigid",
+    [("free", 3), ("supported,free,free,free", 1), ("clamped,free,free,free", 0), ("supported,free,supported,free", 0)],
+)
 def test_mixed_plate_rigid_modes(bc, n_rigid):
     # a hinged plate (one supported edge) keeps the rotation about it; a clamped edge or two
     # supported ones leave none
@@ -522,10 +554,14 @@ def test_mixed_plate_rigid_modes(bc, n_rigid):
     assert np.allclose(op.K @ op.rigid.T, 0, atol=1e-9 * abs(op.K).max())
 
 
-@pytest.mark.parametrize("bc, fem_bc", [
-    ("clamped,free,free,free", dict(clamp=["left"])),                          # cantilever
-    ("supported,supported,free,free", dict(support=["left", "right"])),        # Levy plate
-    ("clamped,supported,free,supported", dict(clamp=["left"], support=["right", "top"]))])
+@pytest.mark.parametrize(
+    "bc, fem_bc",
+    [
+        ("clamped,free,free,free", dict(clamp=["left"])),  # cantilever
+        ("supported,supported,free,free", dict(support=["left", "right"])),  # Levy plate
+        ("clamped,supported,free,supported", dict(clamp=["left"], support=["right", "top"])),
+    ],
+)
 def test_mixed_plate_fd_agrees_with_fem(bc, fem_bc):
     # Two independent discretisations of the same Kirchhoff plate with mixed edges: the FD
     # operator (60 x 40 intervals) and the Morley FEM on the shipped 300 x 200 mm mesh. First
@@ -536,13 +572,13 @@ def test_mixed_plate_fd_agrees_with_fem(bc, fem_bc):
 
     from physsynth.fd.plate import free_operator
 
-    fem = ps.modal_analysis(ps.load_mesh(os.path.join(MESHES, "plate_rect_300x200.msh")), STEEL,
-                            n_modes=8, thickness=0.002, **fem_bc).frequencies[:8]
+    fem = ps.modal_analysis(
+        ps.load_mesh(os.path.join(MESHES, "plate_rect_300x200.msh")), STEEL, n_modes=8, thickness=0.002, **fem_bc
+    ).frequencies[:8]
     p = plate((0.3, 0.2), 0.002, STEEL, bc=bc, sr=SR, grid=0.005, oversample=32, loss=(0, 0))
     op, _ = free_operator(p)
     a = op.active
-    ev = eigsh(op.K[a][:, a].tocsc(), k=8, M=sps.diags(op.m[a]).tocsc(), sigma=-1.0,
-               return_eigenvectors=False)
+    ev = eigsh(op.K[a][:, a].tocsc(), k=8, M=sps.diags(op.m[a]).tocsc(), sigma=-1.0, return_eigenvectors=False)
     fd = np.sort(np.sqrt(ev)) / (2 * np.pi)
     np.testing.assert_allclose(fd, fem, rtol=5e-3)
 
@@ -553,8 +589,9 @@ def test_free_plate_output_has_no_rigid_motion():
     op = plate_free_op(p)
     f = np.r_[np.hanning(40), np.zeros(10)]
     pk = (0.18, 0.15)  # grid point (6, 5), h = 3 cm
-    out, (_, cur) = run_plate(p, np.zeros(p.shape), np.zeros(p.shape), 3000, pickups=[pk],
-                              velocity=False, force=f, force_at=(0.07, 0.05))
+    out, (_, cur) = run_plate(
+        p, np.zeros(p.shape), np.zeros(p.shape), 3000, pickups=[pk], velocity=False, force=f, force_at=(0.07, 0.05)
+    )
     q = op.rigid @ (op.m * cur)
     assert np.all(np.abs(q) > 1e-3 * np.linalg.norm(np.sqrt(op.m) * cur))  # it does drift
     elastic = cur - q @ op.rigid
@@ -568,7 +605,7 @@ def test_free_square_plate_vs_reference():
     # (checked with the operator's eigenvalues, test_free_plate_converges_second_order)
     p = free_plate(40)
     x = render_plate(p, duration=1.5)[0]
-    to_hz = p.kappa / (2 * np.pi * p.lx ** 2)
+    to_hz = p.kappa / (2 * np.pi * p.lx**2)
     lam = spectral_peaks(x, SR, FREE_PLATE_LAMBDA * to_hz, rel_window=0.02) / to_hz
     np.testing.assert_allclose(lam, FREE_PLATE_LAMBDA, rtol=1e-2)
 
@@ -580,8 +617,7 @@ def test_free_plate_converges_second_order():
     err = []
     for n in (12, 24):
         h = 1.0 / n
-        ev = eigh(plate_stiffness(n, n, h, h, 0.3).toarray(), np.diag(mass(n, n, h, h)),
-                  eigvals_only=True)
+        ev = eigh(plate_stiffness(n, n, h, h, 0.3).toarray(), np.diag(mass(n, n, h, h)), eigvals_only=True)
         lam = np.sqrt(ev[[3, 4, 5, 6]])  # D = rho h = a = 1
         err.append(np.abs(lam / FREE_PLATE_LAMBDA[:4] - 1))
     ratio = err[0] / err[1]
@@ -590,8 +626,7 @@ def test_free_plate_converges_second_order():
 
 @pytest.mark.parametrize("bc", ["free", "free,fixed,free,free"])
 def test_free_membrane_peaks_vs_closed_form(bc):
-    m = membrane((0.5, 0.37), tension=500.0, areal_density=0.2, t60=3.0, sr=SR, bc=bc,
-                 grid=0.01)
+    m = membrane((0.5, 0.37), tension=500.0, areal_density=0.2, t60=3.0, sr=SR, bc=bc, grid=0.01)
     x = render_membrane(m, duration=1.5)[0]
     target = separated(m.closed_form(12), 6)
     # 1 % for the first 6 well-separated peaks (h = 1 cm: dispersion below 0.3 %)
@@ -600,29 +635,118 @@ def test_free_membrane_peaks_vs_closed_form(bc):
 
 # ------------------------------------------------------------------ CLI
 def fd(*args):
-    return subprocess.run([sys.executable, "-m", "physsynth", "fd", *args], capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "physsynth", "fd", *args], capture_output=True, text=True, timeout=300)
 
 
 def test_cli_renders_each_model(tmp_path):
     from physsynth.audio import read_wav
 
     runs = {
-        "s.wav": ["string", "--f0", "220", "--inharmonicity", "2.15e-4", "--t60", "4",
-                  "--t60-high", "1", "--duration", "0.3", "--sr", "22050"],
-        "p.wav": ["plate", "--size", "0.3x0.2x0.002", "--material", "steel", "--bc", "clamped",
-                  "--strike", "0.1,0.07", "--pickup", "0.2,0.13", "--duration", "0.3", "--sr", "22050"],
-        "m.wav": ["membrane", "--size", "0.3x0.2", "--tension", "500", "--areal-density", "0.2",
-                  "--duration", "0.3", "--sr", "22050"],
-        "pf.wav": ["plate", "--size", "0.3x0.2x0.002", "--material", "steel", "--bc", "free",
-                   "--duration", "0.3", "--sr", "22050"],
-        "mf.wav": ["membrane", "--size", "0.3x0.2", "--tension", "500", "--areal-density", "0.2",
-                   "--bc", "free", "--grid", "0.01", "--duration", "0.3", "--sr", "22050"],
-        "mm.wav": ["membrane", "--size", "0.3x0.2", "--tension", "500", "--areal-density", "0.2",
-                   "--bc", "free,fixed,free,free", "--grid", "0.01", "--duration", "0.3",
-                   "--sr", "22050"],
-        "pc.wav": ["plate", "--size", "0.3x0.2x0.002", "--material", "steel", "--bc",
-                   "clamped,free,free,free", "--duration", "0.3", "--sr", "22050"],
+        "s.wav": [
+            "string",
+            "--f0",
+            "220",
+            "--inharmonicity",
+            "2.15e-4",
+            "--t60",
+            "4",
+            "--t60-high",
+            "1",
+            "--duration",
+            "0.3",
+            "--sr",
+            "22050",
+        ],
+        "p.wav": [
+            "plate",
+            "--size",
+            "0.3x0.2x0.002",
+            "--material",
+            "steel",
+            "--bc",
+            "clamped",
+            "--strike",
+            "0.1,0.07",
+            "--pickup",
+            "0.2,0.13",
+            "--duration",
+            "0.3",
+            "--sr",
+            "22050",
+        ],
+        "m.wav": [
+            "membrane",
+            "--size",
+            "0.3x0.2",
+            "--tension",
+            "500",
+            "--areal-density",
+            "0.2",
+            "--duration",
+            "0.3",
+            "--sr",
+            "22050",
+        ],
+        "pf.wav": [
+            "plate",
+            "--size",
+            "0.3x0.2x0.002",
+            "--material",
+            "steel",
+            "--bc",
+            "free",
+            "--duration",
+            "0.3",
+            "--sr",
+            "22050",
+        ],
+        "mf.wav": [
+            "membrane",
+            "--size",
+            "0.3x0.2",
+            "--tension",
+            "500",
+            "--areal-density",
+            "0.2",
+            "--bc",
+            "free",
+            "--grid",
+            "0.01",
+            "--duration",
+            "0.3",
+            "--sr",
+            "22050",
+        ],
+        "mm.wav": [
+            "membrane",
+            "--size",
+            "0.3x0.2",
+            "--tension",
+            "500",
+            "--areal-density",
+            "0.2",
+            "--bc",
+            "free,fixed,free,free",
+            "--grid",
+            "0.01",
+            "--duration",
+            "0.3",
+            "--sr",
+            "22050",
+        ],
+        "pc.wav": [
+            "plate",
+            "--size",
+            "0.3x0.2x0.002",
+            "--material",
+            "steel",
+            "--bc",
+            "clamped,free,free,free",
+            "--duration",
+            "0.3",
+            "--sr",
+            "22050",
+        ],
     }
     for name, args in runs.items():
         p = fd(*args, "-o", str(tmp_path / name))
@@ -631,17 +755,24 @@ def test_cli_renders_each_model(tmp_path):
         assert sr == 22050 and x.shape[1] == round(0.3 * 22050) and np.max(np.abs(x)) > 0.5
 
 
-@pytest.mark.parametrize("args, message", [
-    (["plate", "--size", "0.5x0.4x0.001", "--grid", "0.005"], "stability limit"),
-    (["membrane", "--size", "0.5x0.4", "--tension", "1000", "--areal-density", "0.2", "--bc",
-      "free,fixed"], "one value or four"),
-    (["plate", "--size", "0.5x0.4"], "--size takes"),
-    (["plate", "--size", "0.5x0.4x0.001", "--bc", "clamped,free"], "one value or four"),
-    (["plate", "--size", "0.5x0.4x0.001", "--bc", "clamped,free,glued,free"], "unknown boundary"),
-    (["membrane", "--size", "0.5x0.4", "--tension", "1000", "--areal-density", "0.2", "--grid", "0.001"],
-     "stability limit"),
-    (["string", "--f0", "220", "--pluck", "1.5"], "outside"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["plate", "--size", "0.5x0.4x0.001", "--grid", "0.005"], "stability limit"),
+        (
+            ["membrane", "--size", "0.5x0.4", "--tension", "1000", "--areal-density", "0.2", "--bc", "free,fixed"],
+            "one value or four",
+        ),
+        (["plate", "--size", "0.5x0.4"], "--size takes"),
+        (["plate", "--size", "0.5x0.4x0.001", "--bc", "clamped,free"], "one value or four"),
+        (["plate", "--size", "0.5x0.4x0.001", "--bc", "clamped,free,glued,free"], "unknown boundary"),
+        (
+            ["membrane", "--size", "0.5x0.4", "--tension", "1000", "--areal-density", "0.2", "--grid", "0.001"],
+            "stability limit",
+        ),
+        (["string", "--f0", "220", "--pluck", "1.5"], "outside"),
+    ],
+)
 def test_cli_errors_are_one_line(tmp_path, args, message):
     p = fd(*args, "--duration", "0.1", "-o", str(tmp_path / "x.wav"))
     assert p.returncode == 2

@@ -128,8 +128,9 @@ def test_strike_on_fem_model_rings_at_its_frequencies(bar_model):
     sr = 48000
     end = (0.3, 0.006, 0.006)
     hit = ps.strike(bar_model, end, direction=(0, 0, 1), mallet="hard", sr=sr)
-    y = ps.render(bar_model, hit, ps.pickup(bar_model, (0.0, 0.006, 0.006), (0, 0, 1)),
-                  duration=2.0, quantity="velocity")[0]
+    y = ps.render(
+        bar_model, hit, ps.pickup(bar_model, (0.0, 0.006, 0.006), (0, 0, 1)), duration=2.0, quantity="velocity"
+    )[0]
     n = 8 * len(y)
     spec = np.abs(np.fft.rfft(y * np.hanning(len(y)), n))
     fr = np.fft.rfftfreq(n, 1 / sr)

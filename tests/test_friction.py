@@ -46,9 +46,12 @@ def bowl(tmp_path_factory):
         import gmsh  # noqa: F401
 
         out = tmp_path_factory.mktemp("bowl") / "bowl_10mm.msh"
-        subprocess.run([sys.executable, os.path.join(ROOT, "meshes", "make_bowl.py"),
-                        "--mesh-size", "0.010", "-o", str(out)], check=True, capture_output=True,
-                       timeout=300)
+        subprocess.run(
+            [sys.executable, os.path.join(ROOT, "meshes", "make_bowl.py"), "--mesh-size", "0.010", "-o", str(out)],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
         path = str(out)
     except ImportError:
         pass
@@ -77,6 +80,7 @@ def sung(bowl):
 
 # ------------------------------------------------------------------ helpers
 
+
 def envelope(y, sr, f0, step=48):
     sos = butter(4, [0.85 * f0, 1.15 * f0], "bandpass", fs=sr, output="sos")
     return np.abs(hilbert(sosfiltfilt(sos, y)))[::step]
@@ -104,13 +108,11 @@ def reference_solve(d, y, nf, law):
     if abs(d) <= y * nf * law.mu_s:
         return -d / y, 0.0
     s = np.sign(d)
-    x = brentq(lambda x: x + y * nf * float(law.mu(x)) - abs(d), 0.0, abs(d), xtol=1e-15,
-               rtol=4 * np.finfo(float).eps)
+    x = brentq(lambda x: x + y * nf * float(law.mu(x)) - abs(d), 0.0, abs(d), xtol=1e-15, rtol=4 * np.finfo(float).eps)
     return -s * nf * float(law.mu(x)), s * x
 
 
-def reference_block(coef, tg, tn, w, q, v, st, h, n0, n1, vs0, vs1, om0, om1, cn, law, osf,
-                    quantity, n):
+def reference_block(coef, tg, tn, w, q, v, st, h, n0, n1, vs0, vs1, om0, om1, cn, law, osf, quantity, n):
     """Plain numpy: each step, interpolate the shapes, free update (eq. (3)), eliminate the
     dashpot and solve the friction (eqs. (5), (6), (11)), add the force response (eq. (3))."""
     a11, a12, a21, a22, b1 = coef
@@ -140,8 +142,7 @@ def reference_block(coef, tg, tn, w, q, v, st, h, n0, n1, vs0, vs1, om0, om1, cn
         Y = np.array([[g @ (a12 * g), g @ (a12 * gn)], [gn @ (a12 * g), gn @ (a12 * gn)]])
         free = np.array([g @ vf, gn @ vf])
         den = 1 + cn * Y[1, 1]
-        f, u = reference_solve(free[0] - cn * Y[0, 1] * free[1] / den - vs,
-                               Y[0, 0] - cn * Y[0, 1] ** 2 / den, nf, law)
+        f, u = reference_solve(free[0] - cn * Y[0, 1] * free[1] / den - vs, Y[0, 0] - cn * Y[0, 1] ** 2 / den, nf, law)
         d = -cn * (free[1] + Y[1, 0] * f) / den
         qn = qf + b1 * (g * f + gn * d)
         vn = vf + a12 * (g * f + gn * d)
@@ -165,7 +166,7 @@ def test_modal_step_is_the_matrix_exponential():
     h = 1 / 48000
     got = np.array(modal_step(w, s, h))
     for k in range(len(w)):
-        E = scipy.linalg.expm(h * np.array([[0, 1, 0], [-w[k] ** 2, -2 * s[k], 1], [0, 0, 0]]))
+        E = scipy.linalg.expm(h * np.array([[0, 1, 0], [-(w[k] ** 2), -2 * s[k], 1], [0, 0, 0]]))
         want = [E[0, 0], E[0, 1], E[1, 0], E[1, 1], E[0, 2]]
         np.testing.assert_allclose(got[:, k], want, rtol=1e-9, atol=1e-13 * np.abs(want).max())
         assert E[1, 2] == pytest.approx(E[0, 1], rel=1e-9)  # the velocity response is a12
@@ -189,8 +190,7 @@ def test_friction_solve_matches_brentq(kind):
     assert 20 < n_stick < 380  # both branches were exercised
 
 
-@pytest.mark.parametrize("ring,osf,quantity,cn", [(True, 1, 1, 15.0), (True, 3, 0, 0.0),
-                                                  (False, 2, 1, 4.0)])
+@pytest.mark.parametrize("ring,osf,quantity,cn", [(True, 1, 1, 15.0), (True, 3, 0, 0.0), (False, 2, 1, 4.0)])
 def test_kernel_matches_numpy(ring, osf, quantity, cn):
     f, sigma, tg, tn, rng = random_system()
     if not ring:
@@ -208,10 +208,31 @@ def test_kernel_matches_numpy(ring, osf, quantity, cn):
     q, v = q0.copy(), v0.copy()
     st = st0.copy()
     out, rel, frc = np.empty((3, n)), np.empty(n), np.empty(n)
-    friction_block(*coef, tg, tn, w, q, v, np.zeros(K), np.zeros(K), np.zeros(K), st, *args,
-                   law.code, law.mu_s, law.mu_d, law.v_c, osf, quantity, out, rel, frc)
-    ro, rr, rf, rq, rv, rst = reference_block(coef, tg, tn, w, q0, v0, st0, h, 30.0, 60.0, 0.0,
-                                              0.12, 0.0, args[6], cn, law, osf, quantity, n)
+    friction_block(
+        *coef,
+        tg,
+        tn,
+        w,
+        q,
+        v,
+        np.zeros(K),
+        np.zeros(K),
+        np.zeros(K),
+        st,
+        *args,
+        law.code,
+        law.mu_s,
+        law.mu_d,
+        law.v_c,
+        osf,
+        quantity,
+        out,
+        rel,
+        frc,
+    )
+    ro, rr, rf, rq, rv, rst = reference_block(
+        coef, tg, tn, w, q0, v0, st0, h, 30.0, 60.0, 0.0, 0.12, 0.0, args[6], cn, law, osf, quantity, n
+    )
     assert np.any(rr == 0) and np.any(rr != 0)  # sticks and slips
     scale = np.abs(ro).max()
     np.testing.assert_allclose(out, ro, rtol=0, atol=1e-9 * scale)
@@ -251,8 +272,7 @@ def test_mass_on_moving_belt_matches_the_analytic_limit_cycle():
     law = FrictionLaw(mus, mud, kind="coulomb")
     res = {}
     for quantity in ("velocity", "displacement"):
-        ex = FrictionExciter([f0], [0.0], path, np.array([[g]]), sr=SR, law=law,
-                             quantity=quantity)
+        ex = FrictionExciter([f0], [0.0], path, np.array([[g]]), sr=SR, law=law, quantity=quantity)
         ex.v[:] = V / g  # starts moving with the belt (stuck)
         ex.set_contact(force=N, speed=V)
         ex.process(1)
@@ -267,7 +287,7 @@ def test_mass_on_moving_belt_matches_the_analytic_limit_cycle():
     onsets = np.flatnonzero(stick[1:] & ~stick[:-1]) + 1
     # transitions fall on samples: 1/48000 s in a 20 ms cycle, averaged over 24 cycles
     assert np.diff(onsets).mean() / SR == pytest.approx(period, rel=1e-3)
-    x = res["displacement"][SR // 4:]
+    x = res["displacement"][SR // 4 :]
     A = math.hypot(D, b)
     # extremes of the slip circle, sampled every 1/48000 s (a 0.4 % bound is loose)
     np.testing.assert_allclose([x.max(), x.min()], [mud * N / k + A, mud * N / k - A], rtol=4e-3)
@@ -279,8 +299,9 @@ def test_energy_balance_of_the_exact_update():
     step, the contact moving round a ring."""
     f, _, tg, tn, _ = random_system(seed=11)
     path = ContactPath(tg * 0.5, tn * 0.5, radius=0.09, height=0.0)
-    ex = FrictionExciter(f, np.zeros(f.size), path, np.ones((1, f.size)), sr=16000,
-                         law=FrictionLaw(), contact_damping=8.0)
+    ex = FrictionExciter(
+        f, np.zeros(f.size), path, np.ones((1, f.size)), sr=16000, law=FrictionLaw(), contact_damping=8.0
+    )
     ex.set_contact(force=3.0, speed=0.2)
     e0 = ex.energy
     ex.process(8000)
@@ -292,8 +313,15 @@ def test_energy_balance_of_the_exact_update():
 def test_friction_only_dissipates_when_the_puja_stands_still(bowl, bowl_path):
     """V = 0: the ringing bowl pressed by a puja at rest loses energy. H = E + N x_n (the load's
     potential added) changes only by the work of friction and dashpot, each <= 0."""
-    ex = FrictionExciter(bowl.frequencies, bowl.decay_rates * 0, bowl_path,
-                         np.ones((1, bowl.n_modes)), sr=SR, law=FrictionLaw(), contact_damping=20.0)
+    ex = FrictionExciter(
+        bowl.frequencies,
+        bowl.decay_rates * 0,
+        bowl_path,
+        np.ones((1, bowl.n_modes)),
+        sr=SR,
+        law=FrictionLaw(),
+        contact_damping=20.0,
+    )
     ex.v[:2] = 0.3  # ringing in its (2, 0) doublet
     N = 5.0
     ex.set_contact(force=N, speed=0.0)
@@ -317,8 +345,9 @@ def test_power_balance_while_singing(bowl, bowl_path):
     """In the singing regime the friction's work equals the modes' dissipation 2 sigma v^2
     (from every modal velocity, read as outputs), the dashpot's and the energy change."""
     K = bowl.n_modes
-    ex = FrictionExciter(bowl.frequencies, bowl.decay_rates, bowl_path, np.eye(K), sr=SR,
-                         law=FrictionLaw(), contact_damping=20.0)
+    ex = FrictionExciter(
+        bowl.frequencies, bowl.decay_rates, bowl_path, np.eye(K), sr=SR, law=FrictionLaw(), contact_damping=20.0
+    )
     ex.set_contact(force=20.0, speed=0.15)
     ex.process(SR // 5)
     ex.process(4 * SR)  # settles into the limit cycle
@@ -336,7 +365,7 @@ def test_power_balance_while_singing(bowl, bowl_path):
 # ------------------------------------------------------------------ the singing bowl
 def test_bowl_sings_at_its_first_wine_glass_mode(bowl, bowl_n2, sung):
     y = sung.audio[0]
-    f0 = peak_frequency(y[-4 * SR:], SR)
+    f0 = peak_frequency(y[-4 * SR :], SR)
     f_wg = bowl.frequencies[bowl_n2[0]]
     # the issue's 3 %: 51 cents. The tone's lines sit n f_rot (0.5 Hz, 0.2 %) either side.
     assert abs(f0 / f_wg - 1) < 0.03
@@ -351,7 +380,7 @@ def test_bowl_beats_as_the_pattern_turns_with_the_puja(bowl, bowl_n2, sung):
     2006): a fixed pickup hears the (2, 0) band pulse 2 n times per revolution, at
     2 n V / (2 pi R) Hz (eq. (10), "Beats")."""
     f_wg = bowl.frequencies[bowl_n2[0]]
-    env = envelope(sung.audio[0], SR, f_wg)[-4 * SR // 48:]
+    env = envelope(sung.audio[0], SR, f_wg)[-4 * SR // 48 :]
     fs = SR / 48
     e = env - env.mean()
     nfft = 1 << 18
@@ -373,15 +402,24 @@ def test_threshold_and_growth_rate_follow_linear_theory(bowl, bowl_path, bowl_n2
     at the rate of eq. (10) (the doublet in the frame turning with the puja)."""
     law = FrictionLaw()
     V, cn = 0.1, 20.0
-    _, thr = linear_stability(bowl.frequencies, bowl.decay_rates, bowl_path, law, force=1.0,
-                              speed=V, contact_damping=cn)
+    _, thr = linear_stability(
+        bowl.frequencies, bowl.decay_rates, bowl_path, law, force=1.0, speed=V, contact_damping=cn
+    )
     N = ratio * thr[bowl_n2[0]]
-    growth, _ = linear_stability(bowl.frequencies, bowl.decay_rates, bowl_path, law, force=N,
-                                 speed=V, contact_damping=cn)
+    growth, _ = linear_stability(
+        bowl.frequencies, bowl.decay_rates, bowl_path, law, force=N, speed=V, contact_damping=cn
+    )
     lam = growth[bowl_n2[0]]
     assert np.sign(lam) == np.sign(ratio - 1)
-    ex = FrictionExciter(bowl.frequencies, bowl.decay_rates, bowl_path, np.zeros((1, bowl.n_modes)),
-                         sr=12000, law=law, contact_damping=cn)
+    ex = FrictionExciter(
+        bowl.frequencies,
+        bowl.decay_rates,
+        bowl_path,
+        np.zeros((1, bowl.n_modes)),
+        sr=12000,
+        law=law,
+        contact_damping=cn,
+    )
     # 1 cm/s, small against V (the linear regime), in the doublet's orientation the puja drives
     # (tangential antinode at the contact); the other one the contact dashpot damps at ~34/s
     g = bowl_path.tangential[0, bowl_n2]
@@ -404,8 +442,9 @@ def test_threshold_and_growth_rate_follow_linear_theory(bowl, bowl_path, bowl_n2
 
 def test_no_singing_below_the_threshold(bowl, bowl_n2, sung):
     law = FrictionLaw()
-    _, thr = linear_stability(bowl.frequencies, bowl.decay_rates, sung.path, law, force=1.0,
-                              speed=0.15, contact_damping=20.0)
+    _, thr = linear_stability(
+        bowl.frequencies, bowl.decay_rates, sung.path, law, force=1.0, speed=0.15, contact_damping=20.0
+    )
     weak = rub(bowl, force=0.5 * thr.min(), speed=0.15, duration=4.0, sr=SR)
     assert np.all(weak.growth < 0)
     loud = per_second_rms(sung.audio[0], SR)[-1]
@@ -446,11 +485,10 @@ def test_bowed_bar_sustains_at_its_first_bending_mode(bar_model):
     """The conftest bar (aluminium, 300 x 12 x 6 mm) bowed across its thickness at one end."""
     share = np.sum(bar_model.shapes[:, :, 2] ** 2, axis=1) / np.sum(bar_model.shapes**2, axis=(1, 2))
     k1 = int(np.flatnonzero(share > 0.8)[0])
-    r = bow_modal(bar_model, (0.3, 0.006, 0.003), direction=(0, 0, 1), force=1.0, speed=0.1,
-                  duration=1.5, sr=SR)
+    r = bow_modal(bar_model, (0.3, 0.006, 0.003), direction=(0, 0, 1), force=1.0, speed=0.1, duration=1.5, sr=SR)
     y = r.audio[0]
     # 0.1 %: the bow's slip and stick shift a bowed mode by a few cents at most (Essl & Cook)
-    assert peak_frequency(y[-SR // 2:], SR) == pytest.approx(bar_model.frequencies[k1], rel=1e-3)
+    assert peak_frequency(y[-SR // 2 :], SR) == pytest.approx(bar_model.frequencies[k1], rel=1e-3)
     rms = np.sqrt(np.mean(y[: y.size // 4800 * 4800].reshape(-1, 4800) ** 2, axis=1))
     assert rms[-1] > 0.9 * rms.max()
     assert r.path.node >= 0 and np.any(r.relative_velocity == 0)  # it sticks: stick-slip
@@ -462,10 +500,9 @@ def test_bowed_plate_edge_sings_at_a_plate_mode():
     its modes (its lowest, the two-nodal-diameter pair at ~261 Hz)."""
     mesh = ps.load_mesh(os.path.join(ROOT, "meshes", "plate_circle_r100.msh"))
     model = ps.modal_analysis(mesh, ps.get_material("steel"), fmax=3000.0, thickness=0.002)
-    r = bow_modal(model, (0.1, 0.0, 0.0), direction=(0, 0, 1), force=2.0, speed=0.2,
-                  duration=1.5, sr=SR)
+    r = bow_modal(model, (0.1, 0.0, 0.0), direction=(0, 0, 1), force=2.0, speed=0.2, duration=1.5, sr=SR)
     y = r.audio[0]
-    f = peak_frequency(y[-SR // 2:], SR)
+    f = peak_frequency(y[-SR // 2 :], SR)
     # 0.1 % of the nearest mode (the bowed bar's tolerance: a few cents of pull by the bow)
     assert f == pytest.approx(model.frequencies[np.argmin(np.abs(model.frequencies - f))], rel=1e-3)
     assert f == pytest.approx(model.frequencies[0], rel=1e-3)
@@ -474,11 +511,16 @@ def test_bowed_plate_edge_sings_at_a_plate_mode():
 
 
 # ------------------------------------------------------------------ checks and CLI
-@pytest.mark.parametrize("kw,msg", [
-    (dict(force=0.0), "normal force"), (dict(speed=-0.1), "sliding speed"),
-    (dict(force=float("nan")), "normal force"), (dict(duration=0.0), "duration"),
-    (dict(region="nope"), "no region"),
-])
+@pytest.mark.parametrize(
+    "kw,msg",
+    [
+        (dict(force=0.0), "normal force"),
+        (dict(speed=-0.1), "sliding speed"),
+        (dict(force=float("nan")), "normal force"),
+        (dict(duration=0.0), "duration"),
+        (dict(region="nope"), "no region"),
+    ],
+)
 def test_rub_refuses_bad_input(bowl, kw, msg):
     args = dict(force=5.0, speed=0.1, duration=0.1, sr=8000)
     args.update(kw)
@@ -498,8 +540,9 @@ def test_friction_law_and_exciter_checks():
 
 
 def cli(*args):
-    p = subprocess.run([sys.executable, "-m", "physsynth", *map(str, args)], capture_output=True,
-                       text=True, timeout=600)
+    p = subprocess.run(
+        [sys.executable, "-m", "physsynth", *map(str, args)], capture_output=True, text=True, timeout=600
+    )
     return p.returncode, p.stdout, p.stderr
 
 
@@ -510,25 +553,27 @@ def bowl_file(bowl, tmp_path_factory):
 
 def test_cli_rub_writes_a_sung_bowl(bowl_file, tmp_path):
     out = tmp_path / "sing.wav"
-    code, stdout, err = cli("rub", bowl_file, "--force", 20, "--speed", 0.15, "--duration", 4,
-                            "--sr", 24000, "-o", out)
+    code, stdout, err = cli("rub", bowl_file, "--force", 20, "--speed", 0.15, "--duration", 4, "--sr", 24000, "-o", out)
     assert code == 0, err
     assert stdout.strip() == str(out) and "threshold" in err
     y, sr = ps.read_wav(out)
     assert sr == 24000 and y.shape == (2, 96000)
-    assert abs(peak_frequency(y[0, -2 * sr:], sr) / MEASURED_N2 - 1) < 0.03
+    assert abs(peak_frequency(y[0, -2 * sr :], sr) / MEASURED_N2 - 1) < 0.03
 
 
-@pytest.mark.parametrize("args,msg", [
-    (("--force", 0, "--speed", 0.1), "--force must be"),
-    (("--force", 5, "--speed", 0), "--speed must be"),
-    (("--force", "nan", "--speed", 0.1), "--force must be"),
-    (("--force", 5, "--speed", 0.1, "--region", "lip"), "no region 'lip'"),
-    (("--force", 5, "--speed", 0.1, "--at", "0.09,0,0.09"), "--direction"),
-    (("--force", 5, "--speed", 0.1, "--mu-d", 0.9), "must not exceed"),
-    (("--force", 5, "--speed", 0.1, "--vc", 1e-5, "--oversample", 1), "oversample >= "),
-    (("--force", 5, "--speed", 0.1, "--vc", 1e-9), "too steep"),
-])
+@pytest.mark.parametrize(
+    "args,msg",
+    [
+        (("--force", 0, "--speed", 0.1), "--force must be"),
+        (("--force", 5, "--speed", 0), "--speed must be"),
+        (("--force", "nan", "--speed", 0.1), "--force must be"),
+        (("--force", 5, "--speed", 0.1, "--region", "lip"), "no region 'lip'"),
+        (("--force", 5, "--speed", 0.1, "--at", "0.09,0,0.09"), "--direction"),
+        (("--force", 5, "--speed", 0.1, "--mu-d", 0.9), "must not exceed"),
+        (("--force", 5, "--speed", 0.1, "--vc", 1e-5, "--oversample", 1), "oversample >= "),
+        (("--force", 5, "--speed", 0.1, "--vc", 1e-9), "too steep"),
+    ],
+)
 def test_cli_rub_errors_write_nothing(bowl_file, tmp_path, args, msg):
     out = tmp_path / "x.wav"
     code, stdout, err = cli("rub", bowl_file, *args, "--duration", 0.5, "-o", out)
@@ -540,8 +585,22 @@ def test_cli_rub_errors_write_nothing(bowl_file, tmp_path, args, msg):
 def test_cli_bows_a_point(bar_model, tmp_path):
     model = bar_model.save(tmp_path / "bar.npz")
     out = tmp_path / "bar.wav"
-    code, _, err = cli("rub", model, "--at", "0.3,0.006,0.003", "--direction", "0,0,1",
-                       "--force", 1, "--speed", 0.1, "--duration", 0.5, "-o", out)
+    code, _, err = cli(
+        "rub",
+        model,
+        "--at",
+        "0.3,0.006,0.003",
+        "--direction",
+        "0,0,1",
+        "--force",
+        1,
+        "--speed",
+        0.1,
+        "--duration",
+        0.5,
+        "-o",
+        out,
+    )
     assert code == 0, err
     assert ps.read_wav(out)[0].shape == (1, 24000)
 
@@ -549,8 +608,7 @@ def test_cli_bows_a_point(bar_model, tmp_path):
 # ------------------------------------------------------------------ examples
 @pytest.mark.slow
 def test_example_singing_bowl(bowl_file):
-    out = run_example("15_singing_bowl.py", "--model", str(bowl_file), "--force", "20",
-                      "--duration", "8")
+    out = run_example("15_singing_bowl.py", "--model", str(bowl_file), "--force", "20", "--duration", "8")
     assert abs(number(out, "fundamental_error_percent")) < 3.0
     assert abs(number(out, "measured_error_percent")) < 3.0
     assert number(out, "sustain_ratio") >= 1 / 3

@@ -20,15 +20,13 @@ def numpy_resonator_bank(a1, a2, b0, b1, b2, w, u, n):
     return out
 
 
-@pytest.mark.parametrize("n_out,n,n_u", [(1, 1003, 17), (2, 998, 5), (3, 257, 40), (1, 11, 30),
-                                         (2, 3, 0)])
+@pytest.mark.parametrize("n_out,n,n_u", [(1, 1003, 17), (2, 998, 5), (3, 257, 40), (1, 11, 30), (2, 3, 0)])
 def test_resonator_bank_matches_numpy(n_out, n, n_u):
     rng = np.random.default_rng(n + n_out)
     nm = 37
     f = rng.uniform(20, 20000, nm)
     sigma = rng.uniform(0.5, 50, nm)
-    a1, a2, b0, b1, b2 = ps.resonator_coefficients(2 * np.pi * f, sigma, sr=48000.0,
-                                                   quantity="velocity")
+    a1, a2, b0, b1, b2 = ps.resonator_coefficients(2 * np.pi * f, sigma, sr=48000.0, quantity="velocity")
     w = rng.normal(size=(n_out, nm))
     u = rng.normal(size=n_u)
     out = np.empty((n_out, n))
@@ -42,8 +40,7 @@ def test_resonator_bank_blocks_chain():
     """Rendering in two blocks with carried state equals one block."""
     rng = np.random.default_rng(3)
     nm = 20
-    c = ps.resonator_coefficients(2 * np.pi * rng.uniform(50, 5000, nm), np.full(nm, 3.0),
-                                  sr=44100.0)
+    c = ps.resonator_coefficients(2 * np.pi * rng.uniform(50, 5000, nm), np.full(nm, 3.0), sr=44100.0)
     w = rng.normal(size=(1, nm))
     u = rng.normal(size=50)
     full = np.empty((1, 1000))
@@ -56,16 +53,15 @@ def test_resonator_bank_blocks_chain():
     np.testing.assert_allclose(np.hstack([a, b]), full, rtol=1e-12, atol=1e-15)
 
 
-@pytest.mark.parametrize("quantity,num", [("displacement", [1.0]), ("velocity", [1.0, 0.0]),
-                                          ("acceleration", [1.0, 0.0, 0.0])])
-@pytest.mark.parametrize("f,sigma,sr", [(440.0, 5.0, 8000.0), (30.0, 0.2, 48000.0),
-                                        (9000.0, 300.0, 44100.0)])
+@pytest.mark.parametrize(
+    "quantity,num", [("displacement", [1.0]), ("velocity", [1.0, 0.0]), ("acceleration", [1.0, 0.0, 0.0])]
+)
+@pytest.mark.parametrize("f,sigma,sr", [(440.0, 5.0, 8000.0), (30.0, 0.2, 48000.0), (9000.0, 300.0, 44100.0)])
 def test_discretisation_is_exact_for_piecewise_linear_force(quantity, num, f, sigma, sr):
     """The recursion reproduces the continuous response to a linearly interpolated input,
     computed independently by scipy.signal.lsim (matrix exponential)."""
     w0 = 2 * np.pi * f
-    a1, a2, b0, b1, b2 = ps.resonator_coefficients(np.array([w0]), np.array([sigma]), sr=sr,
-                                                   quantity=quantity)
+    a1, a2, b0, b1, b2 = ps.resonator_coefficients(np.array([w0]), np.array([sigma]), sr=sr, quantity=quantity)
     u = np.random.default_rng(1).normal(size=600)
     u[0] = 0.0  # lsim starts from rest with the input at u[0]
     y = ss.lfilter([b0[0], b1[0], b2[0]], [1.0, -a1[0], -a2[0]], u)
@@ -98,12 +94,41 @@ def test_friction_block_stays_in_bounds(rows):
     from physsynth.kernels.friction import friction_block
 
     K, n = 3, 64
-    coef = [np.ascontiguousarray(c) for c in modal_step(2 * np.pi * np.array([200.0, 450.0, 900.0]),
-                                                        np.array([1.0, 2.0, 3.0]), 1 / 8000)]
+    coef = [
+        np.ascontiguousarray(c)
+        for c in modal_step(2 * np.pi * np.array([200.0, 450.0, 900.0]), np.array([1.0, 2.0, 3.0]), 1 / 8000)
+    ]
     tab = np.ones((rows, K))
     st = np.array([2 * np.pi - 1e-9, 0.0, 0.0, 0.0])
     out, rel, frc = np.empty((2, n)), np.empty(n), np.empty(n)
-    friction_block(*coef, tab, 0.5 * tab, np.ones((2, K)), np.zeros(K), np.zeros(K), np.zeros(K),
-                   np.zeros(K), np.zeros(K), st, 1 / 16000, 1.0, 1.0, 0.1, 0.1, 50.0, 50.0,
-                   2 * np.pi / max(rows - 1, 1), 5.0, 0, 0.4, 0.2, 0.1, 2, 1, out, rel, frc)
+    friction_block(
+        *coef,
+        tab,
+        0.5 * tab,
+        np.ones((2, K)),
+        np.zeros(K),
+        np.zeros(K),
+        np.zeros(K),
+        np.zeros(K),
+        np.zeros(K),
+        st,
+        1 / 16000,
+        1.0,
+        1.0,
+        0.1,
+        0.1,
+        50.0,
+        50.0,
+        2 * np.pi / max(rows - 1, 1),
+        5.0,
+        0,
+        0.4,
+        0.2,
+        0.1,
+        2,
+        1,
+        out,
+        rel,
+        frc,
+    )
     assert np.isfinite(out).all() and 0 <= st[0] < 2 * np.pi

@@ -30,7 +30,7 @@ def expm_step(omega, sigma, h):
     for k in range(n):
         M = np.zeros((4, 4))
         M[0, 1] = 1.0
-        M[1, 0] = -omega[k] ** 2
+        M[1, 0] = -(omega[k] ** 2)
         M[1, 1] = -2 * sigma[k]
         M[1, 2] = 1.0
         M[2, 3] = 1.0
@@ -50,8 +50,16 @@ def test_step_coefficients_match_matrix_exponential(h):
     c = step_coefficients(omega, sigma, h=h)
     P, G0, G1 = expm_step(omega, sigma, h)
     # relative to each row's natural scale (round-off of the matrix exponential: ~1e-12)
-    for row, ref in [(0, P[:, 0, 0]), (1, P[:, 0, 1]), (2, P[:, 1, 0]), (3, P[:, 1, 1]),
-                     (4, G0[:, 0]), (5, G1[:, 0]), (6, G0[:, 1]), (7, G1[:, 1])]:
+    for row, ref in [
+        (0, P[:, 0, 0]),
+        (1, P[:, 0, 1]),
+        (2, P[:, 1, 0]),
+        (3, P[:, 1, 1]),
+        (4, G0[:, 0]),
+        (5, G1[:, 0]),
+        (6, G0[:, 1]),
+        (7, G1[:, 1]),
+    ]:
         scale = np.abs(ref).max()
         np.testing.assert_allclose(c[row], ref, rtol=0, atol=1e-9 * scale)
 
@@ -179,8 +187,9 @@ def test_stulov_felt_matches_an_independent_ode_solution():
         return sp - felt.eps * s[2] if t > 1e-6 else 1.0
 
     lets_go.terminal, lets_go.direction = True, -1
-    sol = solve_ivp(rhs, (0, 10e-3), [0.0, v0, 0.0], rtol=1e-10, atol=[1e-14, 1e-10, 1e-16],
-                    events=lets_go, max_step=1e-6)
+    sol = solve_ivp(
+        rhs, (0, 10e-3), [0.0, v0, 0.0], rtol=1e-10, atol=[1e-14, 1e-10, 1e-16], events=lets_go, max_step=1e-6
+    )
     T_ref = sol.t_events[0][0]
     v_ref = sol.y_events[0][0][1]
     np.testing.assert_allclose(r.stats[0, 4], v_ref, rtol=0.01)  # rebound speed within 1 %
@@ -205,8 +214,7 @@ def test_energy_balance_over_a_contact(bar_model, name):
     mallet = MALLETS[name]
     law = mallet.law(bar_model.material)
     v = 1.0
-    r = impact(law, mallet.mass, v, omega=omega, sigma=np.zeros_like(omega), g=g, duration=0.05,
-               release_gap=1e-3)
+    r = impact(law, mallet.mass, v, omega=omega, sigma=np.zeros_like(omega), g=g, duration=0.05, release_gap=1e-3)
     v_out = r.stats[0, 4]
     assert v_out < 0  # rebounded and was taken away
     e_in = 0.5 * mallet.mass * v**2
@@ -220,10 +228,8 @@ def test_light_object_makes_the_mallet_bounce():
     again and again as the object swings back (as a piano hammer on a light string, Hall,
     JASA 79, 1986); on a massive object it leaves after one contact."""
     law = ContactLaw(K=1e8)
-    light = impact(law, 0.02, 1.0, omega=[2 * np.pi * 200], sigma=[0.0], g=[1 / math.sqrt(0.002)],
-                   duration=0.05)
-    heavy = impact(law, 0.02, 1.0, omega=[2 * np.pi * 200], sigma=[0.0], g=[1 / math.sqrt(2.0)],
-                   duration=0.05)
+    light = impact(law, 0.02, 1.0, omega=[2 * np.pi * 200], sigma=[0.0], g=[1 / math.sqrt(0.002)], duration=0.05)
+    heavy = impact(law, 0.02, 1.0, omega=[2 * np.pi * 200], sigma=[0.0], g=[1 / math.sqrt(2.0)], duration=0.05)
     assert light.stats[0, 2] >= 2
     assert heavy.stats[0, 2] == 1
     # the contact force goes to zero between the bounces
@@ -236,8 +242,7 @@ def test_spectral_centroid_rises_with_stiffness_and_velocity(bar_model):
     at = (0.02, 0.006, 0.006)
     cents = []
     for E in (1e7, 1e8, 1e9, 1e10, 1e11):
-        hit = mallet_strike(bar_model, at, mallet=Mallet("tip", 0.02, 0.01, E=E, nu=0.3), sr=SR,
-                            duration=0.3)
+        hit = mallet_strike(bar_model, at, mallet=Mallet("tip", 0.02, 0.01, E=E, nu=0.3), sr=SR, duration=0.3)
         cents.append(ps.spectral_centroid(hit.audio[0], SR))
     assert np.all(np.diff(cents) > 0), cents
     cents = []
@@ -350,8 +355,11 @@ def reference_simulation(omega, sigma, w, n, n_sub, quantity, forces, kicks, mal
     return out, fout, peak
 
 
-@pytest.mark.parametrize("law", [ContactLaw(K=3e8), ContactLaw(K=3e9, alpha=2.5, eps=0.8, tau=2e-5),
-                                 ContactLaw(K=3e8, lam=0.4)], ids=["hertz", "felt", "hunt-crossley"])
+@pytest.mark.parametrize(
+    "law",
+    [ContactLaw(K=3e8), ContactLaw(K=3e9, alpha=2.5, eps=0.8, tau=2e-5), ContactLaw(K=3e8, lam=0.4)],
+    ids=["hertz", "felt", "hunt-crossley"],
+)
 @pytest.mark.parametrize("quantity", ["displacement", "velocity", "acceleration"])
 def test_contact_kernel_matches_numpy_reference(law, quantity):
     rng = np.random.default_rng(11)
@@ -361,13 +369,25 @@ def test_contact_kernel_matches_numpy_reference(law, quantity):
     g = rng.normal(size=nm) * 3
     w = rng.normal(size=(2, nm))
     pulse = contact_pulse(2e-4, sr=SR, impulse=5e-3)
-    forces = [ForceSource(3, rng.normal(size=nm), pulse), ForceSource(40, rng.normal(size=nm),
-                                                                      rng.normal(size=30) * 0.3)]
+    forces = [
+        ForceSource(3, rng.normal(size=nm), pulse),
+        ForceSource(40, rng.normal(size=nm), rng.normal(size=30) * 0.3),
+    ]
     kicks = [KickSource(60, rng.normal(size=nm) * 1e-6, rng.normal(size=nm) * 1e-4)]
     mallet = MalletSource(12, g, law, 0.02, 0.8)
     n, n_sub = 160, 6
-    sim = simulate(omega, sigma, w, sr=SR, n_samples=n, quantity=quantity, forces=forces,
-                   kicks=kicks, mallets=[mallet], n_sub=n_sub)
+    sim = simulate(
+        omega,
+        sigma,
+        w,
+        sr=SR,
+        n_samples=n,
+        quantity=quantity,
+        forces=forces,
+        kicks=kicks,
+        mallets=[mallet],
+        n_sub=n_sub,
+    )
     out, fout, peak = reference_simulation(omega, sigma, w, n, n_sub, quantity, forces, kicks, mallet)
     assert peak > 0
     np.testing.assert_allclose(sim.audio, out, rtol=0, atol=1e-8 * np.abs(out).max())
@@ -383,10 +403,24 @@ def test_two_mallets_at_once_are_solved_together():
     sigma = np.array([1.0, 4.0, 20.0])
     g = np.array([2.0, -1.0, 3.0])
     law = ContactLaw(K=1e8)
-    two = simulate(omega, sigma, g[None], sr=SR, n_samples=400, mallets=[
-        MalletSource(5, g, law, 0.01, 1.0), MalletSource(5, g, law, 0.01, 1.0)], n_sub=16)
-    one = simulate(omega, sigma, g[None], sr=SR, n_samples=400, mallets=[
-        MalletSource(5, g, ContactLaw(K=2e8), 0.02, 1.0)], n_sub=16)
+    two = simulate(
+        omega,
+        sigma,
+        g[None],
+        sr=SR,
+        n_samples=400,
+        mallets=[MalletSource(5, g, law, 0.01, 1.0), MalletSource(5, g, law, 0.01, 1.0)],
+        n_sub=16,
+    )
+    one = simulate(
+        omega,
+        sigma,
+        g[None],
+        sr=SR,
+        n_samples=400,
+        mallets=[MalletSource(5, g, ContactLaw(K=2e8), 0.02, 1.0)],
+        n_sub=16,
+    )
     np.testing.assert_allclose(two.audio, one.audio, rtol=0, atol=1e-9 * np.abs(one.audio).max())
     np.testing.assert_allclose(two.stats[0, 0], one.stats[0, 0] / 2, rtol=1e-9)
 
@@ -402,8 +436,15 @@ def test_prescribed_force_path_equals_render(bar_model, quantity):
     shapes = bar_model.shapes[keep]
     g = shapes[:, hit.node, :] @ hit.direction
     w = shapes[:, pk.node, :] @ pk.direction
-    sim = simulate(bar_model.omegas[keep], bar_model.decay_rates[keep], w[None], sr=SR,
-                   n_samples=ref.shape[1], quantity=quantity, forces=[ForceSource(0, g, hit.force)])
+    sim = simulate(
+        bar_model.omegas[keep],
+        bar_model.decay_rates[keep],
+        w[None],
+        sr=SR,
+        n_samples=ref.shape[1],
+        quantity=quantity,
+        forces=[ForceSource(0, g, hit.force)],
+    )
     np.testing.assert_allclose(sim.audio, ref, rtol=0, atol=1e-9 * np.abs(ref).max())
 
 

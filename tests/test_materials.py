@@ -18,11 +18,18 @@ def test_library_has_required_materials_with_sources():
     assert ps.get_material("wood").name == "spruce"
 
 
-@pytest.mark.parametrize("E,nu,rho,word", [
-    (200e9, 0.5, 7800, "Poisson"), (200e9, 0.7, 7800, "Poisson"), (200e9, -1.0, 7800, "Poisson"),
-    (0.0, 0.3, 7800, "Young"), (-1e9, 0.3, 7800, "Young"), (200e9, 0.3, 0.0, "density"),
-    (float("nan"), 0.3, 7800, "finite"),
-])
+@pytest.mark.parametrize(
+    "E,nu,rho,word",
+    [
+        (200e9, 0.5, 7800, "Poisson"),
+        (200e9, 0.7, 7800, "Poisson"),
+        (200e9, -1.0, 7800, "Poisson"),
+        (0.0, 0.3, 7800, "Young"),
+        (-1e9, 0.3, 7800, "Young"),
+        (200e9, 0.3, 0.0, "density"),
+        (float("nan"), 0.3, 7800, "finite"),
+    ],
+)
 def test_non_physical_materials_are_refused(E, nu, rho, word):
     with pytest.raises(ps.MaterialError, match=word):
         ps.custom_material(E, nu, rho)

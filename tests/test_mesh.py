@@ -29,8 +29,9 @@ def test_gmsh22_quadratic_is_reordered_to_canonical(tmp_path):
     np.testing.assert_allclose(p[c[:, 4:]], mid, atol=1e-12)
 
 
-@pytest.mark.parametrize("ext,fmt", [(".vtu", "vtu"), (".xdmf", "xdmf"), (".inp", "abaqus"),
-                                     (".mesh", "medit"), (".msh", "gmsh22")])
+@pytest.mark.parametrize(
+    "ext,fmt", [(".vtu", "vtu"), (".xdmf", "xdmf"), (".inp", "abaqus"), (".mesh", "medit"), (".msh", "gmsh22")]
+)
 def test_formats_meshio_writes(tmp_path, box41, ext, fmt):
     m = meshio.read(box41)
     tet = [c for c in m.cells if c.type == "tetra"]
@@ -41,10 +42,13 @@ def test_formats_meshio_writes(tmp_path, box41, ext, fmt):
     assert mesh.volume() == pytest.approx(2e-5, rel=1e-9)
 
 
-@pytest.mark.parametrize("perm", [
-    [0, 1, 2, 3, 4, 5, 6, 7, 9, 8],   # gmsh's tetra10 order (last two edges swapped vs VTK)
-    [0, 1, 2, 3, 6, 4, 5, 9, 8, 7],   # any other order
-])
+@pytest.mark.parametrize(
+    "perm",
+    [
+        [0, 1, 2, 3, 4, 5, 6, 7, 9, 8],  # gmsh's tetra10 order (last two edges swapped vs VTK)
+        [0, 1, 2, 3, 6, 4, 5, 9, 8, 7],  # any other order
+    ],
+)
 def test_tetra10_any_midside_order(tmp_path, perm):
     path = gmsh_box(tmp_path / "q.msh", order=2)
     m = meshio.read(path)
@@ -93,8 +97,7 @@ def test_surface_only_mesh_is_refused(tmp_path, box41):
 
 
 def test_hexahedral_mesh_is_refused(tmp_path):
-    pts = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0], [0, 0, 1], [1, 0, 1], [1, 1, 1],
-                    [0, 1, 1]], float)
+    pts = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0], [0, 0, 1], [1, 0, 1], [1, 1, 1], [0, 1, 1]], float)
     out = tmp_path / "hex.vtu"
     meshio.write(str(out), meshio.Mesh(pts, [("hexahedron", np.arange(8)[None])]))
     with pytest.raises(ps.MeshError, match="tetrahedra"):
@@ -129,9 +132,12 @@ def test_abaqus_sets_become_regions(tmp_path, box41):
     tet = [c for c in m.cells if c.type == "tetra"][0].data
     low = np.flatnonzero(m.points[:, 0] < 1e-9)
     out = tmp_path / "part.inp"
-    meshio.write(str(out), meshio.Mesh(m.points, [("tetra", tet)],
-                                       cell_sets={"FIRST_HALF": [np.arange(len(tet) // 2)]},
-                                       point_sets={"END": low}))
+    meshio.write(
+        str(out),
+        meshio.Mesh(
+            m.points, [("tetra", tet)], cell_sets={"FIRST_HALF": [np.arange(len(tet) // 2)]}, point_sets={"END": low}
+        ),
+    )
     mesh = ps.load_mesh(out)
     assert mesh.regions["FIRST_HALF"].dim == 3
     assert len(mesh.regions["FIRST_HALF"].cells) == len(tet) // 2

@@ -79,12 +79,12 @@ def wave_mesh_reference(Mx, My, g, sgn, gb, pb, e, src, pk, n):
     return out
 
 
-@pytest.mark.parametrize("bc, t60, bf", [("fixed", None, None), ("free", 0.3, None),
-                                         ("fixed", 0.2, (0.9, 0.4)), ("free", None, (0.95, 0.2))])
+@pytest.mark.parametrize(
+    "bc, t60, bf", [("fixed", None, None), ("free", 0.3, None), ("fixed", 0.2, (0.9, 0.4)), ("free", None, (0.95, 0.2))]
+)
 def test_mesh_kernel_matches_wave_variable_mesh(bc, t60, bf):
     sr, c = 8000.0, 200.0
-    m = WaveguideMesh((0.3, 0.25), c=c, sr=sr, pickup=(0.21, 0.08), t60=t60, bc=bc,
-                      boundary_filter=bf)
+    m = WaveguideMesh((0.3, 0.25), c=c, sr=sr, pickup=(0.21, 0.08), t60=t60, bc=bc, boundary_filter=bf)
     m.strike((0.1, 0.15), width=1e-3)
     y = m.process(400)
     e = strike_pulse(sr=sr, width=1e-3)
@@ -106,8 +106,7 @@ def axial_dispersion(f, *, sr):
 
 def test_fixed_membrane_modes_follow_the_mesh_dispersion_relation():
     size, c, sr = (0.5, 0.37), 200.0, 16000.0
-    y = waveguide_mesh_strike(size, c=c, sr=sr, duration=2.0, at=(0.071, 0.052),
-                              pickup=(0.133, 0.094), t60=4.0)
+    y = waveguide_mesh_strike(size, c=c, sr=sr, duration=2.0, at=(0.071, 0.052), pickup=(0.133, 0.094), t60=4.0)
     f_mesh = mesh_mode_frequencies(size, MODES, c=c, sr=sr)
     got = np.array([peak_freq(y, sr, f, search_cents=15.0) for f in f_mesh])
     # against the mesh's own dispersion relation: 0.5 % (measured: ~1e-6 %)
@@ -149,21 +148,28 @@ def test_mesh_energy_is_conserved_without_loss_and_decays_with_it(bc):
         if t60 is None:
             np.testing.assert_allclose(e, e[0], rtol=1e-11)
         else:
-            np.testing.assert_allclose(e[1:] / e[:-1], m.g ** 74, rtol=1e-9)
+            np.testing.assert_allclose(e[1:] / e[:-1], m.g**74, rtol=1e-9)
             assert np.all(np.diff(e) < 0)
 
 
 def test_mesh_bounded_with_boundary_loss():
-    y = waveguide_mesh_strike((0.3, 0.2), c=150.0, sr=8000.0, duration=3.0, at=(0.07, 0.12),
-                              pickup=(0.2, 0.05), bc="free", boundary_filter=(0.98, 0.5))
+    y = waveguide_mesh_strike(
+        (0.3, 0.2),
+        c=150.0,
+        sr=8000.0,
+        duration=3.0,
+        at=(0.07, 0.12),
+        pickup=(0.2, 0.05),
+        bc="free",
+        boundary_filter=(0.98, 0.5),
+    )
     assert np.all(np.isfinite(y))
     n = y.size // 6
     assert np.max(np.abs(y[-n:])) < 0.1 * np.max(np.abs(y[:n]))
 
 
 def test_mesh_streaming_equals_one_shot():
-    kw = dict(c=180.0, sr=11025.0, pickup=(0.2, 0.11), t60=0.7, bc="fixed",
-              boundary_filter=(0.97, 0.3))
+    kw = dict(c=180.0, sr=11025.0, pickup=(0.2, 0.11), t60=0.7, bc="fixed", boundary_filter=(0.97, 0.3))
     ref = waveguide_mesh_strike((0.31, 0.23), duration=0.3, at=(0.05, 0.07), **kw)
     m = WaveguideMesh((0.31, 0.23), **kw)
     m.strike((0.05, 0.07))
@@ -177,8 +183,7 @@ def test_mesh_streaming_equals_one_shot():
 
 def test_mesh_parameter_errors():
     with pytest.raises(ModelParameterError):
-        waveguide_mesh_strike((0.01, 0.3), c=200.0, sr=8000.0, duration=0.1, at=(0, 0),
-                              pickup=(0, 0))
+        waveguide_mesh_strike((0.01, 0.3), c=200.0, sr=8000.0, duration=0.1, at=(0, 0), pickup=(0, 0))
     with pytest.raises(ModelParameterError):
         WaveguideMesh((0.3, 0.3), c=200.0, sr=8000.0, pickup=(0.1, 0.1), bc="clamped")
 
@@ -218,8 +223,7 @@ def string_body_reference(vr, vl, eta, g, p, Z, f, sg, d, e, sr, xp, n):
 def _body(n_modes=6, seed=1):
     rng = np.random.default_rng(seed)
     f = np.sort(rng.uniform(80.0, 3000.0, n_modes))
-    return f, rng.uniform(2.0, 30.0, n_modes), rng.normal(0, 4.0, n_modes), rng.normal(0, 4.0,
-                                                                                       n_modes)
+    return f, rng.uniform(2.0, 30.0, n_modes), rng.normal(0, 4.0, n_modes), rng.normal(0, 4.0, n_modes)
 
 
 def test_string_body_kernel_matches_plain_loop():
@@ -232,8 +236,7 @@ def test_string_body_kernel_matches_plain_loop():
     x = np.arange(L)
     vr, vl = s._br[(-x) % L].copy(), s._bl[(-(L - 1 - x)) % L].copy()
     vs, vb = s.process(600)
-    rs, rb = string_body_reference(vr, vl, dsg.eta, dsg.g, dsg.p, 0.7, f, sg, d, e, sr,
-                                   s._xp, 600)
+    rs, rb = string_body_reference(vr, vl, dsg.eta, dsg.g, dsg.p, 0.7, f, sg, d, e, sr, s._xp, 600)
     np.testing.assert_allclose(vs, rs, rtol=0, atol=1e-12 * np.max(np.abs(rs)))
     np.testing.assert_allclose(vb, rb, rtol=0, atol=1e-12 * np.max(np.abs(rb)))
     assert np.max(np.abs(rb)) > 1e-3 * np.max(np.abs(rs))
@@ -270,8 +273,9 @@ def test_body_mode_pulls_the_string_partial(f_body):
     # one body mode near the fundamental: the string partial is pushed away from it (down when
     # the mode is above, up when below) by the two-oscillator amount (w-ws)(w-wb) = Z d^2 f0
     sr, f0, Z, d2 = 44100, 200.0, 0.5, 20.0
-    y = string_on_modes(f0, [f_body], [3.0], [np.sqrt(d2)], sr=sr, duration=2.0,
-                        string_impedance=Z, output="string", t60=3.0)
+    y = string_on_modes(
+        f0, [f_body], [3.0], [np.sqrt(d2)], sr=sr, duration=2.0, string_impedance=Z, output="string", t60=3.0
+    )
     pred = coupled_frequencies(f0, f_body, d2, f0=f0, string_impedance=Z)[0]
     got = peak_freq(y, sr, pred, search_cents=20.0)
     shift, shift_pred = cents(got, f0), cents(pred, f0)
@@ -286,8 +290,7 @@ def test_discrete_admittance_is_passive():
     f, sg, d = f[f < 0.49 * 8000], sg[f < 0.49 * 8000], d[f < 0.49 * 8000]
     b0, A1, A2 = bilinear_modes(f, sg, sr=8000.0)
     z = np.exp(-1j * np.linspace(1e-4, np.pi - 1e-4, 20000))
-    Y = np.sum(d[:, None] ** 2 * b0[:, None] * (1 - z ** 2)
-               / (1 + A1[:, None] * z + A2[:, None] * z ** 2), axis=0)
+    Y = np.sum(d[:, None] ** 2 * b0[:, None] * (1 - z**2) / (1 + A1[:, None] * z + A2[:, None] * z**2), axis=0)
     assert np.min(Y.real) >= -1e-12 * np.max(np.abs(Y))
 
 
@@ -295,8 +298,7 @@ def test_string_on_body_stays_bounded_over_long_runs():
     sr = 8000.0
     f, sg, d, e = _body(n_modes=30, seed=11)
     d *= 5.0  # a light, strongly coupled body
-    y = string_on_modes(150.0, f, sg, d * 1.0, e, sr=sr, duration=30.0, output="both",
-                        string_impedance=2.0, t60=20.0)
+    y = string_on_modes(150.0, f, sg, d * 1.0, e, sr=sr, duration=30.0, output="both", string_impedance=2.0, t60=20.0)
     assert np.all(np.isfinite(y))
     n = int(sr)
     first, last = np.max(np.abs(y[:n]), axis=0), np.max(np.abs(y[-n:]), axis=0)
@@ -305,23 +307,49 @@ def test_string_on_body_stays_bounded_over_long_runs():
 
 # ----------------------------------------------------------------- CLI
 def _run(*args):
-    return subprocess.run([sys.executable, "-m", "physsynth", *args], capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "physsynth", *args], capture_output=True, text=True, timeout=300)
 
 
 def test_cli_hybrid_and_mesh_drum(bar_model, tmp_path):
     from physsynth import read_wav
 
     body = bar_model.save(str(tmp_path / "bar.npz"))
-    p = _run("hybrid", "--f0", "196", "--body", body, "--bridge", "0.3,0.006,0.003",
-             "--duration", "0.3", "--sr", "16000", "-o", str(tmp_path / "h.wav"))
+    p = _run(
+        "hybrid",
+        "--f0",
+        "196",
+        "--body",
+        body,
+        "--bridge",
+        "0.3,0.006,0.003",
+        "--duration",
+        "0.3",
+        "--sr",
+        "16000",
+        "-o",
+        str(tmp_path / "h.wav"),
+    )
     assert p.returncode == 0, p.stderr
-    p = _run("mesh-drum", "--size", "0.3,0.2", "--c", "100", "--at", "0.07,0.05", "--pickup",
-             "0.2,0.13", "--duration", "0.3", "--sr", "8000", "-o", str(tmp_path / "d.wav"))
+    p = _run(
+        "mesh-drum",
+        "--size",
+        "0.3,0.2",
+        "--c",
+        "100",
+        "--at",
+        "0.07,0.05",
+        "--pickup",
+        "0.2,0.13",
+        "--duration",
+        "0.3",
+        "--sr",
+        "8000",
+        "-o",
+        str(tmp_path / "d.wav"),
+    )
     assert p.returncode == 0, p.stderr
     for name in ("h.wav", "d.wav"):
         y, _ = read_wav(str(tmp_path / name))
         assert np.max(np.abs(y)) > 0.1
-    p = _run("hybrid", "--f0", "196", "--body", body, "--bridge", "0.3,0.006", "-o",
-             str(tmp_path / "x.wav"))
+    p = _run("hybrid", "--f0", "196", "--body", body, "--bridge", "0.3,0.006", "-o", str(tmp_path / "x.wav"))
     assert p.returncode != 0 and "expected 3 numbers" in p.stderr

@@ -24,8 +24,11 @@ def bending_stiffness(mat, h=H):
 def ss_plate_closed_form(a, b, mat, k, h=H):
     """f_mn = (pi/2) [(m/a)^2 + (n/b)^2] sqrt(D / (rho h)), the k lowest."""
     D = bending_stiffness(mat, h)
-    f = [np.pi / 2 * ((m / a) ** 2 + (n / b) ** 2) * np.sqrt(D / (mat.rho * h))
-         for m in range(1, 12) for n in range(1, 12)]
+    f = [
+        np.pi / 2 * ((m / a) ** 2 + (n / b) ** 2) * np.sqrt(D / (mat.rho * h))
+        for m in range(1, 12)
+        for n in range(1, 12)
+    ]
     return np.sort(f)[:k]
 
 
@@ -34,8 +37,7 @@ def test_simply_supported_rectangular_plate():
     mesh = ps.load_mesh(os.path.join(MESHES, "plate_rect_300x200.msh"))
     model = ps.modal_analysis(mesh, mat, n_modes=8, thickness=H, support=["edge"])
     assert model.rigid_body_modes == 0
-    np.testing.assert_allclose(model.frequencies, ss_plate_closed_form(0.3, 0.2, mat, 8),
-                               rtol=0.01)  # within 1 %
+    np.testing.assert_allclose(model.frequencies, ss_plate_closed_form(0.3, 0.2, mat, 8), rtol=0.01)  # within 1 %
 
 
 def test_free_square_plate_leissa():
@@ -52,8 +54,7 @@ def test_free_square_plate_leissa():
 def test_circular_membrane_bessel_zeros():
     T, sigma_a, R = 3000.0, 0.26, 0.165  # N/m, kg/m^2 (a drum head), m
     mesh = ps.load_mesh(os.path.join(MESHES, "drum_head_r165.msh"))
-    model = ps.modal_analysis(mesh, None, n_modes=8, tension=T, areal_density=sigma_a,
-                              clamp=["edge"])
+    model = ps.modal_analysis(mesh, None, n_modes=8, tension=T, areal_density=sigma_a, clamp=["edge"])
     c = np.sqrt(T / sigma_a)
     j = np.array([2.40483, 3.83171, 3.83171, 5.13562, 5.13562, 5.52008, 6.38016, 6.38016])
     np.testing.assert_allclose(model.frequencies, j * c / (2 * np.pi * R), rtol=0.01)
@@ -64,6 +65,7 @@ def clamped_circular_plate_roots(k):
     twice (a doublet); f = x^2 / (2 pi a^2) sqrt(D / (rho h))."""
     out = []
     for n in range(6):
+
         def f(x, n=n):
             return jv(n, x) * ivp(n, x) - iv(n, x) * jvp(n, x)
 
@@ -106,8 +108,7 @@ def test_convergence_rate(kind, order):
             D = bending_stiffness(mat, 0.01)
             exact = (2 * np.pi**2) ** 2 * D / (mat.rho * 0.01)  # omega^2 of mode (1, 1)
         else:
-            m = ps.modal_analysis(mesh, None, n_modes=1, tension=100.0, areal_density=0.1,
-                                  clamp=["boundary"])
+            m = ps.modal_analysis(mesh, None, n_modes=1, tension=100.0, areal_density=0.1, clamp=["boundary"])
             exact = 2 * np.pi**2 * 100.0 / 0.1
         errs.append(abs(m.omegas[0] ** 2 / exact - 1))
         hs.append(1.0 / n)
@@ -117,8 +118,7 @@ def test_convergence_rate(kind, order):
 
 def test_plate_model_strikes_and_saves(tmp_path):
     mat = ps.get_material("aluminium")
-    model = ps.modal_analysis(_square(12, 0.2), mat, n_modes=6, thickness=0.003,
-                              clamp=["x<=0"])
+    model = ps.modal_analysis(_square(12, 0.2), mat, n_modes=6, thickness=0.003, clamp=["x<=0"])
     back = ps.ModalModel.load(model.save(tmp_path / "plate"))
     np.testing.assert_array_equal(back.frequencies, model.frequencies)
     hit = ps.strike(back, (0.15, 0.1, 0.0), mallet="hard", sr=48000)
@@ -131,33 +131,50 @@ def test_flat_mesh_needs_thickness_or_tension():
     with pytest.raises(ps.PhyssynthError, match="thickness"):
         ps.modal_analysis(_square(4), ps.get_material("steel"), n_modes=2)
     with pytest.raises(ps.PhyssynthError, match="flat"):
-        ps.modal_analysis(ps.bar_mesh(0.1, 0.01, 0.01, (4, 1, 1)), ps.get_material("steel"),
-                          n_modes=2, thickness=0.001)
+        ps.modal_analysis(ps.bar_mesh(0.1, 0.01, 0.01, (4, 1, 1)), ps.get_material("steel"), n_modes=2, thickness=0.001)
 
 
 def run(*args):
-    p = subprocess.run([sys.executable, "-m", "physsynth", *map(str, args)], capture_output=True,
-                       text=True, timeout=600)
+    p = subprocess.run(
+        [sys.executable, "-m", "physsynth", *map(str, args)], capture_output=True, text=True, timeout=600
+    )
     return p.returncode, p.stdout, p.stderr
 
 
 def test_cli_plate_and_membrane():
-    code, out, err = run("modes", os.path.join(MESHES, "plate_rect_300x200.msh"), "--thickness",
-                         "0.002", "--material", "steel", "--support", "boundary", "--n-modes", "3",
-                         "--json")
+    code, out, err = run(
+        "modes",
+        os.path.join(MESHES, "plate_rect_300x200.msh"),
+        "--thickness",
+        "0.002",
+        "--material",
+        "steel",
+        "--support",
+        "boundary",
+        "--n-modes",
+        "3",
+        "--json",
+    )
     assert code == 0, err
     f = json.loads(out)["frequencies_hz"]
-    np.testing.assert_allclose(f, ss_plate_closed_form(0.3, 0.2, ps.get_material("steel"), 3),
-                               rtol=0.01)
-    code, out, err = run("modes", os.path.join(MESHES, "drum_head_r165.msh"), "--tension", "2000",
-                         "--areal-density", "0.26", "--clamp", "boundary", "--n-modes", "2",
-                         "--json")
+    np.testing.assert_allclose(f, ss_plate_closed_form(0.3, 0.2, ps.get_material("steel"), 3), rtol=0.01)
+    code, out, err = run(
+        "modes",
+        os.path.join(MESHES, "drum_head_r165.msh"),
+        "--tension",
+        "2000",
+        "--areal-density",
+        "0.26",
+        "--clamp",
+        "boundary",
+        "--n-modes",
+        "2",
+        "--json",
+    )
     assert code == 0, err
     c = np.sqrt(2000 / 0.26)
-    assert json.loads(out)["frequencies_hz"][0] == pytest.approx(2.40483 * c / (2 * np.pi * 0.165),
-                                                                 rel=0.01)
-    code, out, err = run("modes", os.path.join(MESHES, "plate_rect_300x200.msh"), "--material",
-                         "steel")
+    assert json.loads(out)["frequencies_hz"][0] == pytest.approx(2.40483 * c / (2 * np.pi * 0.165), rel=0.01)
+    code, out, err = run("modes", os.path.join(MESHES, "plate_rect_300x200.msh"), "--material", "steel")
     assert code == 2 and err.count("physsynth: error") == 1 and "Traceback" not in err
 
 

@@ -13,15 +13,16 @@ def synthetic_model(freqs, t60, seed=0):
     mesh = ps.bar_mesh(0.1, 0.02, 0.02, (4, 2, 2))
     rng = np.random.default_rng(seed)
     shapes = rng.normal(size=(len(freqs), mesh.n_nodes, 3))
-    return ps.ModalModel(np.asarray(freqs, float), shapes, LN1000 / np.asarray(t60, float), mesh,
-                         ps.get_material("steel"))
+    return ps.ModalModel(
+        np.asarray(freqs, float), shapes, LN1000 / np.asarray(t60, float), mesh, ps.get_material("steel")
+    )
 
 
 def measured_t60(x, sr, f, skip=0.05, span_db=40.0):
     """T60 (s) from a straight-line fit to the per-frame peak level (dB) of a decaying
     partial at f Hz; frames of two periods, fitted over the first ``span_db`` dB after ``skip`` s."""
     frame = max(2, int(round(2 * sr / f)))
-    x = x[int(skip * sr):]
+    x = x[int(skip * sr) :]
     n = len(x) // frame
     peaks = np.abs(x[: n * frame]).reshape(n, frame).max(axis=1)
     level = 20 * np.log10(peaks + 1e-300)
@@ -55,8 +56,7 @@ def test_decay_of_each_partial_follows_the_damping_law():
         sos = butter(4, [f / 1.15, f * 1.15], btype="band", fs=sr, output="sos")
         band = sosfiltfilt(sos, y)
         n = int(min(3.0, 0.8 * t60) * sr)
-        np.testing.assert_allclose(measured_t60(band[:n], sr, f, skip=0.1, span_db=30), t60,
-                                   rtol=0.05)
+        np.testing.assert_allclose(measured_t60(band[:n], sr, f, skip=0.1, span_db=30), t60, rtol=0.05)
 
 
 def test_strike_spectrum_peaks_at_model_frequencies():
@@ -83,8 +83,7 @@ def test_mallet_hardness_sets_brightness():
     model = synthetic_model(freqs, np.full(30, 1.0), seed=5)
     centroids = []
     for mallet in ("soft", "medium", "hard"):
-        y = ps.render(model, ps.strike(model, model.mesh.points[3], mallet=mallet, sr=sr),
-                      duration=0.5)[0]
+        y = ps.render(model, ps.strike(model, model.mesh.points[3], mallet=mallet, sr=sr), duration=0.5)[0]
         centroids.append(ps.spectral_centroid(y, sr))
     assert centroids[0] < centroids[1] < centroids[2]
 

@@ -26,8 +26,9 @@ P1, P2 = (0.02, 0.006, 0.006), (0.2, 0.0, 0.003)
 
 
 def run(*args, cwd=None):
-    p = subprocess.run([sys.executable, "-m", "physsynth", *map(str, args)], capture_output=True,
-                       text=True, cwd=cwd, timeout=600)
+    p = subprocess.run(
+        [sys.executable, "-m", "physsynth", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=600
+    )
     return p.returncode, p.stdout, p.stderr
 
 
@@ -66,7 +67,8 @@ def test_csv_score_with_every_kind(tmp_path):
         "0.0,mallet,0.02;0.006;0.006,0 0 -1,felt,1.5,,,,,,,\n"
         "0.25,pluck,node:3,,,,,2.0,,,,,\n"
         "0.75,noise,x>=0.29,,,,,0.3,0.2,200-4000,7,,\n"
-        f"1.0,force,rim,,,,,,,,,{os.path.basename(click)},5.0\n")
+        f"1.0,force,rim,,,,,,,,,{os.path.basename(click)},5.0\n"
+    )
     s = read_score(tmp_path / "s.csv")
     assert [e.kind for e in s.events] == ["mallet", "pluck", "strike", "noise", "force"]
     m = s.events[0]
@@ -80,9 +82,16 @@ def test_csv_score_with_every_kind(tmp_path):
 
 
 def test_json_score_and_event_api(tmp_path):
-    (tmp_path / "s.json").write_text(json.dumps({"events": [
-        {"time": 0.3, "kind": "mallet", "at": [0.02, 0.006, 0.006], "mallet": "metal"},
-        {"time": 0.1, "kind": "strike", "at": "end", "angle": 45, "contact_time": 5e-4}]}))
+    (tmp_path / "s.json").write_text(
+        json.dumps(
+            {
+                "events": [
+                    {"time": 0.3, "kind": "mallet", "at": [0.02, 0.006, 0.006], "mallet": "metal"},
+                    {"time": 0.1, "kind": "strike", "at": "end", "angle": 45, "contact_time": 5e-4},
+                ]
+            }
+        )
+    )
     s = read_score(tmp_path / "s.json")
     assert [e.time for e in s.events] == [0.1, 0.3]
     assert s.events[0].angle == 45 and s.events[0].params == {"contact_time": 5e-4}
@@ -93,35 +102,40 @@ def test_json_score_and_event_api(tmp_path):
 def test_midi_times_follow_the_tempo_map_and_velocity_scales(tmp_path):
     """480 ticks per beat: at 120 bpm (500000 us per beat) a beat is 0.5 s; after a change
     to 60 bpm at tick 960 (1.0 s) a beat is 1.0 s, so tick 1440 is at 2.0 s."""
-    path = write_midi(tmp_path / "p.mid", [(0, 60, 64), (480, 62, 127), (1440, 64, 32)],
-                      tempo_changes=[(0, 500000), (960, 1000000)])
+    path = write_midi(
+        tmp_path / "p.mid", [(0, 60, 64), (480, 62, 127), (1440, 64, 32)], tempo_changes=[(0, 500000), (960, 1000000)]
+    )
     mapping = {"mallet": "felt", "velocity_max": 3.0, "notes": {"60": {"at": [0.02, 0.006, 0.006]}}}
     s = read_score(path, midi_map=mapping)
     np.testing.assert_allclose([e.time for e in s.events], [0.0, 0.5, 2.0], rtol=0, atol=1e-12)
     assert s.events[0].at == (0.02, 0.006, 0.006) and s.events[1].at == "note:62"
-    np.testing.assert_allclose([e.params["velocity"] for e in s.events],
-                               [3.0 * 64 / 127, 3.0, 3.0 * 32 / 127], rtol=1e-12)
+    np.testing.assert_allclose(
+        [e.params["velocity"] for e in s.events], [3.0 * 64 / 127, 3.0, 3.0 * 32 / 127], rtol=1e-12
+    )
     assert all(e.kind == "mallet" and e.params["mallet"] == "felt" for e in s.events)
     # the same map from a JSON score that names the MIDI file
     (tmp_path / "s.json").write_text(json.dumps({"midi": "p.mid", "map": mapping}))
     assert [e.time for e in read_score(tmp_path / "s.json").events] == [e.time for e in s.events]
 
 
-@pytest.mark.parametrize("text,match", [
-    ("time,kind,at\n0,hammer,0 0 0\n", r"s.csv row 2, field 'kind': unknown kind 'hammer'"),
-    ("time,kind,at,velocity\n0,mallet,0 0 0,fast\n", r"row 2, field 'velocity': expected a number"),
-    ("time,kind,at,velocity\n0,mallet,0 0 0,-1\n", r"row 2, field 'velocity': must be > 0"),
-    ("time,kind,at,velocity\n0,pluck,0 0 0,1\n", r"row 2, field 'velocity': not a parameter of a pluck"),
-    ("time,kind,at\n-1,pluck,0 0 0\n", r"row 2, field 'time': must be >= 0"),
-    ("time,kind,at\n0,pluck,0 0\n", r"row 2, field 'at': expected three numbers"),
-    ("time,kind\n0,pluck\n", r"needs a 'at' column"),
-    ("time,kind,at,colour\n0,pluck,0 0 0,red\n", r"unknown column 'colour'"),
-    ("time,kind,at,band\n0,noise,0 0 0,4000-200\n", r"row 2, field 'band': the low edge"),
-    ("time,kind,at,file\n0,force,0 0 0,missing.wav\n", r"row 2, field 'file': no such file"),
-    ("time,kind,at,mallet\n0,mallet,0 0 0,soft\n", r"field 'mallet'.*use kind 'strike'"),
-    ("time,kind,at\n0,pluck,z>>1\n", r"row 2, field 'at': a comparison needs one variable"),
-    ("time,kind,at\n", r"no events"),
-])
+@pytest.mark.parametrize(
+    "text,match",
+    [
+        ("time,kind,at\n0,hammer,0 0 0\n", r"s.csv row 2, field 'kind': unknown kind 'hammer'"),
+        ("time,kind,at,velocity\n0,mallet,0 0 0,fast\n", r"row 2, field 'velocity': expected a number"),
+        ("time,kind,at,velocity\n0,mallet,0 0 0,-1\n", r"row 2, field 'velocity': must be > 0"),
+        ("time,kind,at,velocity\n0,pluck,0 0 0,1\n", r"row 2, field 'velocity': not a parameter of a pluck"),
+        ("time,kind,at\n-1,pluck,0 0 0\n", r"row 2, field 'time': must be >= 0"),
+        ("time,kind,at\n0,pluck,0 0\n", r"row 2, field 'at': expected three numbers"),
+        ("time,kind\n0,pluck\n", r"needs a 'at' column"),
+        ("time,kind,at,colour\n0,pluck,0 0 0,red\n", r"unknown column 'colour'"),
+        ("time,kind,at,band\n0,noise,0 0 0,4000-200\n", r"row 2, field 'band': the low edge"),
+        ("time,kind,at,file\n0,force,0 0 0,missing.wav\n", r"row 2, field 'file': no such file"),
+        ("time,kind,at,mallet\n0,mallet,0 0 0,soft\n", r"field 'mallet'.*use kind 'strike'"),
+        ("time,kind,at\n0,pluck,z>>1\n", r"row 2, field 'at': a comparison needs one variable"),
+        ("time,kind,at\n", r"no events"),
+    ],
+)
 def test_bad_csv_rows_name_the_row_and_field(tmp_path, text, match):
     (tmp_path / "s.csv").write_text(text)
     with pytest.raises(ScoreError, match=match):
@@ -153,8 +167,9 @@ def test_onsets_are_exact_to_the_sample(tmp_path, bar_model, t):
     mallet arriving at t touches from that instant, so its response starts right after."""
     n0 = int(round(t * SR))
     click = Event.make(t, "force", list(P1), file=write_click(tmp_path / "c.wav"))
-    y = render_score(bar_model, [click], ps.pickup(bar_model, P2), sr=SR, duration=0.3,
-                     quantity="displacement").audio[0]
+    y = render_score(bar_model, [click], ps.pickup(bar_model, P2), sr=SR, duration=0.3, quantity="displacement").audio[
+        0
+    ]
     assert np.all(y[:n0] == 0) and y[n0] != 0
     hit = Event.make(t, "mallet", list(P1), mallet="wood")
     y = render_score(bar_model, [hit], ps.pickup(bar_model, P2), sr=SR, duration=0.3).audio[0]
@@ -164,8 +179,9 @@ def test_onsets_are_exact_to_the_sample(tmp_path, bar_model, t):
 def test_click_from_another_sample_rate_is_resampled(tmp_path):
     """A 1 kHz tone recorded at 44.1 kHz drives a 48 kHz render at 1 kHz, same amplitude."""
     t = np.arange(4410) / 44100
-    ps.write_wav(str(tmp_path / "tone.wav"), 0.5 * np.sin(2 * np.pi * 1000 * t), sr=44100,
-                 fmt="float32", headroom_db=None)
+    ps.write_wav(
+        str(tmp_path / "tone.wav"), 0.5 * np.sin(2 * np.pi * 1000 * t), sr=44100, fmt="float32", headroom_db=None
+    )
     f = force_from_wav(str(tmp_path / "tone.wav"), sr=SR, gain=2.0)
     assert abs(len(f) - 4800) <= 1
     mid = f[500:-500]
@@ -203,8 +219,9 @@ def test_a_second_strike_meets_the_moving_surface(bar_model):
     assert abs(f2 / f1 - 1) > 0.01  # the second contact differs by more than 1 %
     # continuous: split at 0.04 s (1920 samples) and carry the modal state across
     a = render_score(bar_model, [e1], pk, sr=SR, duration=0.04)
-    b = render_score(bar_model, [Event.make(0.0103, "mallet", list(P1), mallet="rubber")], pk,
-                     sr=SR, duration=0.06, state=a.state)
+    b = render_score(
+        bar_model, [Event.make(0.0103, "mallet", list(P1), mallet="rubber")], pk, sr=SR, duration=0.06, state=a.state
+    )
     joined = np.hstack([a.audio, b.audio])
     np.testing.assert_allclose(joined, both.audio, rtol=0, atol=1e-12 * np.abs(both.audio).max())
     # not a sum of separate renders: after the second strike they differ by more than 1 %
@@ -217,9 +234,11 @@ def test_a_second_strike_meets_the_moving_surface(bar_model):
 
 def test_linear_events_do_add(bar_model):
     """Prescribed forces and plucks are linear: their sum is the sum of their renders."""
-    evs = [Event.make(0.0, "strike", list(P1), mallet="hard"),
-           Event.make(0.01, "pluck", list(P2), force=0.5),
-           Event.make(0.02, "noise", list(P1), duration=0.01, seed=3)]
+    evs = [
+        Event.make(0.0, "strike", list(P1), mallet="hard"),
+        Event.make(0.01, "pluck", list(P2), force=0.5),
+        Event.make(0.02, "noise", list(P1), duration=0.01, seed=3),
+    ]
     pk = ps.pickup(bar_model, P2)
     together = render_score(bar_model, evs, pk, sr=SR, duration=0.05).audio
     apart = sum(render_score(bar_model, [e], pk, sr=SR, duration=0.05).audio for e in evs)
@@ -228,8 +247,9 @@ def test_linear_events_do_add(bar_model):
 
 # ---------------------------------------------------------------- positions
 def _dummy_model(mesh):
-    return ps.ModalModel(np.array([100.0]), np.zeros((1, mesh.n_nodes, 3)), np.array([1.0]), mesh,
-                         ps.get_material("steel"))
+    return ps.ModalModel(
+        np.array([100.0]), np.zeros((1, mesh.n_nodes, 3)), np.array([1.0]), mesh, ps.get_material("steel")
+    )
 
 
 def test_rim_region_and_selector_positions(tmp_path):
@@ -261,17 +281,31 @@ def model_file(tmp_path_factory):
 
 @pytest.mark.slow
 def test_play_csv_json_and_midi(tmp_path, model_file):
-    (tmp_path / "s.csv").write_text("time,kind,at,mallet,velocity\n0,mallet,0.02 0.006 0.006,felt,2\n"
-                                    "0.1,mallet,0.2 0 0.006,metal,\n0.2,strike,node:4,soft,\n")
-    code, out, err = run("play", model_file, tmp_path / "s.csv", "-o", tmp_path / "a.wav",
-                         "--pickup", "0.25,0,0.003", "--pickup", "0.05,0,0.003", "--tail", "0.3")
+    (tmp_path / "s.csv").write_text(
+        "time,kind,at,mallet,velocity\n0,mallet,0.02 0.006 0.006,felt,2\n"
+        "0.1,mallet,0.2 0 0.006,metal,\n0.2,strike,node:4,soft,\n"
+    )
+    code, out, err = run(
+        "play",
+        model_file,
+        tmp_path / "s.csv",
+        "-o",
+        tmp_path / "a.wav",
+        "--pickup",
+        "0.25,0,0.003",
+        "--pickup",
+        "0.05,0,0.003",
+        "--tail",
+        "0.3",
+    )
     assert code == 0, err
     x, sr = ps.read_wav(str(tmp_path / "a.wav"))
     # the last event's 3 ms pulse ends at 0.203 s, then the 0.3 s tail
     assert sr == SR and x.shape[0] == 2 and abs(x.shape[1] - 0.503 * SR) <= 2 and np.abs(x).max() > 0.5
     (tmp_path / "s.json").write_text(json.dumps([{"time": 0, "kind": "pluck", "at": "node:7"}]))
-    code, out, err = run("play", model_file, tmp_path / "s.json", "-o", tmp_path / "b.wav",
-                         "--duration", "0.2", "--sr", "44100")
+    code, out, err = run(
+        "play", model_file, tmp_path / "s.json", "-o", tmp_path / "b.wav", "--duration", "0.2", "--sr", "44100"
+    )
     assert code == 0, err
     assert ps.read_wav(str(tmp_path / "b.wav"))[0].shape == (1, 8820)
     mid = write_midi(tmp_path / "p.mid", [(0, 60, 100), (240, 67, 80)])
@@ -284,10 +318,12 @@ def test_play_csv_json_and_midi(tmp_path, model_file):
 @pytest.mark.parametrize("case", ["bad_row", "not_model", "bad_sr", "map_on_csv"])
 def test_play_errors_are_one_line_and_write_nothing(tmp_path, model_file, case):
     (tmp_path / "s.csv").write_text("time,kind,at,velocity\n0,mallet,0.02 0.006 0.006,1\n")
-    args = {"bad_row": [model_file, _bad_csv(tmp_path)],
-            "not_model": [tmp_path / "s.csv", tmp_path / "s.csv"],
-            "bad_sr": [model_file, tmp_path / "s.csv", "--sr", "0"],
-            "map_on_csv": [model_file, tmp_path / "s.csv", "--map", tmp_path / "s.csv"]}[case]
+    args = {
+        "bad_row": [model_file, _bad_csv(tmp_path)],
+        "not_model": [tmp_path / "s.csv", tmp_path / "s.csv"],
+        "bad_sr": [model_file, tmp_path / "s.csv", "--sr", "0"],
+        "map_on_csv": [model_file, tmp_path / "s.csv", "--map", tmp_path / "s.csv"],
+    }[case]
     code, out, err = run("play", *args, "-o", tmp_path / "o.wav")
     assert code == 2
     assert _error_lines(err) == 1 and "Traceback" not in err, err
@@ -301,23 +337,50 @@ def _error_lines(err):
 
 
 def _bad_csv(tmp_path):
-    (tmp_path / "bad.csv").write_text("time,kind,at,velocity\n0,mallet,0.02 0.006 0.006,1\n"
-                                      "0.1,mallet,0.02 0.006 0.006,0\n")
+    (tmp_path / "bad.csv").write_text(
+        "time,kind,at,velocity\n0,mallet,0.02 0.006 0.006,1\n0.1,mallet,0.02 0.006 0.006,0\n"
+    )
     return tmp_path / "bad.csv"
 
 
 @pytest.mark.slow
 def test_strike_with_physical_and_pulse_mallets(tmp_path, model_file):
-    code, out, err = run("strike", model_file, "--at", "0.02,0.006,0.006", "--mallet", "metal",
-                         "--velocity", "2", "--duration", "0.2", "-o", tmp_path / "m.wav")
+    code, out, err = run(
+        "strike",
+        model_file,
+        "--at",
+        "0.02,0.006,0.006",
+        "--mallet",
+        "metal",
+        "--velocity",
+        "2",
+        "--duration",
+        "0.2",
+        "-o",
+        tmp_path / "m.wav",
+    )
     assert code == 0, err
     assert "metal mallet" in err and "contact" in err
-    code, out, err = run("strike", model_file, "--at", "0.02,0.006,0.006", "--mallet", "soft",
-                         "--contact-time", "0.002", "--duration", "0.2", "-o", tmp_path / "s.wav")
+    code, out, err = run(
+        "strike",
+        model_file,
+        "--at",
+        "0.02,0.006,0.006",
+        "--mallet",
+        "soft",
+        "--contact-time",
+        "0.002",
+        "--duration",
+        "0.2",
+        "-o",
+        tmp_path / "s.wav",
+    )
     assert code == 0, err
-    for bad, msg in [(["--mallet", "felt", "--contact-time", "0.001"], "--contact-time is for"),
-                     (["--mallet", "hard", "--velocity", "1"], "--velocity is for"),
-                     (["--mallet", "rubber", "--velocity", "-3"], "velocity")]:
+    for bad, msg in [
+        (["--mallet", "felt", "--contact-time", "0.001"], "--contact-time is for"),
+        (["--mallet", "hard", "--velocity", "1"], "--velocity is for"),
+        (["--mallet", "rubber", "--velocity", "-3"], "velocity"),
+    ]:
         code, out, err = run("strike", model_file, "--at", "0.02,0.006,0.006", *bad, "-o", tmp_path / "x.wav")
         assert code == 2 and msg in err and _error_lines(err) == 1, err
         assert not (tmp_path / "x.wav").exists()

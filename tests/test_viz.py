@@ -54,16 +54,14 @@ def element_size(mesh):
 def rect():
     """Simply supported 300 x 200 x 2 mm steel plate, modes (1,1), (2,1), (1,2)."""
     mesh = ps.load_mesh(os.path.join(MESHES, "plate_rect_300x200.msh"))
-    return ps.modal_analysis(mesh, ps.get_material("steel"), n_modes=3, thickness=H,
-                             support=["edge"])
+    return ps.modal_analysis(mesh, ps.get_material("steel"), n_modes=3, thickness=H, support=["edge"])
 
 
 @pytest.fixture(scope="module")
 def drum():
     """A 13-inch drum head with a fixed rim, 12 modes."""
     mesh = ps.load_mesh(os.path.join(MESHES, "drum_head_r165.msh"))
-    return ps.modal_analysis(mesh, None, n_modes=12, tension=2000.0, areal_density=0.26,
-                             clamp=["edge"])
+    return ps.modal_analysis(mesh, None, n_modes=12, tension=2000.0, areal_density=0.26, clamp=["edge"])
 
 
 @pytest.fixture(scope="module")
@@ -111,8 +109,9 @@ def test_free_square_plate_twisting_mode_nodal_cross():
 def test_drum_labels_count_bessel_nodal_diameters_and_circles(drum):
     """A fixed circular membrane's modes are J_n(j_nm r / R) cos(n theta), ordered by the
     Bessel zeros j_nm: n nodal diameters and m - 1 nodal circles inside the rim."""
-    zeros = sorted((z, n, m) for n in range(8) for m, z in enumerate(jn_zeros(n, 4))
-                   for _ in range(1 if n == 0 else 2))[:12]
+    zeros = sorted(
+        (z, n, m) for n in range(8) for m, z in enumerate(jn_zeros(n, 4)) for _ in range(1 if n == 0 else 2)
+    )[:12]
     labels = mode_labels(drum, range(12))
     for lab, (_, n, m) in zip(labels, zeros):
         d, c = re.search(r"(\d+) nodal diameters?, (\d+) circles?", lab).groups()
@@ -178,17 +177,18 @@ def test_mode_index_errors(rect, tmp_path):
 
 
 def test_missing_matplotlib_names_the_extra():
-    code = ("import sys; sys.modules['matplotlib'] = None\n"
-            "import physsynth as ps\n"
-            "from physsynth.viz import plot_modes\n"
-            "m = ps.ModalModel.load(sys.argv[1])\n"
-            "try:\n    plot_modes(m, 1)\nexcept ps.PhyssynthError as e:\n    print(e)\n")
+    code = (
+        "import sys; sys.modules['matplotlib'] = None\n"
+        "import physsynth as ps\n"
+        "from physsynth.viz import plot_modes\n"
+        "m = ps.ModalModel.load(sys.argv[1])\n"
+        "try:\n    plot_modes(m, 1)\nexcept ps.PhyssynthError as e:\n    print(e)\n"
+    )
     mesh = ps.bar_mesh(0.1, 0.01, 0.01, (4, 1, 1))
     import tempfile
 
     with tempfile.TemporaryDirectory() as d:
-        path = ps.modal_analysis(mesh, ps.get_material("steel"), n_modes=1, order=1).save(
-            os.path.join(d, "m.npz"))
+        path = ps.modal_analysis(mesh, ps.get_material("steel"), n_modes=1, order=1).save(os.path.join(d, "m.npz"))
         out = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True)
     assert "pip install 'physsynth[plot]'" in out.stdout, out.stderr
 
@@ -219,8 +219,7 @@ def test_animate_mode_gif(drum, tmp_path):
 def test_animate_response_gif_and_errors(drum, tmp_path, caplog):
     hit = ps.strike(drum, (0.06, 0.03, 0.0), sr=48000)
     with caplog.at_level("INFO", logger="physsynth"):
-        path = animate_response(drum, hit, tmp_path / "s.gif", frames=8, dpi=40,
-                                duration=0.01)
+        path = animate_response(drum, hit, tmp_path / "s.gif", frames=8, dpi=40, duration=0.01)
     with Image.open(path) as im:
         assert im.n_frames == 8
     # 8 frames over 10 ms sample at 800 Hz: modes at or above 400 Hz would alias
@@ -287,8 +286,7 @@ def test_export_reads_back_identical(rect, tmp_path, ext, monkeypatch):
     m = meshio.read(path)
     np.testing.assert_array_equal(m.cells_dict["triangle"], rect.mesh.cells)
     assert sorted(os.listdir(".")) == ["out"]  # nothing written beside, no temporary left
-    assert sorted(os.listdir("out")) == sorted([f"modes.{ext}"] + (["modes.h5"] if ext == "xdmf"
-                                                                   else []))
+    assert sorted(os.listdir("out")) == sorted([f"modes.{ext}"] + (["modes.h5"] if ext == "xdmf" else []))
 
 
 def test_export_response_time_series(drum, tmp_path, monkeypatch):
@@ -306,8 +304,9 @@ def test_export_response_time_series(drum, tmp_path, monkeypatch):
         steps = [r.read_data(k) for k in range(r.num_steps)]
     assert len(steps) == 8
     for t, pd, _ in steps:
-        np.testing.assert_allclose(pd["displacement"][pk.node, 2], heard[round(t * 48000)],
-                                   rtol=0, atol=1e-12 * np.abs(heard).max())
+        np.testing.assert_allclose(
+            pd["displacement"][pk.node, 2], heard[round(t * 48000)], rtol=0, atol=1e-12 * np.abs(heard).max()
+        )
 
 
 def test_export_errors_write_nothing(rect, tmp_path):
@@ -380,25 +379,51 @@ def test_cli_plot_modes(rect_file, tmp_path, capsys):
 
 def test_cli_plot_modes_from_a_mesh(tmp_path, capsys):
     out = tmp_path / "drum.png"
-    rc, _, err = _cli(capsys, "plot-modes", os.path.join(MESHES, "drum_head_r165.msh"),
-                      "--tension", "2000", "--areal-density", "0.26", "--clamp", "edge", "-n", "2",
-                      "-o", str(out))
+    rc, _, err = _cli(
+        capsys,
+        "plot-modes",
+        os.path.join(MESHES, "drum_head_r165.msh"),
+        "--tension",
+        "2000",
+        "--areal-density",
+        "0.26",
+        "--clamp",
+        "edge",
+        "-n",
+        "2",
+        "-o",
+        str(out),
+    )
     assert rc == 0 and out.exists(), err
 
 
 def test_cli_animate(rect_file, tmp_path, capsys):
-    rc, _, err = _cli(capsys, "animate", rect_file, "--mode", "2", "--frames", "4", "--dpi", "40",
-                      "-o", str(tmp_path / "m.gif"))
+    rc, _, err = _cli(
+        capsys, "animate", rect_file, "--mode", "2", "--frames", "4", "--dpi", "40", "-o", str(tmp_path / "m.gif")
+    )
     assert rc == 0, err
-    rc, _, err = _cli(capsys, "animate", rect_file, "--at", "0.07,0.05,0", "--frames", "4",
-                      "--dpi", "40", "-o", str(tmp_path / "s.gif"))
+    rc, _, err = _cli(
+        capsys,
+        "animate",
+        rect_file,
+        "--at",
+        "0.07,0.05,0",
+        "--frames",
+        "4",
+        "--dpi",
+        "40",
+        "-o",
+        str(tmp_path / "s.gif"),
+    )
     assert rc == 0, err
     with Image.open(tmp_path / "s.gif") as im:
         assert im.n_frames == 4
-    for argv, msg in ((["--mode", "9"], "mode 9 is out of range"),
-                      ([], "give --mode N"),
-                      (["--mode", "1", "--at", "0.1,0.1,0"], "give --mode N"),
-                      (["--mode", "1", "-o", str(tmp_path / "m.webm")], "animation format")):
+    for argv, msg in (
+        (["--mode", "9"], "mode 9 is out of range"),
+        ([], "give --mode N"),
+        (["--mode", "1", "--at", "0.1,0.1,0"], "give --mode N"),
+        (["--mode", "1", "-o", str(tmp_path / "m.webm")], "animation format"),
+    ):
         if "-o" not in argv:
             argv = [*argv, "-o", str(tmp_path / "x.gif")]
         rc, _, err = _cli(capsys, "animate", rect_file, *argv)
@@ -408,8 +433,7 @@ def test_cli_animate(rect_file, tmp_path, capsys):
 
 def test_cli_spectrum(rect_file, tmp_path, capsys):
     wav = str(tmp_path / "s.wav")
-    assert _cli(capsys, "strike", rect_file, "--at", "0.07,0.05,0", "--duration", "0.5",
-                "-o", wav)[0] == 0
+    assert _cli(capsys, "strike", rect_file, "--at", "0.07,0.05,0", "--duration", "0.5", "-o", wav)[0] == 0
     rc, _, err = _cli(capsys, "spectrum", wav, "--model", rect_file, "-o", str(tmp_path / "s.png"))
     assert rc == 0, err
     rc, _, err = _cli(capsys, "spectrum", wav, "--channel", "1", "-o", str(tmp_path / "t.png"))
@@ -421,15 +445,16 @@ def test_cli_spectrum(rect_file, tmp_path, capsys):
 
 def test_cli_export(rect_file, tmp_path, capsys):
     vtu, resp = tmp_path / "m.vtu", tmp_path / "r.xdmf"
-    rc, _, err = _cli(capsys, "export", rect_file, "-o", str(vtu), "--at", "0.07,0.05,0",
-                      "--response", str(resp), "--frames", "5")
+    rc, _, err = _cli(
+        capsys, "export", rect_file, "-o", str(vtu), "--at", "0.07,0.05,0", "--response", str(resp), "--frames", "5"
+    )
     assert rc == 0, err
     assert read_modes(vtu)[1].tolist() == [1, 2, 3]
-    for argv, msg in ((["-o", str(tmp_path / "m.stl")], "use .vtu or .vtk or .xdmf"),
-                      (["-o", str(tmp_path / "n.vtu"), "--response", str(tmp_path / "x.xdmf")],
-                       "needs both --at"),
-                      (["-o", str(tmp_path / "n.vtu"), "--at", "0.1,0.1,0", "--response",
-                        str(tmp_path / "x.vtu")], "time series")):
+    for argv, msg in (
+        (["-o", str(tmp_path / "m.stl")], "use .vtu or .vtk or .xdmf"),
+        (["-o", str(tmp_path / "n.vtu"), "--response", str(tmp_path / "x.xdmf")], "needs both --at"),
+        (["-o", str(tmp_path / "n.vtu"), "--at", "0.1,0.1,0", "--response", str(tmp_path / "x.vtu")], "time series"),
+    ):
         rc, _, err = _cli(capsys, "export", rect_file, *argv)
         assert rc == 2 and msg in err, err
     assert sorted(os.listdir(tmp_path)) == ["m.vtu", "r.h5", "r.xdmf"]
@@ -439,8 +464,13 @@ def test_cli_headless_without_display(rect_file, tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env["MPLBACKEND"] = "Agg"
     out = tmp_path / "h.png"
-    p = subprocess.run([sys.executable, "-m", "physsynth", "-q", "plot-modes", rect_file, "-n", "2",
-                        "-o", str(out)], capture_output=True, text=True, env=env, cwd=tmp_path)
+    p = subprocess.run(
+        [sys.executable, "-m", "physsynth", "-q", "plot-modes", rect_file, "-n", "2", "-o", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     assert p.returncode == 0, p.stderr
     assert out.stat().st_size > 1000
 
@@ -466,8 +496,7 @@ def test_example_mode_gallery_bowl(tmp_path):
 
 @pytest.mark.slow
 def test_example_spectrum_and_decay(tmp_path):
-    out = run_example("18_spectrum_and_decay.py", "--outdir", str(tmp_path), "--wav",
-                      str(tmp_path / "plate.wav"))
+    out = run_example("18_spectrum_and_decay.py", "--outdir", str(tmp_path), "--wav", str(tmp_path / "plate.wav"))
     # a damped mode peaks eta^2 / 8 low: 0.002 cent for eta = 0.003; the peak finder is good
     # to far below a cent on these 2 s partials
     assert number(out, "peak_error_cents") < 0.05
@@ -488,8 +517,12 @@ def test_docs_build(tmp_path):
     """The user guide and API reference build (needs the `docs` extra; CI skips it)."""
     pytest.importorskip("mkdocs")
     pytest.importorskip("mkdocstrings")
-    p = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d",
-                        str(tmp_path / "site")], capture_output=True, text=True, cwd=ROOT)
+    p = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(tmp_path / "site")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert p.returncode == 0, p.stderr[-3000:]
     assert (tmp_path / "site" / "api" / "index.html").exists()
 

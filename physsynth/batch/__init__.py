@@ -22,6 +22,22 @@ from physsynth.batch.excitations import (
 from physsynth.batch.positions import RenderContext
 from physsynth.batch.spec import Item, ModelInput, Sweep, load_spec, parse_spec, read_spec
 
-__all__ = ["BatchReport", "Dataset", "DatasetLocked", "EXCITATIONS", "ExcitationKind", "Item",
-           "ModelInput", "Param", "RenderContext", "SpecError", "Sweep", "get_excitation",
-           "load_spec", "parse_spec", "read_spec", "register_excitation", "run_batch"]
+__all__ = [
+    "BatchReport",
+    "Dataset",
+    "DatasetLocked",
+    "EXCITATIONS",
+    "ExcitationKind",
+    "Item",
+    "ModelInput",
+    "Param",
+    "RenderContext",
+    "SpecError",
+    "Sweep",
+    "get_excitation",
+    "load_spec",
+    "parse_spec",
+    "read_spec",
+    "register_excitation",
+    "run_batch",
+]

@@ -33,8 +33,22 @@ from physsynth.batch._base import canonical_json
 from physsynth.errors import PhyssynthError
 
 #: The first columns of the metadata table, in this order; the rest follow as they come.
-HEAD = ("item_id", "index", "status", "error", "file", "sha256", "bytes", "mesh", "material",
-        "excitation", "pickups", "sr", "duration", "quantity")
+HEAD = (
+    "item_id",
+    "index",
+    "status",
+    "error",
+    "file",
+    "sha256",
+    "bytes",
+    "mesh",
+    "material",
+    "excitation",
+    "pickups",
+    "sr",
+    "duration",
+    "quantity",
+)
 
 
 class DatasetLocked(PhyssynthError):
@@ -97,8 +111,11 @@ class Dataset:
         """Hold ``DATASET/.lock`` for a run; a lock left by a dead process on this host is
         taken over."""
         path = os.path.join(self.root, ".lock")
-        me = {"pid": os.getpid(), "host": socket.gethostname(),
-              "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+        me = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        }
         for _ in range(2):
             try:
                 fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -115,7 +132,8 @@ class Dataset:
                 raise DatasetLocked(
                     f"dataset {self.root} is being written by pid {other.get('pid', '?')} on "
                     f"{other.get('host', '?')} (since {other.get('started', '?')}); wait for it, "
-                    f"or delete {path} if that run is dead") from None
+                    f"or delete {path} if that run is dead"
+                ) from None
             with os.fdopen(fd, "w") as fh:
                 json.dump(me, fh)
             break
@@ -165,10 +183,17 @@ class Dataset:
         from physsynth import __version__
 
         rec = {
-            "item_id": item.id, "index": item.index, "status": res["status"],
-            "error": res["error"], "file": None, "sha256": None, "bytes": None,
-            "params": item.params, "result": res["result"],
-            "render_s": round(float(res["render_s"]), 6), "physsynth_version": __version__,
+            "item_id": item.id,
+            "index": item.index,
+            "status": res["status"],
+            "error": res["error"],
+            "file": None,
+            "sha256": None,
+            "bytes": None,
+            "params": item.params,
+            "result": res["result"],
+            "render_s": round(float(res["render_s"]), 6),
+            "physsynth_version": __version__,
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         }
         wav = self.wav_path(item.id)
@@ -176,8 +201,7 @@ class Dataset:
             with atomic_path(wav, suffix=".wav") as tmp:
                 with open(tmp, "wb") as fh:
                     fh.write(res["wav"])
-            rec.update(file=os.path.relpath(wav, self.root), sha256=res["sha256"],
-                       bytes=len(res["wav"]))
+            rec.update(file=os.path.relpath(wav, self.root), sha256=res["sha256"], bytes=len(res["wav"]))
         else:
             # a WAV left by an interrupted earlier attempt has no ok record: it goes, so that
             # the files and the table always agree
@@ -211,17 +235,20 @@ class Dataset:
                 rec["index"] = order[rec["item_id"]]
             out.append(rec)
         n = len(order)
-        out.sort(key=lambda r: (r["item_id"] not in order,
-                                r.get("index", 0) if r["item_id"] in order else n + r.get("index", 0),
-                                r["item_id"]))
+        out.sort(
+            key=lambda r: (
+                r["item_id"] not in order,
+                r.get("index", 0) if r["item_id"] in order else n + r.get("index", 0),
+                r["item_id"],
+            )
+        )
         return out
 
     @staticmethod
     def row(rec: dict) -> dict:
         """One flat table row of a record."""
         p = rec["params"]
-        row = {k: rec.get(k) for k in ("item_id", "index", "status", "error", "file", "sha256",
-                                       "bytes")}
+        row = {k: rec.get(k) for k in ("item_id", "index", "status", "error", "file", "sha256", "bytes")}
         row["mesh"] = p["mesh"]["name"]
         row["material"] = p["material"]["name"]
         row["excitation"] = p["excitation"]["kind"]
@@ -230,8 +257,12 @@ class Dataset:
             row[k] = p.get(k)
         for group in ("mesh", "analysis", "material", "excitation", "pickups"):
             for k, v in p[group].items():
-                if (group, k) not in (("mesh", "name"), ("material", "name"),
-                                      ("excitation", "kind"), ("pickups", "name")):
+                if (group, k) not in (
+                    ("mesh", "name"),
+                    ("material", "name"),
+                    ("excitation", "kind"),
+                    ("pickups", "name"),
+                ):
                     row[f"{group}.{k}"] = _cell(v)
         for k, v in rec.get("result", {}).items():
             row[k] = _cell(v)

@@ -99,12 +99,21 @@ class BatchReport:
 
     def lines(self) -> list[str]:
         """``key: value`` lines for the command line."""
-        out = [f"dataset: {self.dataset}", f"items: {self.items}", f"skipped: {self.skipped}",
-               f"rendered: {self.rendered}", f"failed: {self.failed}",
-               f"unfinished: {self.unfinished}", f"models_computed: {self.models_computed}",
-               f"models_cached: {self.models_cached}", f"mode: {self.mode}",
-               f"workers: {self.workers}", f"seconds: {self.seconds:.2f}",
-               f"renders_per_s: {self.renders_per_s:.2f}", f"metadata: {self.table}"]
+        out = [
+            f"dataset: {self.dataset}",
+            f"items: {self.items}",
+            f"skipped: {self.skipped}",
+            f"rendered: {self.rendered}",
+            f"failed: {self.failed}",
+            f"unfinished: {self.unfinished}",
+            f"models_computed: {self.models_computed}",
+            f"models_cached: {self.models_cached}",
+            f"mode: {self.mode}",
+            f"workers: {self.workers}",
+            f"seconds: {self.seconds:.2f}",
+            f"renders_per_s: {self.renders_per_s:.2f}",
+            f"metadata: {self.table}",
+        ]
         if self.parquet:
             out.append(f"parquet: {self.parquet}")
         return out
@@ -142,8 +151,10 @@ class Progress:
         rate = done / dt if dt > 0 else 0.0
         eta = (self.total - done) / rate if rate > 0 else float("nan")
         n = int(30 * done / self.total)
-        self.stream.write(f"{prefix}physsynth: batch [{'#' * n}{'.' * (30 - n)}] {done}/{self.total}"
-                          f"  {self.failed} failed  {rate:.1f}/s  eta {eta:.0f} s ")
+        self.stream.write(
+            f"{prefix}physsynth: batch [{'#' * n}{'.' * (30 - n)}] {done}/{self.total}"
+            f"  {self.failed} failed  {rate:.1f}/s  eta {eta:.0f} s "
+        )
 
     def close(self) -> None:
         if self.tty:
@@ -228,8 +239,16 @@ def _cached_model(ds: Dataset, key: str):
 
 
 # ------------------------------------------------------------------ the run
-def run_batch(spec, dataset, *, scheduler: str | None = None, workers: int | None = None,
-              progress: bool = True, retries: int = 2, chunk: int | None = None) -> BatchReport:
+def run_batch(
+    spec,
+    dataset,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    progress: bool = True,
+    retries: int = 2,
+    chunk: int | None = None,
+) -> BatchReport:
     """Render every missing item of a sweep into a dataset directory.
 
     Parameters
@@ -266,8 +285,7 @@ def run_batch(spec, dataset, *, scheduler: str | None = None, workers: int | Non
         raise PhyssynthError(f"the number of workers must be >= 0, got {workers}")
     if chunk is not None and chunk < 1:
         raise PhyssynthError(f"the chunk size must be >= 1 item, got {chunk}")
-    kinds = {name: get_excitation(name) for name in
-             {it.params["excitation"]["kind"] for it in sweep.items}}
+    kinds = {name: get_excitation(name) for name in {it.params["excitation"]["kind"] for it in sweep.items}}
     ds = Dataset(dataset)
     ds.prepare()
     report = BatchReport(ds.root, len(sweep.items))
@@ -293,12 +311,14 @@ def run_batch(spec, dataset, *, scheduler: str | None = None, workers: int | Non
             elif workers == 0:
                 _run_serial(sweep, ds, by_model, kinds, prog, report)
             else:
-                _run_dask(sweep, ds, by_model, kinds, prog, report, scheduler, workers, retries,
-                          len(todo), chunk)
+                _run_dask(sweep, ds, by_model, kinds, prog, report, scheduler, workers, retries, len(todo), chunk)
         except KeyboardInterrupt:
             report.unfinished = len(todo) - report.rendered - report.failed
-            log.warning("interrupted: %d items done, %d unfinished; run the same command again "
-                        "to finish", report.rendered + report.failed, report.unfinished)
+            log.warning(
+                "interrupted: %d items done, %d unfinished; run the same command again to finish",
+                report.rendered + report.failed,
+                report.unfinished,
+            )
             raise
         finally:
             prog.close()
@@ -329,8 +349,7 @@ def _run_serial(sweep, ds, by_model, kinds, prog, report):
                     model.save(ds.model_path(key))
                     report.models_computed += 1
             for it in items:
-                _record(ds, it, render_item(model, it, kinds[it.params["excitation"]["kind"]]),
-                        prog, report)
+                _record(ds, it, render_item(model, it, kinds[it.params["excitation"]["kind"]]), prog, report)
     except KeyboardInterrupt:
         maker.close(interrupted=True)
         raise
@@ -344,8 +363,9 @@ def _client(scheduler, workers, n_todo):
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
-        raise PhyssynthError("physsynth batch needs dask.distributed: pip install "
-                             "'physsynth[batch]' (or run serially with --workers 0)") from None
+        raise PhyssynthError(
+            "physsynth batch needs dask.distributed: pip install 'physsynth[batch]' (or run serially with --workers 0)"
+        ) from None
     if scheduler is not None:
         try:
             return Client(scheduler, timeout="20s"), None
@@ -353,8 +373,9 @@ def _client(scheduler, workers, n_todo):
             raise PhyssynthError(f"cannot connect to the Dask scheduler at {scheduler}: {exc}") from None
     n = workers if workers is not None else max(1, min(os.cpu_count() or 1, n_todo))
     with _children_ignore_sigint():
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+        cluster = LocalCluster(
+            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+        )
     return Client(cluster), cluster
 
 
@@ -381,8 +402,9 @@ def _run_dask(sweep, ds, by_model, kinds, prog, report, scheduler, workers, retr
     client, cluster = _client(scheduler, workers, n_todo)
     register_sizeof()
     try:
-        report.workers = len(client.scheduler_info(n_workers=-1)["workers"]) if cluster is None \
-            else len(cluster.workers)
+        report.workers = (
+            len(client.scheduler_info(n_workers=-1)["workers"]) if cluster is None else len(cluster.workers)
+        )
     except TypeError:  # older distributed: no n_workers argument
         report.workers = len(client.scheduler_info()["workers"])
     t0 = prog.t0 = time.perf_counter()  # the rate shown counts from here, not from start-up
@@ -397,24 +419,33 @@ def _run_dask(sweep, ds, by_model, kinds, prog, report, scheduler, workers, retr
                 with open(cached, "rb") as fh:
                     data = fh.read()
             if data is not None:
-                mf = client.submit(load_model_bytes, data, key=f"physsynth-model-cached-{key}",
-                                   retries=retries, priority=-prio)
+                mf = client.submit(
+                    load_model_bytes, data, key=f"physsynth-model-cached-{key}", retries=retries, priority=-prio
+                )
                 report.models_cached += 1
             else:
-                mf = client.submit(compute_model, sweep.models[key], key=f"physsynth-model-{key}",
-                                   retries=retries, priority=-prio)
-                nf = client.submit(model_to_bytes, mf, key=f"physsynth-model-npz-{key}",
-                                   retries=retries, priority=-prio)
+                mf = client.submit(
+                    compute_model, sweep.models[key], key=f"physsynth-model-{key}", retries=retries, priority=-prio
+                )
+                nf = client.submit(
+                    model_to_bytes, mf, key=f"physsynth-model-npz-{key}", retries=retries, priority=-prio
+                )
                 futures[nf] = ("model", key)
             models[key] = mf
             pending[key] = len(items)
             size = chunk or max(1, min(MAX_CHUNK, -(-len(items) // (4 * max(report.workers, 1)))))
             for i in range(0, len(items), size):
-                group = items[i:i + size]
+                group = items[i : i + size]
                 used = {it.params["excitation"]["kind"] for it in group}
-                f = client.submit(render_items, mf, group, {k: kinds[k] for k in used},
-                                  key=f"physsynth-render-{group[0].id}-{len(group)}",
-                                  retries=retries, priority=-prio)
+                f = client.submit(
+                    render_items,
+                    mf,
+                    group,
+                    {k: kinds[k] for k in used},
+                    key=f"physsynth-render-{group[0].id}-{len(group)}",
+                    retries=retries,
+                    priority=-prio,
+                )
                 futures[f] = ("render", group)
         lost = 0
         for f in as_completed(list(futures)):
@@ -425,8 +456,11 @@ def _run_dask(sweep, ds, by_model, kinds, prog, report, scheduler, workers, retr
                 if what == "render":
                     lost += len(obj)
                     if lost == len(obj):
-                        log.warning("items could not be rendered on the cluster (%s: %s); they "
-                                    "are left for the next run", type(exc).__name__, exc)
+                        log.warning(
+                            "items could not be rendered on the cluster (%s: %s); they are left for the next run",
+                            type(exc).__name__,
+                            exc,
+                        )
                     for it in obj:
                         _done_with(it, pending, models)
                 continue

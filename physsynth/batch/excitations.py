@@ -86,8 +86,7 @@ class Param:
             if self.default is REQUIRED:
                 raise SpecError(f"{key}: required ({self.doc or self.type})")
             return [self.default]
-        if self.type in ("vec3", "position") and isinstance(raw, list) and raw \
-                and all(_is_number(v) for v in raw):
+        if self.type in ("vec3", "position") and isinstance(raw, list) and raw and all(_is_number(v) for v in raw):
             raw = [raw]
         if isinstance(raw, list):
             if not raw:
@@ -124,8 +123,10 @@ class Param:
                 raise SpecError(f"{key}: {v!r} is not one of {', '.join(self.choices)}")
             return [v]
         if not _is_number(v) or (t == "int" and not float(v).is_integer()):
-            raise SpecError(f"{key}: expected {'an integer' if t == 'int' else 'a number'}"
-                            f"{' in ' + self.unit if self.unit else ''}, got {v!r}")
+            raise SpecError(
+                f"{key}: expected {'an integer' if t == 'int' else 'a number'}"
+                f"{' in ' + self.unit if self.unit else ''}, got {v!r}"
+            )
         x = int(v) if t == "int" else float(v)
         if not math.isfinite(x) or (self.low is not None and not x > self.low):
             bound = f" > {self.low:g}{' ' + self.unit if self.unit else ''}" if self.low is not None else ""
@@ -188,12 +189,13 @@ def get_excitation(name, key: str = "kind") -> ExcitationKind:
     module is missing."""
     kind = EXCITATIONS.get(name)
     if kind is None:
-        raise SpecError(f"{key}: unknown excitation kind {name!r}; known kinds: "
-                        f"{', '.join(sorted(EXCITATIONS))}")
+        raise SpecError(f"{key}: unknown excitation kind {name!r}; known kinds: {', '.join(sorted(EXCITATIONS))}")
     if not kind.available():
-        raise SpecError(f"{key}: excitation kind {name!r} needs the module {kind.requires}, "
-                        "which this installation of physsynth does not have; upgrade physsynth "
-                        "or use another kind")
+        raise SpecError(
+            f"{key}: excitation kind {name!r} needs the module {kind.requires}, "
+            "which this installation of physsynth does not have; upgrade physsynth "
+            "or use another kind"
+        )
     return kind
 
 
@@ -203,14 +205,23 @@ def _render_strike(model, p, ctx):
     from physsynth.render import render
 
     node, point = ctx.locate(p["at"], "excitation.at")
-    hit = strike(model, point, direction=p["direction"], mallet=p["mallet"] or "medium",
-                 contact_time=p["contact_time"], impulse=p["impulse"], sr=ctx.sr)
+    hit = strike(
+        model,
+        point,
+        direction=p["direction"],
+        mallet=p["mallet"] or "medium",
+        contact_time=p["contact_time"],
+        impulse=p["impulse"],
+        sr=ctx.sr,
+    )
     pickups = ctx.pickups(hit.node, hit.direction)
     audio = render(model, hit, pickups, duration=ctx.duration, quantity=ctx.quantity)
-    return audio, {"excitation_node": int(hit.node),
-                   "excitation_point": model.mesh.points[hit.node].tolist(),
-                   "excitation_direction": hit.direction.tolist(),
-                   "contact_time_s": p["contact_time"] or MALLETS[p["mallet"] or "medium"]}
+    return audio, {
+        "excitation_node": int(hit.node),
+        "excitation_point": model.mesh.points[hit.node].tolist(),
+        "excitation_direction": hit.direction.tolist(),
+        "contact_time_s": p["contact_time"] or MALLETS[p["mallet"] or "medium"],
+    }
 
 
 def _canonical_strike(p):
@@ -224,16 +235,23 @@ def _strike_kind() -> ExcitationKind:
 
     return ExcitationKind(
         "strike",
-        (Param("at", "position", doc="strike point"),
-         Param("direction", "vec3", None, doc="force direction (default: into the surface)"),
-         Param("mallet", "str", "medium", choices=tuple(MALLETS),
-               doc="contact-time preset: soft 3 ms, medium 1 ms, hard 0.25 ms"),
-         Param("contact_time", "float", None, low=0.0, unit="s",
-               doc="half-sine contact time (overrides mallet)"),
-         Param("impulse", "float", 1e-2, low=0.0, unit="N s", doc="time integral of the force")),
+        (
+            Param("at", "position", doc="strike point"),
+            Param("direction", "vec3", None, doc="force direction (default: into the surface)"),
+            Param(
+                "mallet",
+                "str",
+                "medium",
+                choices=tuple(MALLETS),
+                doc="contact-time preset: soft 3 ms, medium 1 ms, hard 0.25 ms",
+            ),
+            Param("contact_time", "float", None, low=0.0, unit="s", doc="half-sine contact time (overrides mallet)"),
+            Param("impulse", "float", 1e-2, low=0.0, unit="N s", doc="time integral of the force"),
+        ),
         _render_strike,
         doc="half-sine contact pulse at a point (physsynth.strike)",
-        canonical=_canonical_strike)
+        canonical=_canonical_strike,
+    )
 
 
 register_excitation(_strike_kind())
@@ -285,45 +303,72 @@ def _render_event(model, p, ctx):
     fields["at"] = [float(x) for x in point]
     ev = event_from_fields(fields, "excitation")
     node, d = resolve_position(model, ev.at, None, ev.direction)
-    res = render_score(model, [ev], ctx.pickups(node, d), sr=ctx.sr, duration=ctx.duration,
-                       quantity=ctx.quantity)
-    info = {"excitation_node": int(node), "excitation_point": model.mesh.points[node].tolist(),
-            "excitation_direction": np.asarray(d).tolist()}
+    res = render_score(model, [ev], ctx.pickups(node, d), sr=ctx.sr, duration=ctx.duration, quantity=ctx.quantity)
+    info = {
+        "excitation_node": int(node),
+        "excitation_point": model.mesh.points[node].tolist(),
+        "excitation_direction": np.asarray(d).tolist(),
+    }
     if p["kind"] == "noise":
         info["noise_seed"] = int(fields["seed"])
     if res.mallets:
         st = res.mallets[0]
-        info.update(contact_time_s=st["contact_time"], peak_force_n=st["peak_force"],
-                    contacts=st["contacts"], rebound_velocity_m_s=st["rebound_velocity"],
-                    substeps=int(res.n_sub))
+        info.update(
+            contact_time_s=st["contact_time"],
+            peak_force_n=st["peak_force"],
+            contacts=st["contacts"],
+            rebound_velocity_m_s=st["rebound_velocity"],
+            substeps=int(res.n_sub),
+        )
     return res.audio, info
 
 
 _AT = Param("at", "position", doc="where")
 _DIRECTION = Param("direction", "vec3", None, doc="force direction (default: into the surface)")
-register_excitation(ExcitationKind(
-    "mallet",
-    (_AT, Param("mallet", "str", "rubber", doc="felt, rubber, wood, plastic or metal"),
-     Param("velocity", "float", None, low=0.0, unit="m/s", doc="impact velocity (default the "
-           "mallet's)"),
-     Param("mass", "float", None, low=0.0, unit="kg", doc="head mass (default the mallet's)"),
-     _DIRECTION),
-    _render_event, doc="a physical mallet (Hertz or felt tip) time-stepped with the object",
-    requires="physsynth.excitation.mallet", check=_check_event))
-register_excitation(ExcitationKind(
-    "pluck", (_AT, Param("force", "float", 1.0, unit="N", doc="static force released"), _DIRECTION),
-    _render_event, doc="release from the displacement a static point force holds",
-    requires="physsynth.excitation.score", check=_check_event))
-register_excitation(ExcitationKind(
-    "noise",
-    (_AT, Param("noise_duration", "float", 0.1, low=0.0, unit="s", doc="burst length"),
-     Param("force", "float", 0.1, low=0.0, unit="N", doc="RMS force"),
-     Param("band_low", "float", None, low=0.0, unit="Hz", doc="band-pass low edge"),
-     Param("band_high", "float", None, low=0.0, unit="Hz", doc="band-pass high edge"),
-     Param("seed", "int", None, doc="noise seed (default: derived from the item's ID)"),
-     _DIRECTION),
-    _render_event, doc="a burst of (band-limited) noise force at a point",
-    requires="physsynth.excitation.signals", check=_check_event))
+register_excitation(
+    ExcitationKind(
+        "mallet",
+        (
+            _AT,
+            Param("mallet", "str", "rubber", doc="felt, rubber, wood, plastic or metal"),
+            Param("velocity", "float", None, low=0.0, unit="m/s", doc="impact velocity (default the mallet's)"),
+            Param("mass", "float", None, low=0.0, unit="kg", doc="head mass (default the mallet's)"),
+            _DIRECTION,
+        ),
+        _render_event,
+        doc="a physical mallet (Hertz or felt tip) time-stepped with the object",
+        requires="physsynth.excitation.mallet",
+        check=_check_event,
+    )
+)
+register_excitation(
+    ExcitationKind(
+        "pluck",
+        (_AT, Param("force", "float", 1.0, unit="N", doc="static force released"), _DIRECTION),
+        _render_event,
+        doc="release from the displacement a static point force holds",
+        requires="physsynth.excitation.score",
+        check=_check_event,
+    )
+)
+register_excitation(
+    ExcitationKind(
+        "noise",
+        (
+            _AT,
+            Param("noise_duration", "float", 0.1, low=0.0, unit="s", doc="burst length"),
+            Param("force", "float", 0.1, low=0.0, unit="N", doc="RMS force"),
+            Param("band_low", "float", None, low=0.0, unit="Hz", doc="band-pass low edge"),
+            Param("band_high", "float", None, low=0.0, unit="Hz", doc="band-pass high edge"),
+            Param("seed", "int", None, doc="noise seed (default: derived from the item's ID)"),
+            _DIRECTION,
+        ),
+        _render_event,
+        doc="a burst of (band-limited) noise force at a point",
+        requires="physsynth.excitation.signals",
+        check=_check_event,
+    )
+)
 
 
 # ------------------------------------------------------------------ issue 5: friction
@@ -333,12 +378,21 @@ def _render_rub(model, p, ctx):
     if "strike" in ctx.pickup_positions and ctx.pickup_positions != ["strike"]:
         raise SpecError("pickups: a rub has no strike point; give positions on the object")
     pickups = None if ctx.pickup_positions == ["strike"] else ctx.pickups(None, None)
-    res = rub(model, force=p["force"], speed=p["speed"], duration=ctx.duration, sr=ctx.sr,
-              height=p["height"], region=p["region"], pickups=pickups,
-              detune_cents=p["detune_cents"], attack=p["attack"], quantity=ctx.quantity,
-              start_angle=p["start_angle"])
-    return res.audio, {"oversample": int(res.oversample),
-                       "threshold_force_n": float(np.min(res.threshold))}
+    res = rub(
+        model,
+        force=p["force"],
+        speed=p["speed"],
+        duration=ctx.duration,
+        sr=ctx.sr,
+        height=p["height"],
+        region=p["region"],
+        pickups=pickups,
+        detune_cents=p["detune_cents"],
+        attack=p["attack"],
+        quantity=ctx.quantity,
+        start_angle=p["start_angle"],
+    )
+    return res.audio, {"oversample": int(res.oversample), "threshold_force_n": float(np.min(res.threshold))}
 
 
 def _render_bow(model, p, ctx):
@@ -346,31 +400,55 @@ def _render_bow(model, p, ctx):
 
     node, point = ctx.locate(p["at"], "excitation.at")
     path = point_contact(model, point, p["direction"])
-    res = bow_modal(model, point, direction=p["direction"], force=p["force"], speed=p["speed"],
-                    duration=ctx.duration, sr=ctx.sr, attack=p["attack"],
-                    pickups=ctx.pickups(path.node, path.direction), quantity=ctx.quantity)
-    return res.audio, {"excitation_node": int(path.node),
-                       "excitation_point": model.mesh.points[path.node].tolist(),
-                       "oversample": int(res.oversample),
-                       "threshold_force_n": float(np.min(res.threshold))}
+    res = bow_modal(
+        model,
+        point,
+        direction=p["direction"],
+        force=p["force"],
+        speed=p["speed"],
+        duration=ctx.duration,
+        sr=ctx.sr,
+        attack=p["attack"],
+        pickups=ctx.pickups(path.node, path.direction),
+        quantity=ctx.quantity,
+    )
+    return res.audio, {
+        "excitation_node": int(path.node),
+        "excitation_point": model.mesh.points[path.node].tolist(),
+        "oversample": int(res.oversample),
+        "threshold_force_n": float(np.min(res.threshold)),
+    }
 
 
-register_excitation(ExcitationKind(
-    "rub",
-    (Param("force", "float", low=0.0, unit="N", doc="normal force of the puja"),
-     Param("speed", "float", low=0.0, unit="m/s", doc="puja speed along the rim"),
-     Param("height", "float", None, unit="m", doc="height of the rubbed ring (default: the rim)"),
-     Param("region", "str", "outer", doc="surface region the ring lies on"),
-     Param("detune_cents", "float", 0.0, doc="split each doublet by this much"),
-     Param("attack", "float", 0.3, low=0.0, unit="s", doc="force and speed ramp"),
-     Param("start_angle", "float", 0.0, unit="rad", doc="where the puja starts")),
-    _render_rub, doc="rub a bowl's rim with a puja (friction, Inacio et al. 2006)",
-    requires="physsynth.excitation.friction"))
-register_excitation(ExcitationKind(
-    "bow",
-    (_AT, Param("direction", "vec3", doc="sliding direction of the bow"),
-     Param("force", "float", low=0.0, unit="N", doc="bow force"),
-     Param("speed", "float", low=0.0, unit="m/s", doc="bow speed"),
-     Param("attack", "float", 0.05, low=0.0, unit="s", doc="force and speed ramp")),
-    _render_bow, doc="bow a point (friction, Essl & Cook 2000)",
-    requires="physsynth.excitation.friction"))
+register_excitation(
+    ExcitationKind(
+        "rub",
+        (
+            Param("force", "float", low=0.0, unit="N", doc="normal force of the puja"),
+            Param("speed", "float", low=0.0, unit="m/s", doc="puja speed along the rim"),
+            Param("height", "float", None, unit="m", doc="height of the rubbed ring (default: the rim)"),
+            Param("region", "str", "outer", doc="surface region the ring lies on"),
+            Param("detune_cents", "float", 0.0, doc="split each doublet by this much"),
+            Param("attack", "float", 0.3, low=0.0, unit="s", doc="force and speed ramp"),
+            Param("start_angle", "float", 0.0, unit="rad", doc="where the puja starts"),
+        ),
+        _render_rub,
+        doc="rub a bowl's rim with a puja (friction, Inacio et al. 2006)",
+        requires="physsynth.excitation.friction",
+    )
+)
+register_excitation(
+    ExcitationKind(
+        "bow",
+        (
+            _AT,
+            Param("direction", "vec3", doc="sliding direction of the bow"),
+            Param("force", "float", low=0.0, unit="N", doc="bow force"),
+            Param("speed", "float", low=0.0, unit="m/s", doc="bow speed"),
+            Param("attack", "float", 0.05, low=0.0, unit="s", doc="force and speed ramp"),
+        ),
+        _render_bow,
+        doc="bow a point (friction, Essl & Cook 2000)",
+        requires="physsynth.excitation.friction",
+    )
+)

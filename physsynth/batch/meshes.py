@@ -32,8 +32,7 @@ from physsynth.batch._base import SpecError
 GENERATORS = ("bar", "bowl", "plate")
 _SCRIPTS = {"bowl": "make_bowl.py", "plate": "make_plates.py"}
 #: Keys of a mesh entry that set up its modal analysis (see physsynth.modal_analysis).
-ANALYSIS_KEYS = ("n_modes", "fmax", "order", "clamp", "support", "thickness", "tension",
-                 "areal_density")
+ANALYSIS_KEYS = ("n_modes", "fmax", "order", "clamp", "support", "thickness", "tension", "areal_density")
 
 
 @dataclass(frozen=True)
@@ -87,9 +86,11 @@ def find_script(generator: str) -> str:
     for c in candidates:
         if c and os.path.exists(os.path.join(c, name)):
             return os.path.join(c, name)
-    raise SpecError(f"the {generator!r} generator needs meshes/{name}, which was not found "
-                    f"(looked in {', '.join(c for c in candidates if c)}); set PHYSSYNTH_MESHES to "
-                    "the meshes/ folder of a physsynth checkout")
+    raise SpecError(
+        f"the {generator!r} generator needs meshes/{name}, which was not found "
+        f"(looked in {', '.join(c for c in candidates if c)}); set PHYSSYNTH_MESHES to "
+        "the meshes/ folder of a physsynth checkout"
+    )
 
 
 class _Gmsh:
@@ -114,8 +115,7 @@ def load_script(source: bytes, generator: str) -> types.ModuleType:
     try:
         import gmsh
     except ImportError:
-        raise SpecError(f"the {generator!r} mesh generator needs gmsh: pip install "
-                        "'physsynth[mesh]'") from None
+        raise SpecError(f"the {generator!r} mesh generator needs gmsh: pip install 'physsynth[mesh]'") from None
     del gmsh
     mod = types.ModuleType(f"_physsynth_{generator}_generator")
     mod.__file__ = _SCRIPTS[generator]  # the scripts derive default output names from it
@@ -143,9 +143,11 @@ def _bowl_params(entry, key, source):
     out = dict(defaults)
     for k, v in entry.items():
         if k not in defaults:
-            raise SpecError(f"{key}: unknown key {k!r} for the bowl generator (known: "
-                            f"{', '.join(sorted(defaults))}, and the analysis keys "
-                            f"{', '.join(ANALYSIS_KEYS)})")
+            raise SpecError(
+                f"{key}: unknown key {k!r} for the bowl generator (known: "
+                f"{', '.join(sorted(defaults))}, and the analysis keys "
+                f"{', '.join(ANALYSIS_KEYS)})"
+            )
         if k == "order":
             if v not in (1, 2) or isinstance(v, bool):
                 raise SpecError(f"{key}.order: the mesh order is 1 or 2, got {v!r}")
@@ -164,8 +166,7 @@ def parse_mesh(entry, key: str, base_dir: str) -> tuple[MeshSource, dict]:
     name = entry.pop("name", None)
     has_file, gen = "file" in entry, entry.pop("generator", None)
     if has_file == (gen is not None):
-        raise SpecError(f"{key}: give either file = PATH or generator = "
-                        f"{' | '.join(GENERATORS)}")
+        raise SpecError(f"{key}: give either file = PATH or generator = {' | '.join(GENERATORS)}")
     if has_file:
         path = entry.pop("file")
         units = entry.pop("units", "m")
@@ -176,8 +177,10 @@ def parse_mesh(entry, key: str, base_dir: str) -> tuple[MeshSource, dict]:
         if units not in UNITS:
             raise SpecError(f"{key}.units: expected one of {', '.join(UNITS)}, got {units!r}")
         if entry:
-            raise SpecError(f"{key}: unknown key {sorted(entry)[0]!r} for a mesh file (known: name, "
-                            f"file, units, {', '.join(ANALYSIS_KEYS)})")
+            raise SpecError(
+                f"{key}: unknown key {sorted(entry)[0]!r} for a mesh file (known: name, "
+                f"file, units, {', '.join(ANALYSIS_KEYS)})"
+            )
         full = os.path.normpath(os.path.join(base_dir, os.path.expanduser(path)))
         name = name if name is not None else os.path.splitext(os.path.basename(path))[0]
         try:
@@ -185,10 +188,10 @@ def parse_mesh(entry, key: str, base_dir: str) -> tuple[MeshSource, dict]:
                 data = fh.read()
         except OSError as exc:
             params = {"file": os.path.basename(full), "sha256": None, "units": units}
-            return MeshSource(str(name), "file", params, None, full,
-                              f"cannot read mesh file {full}: {exc.strerror or exc}"), analysis
-        params = {"file": os.path.basename(full), "sha256": hashlib.sha256(data).hexdigest(),
-                  "units": units}
+            return MeshSource(
+                str(name), "file", params, None, full, f"cannot read mesh file {full}: {exc.strerror or exc}"
+            ), analysis
+        params = {"file": os.path.basename(full), "sha256": hashlib.sha256(data).hexdigest(), "units": units}
         return MeshSource(str(name), "file", params, data, full), analysis
     if gen not in GENERATORS:
         raise SpecError(f"{key}.generator: unknown generator {gen!r}; known: {', '.join(GENERATORS)}")
@@ -197,12 +200,16 @@ def parse_mesh(entry, key: str, base_dir: str) -> tuple[MeshSource, dict]:
         known = ("length", "width", "height", "n")
         for k in entry:
             if k not in known:
-                raise SpecError(f"{key}: unknown key {k!r} for the bar generator (known: "
-                                f"{', '.join(known)}, {', '.join(ANALYSIS_KEYS)})")
+                raise SpecError(
+                    f"{key}: unknown key {k!r} for the bar generator (known: "
+                    f"{', '.join(known)}, {', '.join(ANALYSIS_KEYS)})"
+                )
         for k in known:
             if k not in entry:
-                raise SpecError(f"{key}.{k}: required by the bar generator (lengths in m, "
-                                "n = [nx, ny, nz] hexahedral blocks, 6 tetrahedra each)")
+                raise SpecError(
+                    f"{key}.{k}: required by the bar generator (lengths in m, "
+                    "n = [nx, ny, nz] hexahedral blocks, 6 tetrahedra each)"
+                )
         n = entry["n"]
         if not (isinstance(n, list) and len(n) == 3):
             raise SpecError(f"{key}.n: expected three block counts [nx, ny, nz], got {n!r}")
@@ -219,8 +226,10 @@ def parse_mesh(entry, key: str, base_dir: str) -> tuple[MeshSource, dict]:
         known = ("shape", "dims", "size", "surface")
         for k in entry:
             if k not in known:
-                raise SpecError(f"{key}: unknown key {k!r} for the plate generator (known: "
-                                f"{', '.join(known)}, {', '.join(ANALYSIS_KEYS)})")
+                raise SpecError(
+                    f"{key}: unknown key {k!r} for the plate generator (known: "
+                    f"{', '.join(known)}, {', '.join(ANALYSIS_KEYS)})"
+                )
         shape = entry.get("shape", "rect")
         if shape not in ("rect", "disk"):
             raise SpecError(f"{key}.shape: expected 'rect' or 'disk', got {shape!r}")
@@ -234,8 +243,12 @@ def parse_mesh(entry, key: str, base_dir: str) -> tuple[MeshSource, dict]:
         surface = entry.get("surface", "plate")
         if not isinstance(surface, str) or not surface:
             raise SpecError(f"{key}.surface: expected a region name, got {surface!r}")
-        params = {"shape": shape, "dims": [_number(v, f"{key}.dims[{i}]") for i, v in enumerate(dims)],
-                  "size": _number(entry["size"], f"{key}.size"), "surface": surface}
+        params = {
+            "shape": shape,
+            "dims": [_number(v, f"{key}.dims[{i}]") for i, v in enumerate(dims)],
+            "size": _number(entry["size"], f"{key}.size"),
+            "surface": surface,
+        }
     params["script_sha256"] = sha
     return MeshSource(str(name), gen, params, source, script), analysis
 

@@ -41,8 +41,9 @@ def parse_position(v, key: str) -> list:
             w = [float(x) for x in v]
             if all(math.isfinite(x) for x in w):
                 return [w]
-        raise SpecError(f"{key}: a position is [x, y, z] in metres, a region name or "
-                        f"{{random = N, region = ...}}, got {v!r}")
+        raise SpecError(
+            f"{key}: a position is [x, y, z] in metres, a region name or {{random = N, region = ...}}, got {v!r}"
+        )
     if isinstance(v, str):
         if not v.strip():
             raise SpecError(f"{key}: empty region name")
@@ -50,25 +51,25 @@ def parse_position(v, key: str) -> list:
     if isinstance(v, dict):
         unknown = set(v) - {"random", "region", "seed"}
         if unknown:
-            raise SpecError(f"{key}: unknown key {sorted(unknown)[0]!r} in a random position "
-                            "(known: random, region, seed)")
+            raise SpecError(
+                f"{key}: unknown key {sorted(unknown)[0]!r} in a random position (known: random, region, seed)"
+            )
         n, region, seed = v.get("random"), v.get("region", "surface"), v.get("seed", 0)
         if not (isinstance(n, int) and not isinstance(n, bool) and n >= 1):
-            raise SpecError(f"{key}.random: the number of random points must be an integer >= 1, "
-                            f"got {n!r}")
+            raise SpecError(f"{key}.random: the number of random points must be an integer >= 1, got {n!r}")
         if not (isinstance(region, str) and region.strip()):
             raise SpecError(f"{key}.region: expected a region name or predicate, got {region!r}")
         if not (isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0):
             raise SpecError(f"{key}.seed: expected an integer >= 0, got {seed!r}")
         return [{"random": n, "region": region.strip(), "seed": seed, "index": k} for k in range(n)]
-    raise SpecError(f"{key}: a position is [x, y, z] in metres, a region name or "
-                    f"{{random = N, region = ...}}, got {v!r}")
+    raise SpecError(
+        f"{key}: a position is [x, y, z] in metres, a region name or {{random = N, region = ...}}, got {v!r}"
+    )
 
 
 def parse_pickup_positions(v, key: str) -> list:
     """Channel positions of a pickup set: a list of positions or ``"strike"``; no random."""
-    if isinstance(v, str) or (isinstance(v, list) and len(v) == 3
-                              and all(isinstance(x, (int, float)) for x in v)):
+    if isinstance(v, str) or (isinstance(v, list) and len(v) == 3 and all(isinstance(x, (int, float)) for x in v)):
         v = [v]
     if not isinstance(v, list) or not v:
         raise SpecError(f"{key}: expected a list of pickup positions (one per channel)")
@@ -125,7 +126,8 @@ class RenderContext:
                 raise RenderError(
                     f"{what} {pos} is {1e3 * d:.1f} mm from the nearest surface node, more than "
                     f"snap_tolerance {1e3 * self.snap_tolerance:.1f} mm; the mesh spans "
-                    f"{np.round(lo, 4).tolist()}..{np.round(hi, 4).tolist()} m")
+                    f"{np.round(lo, 4).tolist()}..{np.round(hi, 4).tolist()} m"
+                )
             return node, p
         if isinstance(pos, dict):
             p = self.random_points(pos["region"], pos["seed"], pos["random"])[pos["index"]]
@@ -152,8 +154,10 @@ class RenderContext:
             nodes = surf[mask]
         else:
             known = ", ".join(sorted(mesh.regions)) or "none"
-            raise SelectorError(f"{selector!r} is neither a region of the mesh (regions: {known}), "
-                                "'surface', nor a predicate like 'z>=0.09'")
+            raise SelectorError(
+                f"{selector!r} is neither a region of the mesh (regions: {known}), "
+                "'surface', nor a predicate like 'z>=0.09'"
+            )
         if len(nodes) == 0:
             raise SelectorError(f"{selector!r} selects no surface node of the mesh")
         return nodes

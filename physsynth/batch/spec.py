@@ -25,13 +25,35 @@ from physsynth.batch.excitations import get_excitation
 from physsynth.batch.meshes import MeshSource, parse_mesh
 from physsynth.batch.positions import parse_pickup_positions
 
-TOP_KEYS = ("name", "description", "product", "sr", "duration", "quantity", "format",
-            "headroom_db", "fade", "snap_tolerance", "analysis", "meshes", "materials",
-            "excitations", "pickups", "items")
+TOP_KEYS = (
+    "name",
+    "description",
+    "product",
+    "sr",
+    "duration",
+    "quantity",
+    "format",
+    "headroom_db",
+    "fade",
+    "snap_tolerance",
+    "analysis",
+    "meshes",
+    "materials",
+    "excitations",
+    "pickups",
+    "items",
+)
 QUANTITIES = ("velocity", "displacement", "acceleration")
 FORMATS = ("pcm24", "pcm16", "float32")
-DEFAULTS = {"sr": 48000, "duration": 1.0, "quantity": "velocity", "format": "pcm24",
-            "headroom_db": 1.0, "fade": 0.05, "snap_tolerance": None}
+DEFAULTS = {
+    "sr": 48000,
+    "duration": 1.0,
+    "quantity": "velocity",
+    "format": "pcm24",
+    "headroom_db": 1.0,
+    "fade": 0.05,
+    "snap_tolerance": None,
+}
 #: The default pickup set: one channel at the excitation point, along its direction.
 DRIVING_POINT = {"name": "strike", "at": ["strike"]}
 
@@ -117,8 +139,7 @@ def read_spec(path) -> dict:
         try:
             import yaml
         except ImportError:
-            raise SpecError("a YAML spec needs PyYAML: pip install pyyaml (or write the spec in "
-                            "TOML)") from None
+            raise SpecError("a YAML spec needs PyYAML: pip install pyyaml (or write the spec in TOML)") from None
         try:
             raw = yaml.safe_load(data)
         except yaml.YAMLError as exc:
@@ -131,8 +152,7 @@ def read_spec(path) -> dict:
         except ValueError as exc:
             raise SpecError(f"{name}: not valid JSON: {exc}") from None
     else:
-        raise SpecError(f"{name}: unknown spec format {ext or '(no extension)'!r}; use .toml, "
-                        ".yaml or .json")
+        raise SpecError(f"{name}: unknown spec format {ext or '(no extension)'!r}; use .toml, .yaml or .json")
     if not isinstance(raw, dict):
         raise SpecError(f"{name}: the spec must be a table of keys (meshes, materials, ...)")
     return raw
@@ -142,8 +162,7 @@ def load_spec(path) -> Sweep:
     """Read and check a spec file; errors name the file and the key."""
     raw = read_spec(path)
     try:
-        return parse_spec(raw, base_dir=os.path.dirname(os.path.abspath(path)),
-                          source=os.path.abspath(path))
+        return parse_spec(raw, base_dir=os.path.dirname(os.path.abspath(path)), source=os.path.abspath(path))
     except SpecError as exc:
         raise SpecError(f"{os.path.basename(path)}: {exc}") from None
 
@@ -205,8 +224,7 @@ def _material(entry, key) -> dict:
             if any(v is not None for v in custom):
                 if any(v is None for v in custom):
                     missing = [k for k, v in zip(("E", "nu", "rho"), custom) if v is None][0]
-                    raise SpecError(f"{key}.{missing}: a custom material needs E (Pa), nu and rho "
-                                    "(kg/m^3)")
+                    raise SpecError(f"{key}.{missing}: a custom material needs E (Pa), nu and rho (kg/m^3)")
                 for k, v in zip(("E", "nu", "rho"), custom):
                     if not isinstance(v, (int, float)) or isinstance(v, bool):
                         raise SpecError(f"{key}.{k}: expected a number, got {v!r}")
@@ -220,8 +238,7 @@ def _material(entry, key) -> dict:
             if "damping" in entry:
                 d = entry["damping"]
                 if not isinstance(d, dict):
-                    raise SpecError(f"{key}.damping: expected a table like {{kind = \"loss_factor\", "
-                                    "eta = 1e-3}}")
+                    raise SpecError(f'{key}.damping: expected a table like {{kind = "loss_factor", eta = 1e-3}}}}')
                 try:
                     law = DampingLaw.from_dict(d)
                 except TypeError as exc:
@@ -241,8 +258,17 @@ def _material(entry, key) -> dict:
 
 def _analysis(top, mesh_keys, key) -> dict:
     """The modal-analysis options of a mesh: the spec's [analysis], overridden by the mesh."""
-    a = {"n_modes": None, "fmax": None, "order": 2, "solver": "auto", "clamp": [], "support": [],
-         "thickness": None, "tension": None, "areal_density": None}
+    a = {
+        "n_modes": None,
+        "fmax": None,
+        "order": 2,
+        "solver": "auto",
+        "clamp": [],
+        "support": [],
+        "thickness": None,
+        "tension": None,
+        "areal_density": None,
+    }
     for src, k0 in ((top, "analysis"), (mesh_keys, key)):
         if "n_modes" in src and "fmax" in src:
             raise SpecError(f"{k0}: give n_modes or fmax, not both")
@@ -288,8 +314,7 @@ def _excitations(entry, key, meshes) -> tuple[list, set | None]:
     known = [p.name for p in kind.params]
     for k in entry:
         if k not in known:
-            raise SpecError(f"{key}.{k}: unknown parameter of excitation kind {name!r} (known: "
-                            f"{', '.join(known)})")
+            raise SpecError(f"{key}.{k}: unknown parameter of excitation kind {name!r} (known: {', '.join(known)})")
     axes = [p.values(entry.get(p.name), f"{key}.{p.name}") for p in kind.params]
     out = []
     for combo in itertools.product(*axes):
@@ -303,15 +328,14 @@ def _excitations(entry, key, meshes) -> tuple[list, set | None]:
 
 def _pickups(entry, key, meshes) -> tuple[dict, set | None]:
     if not isinstance(entry, dict):
-        raise SpecError(f"{key}: expected a table like {{name = \"stereo\", at = [[x, y, z], "
-                        "[x, y, z]]}}")
+        raise SpecError(f'{key}: expected a table like {{name = "stereo", at = [[x, y, z], [x, y, z]]}}}}')
     entry = dict(entry)
     only = _filter(entry, key, meshes)
     _check_keys(entry, ("name", "at", "meshes"), key)
     if "at" not in entry:
-        raise SpecError(f"{key}.at: required (a list of positions, one per channel, or \"strike\")")
+        raise SpecError(f'{key}.at: required (a list of positions, one per channel, or "strike")')
     at = parse_pickup_positions(entry["at"], f"{key}.at")
-    name = entry.get("name", f"pickups{key[key.find('['):] if '[' in key else ''}")
+    name = entry.get("name", f"pickups{key[key.find('[') :] if '[' in key else ''}")
     if not isinstance(name, str):
         raise SpecError(f"{key}.name: expected a string")
     return {"name": name, "at": at}, only
@@ -343,17 +367,17 @@ def parse_spec(raw: dict, *, base_dir: str = ".", source: str = "<spec>") -> Swe
     axes = {
         "sr": _scalar(raw.get("sr", DEFAULTS["sr"]), "sr", int, low=0),
         "duration": _scalar(raw.get("duration", DEFAULTS["duration"]), "duration", float, low=0),
-        "quantity": _scalar(raw.get("quantity", DEFAULTS["quantity"]), "quantity", str,
-                            choices=QUANTITIES),
+        "quantity": _scalar(raw.get("quantity", DEFAULTS["quantity"]), "quantity", str, choices=QUANTITIES),
     }
     fixed = {
-        "format": _scalar(raw.get("format", "pcm24"), "format", str, choices=FORMATS,
-                          allow_list=False)[0],
-        "headroom_db": _scalar(raw.get("headroom_db", 1.0), "headroom_db", float, nonneg=True,
-                               allow_list=False)[0],
+        "format": _scalar(raw.get("format", "pcm24"), "format", str, choices=FORMATS, allow_list=False)[0],
+        "headroom_db": _scalar(raw.get("headroom_db", 1.0), "headroom_db", float, nonneg=True, allow_list=False)[0],
         "fade": _scalar(raw.get("fade", 0.05), "fade", float, nonneg=True, allow_list=False)[0],
-        "snap_tolerance": (None if raw.get("snap_tolerance") is None else _scalar(
-            raw["snap_tolerance"], "snap_tolerance", float, low=0, allow_list=False)[0]),
+        "snap_tolerance": (
+            None
+            if raw.get("snap_tolerance") is None
+            else _scalar(raw["snap_tolerance"], "snap_tolerance", float, low=0, allow_list=False)[0]
+        ),
     }
 
     top_analysis = raw.get("analysis", {})
@@ -374,8 +398,7 @@ def parse_spec(raw: dict, *, base_dir: str = ".", source: str = "<spec>") -> Swe
             warnings.append(f"meshes[{i}] ({src.name}): {src.error}; its items will fail")
 
     if "materials" not in raw:
-        raise SpecError("materials: required (library names such as \"steel\", or tables with E, "
-                        "nu, rho)")
+        raise SpecError('materials: required (library names such as "steel", or tables with E, nu, rho)')
     materials: dict[str, dict] = {}
     for i, e in enumerate(_list_of_tables(raw["materials"], "materials", allow_strings=True)):
         m = _material(e, f"materials[{i}]")
@@ -395,27 +418,35 @@ def parse_spec(raw: dict, *, base_dir: str = ".", source: str = "<spec>") -> Swe
     def model_for(mesh_name, mat):
         src, analysis = meshes[mesh_name]
         phys = {k: mat[k] for k in ("E", "nu", "rho", "damping")}
-        key = short_hash({"mesh": src.identity(), "analysis": analysis, "material": phys,
-                          "physsynth": __version__})
+        key = short_hash({"mesh": src.identity(), "analysis": analysis, "material": phys, "physsynth": __version__})
         if key not in models:
             models[key] = ModelInput(key, src, mat, analysis)
         return key
 
     def params_of(mesh_name, mat, exc, pk, sr, duration, quantity):
         src, analysis = meshes[mesh_name]
-        return {"mesh": {"name": src.name, **src.identity()}, "analysis": analysis,
-                "material": mat, "excitation": exc, "pickups": pk, "sr": sr,
-                "duration": duration, "quantity": quantity, **fixed}
+        return {
+            "mesh": {"name": src.name, **src.identity()},
+            "analysis": analysis,
+            "material": mat,
+            "excitation": exc,
+            "pickups": pk,
+            "sr": sr,
+            "duration": duration,
+            "quantity": quantity,
+            **fixed,
+        }
 
     rows = []  # (params, model key)
     if product:
         if "items" in raw:
             raise SpecError("items: an explicit list of items needs product = false")
         if "excitations" not in raw:
-            raise SpecError("excitations: required (e.g. [[excitations]] kind = \"strike\", "
-                            "at = [x, y, z])")
-        excs = [_excitations(e, f"excitations[{i}]", meshes)
-                for i, e in enumerate(_list_of_tables(raw["excitations"], "excitations"))]
+            raise SpecError('excitations: required (e.g. [[excitations]] kind = "strike", at = [x, y, z])')
+        excs = [
+            _excitations(e, f"excitations[{i}]", meshes)
+            for i, e in enumerate(_list_of_tables(raw["excitations"], "excitations"))
+        ]
         for mesh_name in meshes:
             for mat in materials.values():
                 mkey = None
@@ -426,8 +457,7 @@ def parse_spec(raw: dict, *, base_dir: str = ".", source: str = "<spec>") -> Swe
                         for pk, ponly in pickups:
                             if ponly is not None and mesh_name not in ponly:
                                 continue
-                            for sr, dur, q in itertools.product(axes["sr"], axes["duration"],
-                                                                axes["quantity"]):
+                            for sr, dur, q in itertools.product(axes["sr"], axes["duration"], axes["quantity"]):
                                 mkey = mkey or model_for(mesh_name, mat)
                                 rows.append((params_of(mesh_name, mat, exc, pk, sr, dur, q), mkey))
     else:
@@ -440,12 +470,12 @@ def parse_spec(raw: dict, *, base_dir: str = ".", source: str = "<spec>") -> Swe
             key = f"items[{i}]"
             if not isinstance(it, dict):
                 raise SpecError(f"{key}: expected a table with mesh, material, excitation ...")
-            _check_keys(it, ("mesh", "material", "excitation", "pickups", "sr", "duration",
-                             "quantity"), key)
+            _check_keys(it, ("mesh", "material", "excitation", "pickups", "sr", "duration", "quantity"), key)
             mesh_name = it.get("mesh")
             if mesh_name not in meshes:
-                raise SpecError(f"{key}.mesh: expected one of the meshes' names "
-                                f"({', '.join(meshes)}), got {mesh_name!r}")
+                raise SpecError(
+                    f"{key}.mesh: expected one of the meshes' names ({', '.join(meshes)}), got {mesh_name!r}"
+                )
             m = it.get("material")
             if m is None:
                 raise SpecError(f"{key}.material: required")
@@ -458,8 +488,7 @@ def parse_spec(raw: dict, *, base_dir: str = ".", source: str = "<spec>") -> Swe
                 pk = pickups[0][0] if "pickups" in raw else DRIVING_POINT
             elif isinstance(p, str):
                 if p not in named_pk:
-                    raise SpecError(f"{key}.pickups: no pickup set named {p!r} "
-                                    f"(sets: {', '.join(named_pk)})")
+                    raise SpecError(f"{key}.pickups: no pickup set named {p!r} (sets: {', '.join(named_pk)})")
                 pk = named_pk[p]
             else:
                 pk, _ = _pickups(p, f"{key}.pickups", meshes)
@@ -467,20 +496,20 @@ def parse_spec(raw: dict, *, base_dir: str = ".", source: str = "<spec>") -> Swe
             for k in ("sr", "duration", "quantity"):
                 if k in it:
                     typ = {"sr": int, "duration": float, "quantity": str}[k]
-                    vals[k] = _scalar(it[k], f"{key}.{k}", typ, low=None if typ is str else 0,
-                                      choices=QUANTITIES, allow_list=False)[0]
+                    vals[k] = _scalar(
+                        it[k], f"{key}.{k}", typ, low=None if typ is str else 0, choices=QUANTITIES, allow_list=False
+                    )[0]
                 elif len(axes[k]) > 1:
-                    raise SpecError(f"{k}: with product = false give one value (the default of "
-                                    f"every item) or give {key}.{k}")
+                    raise SpecError(
+                        f"{k}: with product = false give one value (the default of every item) or give {key}.{k}"
+                    )
                 else:
                     vals[k] = axes[k][0]
             mkey = model_for(mesh_name, mat)
             for exc in exc_list:
-                rows.append((params_of(mesh_name, mat, exc, pk, vals["sr"], vals["duration"],
-                                       vals["quantity"]), mkey))
+                rows.append((params_of(mesh_name, mat, exc, pk, vals["sr"], vals["duration"], vals["quantity"]), mkey))
     if not rows:
-        raise SpecError("the spec gives no items (check the meshes filters of the excitations "
-                        "and pickups)")
+        raise SpecError("the spec gives no items (check the meshes filters of the excitations and pickups)")
     items, seen = [], set()
     for params, mkey in rows:
         iid = short_hash(params)
@@ -489,5 +518,11 @@ def parse_spec(raw: dict, *, base_dir: str = ".", source: str = "<spec>") -> Swe
         seen.add(iid)
         items.append(Item(iid, len(items), params, mkey))
     used = {it.model_key for it in items}
-    return Sweep(source, name, tuple(items), {k: v for k, v in models.items() if k in used},
-                 duplicates=len(rows) - len(items), warnings=tuple(warnings))
+    return Sweep(
+        source,
+        name,
+        tuple(items),
+        {k: v for k, v in models.items() if k in used},
+        duplicates=len(rows) - len(items),
+        warnings=tuple(warnings),
+    )

@@ -112,17 +112,25 @@ def compute_model(mi):
             mesh = build_mesh(mi.mesh)
             material = Material.from_dict({**mi.material, "source": "sweep spec"})
             a = mi.analysis
-            model = modal_analysis(mesh, material, n_modes=a["n_modes"], fmax=a["fmax"],
-                                   order=a["order"], clamp=a["clamp"], support=a["support"],
-                                   thickness=a["thickness"], tension=a["tension"],
-                                   areal_density=a["areal_density"], solver=a["solver"])
+            model = modal_analysis(
+                mesh,
+                material,
+                n_modes=a["n_modes"],
+                fmax=a["fmax"],
+                order=a["order"],
+                clamp=a["clamp"],
+                support=a["support"],
+                thickness=a["thickness"],
+                tension=a["tension"],
+                areal_density=a["areal_density"],
+                solver=a["solver"],
+            )
         model.provenance["blas_threads_env"] = {k: os.environ.get(k) for k in ONE_THREAD_ENV}
         return model
     except MemoryError:
         raise  # worth a retry on another worker
     except Exception as exc:
-        return ModelFailure(f"model of mesh {mi.mesh.name!r} with {mi.material['name']}: "
-                            f"{_describe(exc)}")
+        return ModelFailure(f"model of mesh {mi.mesh.name!r} with {mi.material['name']}: {_describe(exc)}")
 
 
 def model_to_bytes(model) -> bytes | None:
@@ -195,14 +203,27 @@ def render_item(model, item, kind) -> dict:
             "gain": 10 ** (-p["headroom_db"] / 20) / peak,
             **info,
         }
-        return {"id": item.id, "status": "ok", "error": None, "wav": wav,
-                "sha256": hashlib.sha256(wav).hexdigest(), "result": result,
-                "render_s": time.perf_counter() - t0}
+        return {
+            "id": item.id,
+            "status": "ok",
+            "error": None,
+            "wav": wav,
+            "sha256": hashlib.sha256(wav).hexdigest(),
+            "result": result,
+            "render_s": time.perf_counter() - t0,
+        }
     except MemoryError:
         raise
     except Exception as exc:
-        return {"id": item.id, "status": "failed", "error": _describe(exc), "wav": None,
-                "sha256": None, "result": {}, "render_s": time.perf_counter() - t0}
+        return {
+            "id": item.id,
+            "status": "failed",
+            "error": _describe(exc),
+            "wav": None,
+            "sha256": None,
+            "result": {},
+            "render_s": time.perf_counter() - t0,
+        }
 
 
 def render_items(model, items, kinds) -> list:

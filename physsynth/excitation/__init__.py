@@ -14,10 +14,29 @@ from physsynth.excitation.score import Event, Score, ScoreError, read_score, ren
 from physsynth.excitation.signals import force_from_wav, force_strike, noise_burst, pluck_state
 from physsynth.excitation.strike import MALLETS, Strike, contact_pulse, strike
 
-__all__ = ["MALLETS", "MALLET_PRESETS", "ContactLaw", "Event", "Mallet", "MalletError", "ModalState",
-           "Score", "ScoreError", "Strike", "contact_pulse", "force_from_wav", "force_strike",
-           "get_mallet", "mallet_strike", "noise_burst", "pluck_state", "read_score", "render_score",
-           "step_coefficients", "strike"]
+__all__ = [
+    "MALLETS",
+    "MALLET_PRESETS",
+    "ContactLaw",
+    "Event",
+    "Mallet",
+    "MalletError",
+    "ModalState",
+    "Score",
+    "ScoreError",
+    "Strike",
+    "contact_pulse",
+    "force_from_wav",
+    "force_strike",
+    "get_mallet",
+    "mallet_strike",
+    "noise_burst",
+    "pluck_state",
+    "read_score",
+    "render_score",
+    "step_coefficients",
+    "strike",
+]
 
 # Rubbing and bowing: friction excitation of a modal object (physsynth/excitation/friction.py).
 from physsynth.excitation.friction import (  # noqa: E402
@@ -33,5 +52,15 @@ from physsynth.excitation.friction import (  # noqa: E402
     rub,
 )
 
-__all__ += ["ContactPath", "FrictionExciter", "FrictionLaw", "FrictionRender", "bow_modal",
-            "detune_doublets", "linear_stability", "point_contact", "rim_path", "rub"]
+__all__ += [
+    "ContactPath",
+    "FrictionExciter",
+    "FrictionLaw",
+    "FrictionRender",
+    "bow_modal",
+    "detune_doublets",
+    "linear_stability",
+    "point_contact",
+    "rim_path",
+    "rub",
+]

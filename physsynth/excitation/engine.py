@@ -114,16 +114,30 @@ def choose_substeps(mallets, sr: float, points_per_contact: int = 64) -> int:
         t = m.law.rigid_contact_time(m.mass, m.velocity)
         n_sub = max(n_sub, math.ceil(points_per_contact / (t * sr)))
     if n_sub > MAX_SUB:
-        raise RenderError(f"a contact of {1e6 * points_per_contact / (n_sub * sr):.3g} us is too "
-                          f"short to resolve at {sr:g} Hz (more than {MAX_SUB} sub-steps per sample); "
-                          "use a softer mallet, a slower stroke or a higher sample rate")
+        raise RenderError(
+            f"a contact of {1e6 * points_per_contact / (n_sub * sr):.3g} us is too "
+            f"short to resolve at {sr:g} Hz (more than {MAX_SUB} sub-steps per sample); "
+            "use a softer mallet, a slower stroke or a higher sample rate"
+        )
     return n_sub
 
 
-def simulate(omega, sigma, w, *, sr: float, n_samples: int, quantity: str = "velocity",
-             forces=(), kicks=(), mallets=(), state: ModalState | None = None,
-             n_sub: int | None = None, points_per_contact: int = 64,
-             trace_mallet: int | None = None) -> Simulation:
+def simulate(
+    omega,
+    sigma,
+    w,
+    *,
+    sr: float,
+    n_samples: int,
+    quantity: str = "velocity",
+    forces=(),
+    kicks=(),
+    mallets=(),
+    state: ModalState | None = None,
+    n_sub: int | None = None,
+    points_per_contact: int = 64,
+    trace_mallet: int | None = None,
+) -> Simulation:
     """Time-step modes driven by forces, plucks and mallets; read them at pickups.
 
     Parameters
@@ -196,8 +210,7 @@ def simulate(omega, sigma, w, *, sr: float, n_samples: int, quantity: str = "vel
     order = sorted(range(len(mallets)), key=lambda i: mallets[i].start)
     n_m = len(mallets)
     m_start = np.array([mallets[i].start for i in order], dtype=np.int64)
-    m_g = np.ascontiguousarray(np.stack([mallets[i].g for i in order]) if n_m else np.zeros((0, nm)),
-                               dtype=np.float64)
+    m_g = np.ascontiguousarray(np.stack([mallets[i].g for i in order]) if n_m else np.zeros((0, nm)), dtype=np.float64)
     m_wg = np.ascontiguousarray(m_g @ w.T)
     m_par = np.zeros((n_m, N_MPAR))
     for r, i in enumerate(order):
@@ -206,9 +219,22 @@ def simulate(omega, sigma, w, *, sr: float, n_samples: int, quantity: str = "vel
         es, a0, a1 = _hereditary(law, hs)
         ea = _hereditary(law, h)[0]
         gg = m_g[r] ** 2
-        m_par[r] = [s.mass, law.K, law.alpha, law.lam, law.eps, es, a0, a1, ea,
-                    float(gg @ cS[5]), float(gg @ cS[7]), s.velocity, s.release_gap,
-                    s.release_time * sr]
+        m_par[r] = [
+            s.mass,
+            law.K,
+            law.alpha,
+            law.lam,
+            law.eps,
+            es,
+            a0,
+            a1,
+            ea,
+            float(gg @ cS[5]),
+            float(gg @ cS[7]),
+            s.velocity,
+            s.release_gap,
+            s.release_time * sr,
+        ]
     m_state = np.zeros((n_m, N_MSTATE))
     m_stats = np.zeros((n_m, N_STATS))
 
@@ -229,13 +255,49 @@ def simulate(omega, sigma, w, *, sr: float, n_samples: int, quantity: str = "vel
     owork = np.zeros(w.shape[0])
     act = np.zeros(max(n_m, 1), dtype=np.int64)
     fw = np.zeros((3, max(n_m, 1)))
-    score_block(cA, cS, n_sub, h, np.ascontiguousarray(omega**2), np.ascontiguousarray(2 * sigma), w,
-                QUANTITIES[quantity], ext_start, ext_off, ext_len, ext_buf, ext_g, ext_wg,
-                kick_start, kick_dq, kick_dv, m_start, m_g, m_wg, m_par, m_state, m_stats,
-                q, v, pext, cur, 0, out, force, trace, trace_m, work, owork, act, fw)
+    score_block(
+        cA,
+        cS,
+        n_sub,
+        h,
+        np.ascontiguousarray(omega**2),
+        np.ascontiguousarray(2 * sigma),
+        w,
+        QUANTITIES[quantity],
+        ext_start,
+        ext_off,
+        ext_len,
+        ext_buf,
+        ext_g,
+        ext_wg,
+        kick_start,
+        kick_dq,
+        kick_dv,
+        m_start,
+        m_g,
+        m_wg,
+        m_par,
+        m_state,
+        m_stats,
+        q,
+        v,
+        pext,
+        cur,
+        0,
+        out,
+        force,
+        trace,
+        trace_m,
+        work,
+        owork,
+        act,
+        fw,
+    )
     if not (np.isfinite(out).all() and np.isfinite(q).all()):
-        raise RenderError("the simulation produced non-finite values; check the model's "
-                          "frequencies, damping and the mallet parameters")
+        raise RenderError(
+            "the simulation produced non-finite values; check the model's "
+            "frequencies, damping and the mallet parameters"
+        )
     stats = np.zeros_like(m_stats)
     stats[order] = m_stats
     times = (np.arange(trace.size) + 1) * hs - h

@@ -99,14 +99,15 @@ class FrictionLaw:
 
     def __post_init__(self):
         if self.kind not in _LAWS:
-            raise PhyssynthError(f"unknown friction law {self.kind!r}; use exponential, hyperbolic "
-                                 "or coulomb")
+            raise PhyssynthError(f"unknown friction law {self.kind!r}; use exponential, hyperbolic or coulomb")
         mus = _finite("mu_s", self.mu_s, lo=0.0, lo_open=True)
         mud = _finite("mu_d", self.mu_d, lo=0.0)
         _finite("v_c", self.v_c, lo=0.0, lo_open=True, unit=" m/s")
         if mud > mus:
-            raise PhyssynthError(f"mu_d ({mud:g}) must not exceed mu_s ({mus:g}): friction falls "
-                                 "from its static value as the sliding speeds up")
+            raise PhyssynthError(
+                f"mu_d ({mud:g}) must not exceed mu_s ({mus:g}): friction falls "
+                "from its static value as the sliding speeds up"
+            )
 
     @property
     def code(self) -> int:
@@ -169,7 +170,7 @@ def modal_step(omega, sigma, h: float):
     a12 = e * s / wd
     a11 = e * c + sigma * a12
     a22 = e * c - sigma * a12
-    a21 = -omega**2 * a12
+    a21 = -(omega**2) * a12
     # b1 = (1 - a11) / omega^2 without the cancellation of 1 - a11 for omega h << 1:
     # 1 - a11 = (1 - e) + 2 e sin^2(wd h / 2) - sigma a12.
     one_minus = -np.expm1(-sigma * h) + 2.0 * e * np.sin(0.5 * wd * h) ** 2 - sigma * a12
@@ -225,12 +226,16 @@ class ContactPath:
         return np.mean(rows**2, axis=0)
 
     def select(self, idx) -> ContactPath:
-        return replace(self, tangential=np.ascontiguousarray(self.tangential[:, idx]),
-                       normal=np.ascontiguousarray(self.normal[:, idx]))
+        return replace(
+            self,
+            tangential=np.ascontiguousarray(self.tangential[:, idx]),
+            normal=np.ascontiguousarray(self.normal[:, idx]),
+        )
 
 
-def rim_path(model, *, height: float | None = None, region: str = "outer",
-             n_angles: int = 1024, harmonics: int | None = None) -> ContactPath:
+def rim_path(
+    model, *, height: float | None = None, region: str = "outer", n_angles: int = 1024, harmonics: int | None = None
+) -> ContactPath:
     """The ring where a puja rubs an axisymmetric object (axis z), e.g. a bowl's outer rim.
 
     The horizontal plane z = ``height`` cuts the surface triangles of ``region``; the mode
@@ -265,12 +270,16 @@ def rim_path(model, *, height: float | None = None, region: str = "outer",
     mesh = model.mesh
     if region not in mesh.regions:
         have = ", ".join(sorted(mesh.regions)) or "none"
-        raise PhyssynthError(f"the model's mesh has no region {region!r} to rub (regions: {have}); "
-                             "give --region NAME, or bow a point with --at X,Y,Z")
+        raise PhyssynthError(
+            f"the model's mesh has no region {region!r} to rub (regions: {have}); "
+            "give --region NAME, or bow a point with --at X,Y,Z"
+        )
     reg = mesh.regions[region]
     if reg.triangles is None or len(reg.triangles) == 0 or mesh.dim != 3:
-        raise PhyssynthError(f"region {region!r} is not a surface of a solid; rub a surface region "
-                             "such as 'outer', or bow a point with --at X,Y,Z")
+        raise PhyssynthError(
+            f"region {region!r} is not a surface of a solid; rub a surface region "
+            "such as 'outer', or bow a point with --at X,Y,Z"
+        )
     n_angles = int(n_angles)
     if n_angles < 64:
         raise PhyssynthError(f"n_angles must be >= 64, got {n_angles}")
@@ -278,17 +287,18 @@ def rim_path(model, *, height: float | None = None, region: str = "outer",
     zr = p[reg.nodes, 2]
     zmin, zmax = float(zr.min()), float(zr.max())
     if zmax - zmin <= 1e-9 * max(abs(zmax), 1.0):
-        raise PhyssynthError(f"region {region!r} is flat (z = {zmax:g} m): no ring runs round it at "
-                             "a height; rub a wall such as 'outer'")
+        raise PhyssynthError(
+            f"region {region!r} is flat (z = {zmax:g} m): no ring runs round it at a height; rub a wall such as 'outer'"
+        )
     if height is None:
         height = zmax - 0.04 * (zmax - zmin)
     height = _finite("the rubbing height", height, unit=" m")
     if not (zmin < height <= zmax):
-        raise PhyssynthError(f"rubbing height {height:g} m is outside region {region!r} "
-                             f"(z from {zmin:g} to {zmax:g} m)")
+        raise PhyssynthError(
+            f"rubbing height {height:g} m is outside region {region!r} (z from {zmin:g} to {zmax:g} m)"
+        )
     tri = np.asarray(reg.triangles)[:, :3]
-    edges = np.unique(np.sort(np.concatenate([tri[:, [0, 1]], tri[:, [1, 2]], tri[:, [0, 2]]]),
-                              axis=1), axis=0)
+    edges = np.unique(np.sort(np.concatenate([tri[:, [0, 1]], tri[:, [1, 2]], tri[:, [0, 2]]]), axis=1), axis=0)
     za = p[edges[:, 0], 2] - height
     zb = p[edges[:, 1], 2] - height
     tol = 1e-9 * max(zmax - zmin, 1e-300)
@@ -298,8 +308,10 @@ def rim_path(model, *, height: float | None = None, region: str = "outer",
     on = np.unique(np.concatenate([edges[np.abs(za) <= tol, 0], edges[np.abs(zb) <= tol, 1]]))
     pts = np.concatenate([p[ea] + t * (p[eb] - p[ea]), p[on]])
     if len(pts) < 8:
-        raise PhyssynthError(f"the plane z = {height:g} m cuts region {region!r} in {len(pts)} "
-                             "points; choose a height inside the wall (--height)")
+        raise PhyssynthError(
+            f"the plane z = {height:g} m cuts region {region!r} in {len(pts)} "
+            "points; choose a height inside the wall (--height)"
+        )
     sh = model.shapes  # (K, n_nodes, 3)
     shp = np.concatenate([sh[:, ea] + t[None] * (sh[:, eb] - sh[:, ea]), sh[:, on]], axis=1)
     theta = np.arctan2(pts[:, 1], pts[:, 0])
@@ -310,10 +322,12 @@ def rim_path(model, *, height: float | None = None, region: str = "outer",
     # one ring: no gap over 22.5 degrees, and one radius (3 %; two rings, e.g. the inner and
     # outer edges of a flat rim face, differ by the wall's thickness)
     if gaps.max() > np.pi / 8 or np.ptp(r) > 0.03 * r.mean():
-        raise PhyssynthError(f"the plane z = {height:g} m does not cut region {region!r} in one "
-                             "closed ring around the z axis (the object must be axisymmetric "
-                             "about z, e.g. a bowl standing on z = 0); choose --height or --region, "
-                             "or bow a point with --at X,Y,Z")
+        raise PhyssynthError(
+            f"the plane z = {height:g} m does not cut region {region!r} in one "
+            "closed ring around the z axis (the object must be axisymmetric "
+            "about z, e.g. a bowl standing on z = 0); choose --height or --region, "
+            "or bow a point with --at X,Y,Z"
+        )
     c, s = np.cos(theta), np.sin(theta)
     g_t = -shp[:, :, 0] * s + shp[:, :, 1] * c  # (K, n_cut)
     g_r = shp[:, :, 0] * c + shp[:, :, 1] * s
@@ -321,24 +335,27 @@ def rim_path(model, *, height: float | None = None, region: str = "outer",
         harmonics = max(8, len(pts) // 4)
     harmonics = int(harmonics)
     if not 1 <= harmonics <= n_angles // 4:
-        raise PhyssynthError(f"harmonics must be between 1 and n_angles / 4 = {n_angles // 4}, "
-                             f"got {harmonics}")
+        raise PhyssynthError(f"harmonics must be between 1 and n_angles / 4 = {n_angles // 4}, got {harmonics}")
     grid = 2 * np.pi * np.arange(n_angles) / n_angles
     tabs = []
     for comp in (g_t, g_r):
-        lin = np.stack([np.interp(grid, theta, comp[k], period=2 * np.pi)
-                        for k in range(model.n_modes)], axis=1)
+        lin = np.stack([np.interp(grid, theta, comp[k], period=2 * np.pi) for k in range(model.n_modes)], axis=1)
         # The shapes vary linearly between the cut points, with a kink at each element edge:
         # a mesh artefact that a contact sliding past excites as broadband noise, which the
         # very lightly damped modes pick out. Keep the ring's low harmonics only (eq. (4)).
         spec = np.fft.rfft(lin, axis=0)
-        spec[harmonics + 1:] = 0.0
+        spec[harmonics + 1 :] = 0.0
         smooth = np.fft.irfft(spec, n=n_angles, axis=0)
         tabs.append(np.ascontiguousarray(np.vstack([smooth, smooth[:1]])))
-    return ContactPath(tabs[0], tabs[1], radius=float(r.mean()), height=height,
-                       description=f"ring of region {region!r} at z = {height * 1e3:.2f} mm, "
-                       f"radius {r.mean() * 1e3:.2f} mm ({len(pts)} cut points, harmonics up to "
-                       f"{harmonics})")
+    return ContactPath(
+        tabs[0],
+        tabs[1],
+        radius=float(r.mean()),
+        height=height,
+        description=f"ring of region {region!r} at z = {height * 1e3:.2f} mm, "
+        f"radius {r.mean() * 1e3:.2f} mm ({len(pts)} cut points, harmonics up to "
+        f"{harmonics})",
+    )
 
 
 def point_contact(model, at, direction, *, normal=None) -> ContactPath:
@@ -375,15 +392,22 @@ def point_contact(model, at, direction, *, normal=None) -> ContactPath:
     d = d / np.linalg.norm(d)
     dt = d - (d @ nrm) * nrm
     if np.linalg.norm(dt) < 0.5:
-        raise PhyssynthError("the bowing direction is nearly along the surface normal; a bow slides "
-                             "along the surface (give a direction tangent to it)")
+        raise PhyssynthError(
+            "the bowing direction is nearly along the surface normal; a bow slides "
+            "along the surface (give a direction tangent to it)"
+        )
     dt /= np.linalg.norm(dt)
     sh = model.shapes[:, node, :]
-    return ContactPath((sh @ dt)[None, :].copy(), (sh @ nrm)[None, :].copy(), radius=0.0,
-                       height=float(model.mesh.points[node, 2]),
-                       description=f"point at node {node} {np.round(model.mesh.points[node], 5)} m, "
-                       f"sliding along {np.round(dt, 3)}", node=node, direction=dt,
-                       normal_direction=nrm)
+    return ContactPath(
+        (sh @ dt)[None, :].copy(),
+        (sh @ nrm)[None, :].copy(),
+        radius=0.0,
+        height=float(model.mesh.points[node, 2]),
+        description=f"point at node {node} {np.round(model.mesh.points[node], 5)} m, sliding along {np.round(dt, 3)}",
+        node=node,
+        direction=dt,
+        normal_direction=nrm,
+    )
 
 
 def detune_doublets(model, cents: float, *, tolerance: float = 0.002):
@@ -432,9 +456,17 @@ def _orders(path: ContactPath) -> np.ndarray:
     return np.argmax(spec, axis=0)
 
 
-def linear_stability(frequencies, decay_rates, path: ContactPath, law: FrictionLaw, *,
-                     force: float, speed: float, contact_damping: float = 0.0,
-                     tolerance: float = 0.002):
+def linear_stability(
+    frequencies,
+    decay_rates,
+    path: ContactPath,
+    law: FrictionLaw,
+    *,
+    force: float,
+    speed: float,
+    contact_damping: float = 0.0,
+    tolerance: float = 0.002,
+):
     """Growth rate and threshold force of each mode under steady sliding (linear theory).
 
     Linearised about the object at rest and the slider sliding at V, friction is a negative
@@ -491,9 +523,8 @@ def linear_stability(frequencies, decay_rates, path: ContactPath, law: FrictionL
             beta = s - cf * G_t2 / 2
             w = n * speed / path.radius
             disc = complex((alpha - beta) ** 2 / 4 - w * w)
-            growth[k:k + 2] = -(alpha + beta) / 2 + np.sqrt(disc).real
-            thr[k:k + 2] = (2 * (s + min(alpha, w * w / alpha)) / (slope * G_t2)
-                            if G_t2 > 0 and slope > 0 else np.inf)
+            growth[k : k + 2] = -(alpha + beta) / 2 + np.sqrt(disc).real
+            thr[k : k + 2] = 2 * (s + min(alpha, w * w / alpha)) / (slope * G_t2) if G_t2 > 0 and slope > 0 else np.inf
             k += 2
         else:
             k += 1
@@ -535,9 +566,20 @@ class FrictionExciter:
     (1, 800)
     """
 
-    def __init__(self, frequencies, decay_rates, path: ContactPath, weights, *, sr: float,
-                 law: FrictionLaw | None = None, oversample: int = 1, quantity: str = "velocity",
-                 start_angle: float = 0.0, contact_damping: float = 0.0):
+    def __init__(
+        self,
+        frequencies,
+        decay_rates,
+        path: ContactPath,
+        weights,
+        *,
+        sr: float,
+        law: FrictionLaw | None = None,
+        oversample: int = 1,
+        quantity: str = "velocity",
+        start_angle: float = 0.0,
+        contact_damping: float = 0.0,
+    ):
         f = np.asarray(frequencies, dtype=float)
         K = f.size
         if K == 0:
@@ -582,8 +624,7 @@ class FrictionExciter:
     def max_unique_force(self) -> float:
         """Largest normal force (N) for which every step's friction equation has one root,
         with the margin UNIQUE_MARGIN (eq. (7))."""
-        return UNIQUE_MARGIN / (self.admittance * self.law.max_slope) if self.law.max_slope > 0 \
-            else math.inf
+        return UNIQUE_MARGIN / (self.admittance * self.law.max_slope) if self.law.max_slope > 0 else math.inf
 
     def set_contact(self, *, force: float | None = None, speed: float | None = None):
         """New normal force (N, >= 0) and sliding speed (m/s), reached at the end of the next
@@ -595,8 +636,10 @@ class FrictionExciter:
             V = _finite("sliding speed", speed, unit=" m/s")
         if fN > self.max_unique_force():
             need = math.ceil(self.oversample * fN / self.max_unique_force())
-            raise StabilityError(f"normal force {fN:g} N is too large for the time step: the "
-                                 f"friction solve is not unique; use oversample >= {need}")
+            raise StabilityError(
+                f"normal force {fN:g} N is too large for the time step: the "
+                f"friction solve is not unique; use oversample >= {need}"
+            )
         self._target = (fN, V)
 
     def process(self, n: int) -> np.ndarray:
@@ -613,15 +656,45 @@ class FrictionExciter:
         dth = 2 * np.pi / max(self.path.n_angles, 1)
         a11, a12, a21, a22, b1 = self._coef
         law = self.law
-        friction_block(a11, a12, a21, a22, b1, self._tg, self._tn, self._w, self.q, self.v, self._g,
-                       self._gn, self._fin, self._st, self._h, f0, f1, v0, v1, om0, om1, dth,
-                       self.contact_damping, law.code,
-                       float(law.mu_s), float(law.mu_d), float(law.v_c), self.oversample,
-                       _QUANTITIES[self.quantity], out, rel, frc)
+        friction_block(
+            a11,
+            a12,
+            a21,
+            a22,
+            b1,
+            self._tg,
+            self._tn,
+            self._w,
+            self.q,
+            self.v,
+            self._g,
+            self._gn,
+            self._fin,
+            self._st,
+            self._h,
+            f0,
+            f1,
+            v0,
+            v1,
+            om0,
+            om1,
+            dth,
+            self.contact_damping,
+            law.code,
+            float(law.mu_s),
+            float(law.mu_d),
+            float(law.v_c),
+            self.oversample,
+            _QUANTITIES[self.quantity],
+            out,
+            rel,
+            frc,
+        )
         self._force, self._speed = f1, v1
         if not (np.isfinite(out).all() and np.isfinite(self.v).all()):
-            raise RenderError("the friction simulation produced non-finite values; check the "
-                              "model's frequencies and damping")
+            raise RenderError(
+                "the friction simulation produced non-finite values; check the model's frequencies and damping"
+            )
         self.relative_velocity = rel
         self.friction_force = frc
         return out
@@ -690,8 +763,23 @@ def _auto_oversample(omega, sigma, path, law, force, sr):
     return max(1, math.ceil(force * y * law.max_slope / UNIQUE_MARGIN * 1.05))
 
 
-def _render(model, path, pickups, *, force, speed, duration, sr, law, attack, oversample,
-            quantity, start_angle, fmax, contact_damping):
+def _render(
+    model,
+    path,
+    pickups,
+    *,
+    force,
+    speed,
+    duration,
+    sr,
+    law,
+    attack,
+    oversample,
+    quantity,
+    start_angle,
+    fmax,
+    contact_damping,
+):
     from physsynth.render import Pickup
 
     force = _finite("normal force", force, lo=0.0, lo_open=True, unit=" N")
@@ -716,12 +804,23 @@ def _render(model, path, pickups, *, force, speed, duration, sr, law, attack, ov
     if oversample is None:
         oversample = _auto_oversample(2 * np.pi * f, sigma, path, law, force, sr)
         if oversample > MAX_OVERSAMPLE:
-            raise StabilityError(f"the friction curve is too steep for {force:g} N: a unique "
-                                 f"friction solve needs {oversample} steps per sample (eq. (7)); "
-                                 "raise v_c (--vc), lower mu_s - mu_d or the force")
-    ex = FrictionExciter(f, sigma, path, w, sr=sr, law=law, oversample=oversample,
-                         quantity=quantity, start_angle=start_angle,
-                         contact_damping=contact_damping)
+            raise StabilityError(
+                f"the friction curve is too steep for {force:g} N: a unique "
+                f"friction solve needs {oversample} steps per sample (eq. (7)); "
+                "raise v_c (--vc), lower mu_s - mu_d or the force"
+            )
+    ex = FrictionExciter(
+        f,
+        sigma,
+        path,
+        w,
+        sr=sr,
+        law=law,
+        oversample=oversample,
+        quantity=quantity,
+        start_angle=start_angle,
+        contact_damping=contact_damping,
+    )
     n = int(round(duration * sr))
     na = min(n, max(1, int(round(attack * sr))))
     ex.set_contact(force=force, speed=speed)
@@ -733,17 +832,32 @@ def _render(model, path, pickups, *, force, speed, duration, sr, law, attack, ov
         rel.append(ex.relative_velocity)
         frc.append(ex.friction_force)
     audio = np.concatenate(blocks, axis=1)
-    growth, thr = linear_stability(f, sigma, path, law, force=force, speed=speed,
-                                   contact_damping=contact_damping)
-    return FrictionRender(audio, sr, np.concatenate(rel), np.concatenate(frc), path, thr, growth,
-                          f, ex.oversample, ex.work)
+    growth, thr = linear_stability(f, sigma, path, law, force=force, speed=speed, contact_damping=contact_damping)
+    return FrictionRender(
+        audio, sr, np.concatenate(rel), np.concatenate(frc), path, thr, growth, f, ex.oversample, ex.work
+    )
 
 
-def rub(model, *, force: float, speed: float, duration: float, sr: float = 48000,
-        law: FrictionLaw | None = None, height: float | None = None, region: str = "outer",
-        pickups=None, detune_cents: float = 0.0, attack: float = 0.3, oversample: int | None = None,
-        quantity: str = "velocity", start_angle: float = 0.0, fmax: float | None = None,
-        n_angles: int = 1024, contact_damping: float = PUJA_DAMPING) -> FrictionRender:
+def rub(
+    model,
+    *,
+    force: float,
+    speed: float,
+    duration: float,
+    sr: float = 48000,
+    law: FrictionLaw | None = None,
+    height: float | None = None,
+    region: str = "outer",
+    pickups=None,
+    detune_cents: float = 0.0,
+    attack: float = 0.3,
+    oversample: int | None = None,
+    quantity: str = "velocity",
+    start_angle: float = 0.0,
+    fmax: float | None = None,
+    n_angles: int = 1024,
+    contact_damping: float = PUJA_DAMPING,
+) -> FrictionRender:
     """Rub an axisymmetric object (a singing bowl) around its rim with a puja.
 
     The puja presses radially inwards with ``force`` and slides round the ring
@@ -793,17 +907,43 @@ def rub(model, *, force: float, speed: float, duration: float, sr: float = 48000
     path = rim_path(model, height=height, region=region, n_angles=n_angles)
     if pickups is None:
         R, z = path.radius, path.height
-        pickups = [pickup(model, (R * math.cos(a), R * math.sin(a), z))
-                   for a in np.radians([60.0, -60.0])]
-    return _render(model, path, pickups, force=force, speed=speed, duration=duration, sr=sr,
-                   law=law, attack=attack, oversample=oversample, quantity=quantity,
-                   start_angle=start_angle, fmax=fmax, contact_damping=contact_damping)
+        pickups = [pickup(model, (R * math.cos(a), R * math.sin(a), z)) for a in np.radians([60.0, -60.0])]
+    return _render(
+        model,
+        path,
+        pickups,
+        force=force,
+        speed=speed,
+        duration=duration,
+        sr=sr,
+        law=law,
+        attack=attack,
+        oversample=oversample,
+        quantity=quantity,
+        start_angle=start_angle,
+        fmax=fmax,
+        contact_damping=contact_damping,
+    )
 
 
-def bow_modal(model, at, *, direction, force: float, speed: float, duration: float,
-              sr: float = 48000, normal=None, law: FrictionLaw | None = None, pickups=None,
-              attack: float = 0.05, oversample: int | None = None, quantity: str = "velocity",
-              fmax: float | None = None, contact_damping: float = 0.0) -> FrictionRender:
+def bow_modal(
+    model,
+    at,
+    *,
+    direction,
+    force: float,
+    speed: float,
+    duration: float,
+    sr: float = 48000,
+    normal=None,
+    law: FrictionLaw | None = None,
+    pickups=None,
+    attack: float = 0.05,
+    oversample: int | None = None,
+    quantity: str = "velocity",
+    fmax: float | None = None,
+    contact_damping: float = 0.0,
+) -> FrictionRender:
     """Bow a modal object (a bar, a plate edge) at a fixed point.
 
     Parameters
@@ -829,6 +969,19 @@ def bow_modal(model, at, *, direction, force: float, speed: float, duration: flo
     path = point_contact(model, at, direction, normal=normal)
     if pickups is None:
         pickups = [Pickup(path.node, path.direction.copy(), model.mesh.points[path.node].copy())]
-    return _render(model, path, pickups, force=force, speed=speed, duration=duration, sr=sr,
-                   law=law, attack=attack, oversample=oversample, quantity=quantity,
-                   start_angle=0.0, fmax=fmax, contact_damping=contact_damping)
+    return _render(
+        model,
+        path,
+        pickups,
+        force=force,
+        speed=speed,
+        duration=duration,
+        sr=sr,
+        law=law,
+        attack=attack,
+        oversample=oversample,
+        quantity=quantity,
+        start_angle=0.0,
+        fmax=fmax,
+        contact_damping=contact_damping,
+    )

@@ -65,8 +65,7 @@ class ContactLaw:
         if self.K <= 0:
             raise MalletError(f"contact stiffness K={self.K:g} must be > 0 N/m^alpha")
         if not 1.0 <= self.alpha <= 5.0:
-            raise MalletError(f"contact exponent alpha={self.alpha:g} must lie in [1, 5] "
-                              "(3/2 for Hertz, 2-4 for felt)")
+            raise MalletError(f"contact exponent alpha={self.alpha:g} must lie in [1, 5] (3/2 for Hertz, 2-4 for felt)")
         if not 0.0 <= self.eps < 1.0:
             raise MalletError(f"hysteresis eps={self.eps:g} must lie in [0, 1)")
         if self.tau <= 0:
@@ -171,35 +170,67 @@ def power_law_peak_force(mass: float, K: float, velocity: float, alpha: float = 
     return K * dm**alpha
 
 
-_ASHBY = ("Ashby & Jones, Engineering Materials 1, 4th ed. (2012), table 3.1: elastomers "
-          "E = 0.01-0.1 GPa, nu ~ 0.5")
-_WOOD = ("USDA Forest Products Laboratory, Wood Handbook FPL-GTR-190 (2010), ch. 5: hardwoods "
-         "E_L ~ 12-15 GPa along the grain, E_R / E_L ~ 0.1 across it (the direction a round "
-         "head is loaded in); isotropic approximation")
-_HEAD = ("head mass and tip radius: typical hand-held percussion mallet heads (15-40 g, "
-         "10-15 mm radius), a choice, not a measurement")
+_ASHBY = "Ashby & Jones, Engineering Materials 1, 4th ed. (2012), table 3.1: elastomers E = 0.01-0.1 GPa, nu ~ 0.5"
+_WOOD = (
+    "USDA Forest Products Laboratory, Wood Handbook FPL-GTR-190 (2010), ch. 5: hardwoods "
+    "E_L ~ 12-15 GPa along the grain, E_R / E_L ~ 0.1 across it (the direction a round "
+    "head is loaded in); isotropic approximation"
+)
+_HEAD = (
+    "head mass and tip radius: typical hand-held percussion mallet heads (15-40 g, "
+    "10-15 mm radius), a choice, not a measurement"
+)
 
 #: Mallet presets. The tips' elastic constants come from the sources named; the head masses
 #: and radii are typical values (see each ``source``).
 MALLETS = {
     "felt": Mallet(
-        "felt", mass=0.025, radius=0.015, felt=ContactLaw(K=4.5e9 / (1 - 0.9), alpha=2.5, eps=0.9,
-                                                           tau=1e-5),
+        "felt",
+        mass=0.025,
+        radius=0.015,
+        felt=ContactLaw(K=4.5e9 / (1 - 0.9), alpha=2.5, eps=0.9, tau=1e-5),
         velocity=1.0,
         source="felt law: exponent p = 2.5 and slow-loading stiffness Q0 (1 - eps) = 4.5e9 N/m^2.5 "
-               "of a C4 piano hammer (Chaigne & Askenfelt, JASA 95(2), 1994, table I); "
-               "hysteresis eps = 0.9, tau = 10 us: illustrative values in the range Stulov "
-               "(JASA 97(4), 1995) reports for hammer felt; " + _HEAD),
-    "rubber": Mallet("rubber", mass=0.02, radius=0.0125, E=0.05e9, nu=0.49, velocity=1.0,
-                     source=f"E = 0.05 GPa, nu = 0.49: {_ASHBY}; {_HEAD}"),
-    "wood": Mallet("wood", mass=0.02, radius=0.01, E=1.5e9, nu=0.35, velocity=1.0,
-                   source=f"E = 1.5 GPa, nu = 0.35: {_WOOD}; {_HEAD}"),
-    "plastic": Mallet("plastic", mass=0.02, radius=0.01, E=3.2e9, nu=0.35, velocity=1.0,
-                      source="acrylic (PMMA) E = 3.2 GPa, nu = 0.35, as physsynth's material "
-                             f"library 'pmma'; {_HEAD}"),
-    "metal": Mallet("metal", mass=0.03, radius=0.008, E=200e9, nu=0.29, velocity=1.0,
-                    source="carbon steel E = 200 GPa, nu = 0.29, as physsynth's material library "
-                           f"'steel'; {_HEAD}"),
+        "of a C4 piano hammer (Chaigne & Askenfelt, JASA 95(2), 1994, table I); "
+        "hysteresis eps = 0.9, tau = 10 us: illustrative values in the range Stulov "
+        "(JASA 97(4), 1995) reports for hammer felt; " + _HEAD,
+    ),
+    "rubber": Mallet(
+        "rubber",
+        mass=0.02,
+        radius=0.0125,
+        E=0.05e9,
+        nu=0.49,
+        velocity=1.0,
+        source=f"E = 0.05 GPa, nu = 0.49: {_ASHBY}; {_HEAD}",
+    ),
+    "wood": Mallet(
+        "wood",
+        mass=0.02,
+        radius=0.01,
+        E=1.5e9,
+        nu=0.35,
+        velocity=1.0,
+        source=f"E = 1.5 GPa, nu = 0.35: {_WOOD}; {_HEAD}",
+    ),
+    "plastic": Mallet(
+        "plastic",
+        mass=0.02,
+        radius=0.01,
+        E=3.2e9,
+        nu=0.35,
+        velocity=1.0,
+        source=f"acrylic (PMMA) E = 3.2 GPa, nu = 0.35, as physsynth's material library 'pmma'; {_HEAD}",
+    ),
+    "metal": Mallet(
+        "metal",
+        mass=0.03,
+        radius=0.008,
+        E=200e9,
+        nu=0.29,
+        velocity=1.0,
+        source=f"carbon steel E = 200 GPa, nu = 0.29, as physsynth's material library 'steel'; {_HEAD}",
+    ),
 }
 
 
@@ -211,8 +242,10 @@ def get_mallet(name) -> Mallet:
     try:
         return MALLETS[str(name).lower()]
     except KeyError:
-        raise MalletError(f"unknown mallet {name!r}; use one of {', '.join(MALLETS)} (physical) "
-                          "or soft, medium, hard (half-sine pulses)") from None
+        raise MalletError(
+            f"unknown mallet {name!r}; use one of {', '.join(MALLETS)} (physical) "
+            "or soft, medium, hard (half-sine pulses)"
+        ) from None
 
 
 def check_velocity(velocity) -> float:
@@ -267,9 +300,19 @@ class MalletHit:
     n_sub: int
 
 
-def mallet_strike(model, at, *, mallet="rubber", velocity=None, direction=None, pickups=None,
-                  sr: float, duration: float, quantity: str = "velocity",
-                  fmax: float | None = None) -> MalletHit:
+def mallet_strike(
+    model,
+    at,
+    *,
+    mallet="rubber",
+    velocity=None,
+    direction=None,
+    pickups=None,
+    sr: float,
+    duration: float,
+    quantity: str = "velocity",
+    fmax: float | None = None,
+) -> MalletHit:
     """Strike a ModalModel with a physical mallet and render its pickups.
 
     Parameters
@@ -299,21 +342,49 @@ def mallet_strike(model, at, *, mallet="rubber", velocity=None, direction=None, 
     from physsynth.excitation.score import event_from_fields, render_score
 
     m = get_mallet(mallet)
-    ev = event_from_fields({"time": 0.0, "kind": "mallet", "at": at, "direction": direction,
-                            "mallet": m, "velocity": m.velocity if velocity is None else velocity},
-                           "mallet strike")
-    res = render_score(model, [ev], pickups, sr=sr, duration=duration, quantity=quantity,
-                       fmax=fmax)
+    ev = event_from_fields(
+        {
+            "time": 0.0,
+            "kind": "mallet",
+            "at": at,
+            "direction": direction,
+            "mallet": m,
+            "velocity": m.velocity if velocity is None else velocity,
+        },
+        "mallet strike",
+    )
+    res = render_score(model, [ev], pickups, sr=sr, duration=duration, quantity=quantity, fmax=fmax)
     st = res.mallets[0]
-    return MalletHit(res.audio, res.force, st["contact_time"], st["total_contact_time"],
-                     st["peak_force"], st["contacts"], st["rebound_velocity"],
-                     st["max_compression"], res.nodes[0], res.directions[0], res.n_sub)
+    return MalletHit(
+        res.audio,
+        res.force,
+        st["contact_time"],
+        st["total_contact_time"],
+        st["peak_force"],
+        st["contacts"],
+        st["rebound_velocity"],
+        st["max_compression"],
+        res.nodes[0],
+        res.directions[0],
+        res.n_sub,
+    )
 
 
-def impact(law: ContactLaw, mass: float, velocity: float, *, omega=(), sigma=(), g=(),
-           sr: float = 48000.0, duration: float = 0.01, n_sub: int | None = None,
-           points_per_contact: int = 64, release_gap: float = 2e-3,
-           release_time: float = 0.5):
+def impact(
+    law: ContactLaw,
+    mass: float,
+    velocity: float,
+    *,
+    omega=(),
+    sigma=(),
+    g=(),
+    sr: float = 48000.0,
+    duration: float = 0.01,
+    n_sub: int | None = None,
+    points_per_contact: int = 64,
+    release_gap: float = 2e-3,
+    release_time: float = 0.5,
+):
     """One mallet hitting a point of an arbitrary bank of modes (or an immobile body).
 
     The low-level form of :func:`mallet_strike`, for analysis and tests: no mesh needed.
@@ -351,6 +422,15 @@ def impact(law: ContactLaw, mass: float, velocity: float, *, omega=(), sigma=(),
         raise MalletError("omega, sigma and g must have the same length")
     src = MalletSource(0, g, law, float(mass), check_velocity(velocity), release_gap, release_time)
     n = int(round(duration * sr))
-    return simulate(omega, sigma, g[None, :], sr=sr, n_samples=n, quantity="velocity",
-                    mallets=[src], n_sub=n_sub, points_per_contact=points_per_contact,
-                    trace_mallet=0)
+    return simulate(
+        omega,
+        sigma,
+        g[None, :],
+        sr=sr,
+        n_samples=n,
+        quantity="velocity",
+        mallets=[src],
+        n_sub=n_sub,
+        points_per_contact=points_per_contact,
+        trace_mallet=0,
+    )

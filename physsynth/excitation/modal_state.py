@@ -89,8 +89,10 @@ def step_coefficients(omega, sigma, *, h: float) -> np.ndarray:
         raise PhyssynthError("modal frequencies must be finite and > 0")
     if np.any(sigma < 0) or np.any(sigma >= omega):
         k = int(np.flatnonzero((sigma < 0) | (sigma >= omega))[0])
-        raise RenderError(f"mode {k} ({omega[k] / 2 / np.pi:.3g} Hz) has decay rate {sigma[k]:.3g}/s: "
-                          "a mode must be underdamped (0 <= sigma < omega); lower the damping")
+        raise RenderError(
+            f"mode {k} ({omega[k] / 2 / np.pi:.3g} Hz) has decay rate {sigma[k]:.3g}/s: "
+            "a mode must be underdamped (0 <= sigma < omega); lower the damping"
+        )
     wd = np.sqrt(omega**2 - sigma**2)
     p = -sigma + 1j * wd
     x = p * h

@@ -67,8 +67,20 @@ KINDS = {
     "force": ("file", "gain", "channel"),
 }
 COMMON = ("time", "kind", "at", "direction", "angle")
-MIDI_MAP_KEYS = ("kind", "mallet", "velocity_max", "impulse_max", "force_max", "notes",
-                 "direction", "duration", "band", "seed", "mass", "contact_time")
+MIDI_MAP_KEYS = (
+    "kind",
+    "mallet",
+    "velocity_max",
+    "impulse_max",
+    "force_max",
+    "notes",
+    "direction",
+    "duration",
+    "band",
+    "seed",
+    "mass",
+    "contact_time",
+)
 N_SPREAD = 128
 
 
@@ -205,8 +217,7 @@ def _check_event(ev: Event):
         raise _err(o, "time", f"{t:g} s is more than a day")
     for key in ev.params:
         if key not in KINDS[ev.kind]:
-            raise _err(o, key, f"not a parameter of a {ev.kind} event (it takes "
-                       f"{', '.join(KINDS[ev.kind])})")
+            raise _err(o, key, f"not a parameter of a {ev.kind} event (it takes {', '.join(KINDS[ev.kind])})")
 
 
 def _convert_params(origin, kind, raw: dict, base_dir: str) -> dict:
@@ -218,8 +229,7 @@ def _convert_params(origin, kind, raw: dict, base_dir: str) -> dict:
     out = {}
     for key, val in raw.items():
         if key not in KINDS[kind]:
-            raise _err(origin, key, f"not a parameter of a {kind} event (it takes "
-                       f"{', '.join(KINDS[kind])})")
+            raise _err(origin, key, f"not a parameter of a {kind} event (it takes {', '.join(KINDS[kind])})")
         if key == "mallet":
             if isinstance(val, Mallet) and kind == "mallet":
                 out[key] = val
@@ -283,8 +293,11 @@ def event_from_fields(fields: dict, origin: str, base_dir: str = ".") -> Event:
     ScoreError
         Naming ``origin`` and the field at fault.
     """
-    fields = {str(k).strip().lower(): v for k, v in fields.items()
-              if v is not None and not (isinstance(v, str) and not v.strip())}
+    fields = {
+        str(k).strip().lower(): v
+        for k, v in fields.items()
+        if v is not None and not (isinstance(v, str) and not v.strip())
+    }
     for key in ("time", "kind", "at"):
         if key not in fields:
             raise _err(origin, key, "missing (every event needs time, kind and at)")
@@ -303,8 +316,11 @@ def event_from_fields(fields: dict, origin: str, base_dir: str = ".") -> Event:
     if unknown:
         known = set(COMMON) | {p for ps_ in KINDS.values() for p in ps_}
         k = unknown[0]
-        msg = (f"not a parameter of a {kind} event (it takes {', '.join(KINDS[kind])})" if k in known
-               else f"unknown field; use {', '.join(COMMON)} and the kind's parameters")
+        msg = (
+            f"not a parameter of a {kind} event (it takes {', '.join(KINDS[kind])})"
+            if k in known
+            else f"unknown field; use {', '.join(COMMON)} and the kind's parameters"
+        )
         raise _err(origin, k, msg)
     params = _convert_params(origin, kind, fields, base_dir)
     return Event(time, kind, at, direction, angle, params, origin)
@@ -359,8 +375,9 @@ def _read_csv(path) -> Score:
     known = set(COMMON) | {p for ps_ in KINDS.values() for p in ps_}
     for h in header:
         if h not in known:
-            raise ScoreError(f"{name} line {lines[0][0]}: unknown column {h!r}; use "
-                             f"{', '.join(COMMON)} and the kinds' parameters")
+            raise ScoreError(
+                f"{name} line {lines[0][0]}: unknown column {h!r}; use {', '.join(COMMON)} and the kinds' parameters"
+            )
     for key in ("time", "kind", "at"):
         if key not in header:
             raise ScoreError(f"{name} line {lines[0][0]}: the header needs a {key!r} column")
@@ -450,19 +467,23 @@ def read_midi(path, mapping=None, *, base_dir=None) -> Score:
             raise ScoreError(f"{mname}: unknown key {key!r}; use {', '.join(MIDI_MAP_KEYS)}")
     kind = str(mapping.get("kind", "mallet")).lower()
     if kind not in ("mallet", "strike", "pluck", "noise"):
-        raise ScoreError(f"{mname}, field 'kind': MIDI notes can be mallet, strike, pluck or noise "
-                         f"events, not {kind!r}")
-    scale = {"mallet": ("velocity", _number(mname, "velocity_max", mapping.get("velocity_max", 2.0),
-                                            positive=True)),
-             "strike": ("impulse", _number(mname, "impulse_max", mapping.get("impulse_max", 0.02),
-                                           positive=True)),
-             "pluck": ("force", _number(mname, "force_max", mapping.get("force_max", 1.0), positive=True)),
-             "noise": ("force", _number(mname, "force_max", mapping.get("force_max", 1.0), positive=True))}
+        raise ScoreError(
+            f"{mname}, field 'kind': MIDI notes can be mallet, strike, pluck or noise events, not {kind!r}"
+        )
+    scale = {
+        "mallet": ("velocity", _number(mname, "velocity_max", mapping.get("velocity_max", 2.0), positive=True)),
+        "strike": ("impulse", _number(mname, "impulse_max", mapping.get("impulse_max", 0.02), positive=True)),
+        "pluck": ("force", _number(mname, "force_max", mapping.get("force_max", 1.0), positive=True)),
+        "noise": ("force", _number(mname, "force_max", mapping.get("force_max", 1.0), positive=True)),
+    }
     notes = mapping.get("notes", {})
     if not isinstance(notes, dict):
         raise ScoreError(f"{mname}, field 'notes': expected an object from note numbers to fields")
-    defaults = {k: mapping[k] for k in ("mallet", "direction", "duration", "band", "seed", "mass",
-                                          "contact_time") if k in mapping}
+    defaults = {
+        k: mapping[k]
+        for k in ("mallet", "direction", "duration", "band", "seed", "mass", "contact_time")
+        if k in mapping
+    }
     base_dir = base_dir or os.path.dirname(os.path.abspath(path))
     try:
         mid = mido.MidiFile(path)
@@ -601,8 +622,10 @@ def resolve_position(model, at, angle=None, direction=None, *, _tree=None):
             node = _pick(model, nodes[mask], angle, centre)
         else:
             regions = ", ".join(sorted(model.mesh.regions)) or "none"
-            raise PhyssynthError(f"unknown position {name!r}: not a region of the mesh (regions: "
-                                 f"{regions}), 'rim', 'node:N' or a selector such as 'z>=0.07'")
+            raise PhyssynthError(
+                f"unknown position {name!r}: not a region of the mesh (regions: "
+                f"{regions}), 'rim', 'node:N' or a selector such as 'z>=0.07'"
+            )
     elif _tree is not None:  # a score's many points: one k-d tree for all
         node = int(nodes[_tree.query(np.asarray(at, dtype=float).reshape(3))[1]])
     else:
@@ -655,9 +678,19 @@ class ScoreResult:
     dropped: int = 0
 
 
-def render_score(model, score, pickups=None, *, sr: float, duration: float | None = None,
-                 tail: float = 2.0, quantity: str = "velocity", fmax: float | None = None,
-                 state=None, n_sub: int | None = None) -> ScoreResult:
+def render_score(
+    model,
+    score,
+    pickups=None,
+    *,
+    sr: float,
+    duration: float | None = None,
+    tail: float = 2.0,
+    quantity: str = "velocity",
+    fmax: float | None = None,
+    state=None,
+    n_sub: int | None = None,
+) -> ScoreResult:
     """Render a score of events on a ModalModel, in one continuous simulation.
 
     Parameters
@@ -701,8 +734,10 @@ def render_score(model, score, pickups=None, *, sr: float, duration: float | Non
 
     omega, sigma, shapes = modes_below(model, sr=sr, fmax=fmax)
     if state is not None and state.q.shape != omega.shape:
-        raise PhyssynthError(f"the state has {state.q.shape[0]} modes, the render {omega.size} "
-                             "(use the same model, fmax and sample rate)")
+        raise PhyssynthError(
+            f"the state has {state.q.shape[0]} modes, the render {omega.size} "
+            "(use the same model, fmax and sample rate)"
+        )
 
     # signals first (their lengths set the default duration), then the sources
     signals = []
@@ -714,18 +749,19 @@ def render_score(model, score, pickups=None, *, sr: float, duration: float | Non
                 ct = p.get("contact_time", PULSES[p.get("mallet", "medium")])
                 sig = contact_pulse(ct, sr=sr, impulse=p.get("impulse", 1e-2))
             elif ev.kind == "noise":
-                sig = noise_burst(p.get("duration", 0.1), sr=sr, rms=p.get("force", 0.1),
-                                  band=p.get("band"), seed=p.get("seed", 0))
+                sig = noise_burst(
+                    p.get("duration", 0.1), sr=sr, rms=p.get("force", 0.1), band=p.get("band"), seed=p.get("seed", 0)
+                )
             elif ev.kind == "force":
                 sig = force_from_wav(p["file"], sr=sr, gain=p.get("gain", 1.0), channel=p.get("channel", 0))
         except PhyssynthError as exc:
-            key = {"strike": "contact_time", "noise": "band" if "band" in str(exc) else "duration",
-                   "force": "file"}[ev.kind]
+            key = {"strike": "contact_time", "noise": "band" if "band" in str(exc) else "duration", "force": "file"}[
+                ev.kind
+            ]
             raise _err(ev.origin, key, str(exc)) from None
         signals.append(sig)
     if duration is None:
-        duration = max(ev.time + (0.0 if sig is None else len(sig) / sr)
-                       for ev, sig in zip(events, signals)) + tail
+        duration = max(ev.time + (0.0 if sig is None else len(sig) / sr) for ev, sig in zip(events, signals)) + tail
     if not (math.isfinite(duration) and duration > 0):
         raise PhyssynthError(f"duration must be > 0 s, got {duration}")
     if duration * sr > 2**31:
@@ -769,8 +805,7 @@ def render_score(model, score, pickups=None, *, sr: float, duration: float | Non
         else:
             forces.append(ForceSource(start, g, sig))
     if dropped:
-        log.info("%d event(s) start after the end of the render (%.3g s) and are left out",
-                 dropped, duration)
+        log.info("%d event(s) start after the end of the render (%.3g s) and are left out", dropped, duration)
     if not (forces or kicks or mallets) and state is None:
         raise ScoreError(f"no event starts within the render's {duration:g} s")
 
@@ -779,13 +814,31 @@ def render_score(model, score, pickups=None, *, sr: float, duration: float | Non
     elif isinstance(pickups, Pickup):
         pickups = [pickups]
     w = np.stack([shapes[:, pk.node, :] @ pk.direction for pk in pickups])
-    sim = simulate(omega, sigma, w, sr=sr, n_samples=n, quantity=quantity, forces=forces,
-                   kicks=kicks, mallets=mallets, state=state, n_sub=n_sub)
+    sim = simulate(
+        omega,
+        sigma,
+        w,
+        sr=sr,
+        n_samples=n,
+        quantity=quantity,
+        forces=forces,
+        kicks=kicks,
+        mallets=mallets,
+        state=state,
+        n_sub=n_sub,
+    )
     stats = []
     for (ev, node), row in zip(mallet_events, sim.stats):
-        stats.append({"time": ev.time, "node": node, "peak_force": float(row[0]),
-                      "total_contact_time": float(row[1]), "contacts": int(row[2]),
-                      "contact_time": float(row[3] if row[3] > 0 else row[1]),
-                      "rebound_velocity": float(row[4]), "max_compression": float(row[5])})
-    return ScoreResult(sim.audio, sim.force, float(sr), stats, nodes, dirs, sim.n_sub, sim.state,
-                       dropped)
+        stats.append(
+            {
+                "time": ev.time,
+                "node": node,
+                "peak_force": float(row[0]),
+                "total_contact_time": float(row[1]),
+                "contacts": int(row[2]),
+                "contact_time": float(row[3] if row[3] > 0 else row[1]),
+                "rebound_velocity": float(row[4]),
+                "max_compression": float(row[5]),
+            }
+        )
+    return ScoreResult(sim.audio, sim.force, float(sr), stats, nodes, dirs, sim.n_sub, sim.state, dropped)

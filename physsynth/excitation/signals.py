@@ -58,8 +58,9 @@ def force_from_wav(path, *, sr: float, gain: float = 1.0, channel: int = 0) -> n
     return np.ascontiguousarray(y * gain)
 
 
-def noise_burst(duration: float, *, sr: float, rms: float = 0.1, band=None, seed: int = 0,
-                taper: float = 0.2) -> np.ndarray:
+def noise_burst(
+    duration: float, *, sr: float, rms: float = 0.1, band=None, seed: int = 0, taper: float = 0.2
+) -> np.ndarray:
     """A burst of band-limited noise as a force signal.
 
     Parameters
@@ -91,8 +92,9 @@ def noise_burst(duration: float, *, sr: float, rms: float = 0.1, band=None, seed
     if band is not None:
         lo, hi = (float(b) for b in band)
         if not (0 < lo < hi < sr / 2):
-            raise PhyssynthError(f"noise band {lo:g}-{hi:g} Hz must satisfy 0 < low < high < "
-                                 f"{sr / 2:g} Hz (half the sample rate)")
+            raise PhyssynthError(
+                f"noise band {lo:g}-{hi:g} Hz must satisfy 0 < low < high < {sr / 2:g} Hz (half the sample rate)"
+            )
         sos = butter(4, [lo, hi], btype="band", fs=sr, output="sos")
         x = sosfiltfilt(sos, x, padlen=min(3 * 13, n - 1))
     x *= tukey(n, min(max(taper, 0.0), 1.0))

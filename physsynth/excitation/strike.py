@@ -79,8 +79,16 @@ class Strike:
     point: np.ndarray
 
 
-def strike(model, at, *, direction=None, mallet: str | None = "medium",
-           contact_time: float | None = None, impulse: float = 1e-2, sr: float) -> Strike:
+def strike(
+    model,
+    at,
+    *,
+    direction=None,
+    mallet: str | None = "medium",
+    contact_time: float | None = None,
+    impulse: float = 1e-2,
+    sr: float,
+) -> Strike:
     """A strike on a ModalModel's surface.
 
     Parameters
@@ -115,9 +123,9 @@ def strike(model, at, *, direction=None, mallet: str | None = "medium",
                     f"the {mallet} mallet is a physical mallet whose force comes out of the "
                     "contact simulation: use physsynth.excitation.mallet.mallet_strike(model, at, "
                     f"mallet={mallet!r}, velocity=...) (strike() takes the half-sine presets "
-                    f"{', '.join(MALLETS)} or a contact time)")
-            raise PhyssynthError(f"unknown mallet {mallet!r}; use one of {', '.join(MALLETS)} "
-                                 "or give a contact time")
+                    f"{', '.join(MALLETS)} or a contact time)"
+                )
+            raise PhyssynthError(f"unknown mallet {mallet!r}; use one of {', '.join(MALLETS)} or give a contact time")
         contact_time = MALLETS[mallet]
     return Strike(node, d, contact_pulse(contact_time, sr=sr, impulse=impulse), float(sr), point)
 

@@ -12,7 +12,18 @@ from physsynth.fd.plate import PlateScheme, plate, plate_energy, render_plate
 from physsynth.fd.string import StringScheme, render_string, stiff_string, string_energy
 
 __all__ = [
-    "MembraneScheme", "PlateScheme", "StringScheme", "membrane", "membrane_energy", "plate",
-    "plate_energy", "raised_cosine_force", "render_membrane", "render_plate", "render_string",
-    "spectral_peaks", "stiff_string", "string_energy",
+    "MembraneScheme",
+    "PlateScheme",
+    "StringScheme",
+    "membrane",
+    "membrane_energy",
+    "plate",
+    "plate_energy",
+    "raised_cosine_force",
+    "render_membrane",
+    "render_plate",
+    "render_string",
+    "spectral_peaks",
+    "stiff_string",
+    "string_energy",
 ]

@@ -51,12 +51,12 @@ def linear_weights_1d(x: float, h: float, n: int, offset: int) -> tuple[np.ndarr
     s = x / h
     l0 = min(max(int(math.floor(s)), 0), n - 1)
     a = s - l0
-    return (np.array([l0 + offset, l0 + 1 + offset], dtype=np.int64),
-            np.array([1.0 - a, a], dtype=np.float64))
+    return (np.array([l0 + offset, l0 + 1 + offset], dtype=np.int64), np.array([1.0 - a, a], dtype=np.float64))
 
 
-def bilinear_weights(x: float, y: float, hx: float, hy: float, nx: int, ny: int,
-                     offset: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def bilinear_weights(
+    x: float, y: float, hx: float, hy: float, nx: int, ny: int, offset: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Indices (i, j) and weights of bilinear interpolation at (x, y) (m) on a grid with
     points 0..nx x 0..ny, stored at array index (l + offset, m + offset). The same weights
     spread a point force onto the grid (the transpose of the interpolant, Bilbao NSS
@@ -94,8 +94,10 @@ def to_audio_rate(out: np.ndarray, oversample: int) -> np.ndarray:
     (Kaiser window, cut-off at the new Nyquist frequency), so that scheme modes above it
     do not alias into the audio band."""
     if not np.isfinite(out).all():
-        raise RenderError("the finite-difference scheme produced non-finite samples "
-                          "(this is a bug: the stability check should have refused the grid)")
+        raise RenderError(
+            "the finite-difference scheme produced non-finite samples "
+            "(this is a bug: the stability check should have refused the grid)"
+        )
     if oversample == 1:
         return out
     from scipy.signal import resample_poly
@@ -103,16 +105,17 @@ def to_audio_rate(out: np.ndarray, oversample: int) -> np.ndarray:
     return resample_poly(out, 1, int(oversample), axis=-1)
 
 
-def stability_message(what: str, h: float, h_min: float, sr_needed: float, oversample: int,
-                      unit: str = "m") -> StabilityError:
+def stability_message(
+    what: str, h: float, h_min: float, sr_needed: float, oversample: int, unit: str = "m"
+) -> StabilityError:
     return StabilityError(
         f"{what}: grid spacing {h:.4g} {unit} is below the stability limit {h_min:.4g} {unit} "
         f"at this sample rate; use a coarser grid (>= {h_min:.4g} {unit}) or raise the scheme "
-        f"rate to >= {sr_needed:.0f} Hz (sr x oversample; oversample is {oversample})")
+        f"rate to >= {sr_needed:.0f} Hz (sr x oversample; oversample is {oversample})"
+    )
 
 
-def spectral_peaks(x: np.ndarray, sr: float, targets, *, rel_window: float = 0.03,
-                   pad: int = 4) -> np.ndarray:
+def spectral_peaks(x: np.ndarray, sr: float, targets, *, rel_window: float = 0.03, pad: int = 4) -> np.ndarray:
     """Frequency (Hz) of the strongest spectral peak within +-``rel_window`` of each target.
 
     Hann window, zero-padded FFT, and a parabola through the log magnitudes of the
@@ -146,7 +149,7 @@ def spectral_peaks(x: np.ndarray, sr: float, targets, *, rel_window: float = 0.0
         if hi <= lo + 2:
             res.append(np.nan)
             continue
-        b = lo + int(np.argmax(mag[lo:hi + 1]))
+        b = lo + int(np.argmax(mag[lo : hi + 1]))
         if b in (lo, hi):
             res.append(np.nan)
             continue
@@ -156,8 +159,7 @@ def spectral_peaks(x: np.ndarray, sr: float, targets, *, rel_window: float = 0.0
     return np.array(res)
 
 
-def render_2d(sch, run, *, duration, strike, pickups, contact_time, force, quantity,
-              precision="double"):
+def render_2d(sch, run, *, duration, strike, pickups, contact_time, force, quantity, precision="double"):
     """Strike a membrane or plate scheme from rest and read it at the audio rate.
 
     Shared by ``render_membrane`` and ``render_plate``; ``run`` is the scheme's time loop
@@ -183,8 +185,7 @@ EDGE_ORDER = "x=0, x=lx, y=0, y=ly"
 def split_edges(bc) -> list:
     """The four edge conditions (x = 0, x = lx, y = 0, y = ly) of a rectangle's ``bc``: one
     value for all edges, four comma-separated, or a sequence of four (not yet checked)."""
-    parts = [bc] * 4 if isinstance(bc, str) and "," not in bc else \
-        (bc.split(",") if isinstance(bc, str) else list(bc))
+    parts = [bc] * 4 if isinstance(bc, str) and "," not in bc else (bc.split(",") if isinstance(bc, str) else list(bc))
     if len(parts) != 4:
         raise PhyssynthError(f"bc takes one value or four ({EDGE_ORDER}), got {bc!r}")
     return parts
@@ -198,7 +199,7 @@ def aligned_zeros(shape, dtype=np.float64, align: int = 64) -> np.ndarray:
     n = int(np.prod(shape))
     buf = np.zeros(n * dtype.itemsize + align, dtype=np.uint8)
     off = (-buf.ctypes.data) % align
-    return buf[off:off + n * dtype.itemsize].view(dtype).reshape(shape)
+    return buf[off : off + n * dtype.itemsize].view(dtype).reshape(shape)
 
 
 def state_dtype(precision: str):
@@ -234,17 +235,21 @@ def grid_taps(sch, pickups, force, force_at, *, ghost: int, mass_per_area: float
     pk_j = np.zeros((len(pickups), 4), dtype=np.int64)
     pk_w = np.zeros((len(pickups), 4))
     for p, (x, y) in enumerate(pickups):
-        pk_i[p], pk_j[p], pk_w[p] = bilinear_weights(check_inside("pickup x", x, sch.lx),
-                                                     check_inside("pickup y", y, sch.ly),
-                                                     sch.hx, sch.hy, sch.nx, sch.ny, ghost)
+        pk_i[p], pk_j[p], pk_w[p] = bilinear_weights(
+            check_inside("pickup x", x, sch.lx),
+            check_inside("pickup y", y, sch.ly),
+            sch.hx,
+            sch.hy,
+            sch.nx,
+            sch.ny,
+            ghost,
+        )
     if force is None:
-        return pk_i, pk_j, pk_w, np.zeros(0), np.zeros(0, dtype=np.int64), \
-            np.zeros(0, dtype=np.int64), np.zeros(0)
+        return pk_i, pk_j, pk_w, np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
     x, y = force_at
-    si, sj, sw = bilinear_weights(check_inside("strike x", x, sch.lx),
-                                  check_inside("strike y", y, sch.ly),
-                                  sch.hx, sch.hy, sch.nx, sch.ny, ghost)
+    si, sj, sw = bilinear_weights(
+        check_inside("strike x", x, sch.lx), check_inside("strike y", y, sch.ly), sch.hx, sch.hy, sch.nx, sch.ny, ghost
+    )
     keep = (si > ghost) & (si < sch.nx + ghost) & (sj > ghost) & (sj < sch.ny + ghost)
-    sw = sw[keep] * sch.k ** 2 / (sch.hx * sch.hy * mass_per_area * (1.0 + sch.sigma0 * sch.k))
-    return (pk_i, pk_j, pk_w, np.ascontiguousarray(force, dtype=np.float64), si[keep], sj[keep],
-            sw)
+    sw = sw[keep] * sch.k**2 / (sch.hx * sch.hy * mass_per_area * (1.0 + sch.sigma0 * sch.k))
+    return (pk_i, pk_j, pk_w, np.ascontiguousarray(force, dtype=np.float64), si[keep], sj[keep], sw)

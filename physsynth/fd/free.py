@@ -59,7 +59,7 @@ def _second_diff(n: int, h: float) -> sp.csr_matrix:
     """(n + 1) x (n + 1): the 3-point second difference at 1..n-1, zero rows at 0 and n."""
     r = np.repeat(np.arange(1, n), 3)
     c = (np.arange(1, n)[:, None] + np.array([-1, 0, 1])).ravel()
-    v = np.tile([1.0, -2.0, 1.0], n - 1) / h ** 2
+    v = np.tile([1.0, -2.0, 1.0], n - 1) / h**2
     return sp.csr_matrix((v, (r, c)), shape=(n + 1, n + 1))
 
 
@@ -84,8 +84,7 @@ def laplacian_stiffness(nx: int, ny: int, hx: float, hy: float) -> sp.csr_matrix
     M^{-1} K_lap is minus the Neumann (closed-grid) 5-point Laplacian."""
     fx, fy = _forward_diff(nx, hx), _forward_diff(ny, hy)
     dA = hx * hy
-    return (dA * (sp.kron(fx.T @ fx, sp.diags(trapezoid(ny)))
-                  + sp.kron(sp.diags(trapezoid(nx)), fy.T @ fy))).tocsr()
+    return (dA * (sp.kron(fx.T @ fx, sp.diags(trapezoid(ny))) + sp.kron(sp.diags(trapezoid(nx)), fy.T @ fy))).tocsr()
 
 
 def plate_stiffness(nx: int, ny: int, hx: float, hy: float, nu: float) -> sp.csr_matrix:
@@ -102,13 +101,16 @@ def plate_stiffness(nx: int, ny: int, hx: float, hy: float, nu: float) -> sp.csr
     wx[0] = wx[-1] = edge
     wxx = sp.diags(dA * np.tile(wy, nx + 1))  # d_xx rows exist at 1..nx-1 only
     wyy = sp.diags(dA * np.repeat(wx, ny + 1))
-    K = (dxx.T @ wxx @ dxx + dyy.T @ wyy @ dyy + nu * dA * (dxx.T @ dyy + dyy.T @ dxx)
-         + 2.0 * (1.0 - nu) * dA * (dxy.T @ dxy))
+    K = (
+        dxx.T @ wxx @ dxx
+        + dyy.T @ wyy @ dyy
+        + nu * dA * (dxx.T @ dyy + dyy.T @ dxx)
+        + 2.0 * (1.0 - nu) * dA * (dxy.T @ dxy)
+    )
     return K.tocsr()
 
 
-def clamped_edge_stiffness(nx: int, ny: int, hx: float, hy: float, nu: float,
-                           edges) -> sp.csr_matrix:
+def clamped_edge_stiffness(nx: int, ny: int, hx: float, hy: float, nu: float, edges) -> sp.csr_matrix:
     """The curvature energy at clamped edges (D = 1), added to :func:`plate_stiffness` with the
     edge points removed (:func:`active_mask`).
 
@@ -131,13 +133,13 @@ def clamped_edge_stiffness(nx: int, ny: int, hx: float, hy: float, nu: float,
         return w
 
     if x0 == "clamped":
-        d[1, :] += 0.5 * ends(ny, y0, y1) * 4.0 / hx ** 4
+        d[1, :] += 0.5 * ends(ny, y0, y1) * 4.0 / hx**4
     if x1 == "clamped":
-        d[nx - 1, :] += 0.5 * ends(ny, y0, y1) * 4.0 / hx ** 4
+        d[nx - 1, :] += 0.5 * ends(ny, y0, y1) * 4.0 / hx**4
     if y0 == "clamped":
-        d[:, 1] += 0.5 * ends(nx, x0, x1) * 4.0 / hy ** 4
+        d[:, 1] += 0.5 * ends(nx, x0, x1) * 4.0 / hy**4
     if y1 == "clamped":
-        d[:, ny - 1] += 0.5 * ends(nx, x0, x1) * 4.0 / hy ** 4
+        d[:, ny - 1] += 0.5 * ends(nx, x0, x1) * 4.0 / hy**4
     return sp.diags(hx * hy * d.ravel()).tocsr()
 
 
@@ -235,8 +237,7 @@ class FreeOperator:
         if n_rigid is None:  # work them out (plates with some edges fixed)
             self.rigid = rigid_modes_of(self.K, active, nx, ny, hx, hy, self.m)
         else:
-            self.rigid = rigid_modes(nx, ny, hx, hy, self.m, n_rigid) if n_rigid else \
-                np.zeros((0, active.size))
+            self.rigid = rigid_modes(nx, ny, hx, hy, self.m, n_rigid) if n_rigid else np.zeros((0, active.size))
 
     @property
     def n(self) -> int:
@@ -244,8 +245,7 @@ class FreeOperator:
 
     def bound(self) -> tuple[float, float]:
         """Gershgorin bounds on the eigenvalues of M^{-1} K and M^{-1} K_lap."""
-        return (gershgorin(self.K, self.m),
-                0.0 if self.L is None else gershgorin(self.L, self.m))
+        return (gershgorin(self.K, self.m), 0.0 if self.L is None else gershgorin(self.L, self.m))
 
     def step_matrices(self, k: float, sigma0: float, sigma1: float):
         """CSR matrices of u^{n+1} = C1 u^n + C0 u^{n-1}, as (indptr, indices, data) x 2:
@@ -265,8 +265,11 @@ class FreeOperator:
             c = sp.csr_matrix(c)
             c.eliminate_zeros()
             c.sort_indices()
-            out += [c.indptr.astype(np.int64), c.indices.astype(np.int64),
-                    np.ascontiguousarray(c.data, dtype=np.float64)]
+            out += [
+                c.indptr.astype(np.int64),
+                c.indices.astype(np.int64),
+                np.ascontiguousarray(c.data, dtype=np.float64),
+            ]
         return tuple(out)
 
     def energy(self, k, sigma1, u_prev, u_cur) -> float:
@@ -285,8 +288,9 @@ def pickup_weights(op: FreeOperator, lx, ly, pickups):
     pk_idx = np.zeros((len(pickups), 4), dtype=np.int64)
     pk_w = np.zeros((len(pickups), 4))
     for p, (x, y) in enumerate(pickups):
-        i, j, w = bilinear_weights(check_inside("pickup x", x, lx), check_inside("pickup y", y, ly),
-                                   op.hx, op.hy, op.nx, op.ny, 0)
+        i, j, w = bilinear_weights(
+            check_inside("pickup x", x, lx), check_inside("pickup y", y, ly), op.hx, op.hy, op.nx, op.ny, 0
+        )
         pk_idx[p] = i * (op.ny + 1) + j
         pk_w[p] = w
     return pk_idx, pk_w
@@ -298,22 +302,40 @@ def source_weights(op: FreeOperator, lx, ly, at, k, rho, sigma0):
     from physsynth.fd._common import bilinear_weights, check_inside
 
     x, y = at
-    i, j, w = bilinear_weights(check_inside("strike x", x, lx), check_inside("strike y", y, ly),
-                               op.hx, op.hy, op.nx, op.ny, 0)
+    i, j, w = bilinear_weights(
+        check_inside("strike x", x, lx), check_inside("strike y", y, ly), op.hx, op.hy, op.nx, op.ny, 0
+    )
     idx = i * (op.ny + 1) + j
     keep = op.active[idx]
     idx = idx[keep]
     return idx, w[keep] * k * k / (op.m[idx] * rho * (1.0 + sigma0 * k))
 
 
-def run_free(op: FreeOperator, k, sigma0, sigma1, rho, lx, ly, u0, u1, n_steps, *, pickups=(),
-             velocity=True, force=None, force_at=None, mats=None):
+def run_free(
+    op: FreeOperator,
+    k,
+    sigma0,
+    sigma1,
+    rho,
+    lx,
+    ly,
+    u0,
+    u1,
+    n_steps,
+    *,
+    pickups=(),
+    velocity=True,
+    force=None,
+    force_at=None,
+    mats=None,
+):
     """Advance ``n_steps`` from flat states u0 (n-1), u1 (n); returns (out, (prev, cur)).
     The pickups read u minus its rigid-body part (M-orthogonal projection)."""
     mats = op.step_matrices(k, sigma0, sigma1) if mats is None else mats
     pk_idx, pk_w = pickup_weights(op, lx, ly, pickups)
-    rig_pk = np.array([[np.dot(pk_w[p], r[pk_idx[p]]) for r in op.rigid]
-                       for p in range(len(pickups))]).reshape(len(pickups), len(op.rigid))
+    rig_pk = np.array([[np.dot(pk_w[p], r[pk_idx[p]]) for r in op.rigid] for p in range(len(pickups))]).reshape(
+        len(pickups), len(op.rigid)
+    )
     rig_w = np.ascontiguousarray(op.rigid * op.m)
     if force is None:
         force = np.zeros(0)
@@ -323,9 +345,22 @@ def run_free(op: FreeOperator, k, sigma0, sigma1, rho, lx, ly, u0, u1, n_steps, 
         si, sw = source_weights(op, lx, ly, force_at, k, rho, sigma0)
     u2 = np.zeros_like(u1)
     out = np.zeros((len(pickups), int(n_steps)))
-    r = csr_steps(u0, u1, u2, *mats, si, sw,
-                  np.ascontiguousarray(force, dtype=np.float64), pk_idx, pk_w, rig_w,
-                  np.ascontiguousarray(rig_pk), velocity, 1.0 / k, out)
+    r = csr_steps(
+        u0,
+        u1,
+        u2,
+        *mats,
+        si,
+        sw,
+        np.ascontiguousarray(force, dtype=np.float64),
+        pk_idx,
+        pk_w,
+        rig_w,
+        np.ascontiguousarray(rig_pk),
+        velocity,
+        1.0 / k,
+        out,
+    )
     arrs = (u0, u1, u2)
     return out, (arrs[r], arrs[(r + 1) % 3])
 

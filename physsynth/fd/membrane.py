@@ -37,7 +37,7 @@ MEMBRANE_BCS = ("fixed", "free")
 
 
 def parse_edges(bc) -> tuple[str, str, str, str]:
-    """"fixed", "free", or four comma-separated values (edges x=0, x=lx, y=0, y=ly), or a
+    """ "fixed", "free", or four comma-separated values (edges x=0, x=lx, y=0, y=ly), or a
     sequence of four; "clamped" and "supported" mean fixed for a membrane."""
     out = []
     for q in split_edges(bc):
@@ -47,8 +47,9 @@ def parse_edges(bc) -> tuple[str, str, str, str]:
         elif key == "free":
             out.append("free")
         else:
-            raise PhyssynthError(f"unknown membrane edge condition {q!r}; use fixed or free "
-                                 f"(one for all edges, or four: {EDGE_ORDER})")
+            raise PhyssynthError(
+                f"unknown membrane edge condition {q!r}; use fixed or free (one for all edges, or four: {EDGE_ORDER})"
+            )
     return tuple(out)
 
 
@@ -133,9 +134,12 @@ class MembraneScheme:
         README), m, n = 1, 2, .. between fixed edges, 0, 1, .. between free ones, 1/2, 3/2, ..
         for fixed-free."""
         e = self.edges
-        f = sorted(0.5 * self.c * math.hypot(m / self.lx, q / self.ly)
-                   for m in _axis_orders(n, e[0], e[1]) for q in _axis_orders(n, e[2], e[3])
-                   if m or q)
+        f = sorted(
+            0.5 * self.c * math.hypot(m / self.lx, q / self.ly)
+            for m in _axis_orders(n, e[0], e[1])
+            for q in _axis_orders(n, e[2], e[3])
+            if m or q
+        )
         return np.array(f[:n])
 
 
@@ -144,10 +148,18 @@ def membrane_h_min(c: float, k: float) -> float:
     return math.sqrt(2.0) * c * k
 
 
-def membrane(size: tuple[float, float], *, tension: float | None = None,
-             areal_density: float | None = None, wave_speed: float | None = None,
-             t60: float = 3.0, bc: str = "fixed", sr: int = 48000, oversample: int = 1,
-             grid: float | None = None) -> MembraneScheme:
+def membrane(
+    size: tuple[float, float],
+    *,
+    tension: float | None = None,
+    areal_density: float | None = None,
+    wave_speed: float | None = None,
+    t60: float = 3.0,
+    bc: str = "fixed",
+    sr: int = 48000,
+    oversample: int = 1,
+    grid: float | None = None,
+) -> MembraneScheme:
     """Design a stable membrane scheme.
 
     Parameters
@@ -207,11 +219,12 @@ def membrane(size: tuple[float, float], *, tension: float | None = None,
         if q > q_max:
             raise stability_message("membrane", grid, h_min, fs * math.sqrt(q), oversample)
     if nx < 2 or ny < 2:
-        raise PhyssynthError(f"the membrane grid would have {nx} x {ny} intervals (< 2); "
-                             "raise the sample rate or make the membrane larger")
+        raise PhyssynthError(
+            f"the membrane grid would have {nx} x {ny} intervals (< 2); "
+            "raise the sample rate or make the membrane larger"
+        )
     sch = MembraneScheme(lx, ly, c, rho_a, s0, fs, int(sr), int(oversample), nx, ny, edges)
-    log.info("membrane: %d x %d grid, h = %.4g x %.4g m (limit %.4g m), c = %.4g m/s",
-             nx, ny, sch.hx, sch.hy, h_min, c)
+    log.info("membrane: %d x %d grid, h = %.4g x %.4g m (limit %.4g m), c = %.4g m/s", nx, ny, sch.hx, sch.hy, h_min, c)
     return sch
 
 
@@ -222,8 +235,9 @@ def free_operator(sch: MembraneScheme):
 
     nx, ny, hx, hy = sch.nx, sch.ny, sch.hx, sch.hy
     n_rigid = 1 if all(e == "free" for e in sch.edges) else 0
-    op = FreeOperator(nx, ny, hx, hy, sch.c ** 2 * laplacian_stiffness(nx, ny, hx, hy), None,
-                      active_mask(nx, ny, sch.edges), n_rigid)
+    op = FreeOperator(
+        nx, ny, hx, hy, sch.c**2 * laplacian_stiffness(nx, ny, hx, hy), None, active_mask(nx, ny, sch.edges), n_rigid
+    )
     return op, op.step_matrices(sch.k, sch.sigma0, 0.0)
 
 
@@ -233,8 +247,18 @@ def membrane_depth(ny: int) -> int:
     return max(1, min(16, 32768 // (ny + 1) - 2))
 
 
-def run_membrane(sch: MembraneScheme, u0, u1, n_steps: int, *, pickups=(), velocity=True,
-                 force=None, force_at=None, depth: int | None = None):
+def run_membrane(
+    sch: MembraneScheme,
+    u0,
+    u1,
+    n_steps: int,
+    *,
+    pickups=(),
+    velocity=True,
+    force=None,
+    force_at=None,
+    depth: int | None = None,
+):
     """Advance ``n_steps``; returns (out (n_pk, n_steps), (prev, cur)) at the scheme rate.
     With a free edge the states are flat (``sch.shape``) and, if all edges are free, the
     pickups read the motion less the rigid translation. ``depth``: time steps per sweep of
@@ -244,22 +268,55 @@ def run_membrane(sch: MembraneScheme, u0, u1, n_steps: int, *, pickups=(), veloc
         from physsynth.fd.free import run_free
 
         op, mats = free_operator(sch)
-        return run_free(op, sch.k, sch.sigma0, 0.0, sch.rho_a, sch.lx, sch.ly, u0, u1, n_steps,
-                        pickups=pickups, velocity=velocity, force=force, force_at=force_at,
-                        mats=mats)
+        return run_free(
+            op,
+            sch.k,
+            sch.sigma0,
+            0.0,
+            sch.rho_a,
+            sch.lx,
+            sch.ly,
+            u0,
+            u1,
+            n_steps,
+            pickups=pickups,
+            velocity=velocity,
+            force=force,
+            force_at=force_at,
+            mats=mats,
+        )
     c = sch.coefficients()
-    pk_i, pk_j, pk_w, force, si, sj, sw = grid_taps(sch, pickups, force, force_at, ghost=0,
-                                                    mass_per_area=sch.rho_a)
+    pk_i, pk_j, pk_w, force, si, sj, sw = grid_taps(sch, pickups, force, force_at, ghost=0, mass_per_area=sch.rho_a)
     out = np.zeros((len(pickups), int(n_steps)))
-    r = membrane_steps(u0, u1, c, si, sj, sw, force,
-                       pk_i, pk_j, pk_w, velocity, sch.fs, out,
-                       membrane_depth(sch.ny) if depth is None else max(1, int(depth)))
+    r = membrane_steps(
+        u0,
+        u1,
+        c,
+        si,
+        sj,
+        sw,
+        force,
+        pk_i,
+        pk_j,
+        pk_w,
+        velocity,
+        sch.fs,
+        out,
+        membrane_depth(sch.ny) if depth is None else max(1, int(depth)),
+    )
     return out, ((u0, u1) if r == 0 else (u1, u0))
 
 
-def render_membrane(sch: MembraneScheme, *, duration: float, strike=None, pickups=None,
-                    contact_time: float = 1e-3, force: float = 1.0,
-                    quantity: str = "velocity") -> np.ndarray:
+def render_membrane(
+    sch: MembraneScheme,
+    *,
+    duration: float,
+    strike=None,
+    pickups=None,
+    contact_time: float = 1e-3,
+    force: float = 1.0,
+    quantity: str = "velocity",
+) -> np.ndarray:
     """Strike the membrane at rest and record the pickups.
 
     Parameters
@@ -278,8 +335,16 @@ def render_membrane(sch: MembraneScheme, *, duration: float, strike=None, pickup
     -------
     ndarray, shape (n_pickups, round(duration sr)), m/s or m
     """
-    return render_2d(sch, run_membrane, duration=duration, strike=strike, pickups=pickups,
-                     contact_time=contact_time, force=force, quantity=quantity)
+    return render_2d(
+        sch,
+        run_membrane,
+        duration=duration,
+        strike=strike,
+        pickups=pickups,
+        contact_time=contact_time,
+        force=force,
+        quantity=quantity,
+    )
 
 
 def membrane_energy(sch: MembraneScheme, u_prev: np.ndarray, u_cur: np.ndarray) -> float:
@@ -296,9 +361,15 @@ def membrane_energy(sch: MembraneScheme, u_prev: np.ndarray, u_cur: np.ndarray) 
     k, hx, hy = sch.k, sch.hx, sch.hy
     dA = hx * hy
     kin = 0.5 * dA * np.sum(((u_cur - u_prev) / k) ** 2)
-    pot = 0.5 * sch.c ** 2 * dA * (
-        np.sum(np.diff(u_prev, axis=0) * np.diff(u_cur, axis=0)) / hx ** 2
-        + np.sum(np.diff(u_prev, axis=1) * np.diff(u_cur, axis=1)) / hy ** 2)
+    pot = (
+        0.5
+        * sch.c**2
+        * dA
+        * (
+            np.sum(np.diff(u_prev, axis=0) * np.diff(u_cur, axis=0)) / hx**2
+            + np.sum(np.diff(u_prev, axis=1) * np.diff(u_cur, axis=1)) / hy**2
+        )
+    )
     return float(sch.rho_a * (kin + pot))
 
 
@@ -306,6 +377,10 @@ def membrane_step_numpy(sch: MembraneScheme, u0, u1):
     """One step in plain numpy (the reference the kernel is tested against)."""
     c = sch.coefficients()
     u2 = np.zeros_like(u1)
-    u2[1:-1, 1:-1] = (c[0] * u1[1:-1, 1:-1] + c[1] * (u1[:-2, 1:-1] + u1[2:, 1:-1])
-                      + c[2] * (u1[1:-1, :-2] + u1[1:-1, 2:]) + c[3] * u0[1:-1, 1:-1])
+    u2[1:-1, 1:-1] = (
+        c[0] * u1[1:-1, 1:-1]
+        + c[1] * (u1[:-2, 1:-1] + u1[2:, 1:-1])
+        + c[2] * (u1[1:-1, :-2] + u1[1:-1, 2:])
+        + c[3] * u0[1:-1, 1:-1]
+    )
     return u2

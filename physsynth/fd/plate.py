@@ -67,13 +67,13 @@ def plate_h_min(kappa: float, sigma1: float, k: float) -> float:
 
 
 def _plate_stable(kappa, sigma1, k, hx, hy):
-    p = 4.0 / hx ** 2 + 4.0 / hy ** 2
-    return kappa ** 2 * k ** 2 * p ** 2 + 4.0 * sigma1 * k * p <= 4.0 * (1.0 + 1e-12)
+    p = 4.0 / hx**2 + 4.0 / hy**2
+    return kappa**2 * k**2 * p**2 + 4.0 * sigma1 * k * p <= 4.0 * (1.0 + 1e-12)
 
 
 def _plate_fs_needed(kappa, sigma1, hx, hy):
-    p = 4.0 / hx ** 2 + 4.0 / hy ** 2
-    k_max = 2.0 * (math.sqrt(sigma1 ** 2 + kappa ** 2) - sigma1) / (kappa ** 2 * p)
+    p = 4.0 / hx**2 + 4.0 / hy**2
+    k_max = 2.0 * (math.sqrt(sigma1**2 + kappa**2) - sigma1) / (kappa**2 * p)
     return 1.0 / k_max
 
 
@@ -157,20 +157,25 @@ class PlateScheme:
     def coefficients(self) -> tuple[np.ndarray, np.ndarray]:
         """(a, b) for :func:`physsynth.kernels.fd.plate_steps` (docs/fd-theory.md eq. P5)."""
         k = self.k
-        ax, ay = 1.0 / self.hx ** 2, 1.0 / self.hy ** 2
+        ax, ay = 1.0 / self.hx**2, 1.0 / self.hy**2
         m = (self.kappa * k) ** 2
         s1 = 2.0 * self.sigma1 * k
         den = 1.0 + self.sigma0 * k
         # Lap Lap = d_xxxx + 2 d_xx d_yy + d_yyyy, each a product of 3-point differences
-        a = np.array([
-            2.0 - m * (6 * ax * ax + 6 * ay * ay + 8 * ax * ay) + s1 * (-2 * ax - 2 * ay),
-            -m * (-4 * ax * ax - 4 * ax * ay) + s1 * ax,
-            -m * (-4 * ay * ay - 4 * ax * ay) + s1 * ay,
-            -m * 2 * ax * ay,
-            -m * ax * ax,
-            -m * ay * ay,
-            0.0,
-        ]) / den
+        a = (
+            np.array(
+                [
+                    2.0 - m * (6 * ax * ax + 6 * ay * ay + 8 * ax * ay) + s1 * (-2 * ax - 2 * ay),
+                    -m * (-4 * ax * ax - 4 * ax * ay) + s1 * ax,
+                    -m * (-4 * ay * ay - 4 * ax * ay) + s1 * ay,
+                    -m * 2 * ax * ay,
+                    -m * ax * ax,
+                    -m * ay * ay,
+                    0.0,
+                ]
+            )
+            / den
+        )
         a[6] = 1.0 if self.bc == "clamped" else -1.0
         b = np.array([-(1.0 - self.sigma0 * k) + s1 * (2 * ax + 2 * ay), -s1 * ax, -s1 * ay]) / den
         return a, b
@@ -180,23 +185,38 @@ class PlateScheme:
         :meth:`coefficients` written as a Laplacian of Laplacians (docs/fd-theory.md sec. 3.6):
         [ax, ay, lc, cl0, clx, cly, g1, g0, gx, gy, ghost sign]."""
         k = self.k
-        ax, ay = 1.0 / self.hx ** 2, 1.0 / self.hy ** 2
+        ax, ay = 1.0 / self.hx**2, 1.0 / self.hy**2
         lc = -2.0 * ax - 2.0 * ay
         m = (self.kappa * k) ** 2
         s1 = 2.0 * self.sigma1 * k
         den = 1.0 + self.sigma0 * k
         b = self.coefficients()[1]
-        return np.array([ax, ay, lc, (s1 - m * lc) / den, -m * ax / den, -m * ay / den,
-                         2.0 / den, b[0], b[1], b[2], 1.0 if self.bc == "clamped" else -1.0])
+        return np.array(
+            [
+                ax,
+                ay,
+                lc,
+                (s1 - m * lc) / den,
+                -m * ax / den,
+                -m * ay / den,
+                2.0 / den,
+                b[0],
+                b[1],
+                b[2],
+                1.0 if self.bc == "clamped" else -1.0,
+            ]
+        )
 
     def closed_form(self, n: int = 10) -> np.ndarray:
         """Lowest n frequencies (Hz) of the simply supported plate,
         f_mn = (pi/2) ((m/a)^2 + (n/b)^2) kappa (reference README)."""
         if self.bc != "supported":
-            raise PhyssynthError("the closed form is the simply supported plate's; this scheme's "
-                                 f"edges are {self.bc}")
-        f = sorted((math.pi / 2) * ((m / self.lx) ** 2 + (q / self.ly) ** 2) * self.kappa
-                   for m in range(1, n + 1) for q in range(1, n + 1))
+            raise PhyssynthError(f"the closed form is the simply supported plate's; this scheme's edges are {self.bc}")
+        f = sorted(
+            (math.pi / 2) * ((m / self.lx) ** 2 + (q / self.ly) ** 2) * self.kappa
+            for m in range(1, n + 1)
+            for q in range(1, n + 1)
+        )
         return np.array(f[:n])
 
 
@@ -212,9 +232,17 @@ def plate_losses(material, kappa: float, sr: float) -> tuple[float, float]:
     return max(s0, 0.0), max(s1, 0.0)
 
 
-def plate(size: tuple[float, float], thickness: float, material, *, bc: str = "supported",
-          sr: int = 48000, oversample: int = 1, grid: float | None = None,
-          loss: tuple[float, float] | None = None) -> PlateScheme:
+def plate(
+    size: tuple[float, float],
+    thickness: float,
+    material,
+    *,
+    bc: str = "supported",
+    sr: int = 48000,
+    oversample: int = 1,
+    grid: float | None = None,
+    loss: tuple[float, float] | None = None,
+) -> PlateScheme:
     """Design a stable plate scheme.
 
     Parameters
@@ -245,11 +273,14 @@ def plate(size: tuple[float, float], thickness: float, material, *, bc: str = "s
     if not (lx > 0 and ly > 0 and H > 0):
         raise PhyssynthError(f"plate size and thickness must be > 0 m, got {lx}x{ly}x{H}")
     if H > 0.1 * min(lx, ly):
-        log.info("thickness %.3g m is more than a tenth of the shorter side: Kirchhoff theory "
-                 "overestimates the higher frequencies of such a thick plate", H)
+        log.info(
+            "thickness %.3g m is more than a tenth of the shorter side: Kirchhoff theory "
+            "overestimates the higher frequencies of such a thick plate",
+            H,
+        )
     fs = scheme_rate(sr, oversample)
     k = 1.0 / fs
-    D = material.E * H ** 3 / (12.0 * (1.0 - material.nu ** 2))
+    D = material.E * H**3 / (12.0 * (1.0 - material.nu**2))
     rho_h = material.rho * H
     kappa = math.sqrt(D / rho_h)
     s0, s1 = plate_losses(material, kappa, sr) if loss is None else (float(loss[0]), float(loss[1]))
@@ -264,16 +295,26 @@ def plate(size: tuple[float, float], thickness: float, material, *, bc: str = "s
             raise PhyssynthError(f"grid spacing must be > 0 m, got {grid}")
         nx, ny = max(1, round(lx / grid)), max(1, round(ly / grid))
         if not _plate_stable(kappa, s1, k, lx / nx, ly / ny):
-            raise stability_message("plate", grid, h_min,
-                                    _plate_fs_needed(kappa, s1, lx / nx, ly / ny), oversample)
+            raise stability_message("plate", grid, h_min, _plate_fs_needed(kappa, s1, lx / nx, ly / ny), oversample)
     if nx < 4 or ny < 4:
-        raise PhyssynthError(f"the plate grid would have {nx} x {ny} intervals (< 4) at the "
-                             f"stability limit {h_min:.3g} m; raise the sample rate or oversample, "
-                             "or make the plate larger or thinner")
-    sch = PlateScheme(lx, ly, H, kappa, rho_h, s0, s1, bc, fs, int(sr), int(oversample), nx, ny,
-                      float(material.nu))
-    log.info("plate: %d x %d grid, h = %.4g x %.4g m (limit %.4g m), kappa = %.4g m^2/s, "
-             "sigma0 = %.3g 1/s, sigma1 = %.3g m^2/s", nx, ny, sch.hx, sch.hy, h_min, kappa, s0, s1)
+        raise PhyssynthError(
+            f"the plate grid would have {nx} x {ny} intervals (< 4) at the "
+            f"stability limit {h_min:.3g} m; raise the sample rate or oversample, "
+            "or make the plate larger or thinner"
+        )
+    sch = PlateScheme(lx, ly, H, kappa, rho_h, s0, s1, bc, fs, int(sr), int(oversample), nx, ny, float(material.nu))
+    log.info(
+        "plate: %d x %d grid, h = %.4g x %.4g m (limit %.4g m), kappa = %.4g m^2/s, "
+        "sigma0 = %.3g 1/s, sigma1 = %.3g m^2/s",
+        nx,
+        ny,
+        sch.hx,
+        sch.hy,
+        h_min,
+        kappa,
+        s0,
+        s1,
+    )
     return sch
 
 
@@ -295,13 +336,16 @@ def free_operator(sch: PlateScheme):
     if "clamped" in sch.edges:
         K = K + clamped_edge_stiffness(nx, ny, hx, hy, sch.nu, sch.edges)
     rigid = 3 if sch.bc == "free" else None  # None: worked out from the fixed edges
-    op = FreeOperator(nx, ny, hx, hy, sch.kappa ** 2 * K, laplacian_stiffness(nx, ny, hx, hy),
-                      active_mask(nx, ny, sch.edges), rigid)
+    op = FreeOperator(
+        nx, ny, hx, hy, sch.kappa**2 * K, laplacian_stiffness(nx, ny, hx, hy), active_mask(nx, ny, sch.edges), rigid
+    )
     ga, gb = op.bound()
     k = sch.k
     if ga * k * k / 4 + sch.sigma1 * k * gb > 1.0 + 1e-9:  # pragma: no cover - by construction
-        raise PhyssynthError(f"plate with edges {sch.bc}: the assembled operator exceeds the "
-                             "stability bound; use a coarser grid or oversample")
+        raise PhyssynthError(
+            f"plate with edges {sch.bc}: the assembled operator exceeds the "
+            "stability bound; use a coarser grid or oversample"
+        )
     return op, op.step_matrices(k, sch.sigma0, sch.sigma1)
 
 
@@ -310,9 +354,20 @@ def free_operator(sch: PlateScheme):
 IN_CACHE_BYTES = 768 * 1024
 
 
-def run_plate(sch: PlateScheme, u0, u1, n_steps: int, *, pickups=(), velocity=True, force=None,
-              force_at=None, depth: int | None = None, block: int | None = None,
-              kernel: str = "auto"):
+def run_plate(
+    sch: PlateScheme,
+    u0,
+    u1,
+    n_steps: int,
+    *,
+    pickups=(),
+    velocity=True,
+    force=None,
+    force_at=None,
+    depth: int | None = None,
+    block: int | None = None,
+    kernel: str = "auto",
+):
     """Advance ``n_steps``; returns (out (n_pk, n_steps), (prev, cur)) at the scheme rate.
 
     ``u0``, ``u1`` (shape ``sch.shape``, C-contiguous float64 or float32) are the states at n-1
@@ -337,47 +392,123 @@ def run_plate(sch: PlateScheme, u0, u1, n_steps: int, *, pickups=(), velocity=Tr
         from physsynth.fd.free import run_free
 
         op, mats = free_operator(sch)
-        return run_free(op, sch.k, sch.sigma0, sch.sigma1, sch.rho_h, sch.lx, sch.ly, u0, u1,
-                        n_steps, pickups=pickups, velocity=velocity, force=force,
-                        force_at=force_at, mats=mats)
+        return run_free(
+            op,
+            sch.k,
+            sch.sigma0,
+            sch.sigma1,
+            sch.rho_h,
+            sch.lx,
+            sch.ly,
+            u0,
+            u1,
+            n_steps,
+            pickups=pickups,
+            velocity=velocity,
+            force=force,
+            force_at=force_at,
+            mats=mats,
+        )
     # the kernels compile for float64 or float32 states (single precision: every coefficient,
     # buffer and weight in float32 too, so that nothing in the loops is promoted to float64)
     dt = u0.dtype.type
     if dt not in (np.float64, np.float32) or u1.dtype != u0.dtype:
-        raise PhyssynthError(f"plate states must both be float64 or both float32, got {u0.dtype} "
-                             f"and {u1.dtype}")
+        raise PhyssynthError(f"plate states must both be float64 or both float32, got {u0.dtype} and {u1.dtype}")
     c = sch.kernel_coefficients().astype(dt)
-    pk_i, pk_j, pk_w, force, si, sj, sw = grid_taps(sch, pickups, force, force_at, ghost=1,
-                                                    mass_per_area=sch.rho_h)
+    pk_i, pk_j, pk_w, force, si, sj, sw = grid_taps(sch, pickups, force, force_at, ghost=1, mass_per_area=sch.rho_h)
     pk_w, force, sw = pk_w.astype(dt), force.astype(dt), sw.astype(dt)
     out = np.zeros((len(pickups), int(n_steps)))
     in_cache = 2 * u0.nbytes <= IN_CACHE_BYTES
     simd_ok = dt is np.float64 and sch.ny >= MIN_NY
     if kernel == "auto":
-        kernel = ("blocked" if block is not None else "wavefront" if depth is not None
-                  else "simd" if simd_ok else "blocked" if in_cache else "wavefront")
+        kernel = (
+            "blocked"
+            if block is not None
+            else "wavefront"
+            if depth is not None
+            else "simd"
+            if simd_ok
+            else "blocked"
+            if in_cache
+            else "wavefront"
+        )
     if kernel == "simd" and not simd_ok:
-        raise PhyssynthError(f"the simd plate kernel needs float64 states and ny >= {MIN_NY} "
-                             f"(this grid: ny = {sch.ny}, {u0.dtype}); use kernel='auto'")
+        raise PhyssynthError(
+            f"the simd plate kernel needs float64 states and ny >= {MIN_NY} "
+            f"(this grid: ny = {sch.ny}, {u0.dtype}); use kernel='auto'"
+        )
     if kernel == "simd":
         depth = max(1, int((1 if in_cache else 16) if depth is None else depth))
         # depth 1 in cache: the whole grid is one chunk (one intrinsic call per step)
         chunk = sch.nx + 1 if depth == 1 else 2
-        r = plate_steps_simd(u0, u1, c, plate_simd_buffers(sch.ny, depth), si, sj, sw, force,
-                             pk_i, pk_j, pk_w, velocity, sch.fs, out, depth, chunk)
+        r = plate_steps_simd(
+            u0,
+            u1,
+            c,
+            plate_simd_buffers(sch.ny, depth),
+            si,
+            sj,
+            sw,
+            force,
+            pk_i,
+            pk_j,
+            pk_w,
+            velocity,
+            sch.fs,
+            out,
+            depth,
+            chunk,
+        )
     elif kernel == "blocked":
-        r = plate_steps_blocked(u0, u1, c, plate_block_buffers(sch.nx, sch.ny, block).astype(dt),
-                                si, sj, sw, force, pk_i, pk_j, pk_w, velocity, sch.fs, out)
+        r = plate_steps_blocked(
+            u0,
+            u1,
+            c,
+            plate_block_buffers(sch.nx, sch.ny, block).astype(dt),
+            si,
+            sj,
+            sw,
+            force,
+            pk_i,
+            pk_j,
+            pk_w,
+            velocity,
+            sch.fs,
+            out,
+        )
     else:
         depth = max(1, int(8 if depth is None else depth))
-        r = plate_steps(u0, u1, c, plate_buffers(sch.nx, sch.ny, depth).astype(dt), si, sj, sw,
-                        force, pk_i, pk_j, pk_w, velocity, sch.fs, out, depth)
+        r = plate_steps(
+            u0,
+            u1,
+            c,
+            plate_buffers(sch.nx, sch.ny, depth).astype(dt),
+            si,
+            sj,
+            sw,
+            force,
+            pk_i,
+            pk_j,
+            pk_w,
+            velocity,
+            sch.fs,
+            out,
+            depth,
+        )
     return out, ((u0, u1) if r == 0 else (u1, u0))
 
 
-def render_plate(sch: PlateScheme, *, duration: float, strike=None, pickups=None,
-                 contact_time: float = 5e-4, force: float = 1.0,
-                 quantity: str = "velocity", precision: str = "double") -> np.ndarray:
+def render_plate(
+    sch: PlateScheme,
+    *,
+    duration: float,
+    strike=None,
+    pickups=None,
+    contact_time: float = 5e-4,
+    force: float = 1.0,
+    quantity: str = "velocity",
+    precision: str = "double",
+) -> np.ndarray:
     """Strike the plate at rest with a raised-cosine force and record the pickups.
 
     Parameters
@@ -402,12 +533,22 @@ def render_plate(sch: PlateScheme, *, duration: float, strike=None, pickups=None
     ndarray, shape (n_pickups, round(duration sr)), m/s or m
     """
     if sch.uses_operator and state_dtype(precision) is not np.float64:
-        raise PhyssynthError("a plate with free or mixed edges runs in double precision only "
-                             "(its sparse operator path); drop --precision single or use the "
-                             "same supported or clamped condition on all four edges")
-    return render_2d(sch, run_plate, duration=duration, strike=strike, pickups=pickups,
-                     contact_time=contact_time, force=force, quantity=quantity,
-                     precision=precision)
+        raise PhyssynthError(
+            "a plate with free or mixed edges runs in double precision only "
+            "(its sparse operator path); drop --precision single or use the "
+            "same supported or clamped condition on all four edges"
+        )
+    return render_2d(
+        sch,
+        run_plate,
+        duration=duration,
+        strike=strike,
+        pickups=pickups,
+        contact_time=contact_time,
+        force=force,
+        quantity=quantity,
+        precision=precision,
+    )
 
 
 def plate_energy(sch: PlateScheme, u_prev: np.ndarray, u_cur: np.ndarray) -> float:
@@ -426,22 +567,23 @@ def plate_energy(sch: PlateScheme, u_prev: np.ndarray, u_cur: np.ndarray) -> flo
     k, hx, hy = sch.k, sch.hx, sch.hy
     nx, ny = sch.nx, sch.ny
     dA = hx * hy
-    kin = 0.5 * dA * np.sum(((u_cur - u_prev)[2:nx + 1, 2:ny + 1] / k) ** 2)
+    kin = 0.5 * dA * np.sum(((u_cur - u_prev)[2 : nx + 1, 2 : ny + 1] / k) ** 2)
 
     def lap(u):  # on grid points 0..nx x 0..ny (padded 1..nx+1), using the ghosts
-        c = u[1:nx + 2, 1:ny + 2]
-        return ((u[2:nx + 3, 1:ny + 2] + u[0:nx + 1, 1:ny + 2] - 2 * c) / hx ** 2
-                + (u[1:nx + 2, 2:ny + 3] + u[1:nx + 2, 0:ny + 1] - 2 * c) / hy ** 2)
+        c = u[1 : nx + 2, 1 : ny + 2]
+        return (u[2 : nx + 3, 1 : ny + 2] + u[0 : nx + 1, 1 : ny + 2] - 2 * c) / hx**2 + (
+            u[1 : nx + 2, 2 : ny + 3] + u[1 : nx + 2, 0 : ny + 1] - 2 * c
+        ) / hy**2
 
     w = np.ones((nx + 1, ny + 1))
     w[0, :] = w[-1, :] = w[:, 0] = w[:, -1] = 0.5
     # The corners' Laplacian vanishes (their neighbours are edge points, u = 0): weight moot.
-    pot = 0.5 * sch.kappa ** 2 * dA * np.sum(w * lap(u_prev) * lap(u_cur))
-    g0 = u_prev[1:nx + 2, 1:ny + 2]
-    g1 = u_cur[1:nx + 2, 1:ny + 2]
+    pot = 0.5 * sch.kappa**2 * dA * np.sum(w * lap(u_prev) * lap(u_cur))
+    g0 = u_prev[1 : nx + 2, 1 : ny + 2]
+    g1 = u_cur[1 : nx + 2, 1 : ny + 2]
     d = g1 - g0
     grad2 = np.sum((np.diff(d, axis=0) / hx) ** 2) + np.sum((np.diff(d, axis=1) / hy) ** 2)
-    corr = -0.5 * sch.sigma1 * k * dA * grad2 / k ** 2
+    corr = -0.5 * sch.sigma1 * k * dA * grad2 / k**2
     return float(sch.rho_h * (kin + pot + corr))
 
 
@@ -453,14 +595,19 @@ def plate_step_numpy(sch: PlateScheme, u0, u1):
     I, J = slice(2, nx + 1), slice(2, ny + 1)
 
     def s(arr, di, dj):
-        return arr[2 + di:nx + 1 + di, 2 + dj:ny + 1 + dj]
+        return arr[2 + di : nx + 1 + di, 2 + dj : ny + 1 + dj]
 
-    u2[I, J] = (a[0] * s(u1, 0, 0) + a[1] * (s(u1, -1, 0) + s(u1, 1, 0))
-                + a[2] * (s(u1, 0, -1) + s(u1, 0, 1))
-                + a[3] * (s(u1, -1, -1) + s(u1, -1, 1) + s(u1, 1, -1) + s(u1, 1, 1))
-                + a[4] * (s(u1, -2, 0) + s(u1, 2, 0)) + a[5] * (s(u1, 0, -2) + s(u1, 0, 2))
-                + b[0] * s(u0, 0, 0) + b[1] * (s(u0, -1, 0) + s(u0, 1, 0))
-                + b[2] * (s(u0, 0, -1) + s(u0, 0, 1)))
+    u2[I, J] = (
+        a[0] * s(u1, 0, 0)
+        + a[1] * (s(u1, -1, 0) + s(u1, 1, 0))
+        + a[2] * (s(u1, 0, -1) + s(u1, 0, 1))
+        + a[3] * (s(u1, -1, -1) + s(u1, -1, 1) + s(u1, 1, -1) + s(u1, 1, 1))
+        + a[4] * (s(u1, -2, 0) + s(u1, 2, 0))
+        + a[5] * (s(u1, 0, -2) + s(u1, 0, 2))
+        + b[0] * s(u0, 0, 0)
+        + b[1] * (s(u0, -1, 0) + s(u0, 1, 0))
+        + b[2] * (s(u0, 0, -1) + s(u0, 0, 1))
+    )
     sg = a[6]
     u2[:, 0] = sg * u2[:, 2]
     u2[:, ny + 2] = sg * u2[:, ny]

@@ -63,8 +63,7 @@ def string_h_min(c: float, kappa: float, sigma1: float, k: float) -> float:
     return math.sqrt(0.5 * (a + math.sqrt(a * a + 16.0 * kappa * kappa * k * k)))
 
 
-def sigmas_from_t60(c: float, kappa: float, f1: float, t60_1: float, f2: float,
-                    t60_2: float) -> tuple[float, float]:
+def sigmas_from_t60(c: float, kappa: float, f1: float, t60_1: float, f2: float, t60_2: float) -> tuple[float, float]:
     """sigma0 (1/s) and sigma1 (lengths^2/s) giving T60 = t60_1 at f1 and t60_2 at f2 (NSS eq. 7.30).
 
     The decay rate of a mode of wavenumber beta is sigma0 + sigma1 beta^2, and
@@ -80,7 +79,7 @@ def sigmas_from_t60(c: float, kappa: float, f1: float, t60_1: float, f2: float,
         w = 2 * math.pi * f
         if kappa == 0.0:
             return (w / c) ** 2
-        return (-c * c + math.sqrt(c ** 4 + 4 * kappa * kappa * w * w)) / (2 * kappa * kappa)
+        return (-c * c + math.sqrt(c**4 + 4 * kappa * kappa * w * w)) / (2 * kappa * kappa)
 
     z1, z2 = zeta(f1), zeta(f2)
     # sigma is an amplitude decay rate and T60 the time for the level to fall 60 dB,
@@ -90,11 +89,15 @@ def sigmas_from_t60(c: float, kappa: float, f1: float, t60_1: float, f2: float,
     s0 = g * (z2 / t60_1 - z1 / t60_2)
     s1 = g * (-1.0 / t60_1 + 1.0 / t60_2)
     if s1 < 0:
-        raise PhyssynthError(f"the high-frequency T60 ({t60_2:g} s at {f2:.0f} Hz) must not exceed "
-                             f"the low-frequency one ({t60_1:g} s at {f1:.0f} Hz)")
+        raise PhyssynthError(
+            f"the high-frequency T60 ({t60_2:g} s at {f2:.0f} Hz) must not exceed "
+            f"the low-frequency one ({t60_1:g} s at {f1:.0f} Hz)"
+        )
     if s0 < 0:
-        raise PhyssynthError(f"T60 {t60_2:g} s at {f2:.0f} Hz decays too fast for T60 {t60_1:g} s "
-                             f"at {f1:.0f} Hz (sigma0 would be negative); raise the high-frequency T60")
+        raise PhyssynthError(
+            f"T60 {t60_2:g} s at {f2:.0f} Hz decays too fast for T60 {t60_1:g} s "
+            f"at {f1:.0f} Hz (sigma0 would be negative); raise the high-frequency T60"
+        )
     return s0, s1
 
 
@@ -158,7 +161,7 @@ class StringScheme:
 
     def partials(self, n: int = N_FIT) -> np.ndarray:
         """Partials of the lossless scheme (Hz), from its dispersion relation."""
-        return _discrete_partials(self.c ** 2, self.kappa ** 2, self.N, self.k, n)
+        return _discrete_partials(self.c**2, self.kappa**2, self.N, self.k, n)
 
     def targets(self, n: int = N_FIT) -> np.ndarray:
         p = np.arange(1, n + 1)
@@ -179,7 +182,7 @@ def _fit(f0, B, N, k, n_fit):
     """Least-squares c^2, kappa^2 (relative error in omega^2) for the discrete partials."""
     p = np.arange(1, n_fit + 1)
     f = p * f0 * np.sqrt(1.0 + B * p * p)
-    omega2 = (4.0 / k ** 2) * np.sin(np.pi * f * k) ** 2
+    omega2 = (4.0 / k**2) * np.sin(np.pi * f * k) ** 2
     s = _s(N, p)
     A = np.stack([s, s * s], axis=1) / omega2[:, None]
     (c2, k2), *_ = np.linalg.lstsq(A, np.ones_like(omega2), rcond=None)
@@ -189,9 +192,17 @@ def _fit(f0, B, N, k, n_fit):
     return float(c2), float(k2)
 
 
-def stiff_string(f0: float, *, inharmonicity: float = 0.0, t60: float = 4.0,
-                 t60_high: float | None = None, f_high: float | None = None, sr: int = 48000,
-                 oversample: int | None = None, n_intervals: int | None = None) -> StringScheme:
+def stiff_string(
+    f0: float,
+    *,
+    inharmonicity: float = 0.0,
+    t60: float = 4.0,
+    t60_high: float | None = None,
+    f_high: float | None = None,
+    sr: int = 48000,
+    oversample: int | None = None,
+    n_intervals: int | None = None,
+) -> StringScheme:
     """Design a stable stiff-string scheme whose partials are n f0 sqrt(1 + B n^2).
 
     Parameters
@@ -237,9 +248,17 @@ def stiff_string(f0: float, *, inharmonicity: float = 0.0, t60: float = 4.0,
         sch, err = _design(f0, B, t60, t60_high, f_high, sr, os_, n_intervals)
         if err <= FIT_TOL:
             break
-    log.info("stiff string: N = %d at %g Hz, c = %.5g, kappa = %.4g, sigma0 = %.4g, sigma1 = %.4g; "
-             "scheme partials within %.3g %% of the targets", sch.N, sch.fs, sch.c, sch.kappa,
-             sch.sigma0, sch.sigma1, 100 * err)
+    log.info(
+        "stiff string: N = %d at %g Hz, c = %.5g, kappa = %.4g, sigma0 = %.4g, sigma1 = %.4g; "
+        "scheme partials within %.3g %% of the targets",
+        sch.N,
+        sch.fs,
+        sch.c,
+        sch.kappa,
+        sch.sigma0,
+        sch.sigma1,
+        100 * err,
+    )
     return sch
 
 
@@ -247,10 +266,9 @@ def _design(f0, B, t60, t60_high, f_high, sr, oversample, n_intervals):
     fs = scheme_rate(sr, oversample)
     k = 1.0 / fs
     if f0 * math.sqrt(1 + B) >= 0.45 * fs:
-        raise PhyssynthError(f"f0 = {f0:g} Hz is too high for a scheme rate of {fs:g} Hz; "
-                             "raise --sr or oversample")
+        raise PhyssynthError(f"f0 = {f0:g} Hz is too high for a scheme rate of {fs:g} Hz; raise --sr or oversample")
     n_fit = N_FIT
-    while n_fit > 1 and n_fit * f0 * math.sqrt(1 + B * n_fit ** 2) >= 0.45 * fs:
+    while n_fit > 1 and n_fit * f0 * math.sqrt(1 + B * n_fit**2) >= 0.45 * fs:
         n_fit -= 1
 
     def design(N):
@@ -275,8 +293,10 @@ def _design(f0, B, t60, t60_high, f_high, sr, oversample, n_intervals):
         N = int(math.floor(1.0 / string_h_min(c_cont, kap_cont, s1, k)))
         while True:
             if N < 4:
-                raise PhyssynthError(f"f0 = {f0:g} Hz with B = {B:g} leaves fewer than 4 grid "
-                                     f"intervals at {fs:g} Hz; raise the scheme rate (--sr or oversample)")
+                raise PhyssynthError(
+                    f"f0 = {f0:g} Hz with B = {B:g} leaves fewer than 4 grid "
+                    f"intervals at {fs:g} Hz; raise the scheme rate (--sr or oversample)"
+                )
             c, kap, s0, s1 = design(N)
             if 1.0 / N >= string_h_min(c, kap, s1, k):
                 break
@@ -320,8 +340,18 @@ def initial_state(sch: StringScheme, u: np.ndarray) -> tuple[np.ndarray, np.ndar
     return a.copy(), a.copy(), np.zeros_like(a)
 
 
-def run_string(sch: StringScheme, u0: np.ndarray, u1: np.ndarray, u2: np.ndarray, n_steps: int, *,
-               pickups=(0.8,), velocity: bool = True, force=None, force_at: float = 0.5):
+def run_string(
+    sch: StringScheme,
+    u0: np.ndarray,
+    u1: np.ndarray,
+    u2: np.ndarray,
+    n_steps: int,
+    *,
+    pickups=(0.8,),
+    velocity: bool = True,
+    force=None,
+    force_at: float = 0.5,
+):
     """Advance ``n_steps`` at the scheme rate; returns (out (n_pk, n_steps), (prev, cur, spare))."""
     a, b = sch.coefficients()
     pk_idx = np.zeros((len(pickups), 2), dtype=np.int64)
@@ -335,16 +365,36 @@ def run_string(sch: StringScheme, u0: np.ndarray, u1: np.ndarray, u2: np.ndarray
     else:
         # J f / (rho A): with L = 1 and unit mass per length the force is in those units
         src_idx, src_w = linear_weights_1d(force_at, sch.h, sch.N, 1)
-        src_w = src_w * sch.k ** 2 / sch.h / (1 + sch.sigma0 * sch.k)
+        src_w = src_w * sch.k**2 / sch.h / (1 + sch.sigma0 * sch.k)
     out = np.zeros((len(pickups), int(n_steps)))
-    r = string_steps(u0, u1, u2, a, b, src_idx, src_w, np.ascontiguousarray(force, dtype=np.float64),
-                     pk_idx, pk_w, velocity, sch.fs, out)
+    r = string_steps(
+        u0,
+        u1,
+        u2,
+        a,
+        b,
+        src_idx,
+        src_w,
+        np.ascontiguousarray(force, dtype=np.float64),
+        pk_idx,
+        pk_w,
+        velocity,
+        sch.fs,
+        out,
+    )
     arrs = (u0, u1, u2)
     return out, (arrs[r], arrs[(r + 1) % 3], arrs[(r + 2) % 3])
 
 
-def render_string(sch: StringScheme, *, duration: float, pluck: float = 0.137, width: float = 0.1,
-                  pickup: float = 0.83, quantity: str = "velocity") -> np.ndarray:
+def render_string(
+    sch: StringScheme,
+    *,
+    duration: float,
+    pluck: float = 0.137,
+    width: float = 0.1,
+    pickup: float = 0.83,
+    quantity: str = "velocity",
+) -> np.ndarray:
     """Pluck the string and record one pickup.
 
     Parameters
@@ -388,14 +438,14 @@ def string_energy(sch: StringScheme, u_prev: np.ndarray, u_cur: np.ndarray) -> f
         Padded states at steps n-1 and n.
     """
     k, h, N = sch.k, sch.h, sch.N
-    g0 = u_prev[1:N + 2]
-    g1 = u_cur[1:N + 2]
+    g0 = u_prev[1 : N + 2]
+    g1 = u_cur[1 : N + 2]
     kin = 0.5 * h * np.sum(((g1 - g0) / k) ** 2)
     dx0 = np.diff(g0) / h
     dx1 = np.diff(g1) / h
-    pot = 0.5 * sch.c ** 2 * h * np.sum(dx0 * dx1)
-    dxx0 = (u_prev[2:N + 1] * -2 + u_prev[1:N] + u_prev[3:N + 2]) / h ** 2
-    dxx1 = (u_cur[2:N + 1] * -2 + u_cur[1:N] + u_cur[3:N + 2]) / h ** 2
-    stiff = 0.5 * sch.kappa ** 2 * h * np.sum(dxx0 * dxx1)
+    pot = 0.5 * sch.c**2 * h * np.sum(dx0 * dx1)
+    dxx0 = (u_prev[2 : N + 1] * -2 + u_prev[1:N] + u_prev[3 : N + 2]) / h**2
+    dxx1 = (u_cur[2 : N + 1] * -2 + u_cur[1:N] + u_cur[3 : N + 2]) / h**2
+    stiff = 0.5 * sch.kappa**2 * h * np.sum(dxx0 * dxx1)
     corr = -0.5 * sch.sigma1 * k * h * np.sum(((dx1 - dx0) / k) ** 2)
     return float(kin + pot + stiff + corr)

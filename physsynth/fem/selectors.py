@@ -33,8 +33,9 @@ def _tokens(text: str):
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
-            raise SelectorError(f"cannot parse selector {text!r} at {text[pos:]!r}; "
-                                f"write e.g. 'z<=0.001' or 'r>=0.089 and z>0.05'")
+            raise SelectorError(
+                f"cannot parse selector {text!r} at {text[pos:]!r}; write e.g. 'z<=0.001' or 'r>=0.089 and z>0.05'"
+            )
         kind = m.lastgroup
         val = m.group(kind)
         if kind == "bool":
@@ -60,7 +61,7 @@ def parse_predicate(text: str):
     while True:
         if i + 3 > len(toks):
             raise SelectorError(f"incomplete comparison in selector {text!r}")
-        (k1, v1), (k2, v2), (k3, v3) = toks[i:i + 3]
+        (k1, v1), (k2, v2), (k3, v3) = toks[i : i + 3]
         if k2 != "op":
             raise SelectorError(f"expected a comparison operator in {text!r}, found {v2!r}")
         if k1 == "var" and k3 == "num":
@@ -71,8 +72,10 @@ def parse_predicate(text: str):
         else:
             raise SelectorError(f"a comparison needs one variable and one number: {text!r}")
         if var not in _VARS:
-            raise SelectorError(f"unknown variable {var!r} in {text!r}; use x, y, z, r (radius "
-                                "about the z axis) or R (distance from the origin)")
+            raise SelectorError(
+                f"unknown variable {var!r} in {text!r}; use x, y, z, r (radius "
+                "about the z axis) or R (distance from the origin)"
+            )
         comps.append((var, op, num))
         i += 3
         if i == len(toks):

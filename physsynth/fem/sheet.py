@@ -103,8 +103,7 @@ def _to_nodes(mesh: Mesh, m, corners, nodal, facet_value=None):
         if facet_value is not None:
             # P2 edge DOF = value at the edge midpoint: find each mid node's facet
             key = np.minimum(la, lb) * len(corners) + np.maximum(la, lb)
-            fkey = np.minimum(m.facets[0], m.facets[1]) * len(corners) + np.maximum(
-                m.facets[0], m.facets[1])
+            fkey = np.minimum(m.facets[0], m.facets[1]) * len(corners) + np.maximum(m.facets[0], m.facets[1])
             order = np.argsort(fkey)
             pos = order[np.searchsorted(fkey[order], key)]
             rows.append(mid)
@@ -118,8 +117,7 @@ def _to_nodes(mesh: Mesh, m, corners, nodal, facet_value=None):
     rows, cols, vals = (np.concatenate(x) for x in (rows, cols, vals))
     # a mid-edge node is listed once per triangle that shares its edge: keep one entry
     _, first = np.unique(np.stack([rows, cols]), axis=1, return_index=True)
-    return sp.coo_matrix((vals[first], (rows[first], cols[first])),
-                         shape=(mesh.n_nodes, int(cols.max()) + 1)).tocsr()
+    return sp.coo_matrix((vals[first], (rows[first], cols[first])), shape=(mesh.n_nodes, int(cols.max()) + 1)).tocsr()
 
 
 def assemble_plate(mesh: Mesh, material, thickness: float) -> SheetDiscretisation:
@@ -134,7 +132,8 @@ def assemble_plate(mesh: Mesh, material, thickness: float) -> SheetDiscretisatio
     if thickness > 0.2 * float(np.min((hi - lo)[:2])):
         raise MaterialError(
             f"thickness {thickness} m is more than a fifth of the plate's width: Kirchhoff "
-            "thin-plate theory does not hold; mesh it as a solid with tetrahedra")
+            "thin-plate theory does not hold; mesh it as a solid with tetrahedra"
+        )
     nu = material.nu
     D = material.E * thickness**3 / (12 * (1 - nu**2))
     rho_h = material.rho * thickness
@@ -207,7 +206,8 @@ def select_nodes(disc: SheetDiscretisation, selector: str) -> np.ndarray:
         known = ", ".join(sorted(mesh.regions)) or "(the mesh has no named regions)"
         raise SelectorError(
             f"selector {selector!r} is neither 'boundary', a region of the mesh nor a "
-            f"coordinate predicate; regions: {known}; predicates look like 'x<=0.001'")
+            f"coordinate predicate; regions: {known}; predicates look like 'x<=0.001'"
+        )
     pts = np.hstack([m.p.T, np.zeros((m.p.shape[1], 1))])
     mask = parse_predicate(name)(pts, 1e-6 * characteristic_length(mesh))
     if not mask.any():

@@ -91,8 +91,7 @@ def _corner_mesh(mesh: Mesh):
     local = np.full(mesh.n_nodes, -1, dtype=np.int64)
     local[corners] = np.arange(len(corners))
     t = local[mesh.cells[:, :4]]
-    m = MeshTet1(np.ascontiguousarray(mesh.points[corners].T), np.ascontiguousarray(t.T),
-                 sort_t=False)
+    m = MeshTet1(np.ascontiguousarray(mesh.points[corners].T), np.ascontiguousarray(t.T), sort_t=False)
     return m, corners
 
 
@@ -154,6 +153,7 @@ def assemble_solid(mesh: Mesh, material: Material, *, order: int = 2) -> SolidDi
         doflocs = m2.doflocs.copy()
         doflocs[:, m2.dofs.edge_dofs[0]] = mesh.points[mids].T
         from dataclasses import replace
+
         skmesh = replace(m2, doflocs=doflocs)
         elem = ElementTetP2()
         ik, im = 4, 4
@@ -201,8 +201,9 @@ def assemble_solid(mesh: Mesh, material: Material, *, order: int = 2) -> SolidDi
                     rows.append(3 * mids + c)
                     cols.append(3 * nodal[m1.edges[end]] + c)
                     vals.append(np.full(len(mids), 0.5))
-    to_nodes = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                             shape=(3 * mesh.n_nodes, n_dofs))
+    to_nodes = sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(3 * mesh.n_nodes, n_dofs)
+    )
     return SolidDiscretisation(K, M, doflocs, component, to_nodes, order, curved, basis_k, mesh)
 
 
@@ -229,10 +230,10 @@ def elasticity_stiffness(basis, lam: float, mu: float) -> sp.csr_matrix:
     ne = basis.nelems
     # sum_q w_q grad(phi_i) grad(phi_j)^T for all i, j in one batched product; the weights
     # stay outside the square root because some quadrature rules have negative weights
-    G = np.stack([basis.basis[i][0].grad for i in range(nb)])                 # (i, a, e, q)
+    G = np.stack([basis.basis[i][0].grad for i in range(nb)])  # (i, a, e, q)
     Gt = np.ascontiguousarray(G.transpose(2, 3, 0, 1)).reshape(ne, -1, nb * 3)  # (e, q, ia)
     Gw = Gt * basis.dx[:, :, None]
-    A = np.matmul(Gw.transpose(0, 2, 1), Gt).reshape(ne, nb, 3, nb, 3)        # (e, i, a, j, b)
+    A = np.matmul(Gw.transpose(0, 2, 1), Gt).reshape(ne, nb, 3, nb, 3)  # (e, i, a, j, b)
     tr = np.einsum("eicjc->eij", A)
     Ke = lam * A + mu * A.transpose(0, 1, 4, 3, 2)
     for c in range(3):

@@ -26,8 +26,9 @@ from physsynth.kernels.bowed import friction
 
 
 @njit(cache=True)
-def banded_block(u, buf, nd, pos, st, eta, c0, a1, a2, g, e, phia, phip, y0, inv_sr, f0, f1, vb0,
-                 vb1, mus, mud, v0, w, out, rel):  # pragma: no cover - numba
+def banded_block(
+    u, buf, nd, pos, st, eta, c0, a1, a2, g, e, phia, phip, y0, inv_sr, f0, f1, vb0, vb1, mus, mud, v0, w, out, rel
+):  # pragma: no cover - numba
     """Run a banded waveguide for ``out.shape[0]`` samples.
 
     Parameters

@@ -54,8 +54,9 @@ def friction(dh, force, zz, mus, mud, v0):  # pragma: no cover - numba
 
 
 @njit(cache=True)
-def bowed_block(dn, db, ipos, st, r_nut, eta, g, p, z, f0, f1, vb0, vb1, mus, mud, v0,
-                out, rel):  # pragma: no cover - numba
+def bowed_block(
+    dn, db, ipos, st, r_nut, eta, g, p, z, f0, f1, vb0, vb1, mus, mud, v0, out, rel
+):  # pragma: no cover - numba
     """Run the bowed string for ``out.shape[0]`` samples.
 
     Parameters

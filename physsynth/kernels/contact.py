@@ -184,12 +184,44 @@ def contact_force(df, ddf, a, b, ka, kc, alpha, lam):  # pragma: no cover - numb
 
 
 @njit(cache=True)
-def score_block(cA, cS, n_sub, h, om2, sig2, w, quantity,
-                ext_start, ext_off, ext_len, ext_buf, ext_g, ext_wg,
-                kick_start, kick_dq, kick_dv,
-                m_start, m_g, m_wg, m_par, m_state, m_stats,
-                q, v, pext, cur, n_begin, out, force_out, trace, trace_m,
-                work, owork, act, fw):  # pragma: no cover - numba
+def score_block(
+    cA,
+    cS,
+    n_sub,
+    h,
+    om2,
+    sig2,
+    w,
+    quantity,
+    ext_start,
+    ext_off,
+    ext_len,
+    ext_buf,
+    ext_g,
+    ext_wg,
+    kick_start,
+    kick_dq,
+    kick_dv,
+    m_start,
+    m_g,
+    m_wg,
+    m_par,
+    m_state,
+    m_stats,
+    q,
+    v,
+    pext,
+    cur,
+    n_begin,
+    out,
+    force_out,
+    trace,
+    trace_m,
+    work,
+    owork,
+    act,
+    fw,
+):  # pragma: no cover - numba
     """Advance the object, its mallets and prescribed forces over ``out.shape[1]`` samples.
 
     Sample indices are absolute (the block's first output is sample ``n_begin``); the state
@@ -265,10 +297,15 @@ def score_block(cA, cS, n_sub, h, om2, sig2, w, quantity,
         n0 = n1 - 1
         # ---- a quiet stretch (no force, no mallet, nothing due in the next four samples):
         # four free steps in one pass over the modes
-        if (can_block and t + 4 <= n and cur[CU_PEXT] == 0 and cur[CU_MLO] == cur[CU_M]
-                and (cur[CU_M] >= n_m or m_start[cur[CU_M]] > n1 + 2)
-                and (cur[CU_KICK] >= n_kick or kick_start[cur[CU_KICK]] > n1 + 3)
-                and (cur[CU_EXT] >= n_ext or ext_start[cur[CU_EXT]] > n1 + 3)):
+        if (
+            can_block
+            and t + 4 <= n
+            and cur[CU_PEXT] == 0
+            and cur[CU_MLO] == cur[CU_M]
+            and (cur[CU_M] >= n_m or m_start[cur[CU_M]] > n1 + 2)
+            and (cur[CU_KICK] >= n_kick or kick_start[cur[CU_KICK]] > n1 + 3)
+            and (cur[CU_EXT] >= n_ext or ext_start[cur[CU_EXT]] > n1 + 3)
+        ):
             quiet = True
             for e in range(cur[CU_EXTLO], cur[CU_EXT]):
                 if ext_start[e] + ext_len[e] > n1:
@@ -428,11 +465,17 @@ def score_block(cA, cS, n_sub, h, om2, sig2, w, quantity,
                         kk = m_par[i, MP_K]
                         eps = m_par[i, MP_EPS]
                         ka = kk * (1.0 - eps * m_par[i, MP_A1S])
-                        kc = kk * eps * (m_par[i, MP_ES] * m_state[i, MS_Z]
-                                         + m_par[i, MP_A0S] * m_state[i, MS_S])
-                        fn = contact_force(df, ddf, hs * hs / (6.0 * m) + m_par[i, MP_AQ],
-                                           hs / (2.0 * m) + m_par[i, MP_AV], ka, kc,
-                                           m_par[i, MP_ALPHA], m_par[i, MP_LAM])
+                        kc = kk * eps * (m_par[i, MP_ES] * m_state[i, MS_Z] + m_par[i, MP_A0S] * m_state[i, MS_S])
+                        fn = contact_force(
+                            df,
+                            ddf,
+                            hs * hs / (6.0 * m) + m_par[i, MP_AQ],
+                            hs / (2.0 * m) + m_par[i, MP_AV],
+                            ka,
+                            kc,
+                            m_par[i, MP_ALPHA],
+                            m_par[i, MP_LAM],
+                        )
                         change = max(change, abs(fn - fw[2, a_]))
                         fw[2, a_] = fn
                         fmax = max(fmax, fn)
@@ -462,8 +505,11 @@ def score_block(cA, cS, n_sub, h, om2, sig2, w, quantity,
                     d_old = m_state[i, MS_DELTA]
                     d_new = m_state[i, MS_Y] - u
                     s_new = d_new ** m_par[i, MP_ALPHA] if d_new > 0.0 else 0.0
-                    m_state[i, MS_Z] = (m_par[i, MP_ES] * m_state[i, MS_Z]
-                                        + m_par[i, MP_A0S] * m_state[i, MS_S] + m_par[i, MP_A1S] * s_new)
+                    m_state[i, MS_Z] = (
+                        m_par[i, MP_ES] * m_state[i, MS_Z]
+                        + m_par[i, MP_A0S] * m_state[i, MS_S]
+                        + m_par[i, MP_A1S] * s_new
+                    )
                     m_state[i, MS_S] = s_new
                     m_state[i, MS_DELTA] = d_new
                     m_state[i, MS_F] = fn

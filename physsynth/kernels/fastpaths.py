@@ -134,8 +134,7 @@ def ks_voices(u, buf, nd, pos, sl, sa, sd, nsec, eta, g, p, a, w, out):  # pragm
     # flight (measured 2x faster than one voice at a time).
     v = 0
     while v < nv:
-        if (v + 4 <= nv and nu == 0 and nsec[v] == 0 and nsec[v + 1] == 0 and nsec[v + 2] == 0
-                and nsec[v + 3] == 0):
+        if v + 4 <= nv and nu == 0 and nsec[v] == 0 and nsec[v + 1] == 0 and nsec[v + 2] == 0 and nsec[v + 3] == 0:
             r0 = buf[v]
             r1 = buf[v + 1]
             r2 = buf[v + 2]
@@ -216,8 +215,23 @@ def ks_voices(u, buf, nd, pos, sl, sa, sd, nsec, eta, g, p, a, w, out):  # pragm
             sa[v + 3] = c3
             v += 4
         else:
-            q, s1, s2 = _ks_one(u, v, buf[v], sd[v], nd[v], nsec[v], pos[v], sl[v], sa[v], eta[v],
-                                g[v] * (1.0 - p[v]), p[v], a[v], w[v], out)
+            q, s1, s2 = _ks_one(
+                u,
+                v,
+                buf[v],
+                sd[v],
+                nd[v],
+                nsec[v],
+                pos[v],
+                sl[v],
+                sa[v],
+                eta[v],
+                g[v] * (1.0 - p[v]),
+                p[v],
+                a[v],
+                w[v],
+                out,
+            )
             pos[v] = q
             sl[v] = s1
             sa[v] = s2

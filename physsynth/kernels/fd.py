@@ -47,8 +47,9 @@ _FM = {"reassoc", "contract", "nsz", "arcp"}
 
 
 @njit(cache=True, fastmath=_FM)
-def string_steps(u0, u1, u2, a, b, src_idx, src_w, force, pk_idx, pk_w, velocity, inv_k,
-                 out):  # pragma: no cover - numba
+def string_steps(
+    u0, u1, u2, a, b, src_idx, src_w, force, pk_idx, pk_w, velocity, inv_k, out
+):  # pragma: no cover - numba
     """Stiff lossy string, NSS eq. (7.29)-type scheme with backward-difference sigma1 loss.
 
     Parameters
@@ -90,8 +91,13 @@ def string_steps(u0, u1, u2, a, b, src_idx, src_w, force, pk_idx, pk_w, velocity
     r = 0
     for t in range(n_steps):
         for l in range(2, last + 1):
-            u2[l] = (a0 * u1[l] + a1 * (u1[l - 1] + u1[l + 1]) + a2 * (u1[l - 2] + u1[l + 2])
-                     + b0 * u0[l] + b1 * (u0[l - 1] + u0[l + 1]))
+            u2[l] = (
+                a0 * u1[l]
+                + a1 * (u1[l - 1] + u1[l + 1])
+                + a2 * (u1[l - 2] + u1[l + 2])
+                + b0 * u0[l]
+                + b1 * (u0[l - 1] + u0[l + 1])
+            )
         if t < nf:
             f = force[t]
             for q in range(src_idx.shape[0]):
@@ -119,13 +125,13 @@ def string_steps(u0, u1, u2, a, b, src_idx, src_w, force, pk_idx, pk_w, velocity
 def _membrane_row(w, rm, r0, rp, c0, cx, cy, d0, n):  # pragma: no cover - numba
     """w[1:n+1] = the 5-point update from rows rm, r0, rp and w itself (in place)."""
     for jj in range(n):  # j = jj + 1; non-negative offsets only
-        w[jj + 1] = (c0 * r0[jj + 1] + cx * (rm[jj + 1] + rp[jj + 1])
-                     + cy * (r0[jj] + r0[jj + 2]) + d0 * w[jj + 1])
+        w[jj + 1] = c0 * r0[jj + 1] + cx * (rm[jj + 1] + rp[jj + 1]) + cy * (r0[jj] + r0[jj + 2]) + d0 * w[jj + 1]
 
 
 @njit(cache=True, fastmath=_FM)
-def membrane_steps(u0, u1, c, src_i, src_j, src_w, force, pk_i, pk_j, pk_w, velocity, inv_k,
-                   out, depth=4):  # pragma: no cover - numba
+def membrane_steps(
+    u0, u1, c, src_i, src_j, src_w, force, pk_i, pk_j, pk_w, velocity, inv_k, out, depth=4
+):  # pragma: no cover - numba
     """2D wave equation, 5-point leapfrog with sigma0 loss (NSS eq. 11.8 with loss), fixed edges.
 
     The new state overwrites ``u0`` in place (it needs u0 only at the same point). Temporal
@@ -224,8 +230,7 @@ def _plate_out(o, uc, zp, zc, zn, n, ax, ay, lc, g1, b0):  # pragma: no cover - 
     """One row of u^{n+1} = g1 u^n + b0 u^{n-1} + Lap_h Z', in place over u^{n-1} (``o``);
     ``zc`` starts one column to the left of the others (non-negative offsets only)."""
     for e in range(n):
-        o[e] = (g1 * uc[e] + b0 * o[e] + ax * (zp[e] + zn[e]) + ay * (zc[e] + zc[e + 2])
-                + lc * zc[e + 1])
+        o[e] = g1 * uc[e] + b0 * o[e] + ax * (zp[e] + zn[e]) + ay * (zc[e] + zc[e + 2]) + lc * zc[e + 1]
 
 
 @njit(cache=True, fastmath=_FM)
@@ -235,15 +240,26 @@ def _plate_out2(o, u, r, r1, z, zp, zc, zd, zf, n, ax, ay, lc, g1, b0):  # pragm
     for e in range(n):
         c1 = z[zc, e + 2]
         d1 = z[zd, e + 2]
-        o[r, e + 2] = (g1 * u[r, e + 2] + b0 * o[r, e + 2] + ax * (z[zp, e + 2] + d1)
-                       + ay * (z[zc, e + 1] + z[zc, e + 3]) + lc * c1)
-        o[r1, e + 2] = (g1 * u[r1, e + 2] + b0 * o[r1, e + 2] + ax * (c1 + z[zf, e + 2])
-                        + ay * (z[zd, e + 1] + z[zd, e + 3]) + lc * d1)
+        o[r, e + 2] = (
+            g1 * u[r, e + 2]
+            + b0 * o[r, e + 2]
+            + ax * (z[zp, e + 2] + d1)
+            + ay * (z[zc, e + 1] + z[zc, e + 3])
+            + lc * c1
+        )
+        o[r1, e + 2] = (
+            g1 * u[r1, e + 2]
+            + b0 * o[r1, e + 2]
+            + ax * (c1 + z[zf, e + 2])
+            + ay * (z[zd, e + 1] + z[zd, e + 3])
+            + lc * d1
+        )
 
 
 @njit(cache=True, fastmath=_FM)
-def plate_steps(u0, u1, c, zring, src_i, src_j, src_w, force, pk_i, pk_j, pk_w, velocity,
-                inv_k, out, depth=1):  # pragma: no cover - numba
+def plate_steps(
+    u0, u1, c, zring, src_i, src_j, src_w, force, pk_i, pk_j, pk_w, velocity, inv_k, out, depth=1
+):  # pragma: no cover - numba
     """Kirchhoff plate, 13-point stencil with sigma0 and backward-difference sigma1 loss
     (NSS eq. 12.4 with the loss terms of sec. 12.3, the plate analogue of eq. 7.29),
     evaluated as two fused 5-point passes (docs/fd-theory.md sec. 3.6):
@@ -333,19 +349,43 @@ def plate_steps(u0, u1, c, zring, src_i, src_j, src_w, force, pk_i, pk_j, pk_w, 
                 qe = min(q + 1, nx + 1)
                 fc = cur.reshape(size)
                 for qq in range(q, qe + 1):
-                    _plate_z(zr[qq % 4], cur[qq - 1], fc[qq * w - 1:qq * w + w + 1], cur[qq + 1],
-                             dst[qq], w, ax, ay, lc, al, be, ga)
+                    _plate_z(
+                        zr[qq % 4],
+                        cur[qq - 1],
+                        fc[qq * w - 1 : qq * w + w + 1],
+                        cur[qq + 1],
+                        dst[qq],
+                        w,
+                        ax,
+                        ay,
+                        lc,
+                        al,
+                        be,
+                        ga,
+                    )
                 ra = max(2, q - 1)  # rows ra .. qe - 1 of u^{n+1} now have their Z' rows
                 rb = min(nx, qe - 1)
                 if rb < ra:
                     continue
                 if rb == ra + 1:
-                    _plate_out2(dst, cur, ra, rb, zr, (ra - 1) % 4, ra % 4, rb % 4, (rb + 1) % 4,
-                                ny - 1, ax, ay, lc, g1, b0)
+                    _plate_out2(
+                        dst, cur, ra, rb, zr, (ra - 1) % 4, ra % 4, rb % 4, (rb + 1) % 4, ny - 1, ax, ay, lc, g1, b0
+                    )
                 else:
                     for r in range(ra, rb + 1):
-                        _plate_out(dst[r][2:], cur[r][2:], zr[(r - 1) % 4][2:], zr[r % 4][1:],
-                                   zr[(r + 1) % 4][2:], ny - 1, ax, ay, lc, g1, b0)
+                        _plate_out(
+                            dst[r][2:],
+                            cur[r][2:],
+                            zr[(r - 1) % 4][2:],
+                            zr[r % 4][1:],
+                            zr[(r + 1) % 4][2:],
+                            ny - 1,
+                            ax,
+                            ay,
+                            lc,
+                            g1,
+                            b0,
+                        )
                 tt = t + s
                 for r in range(ra, rb + 1):
                     row = dst[r]
@@ -392,18 +432,19 @@ def _plate_pass1(zd, f1, f0, ra, rb, w, ax, ay, lc, al, be, ga):  # pragma: no c
     index costs a wrap-around select and vectorisation)."""
     base = ra * w
     m = (rb - ra) * w
-    a = f1[base - w:base - w + m]
-    cc = f1[base - 1:base + m + 1]
-    b = f1[base + w:base + w + m]
-    o = f0[base:base + m]
+    a = f1[base - w : base - w + m]
+    cc = f1[base - 1 : base + m + 1]
+    b = f1[base + w : base + w + m]
+    o = f0[base : base + m]
     for e in range(m):
         lap = ax * (a[e] + b[e]) + ay * (cc[e] + cc[e + 2]) + lc * cc[e + 1]
         zd[e] = al * lap + be * o[e] + ga * cc[e + 1]
 
 
 @njit(cache=True, fastmath=_FM)
-def plate_steps_blocked(u0, u1, c, zbuf, src_i, src_j, src_w, force, pk_i, pk_j, pk_w,
-                        velocity, inv_k, out):  # pragma: no cover - numba
+def plate_steps_blocked(
+    u0, u1, c, zbuf, src_i, src_j, src_w, force, pk_i, pk_j, pk_w, velocity, inv_k, out
+):  # pragma: no cover - numba
     """Kirchhoff plate, 13-point stencil with sigma0 and backward-difference sigma1 loss
     (NSS eq. 12.4 with the loss terms of sec. 12.3, the plate analogue of eq. 7.29),
     evaluated in two 5-point passes over blocks of rows (docs/fd-theory.md sec. 3.6); the
@@ -471,14 +512,13 @@ def plate_steps_blocked(u0, u1, c, zbuf, src_i, src_j, src_w, force, pk_i, pk_j,
         while True:
             nb = i1 - i0
             m = nb * w
-            o = f0[i0 * w:i0 * w + m]
-            uc = f1[i0 * w:i0 * w + m]
+            o = f0[i0 * w : i0 * w + m]
+            uc = f1[i0 * w : i0 * w + m]
             za = zbuf[0:m]
-            zc = zbuf[w - 1:w + m + 1]
-            zb = zbuf[2 * w:2 * w + m]
+            zc = zbuf[w - 1 : w + m + 1]
+            zb = zbuf[2 * w : 2 * w + m]
             for e in range(m):
-                o[e] = (g1 * uc[e] + b0 * o[e] + ax * (za[e] + zb[e]) + ay * (zc[e] + zc[e + 2])
-                        + lc * zc[e + 1])
+                o[e] = g1 * uc[e] + b0 * o[e] + ax * (za[e] + zb[e]) + ay * (zc[e] + zc[e + 2]) + lc * zc[e + 1]
             # the flat loop also wrote the edge and ghost columns: restore them
             for i in range(i0, i1):
                 row = u0[i]
@@ -491,7 +531,7 @@ def plate_steps_blocked(u0, u1, c, zbuf, src_i, src_j, src_w, force, pk_i, pk_j,
             j1 = min(i1 + bsz, nx + 1)
             for e in range(2 * w):  # carry rows i1 - 1, i1 to the front
                 zbuf[e] = zbuf[nb * w + e]
-            _plate_pass1(zbuf[2 * w:], f1, f0, i1 + 1, j1 + 1, w, ax, ay, lc, al, be, ga)
+            _plate_pass1(zbuf[2 * w :], f1, f0, i1 + 1, j1 + 1, w, ax, ay, lc, al, be, ga)
             i0 = i1
             i1 = j1
         if t < nf:
@@ -542,8 +582,9 @@ def plate_block_buffers(nx: int, ny: int, block: int | None = None):
 
 
 @njit(cache=True, fastmath=_FM)
-def csr_steps(u0, u1, u2, p1, i1, d1, p0, i0, d0, src_idx, src_w, force, pk_idx, pk_w, rig_w,
-              rig_pk, velocity, inv_k, out):  # pragma: no cover - numba
+def csr_steps(
+    u0, u1, u2, p1, i1, d1, p0, i0, d0, src_idx, src_w, force, pk_idx, pk_w, rig_w, rig_pk, velocity, inv_k, out
+):  # pragma: no cover - numba
     """Two-step scheme with sparse matrices, u^{n+1} = C1 u^n + C0 u^{n-1} (free and mixed
     edges, ``physsynth.fd.free``): C1 in CSR form (``p1`` indptr, ``i1`` indices, ``d1``
     values), C0 likewise.

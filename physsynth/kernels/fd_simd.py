@@ -35,15 +35,14 @@ _f64 = ir.DoubleType()
 _i32 = ir.IntType(32)
 _i64 = ir.IntType(64)
 _V = ir.VectorType(_f64, 8)
-_LEFT = ir.Constant(ir.VectorType(_i32, 8), [7, 8, 9, 10, 11, 12, 13, 14])   # x[j-1]
-_RIGHT = ir.Constant(ir.VectorType(_i32, 8), [1, 2, 3, 4, 5, 6, 7, 8])      # x[j+1]
+_LEFT = ir.Constant(ir.VectorType(_i32, 8), [7, 8, 9, 10, 11, 12, 13, 14])  # x[j-1]
+_RIGHT = ir.Constant(ir.VectorType(_i32, 8), [1, 2, 3, 4, 5, 6, 7, 8])  # x[j+1]
 MIN_NY = 21
 
 
 def _splat(builder, x):
     v = builder.insert_element(ir.Constant(_V, ir.Undefined), x, ir.Constant(_i32, 0))
-    return builder.shuffle_vector(v, ir.Constant(_V, ir.Undefined),
-                                  ir.Constant(ir.VectorType(_i32, 8), [0] * 8))
+    return builder.shuffle_vector(v, ir.Constant(_V, ir.Undefined), ir.Constant(ir.VectorType(_i32, 8), [0] * 8))
 
 
 class _Tools:
@@ -53,23 +52,25 @@ class _Tools:
 
     def __init__(self, context, builder, signature, args):
         self.builder = builder
-        self.pc, self.pd, self.pz = (context.make_array(signature.args[q])(context, builder,
-                                                                           value=args[q]).data
-                                     for q in range(3))
+        self.pc, self.pd, self.pz = (
+            context.make_array(signature.args[q])(context, builder, value=args[q]).data for q in range(3)
+        )
         self.coef = [_splat(builder, a) for a in args[9:17]]
         self.sg = args[17]
         mod = builder.module
         self.m1 = m1 = ir.VectorType(ir.IntType(1), 8)
         self.pty = pty = _V.as_pointer()
         self.i8p = i8p = ir.PointerType(ir.IntType(8))
-        self.fmafn = cgutils.get_or_insert_function(mod, ir.FunctionType(_V, [_V, _V, _V]),
-                                                    'llvm.fma.v8f64')
+        self.fmafn = cgutils.get_or_insert_function(mod, ir.FunctionType(_V, [_V, _V, _V]), "llvm.fma.v8f64")
         self.mst = cgutils.get_or_insert_function(
-            mod, ir.FunctionType(ir.VoidType(), [_V, pty, _i32, m1]), 'llvm.masked.store.v8f64.p0')
+            mod, ir.FunctionType(ir.VoidType(), [_V, pty, _i32, m1]), "llvm.masked.store.v8f64.p0"
+        )
         self.mld = cgutils.get_or_insert_function(
-            mod, ir.FunctionType(_V, [pty, _i32, m1, _V]), 'llvm.masked.load.v8f64.p0')
+            mod, ir.FunctionType(_V, [pty, _i32, m1, _V]), "llvm.masked.load.v8f64.p0"
+        )
         self.pff = cgutils.get_or_insert_function(
-            mod, ir.FunctionType(ir.VoidType(), [i8p, _i32, _i32, _i32]), 'llvm.prefetch.p0')
+            mod, ir.FunctionType(ir.VoidType(), [i8p, _i32, _i32, _i32]), "llvm.prefetch.p0"
+        )
 
     @staticmethod
     def c(v):
@@ -87,8 +88,7 @@ class _Tools:
 
 def _make_rows(pf=True):
     @intrinsic
-    def rows_fused(typingctx, fcur, fdst, zr, k0, k1, w, zs, zb, pfo,
-                   ax, ay, lc, al, be, ga, g1, b0, sg):
+    def rows_fused(typingctx, fcur, fdst, zr, k0, k1, w, zs, zb, pfo, ax, ay, lc, al, be, ga, g1, b0, sg):
         sig = types.void(fcur, fdst, zr, *([types.int64] * 6), *([types.float64] * 9))
 
         def codegen(context, builder, signature, args):
@@ -109,7 +109,7 @@ def _make_rows(pf=True):
             vcC = cgutils.alloca_once(builder, _V)
             vpZ = cgutils.alloca_once(builder, _V)
             vcZ = cgutils.alloca_once(builder, _V)
-            dopf = builder.icmp_signed('>', pfo_v, c(0))
+            dopf = builder.icmp_signed(">", pfo_v, c(0))
             ny = builder.sub(w_v, c(3))
 
             with cgutils.for_range_slice(builder, k0_v, k1_v, c(1)) as (k, _cnt):
@@ -132,20 +132,19 @@ def _make_rows(pf=True):
                     if pf and not last and not zonly:
                         with builder.if_then(dopf, likely=True):
                             for base, off in ((pc, iu2), (pd, iu1)):
-                                a = builder.bitcast(
-                                    builder.gep(base, [builder.add(builder.add(off, j), pfo_v)]), i8p)
+                                a = builder.bitcast(builder.gep(base, [builder.add(builder.add(off, j), pfo_v)]), i8p)
                                 builder.call(pff, [a, ir.Constant(_i32, 0), ir.Constant(_i32, 3), ir.Constant(_i32, 1)])
                     uUp = ld(pc, builder.add(iu0, j))
                     if last:
-                        uDn = builder.call(mld, [vp(pc, builder.add(iu2, j)), ir.Constant(_i32, 8), mask,
-                                                 ir.Constant(_V, None)])
+                        uDn = builder.call(
+                            mld, [vp(pc, builder.add(iu2, j)), ir.Constant(_i32, 8), mask, ir.Constant(_V, None)]
+                        )
                     else:
                         uDn = ld(pc, builder.add(iu2, j))
                     o1 = ld(pd, builder.add(iu1, j))
                     lC = builder.shuffle_vector(pC, cC, _LEFT)
                     rC = builder.shuffle_vector(cC, nC, _RIGHT)
-                    lap = fma(axv, builder.fadd(uUp, uDn),
-                              fma(ayv, builder.fadd(lC, rC), builder.fmul(lcv, cC)))
+                    lap = fma(axv, builder.fadd(uUp, uDn), fma(ayv, builder.fadd(lC, rC), builder.fmul(lcv, cC)))
                     znew = fma(alv, lap, fma(bev, o1, builder.fmul(gav, cC)))
                     builder.store(znew, vp(pz, builder.add(z2, j)), align=8)
                     builder.store(cC, vpC)
@@ -157,8 +156,7 @@ def _make_rows(pf=True):
                     o0 = builder.load(o0p, align=8)
                     lZ = builder.shuffle_vector(pZ, cZ, _LEFT)
                     rZ = builder.shuffle_vector(cZ, nZ, _RIGHT)
-                    lapz = fma(axv, builder.fadd(zUp, znew),
-                               fma(ayv, builder.fadd(lZ, rZ), builder.fmul(lcv, cZ)))
+                    lapz = fma(axv, builder.fadd(zUp, znew), fma(ayv, builder.fadd(lZ, rZ), builder.fmul(lcv, cZ)))
                     out = fma(g1v, uUp, fma(b0v, o0, lapz))
                     if last:
                         builder.call(mst, [out, o0p, ir.Constant(_i32, 8), mask])
@@ -171,7 +169,7 @@ def _make_rows(pf=True):
                 builder.store(ld(pc, iu1), vcC)
                 builder.store(ld(pz, builder.sub(z1, eight)), vpZ)
                 builder.store(ld(pz, z1), vcZ)
-                with builder.if_else(builder.icmp_signed('<', k, c(2))) as (then, other):
+                with builder.if_else(builder.icmp_signed("<", k, c(2))) as (then, other):
                     with then:
                         with cgutils.for_range(builder, nfull) as lp:
                             body(builder.mul(lp.index, eight), False, True)
@@ -180,9 +178,11 @@ def _make_rows(pf=True):
                         with cgutils.for_range(builder, nfull) as lp:
                             body(builder.mul(lp.index, eight), False, False)
                         body(builder.mul(nfull, eight), True, False)
+
                         # edge and ghost columns of u^{n+1} row k
                         def sp(idx):
                             return builder.gep(pd, [builder.add(iu0, idx)])
+
                         zero = ir.Constant(_f64, 0.0)
                         builder.store(zero, sp(c(1)))
                         builder.store(zero, sp(builder.add(ny, c(1))))
@@ -191,13 +191,13 @@ def _make_rows(pf=True):
             return context.get_dummy_value()
 
         return sig, codegen
+
     return rows_fused
 
 
 def _make_pair(pf=True):
     @intrinsic
-    def pair_rows(typingctx, fcur, fdst, zr, kfirst, npair, w, zs, zb, pfo, ax, ay, lc, al, be, ga,
-                  g1, b0, sg):
+    def pair_rows(typingctx, fcur, fdst, zr, kfirst, npair, w, zs, zb, pfo, ax, ay, lc, al, be, ga, g1, b0, sg):
         """Rows k, k+1 of u^{n+1} (k >= 2, k+1 <= nx) and Z' rows k+1, k+2 in one column loop
         (Z' software-pipelined one vector ahead): 9 loads + 4 stores per 16 updates."""
         sig = types.void(fcur, fdst, zr, *([types.int64] * 6), *([types.float64] * 9))
@@ -220,12 +220,16 @@ def _make_pair(pf=True):
                 return builder.shuffle_vector(a, b, _RIGHT)
 
             def zval(up, dn, l, r, cc, o):
-                return fma(alax, builder.fadd(up, dn),
-                           fma(alay, builder.fadd(l, r), fma(cg, cc, builder.fmul(bev, o))))
+                return fma(alax, builder.fadd(up, dn), fma(alay, builder.fadd(l, r), fma(cg, cc, builder.fmul(bev, o))))
 
             def outv(uc, o, zup, zdn, zl, zr_, zc):
-                return fma(g1v, uc, fma(b0v, o, fma(axv, builder.fadd(zup, zdn),
-                                                   fma(ayv, builder.fadd(zl, zr_), builder.fmul(lcv, zc)))))
+                return fma(
+                    g1v,
+                    uc,
+                    fma(
+                        b0v, o, fma(axv, builder.fadd(zup, zdn), fma(ayv, builder.fadd(zl, zr_), builder.fmul(lcv, zc)))
+                    ),
+                )
 
             eight = c(8)
             nvec = builder.sdiv(builder.add(w_v, c(7)), eight)
@@ -234,7 +238,7 @@ def _make_pair(pf=True):
             mask = builder.bitcast(builder.trunc(builder.sub(builder.shl(c(1), rem), c(1)), ir.IntType(8)), m1)
             # mask of columns j+8 .. j+15 < w in the last iteration (j = 8 nfull): rem - 8 lanes, clipped at 0
             rem2 = builder.sub(rem, eight)
-            rem2 = builder.select(builder.icmp_signed('<', rem2, c(0)), c(0), rem2)
+            rem2 = builder.select(builder.icmp_signed("<", rem2, c(0)), c(0), rem2)
             mask2 = builder.bitcast(builder.trunc(builder.sub(builder.shl(c(1), rem2), c(1)), ir.IntType(8)), m1)
             with cgutils.for_range(builder, npair_v) as plp:
                 k = builder.add(kfirst_v, builder.mul(plp.index, c(2)))
@@ -242,14 +246,16 @@ def _make_pair(pf=True):
                 i1 = builder.add(i0, w_v)
                 i2 = builder.add(i1, w_v)
                 i3 = builder.add(i2, w_v)
+
                 def slot(q):
                     return builder.add(zb_v, builder.mul(builder.urem(q, c(4)), zs_v))
+
                 zkm1 = slot(builder.add(k, c(3)))
                 zk = slot(k)
                 zp = slot(builder.add(k, c(1)))
                 zq = slot(builder.add(k, c(2)))
-                dopf = builder.icmp_signed('>', pfo_v, c(0))
-                names = ['u1a', 'u1b', 'u2a', 'u2b', 'u0a', 'o1a', 'zka', 'zkb', 'pa', 'pb', 'qb']
+                dopf = builder.icmp_signed(">", pfo_v, c(0))
+                names = ["u1a", "u1b", "u2a", "u2b", "u0a", "o1a", "zka", "zkb", "pa", "pb", "qb"]
                 st = {n: cgutils.alloca_once(builder, _V) for n in names}
                 # prologue: P = Z'[k+1], Q = Z'[k+2] at column 0
                 u1m, u10, u18 = ld(pc, builder.sub(i1, eight)), ld(pc, i1), ld(pc, builder.add(i1, eight))
@@ -260,9 +266,19 @@ def _make_pair(pf=True):
                 q0 = zval(u10, ld(pc, i3), left(u2m, u20), right(u20, u28), u20, ld(pd, i2))
                 builder.store(p0, vp(pz, zp), align=8)
                 builder.store(q0, vp(pz, zq), align=8)
-                for n, v in (('u1a', u10), ('u1b', u18), ('u2a', u20), ('u2b', u28), ('u0a', u00), ('o1a', o10),
-                             ('zka', ld(pz, builder.sub(zk, eight))), ('zkb', ld(pz, zk)),
-                             ('pa', ld(pz, builder.sub(zp, eight))), ('pb', p0), ('qb', q0)):
+                for n, v in (
+                    ("u1a", u10),
+                    ("u1b", u18),
+                    ("u2a", u20),
+                    ("u2b", u28),
+                    ("u0a", u00),
+                    ("o1a", o10),
+                    ("zka", ld(pz, builder.sub(zk, eight))),
+                    ("zkb", ld(pz, zk)),
+                    ("pa", ld(pz, builder.sub(zp, eight))),
+                    ("pb", p0),
+                    ("qb", q0),
+                ):
                     builder.store(v, st[n])
 
                 def body(j, last):
@@ -272,15 +288,15 @@ def _make_pair(pf=True):
                     if pf and not last:
                         with builder.if_then(dopf, likely=True):
                             for base, off in ((pc, i3), (pd, i2)):
-                                a = builder.bitcast(
-                                    builder.gep(base, [builder.add(builder.add(off, j), pfo_v)]), i8p)
+                                a = builder.bitcast(builder.gep(base, [builder.add(builder.add(off, j), pfo_v)]), i8p)
                                 builder.call(pff, [a, ir.Constant(_i32, 0), ir.Constant(_i32, 3), ir.Constant(_i32, 1)])
                     u1c = ld(pc, builder.add(i1, j16))
                     u2c = ld(pc, builder.add(i2, j16))
                     u0b = ld(pc, builder.add(i0, j8))
                     if last:
-                        u3b = builder.call(mld, [vp(pc, builder.add(i3, j8)), ir.Constant(_i32, 8), mask2,
-                                                 ir.Constant(_V, None)])
+                        u3b = builder.call(
+                            mld, [vp(pc, builder.add(i3, j8)), ir.Constant(_i32, 8), mask2, ir.Constant(_V, None)]
+                        )
                     else:
                         u3b = ld(pc, builder.add(i3, j8))
                     o1b = ld(pd, builder.add(i1, j8))
@@ -289,13 +305,14 @@ def _make_pair(pf=True):
                     zm = ld(pz, builder.add(zkm1, j))
                     o0p = vp(pd, builder.add(i0, j))
                     o0 = builder.load(o0p, align=8)
-                    pn = zval(u0b, g['u2b'], left(g['u1a'], g['u1b']), right(g['u1b'], u1c), g['u1b'], o1b)
-                    qn = zval(g['u1b'], u3b, left(g['u2a'], g['u2b']), right(g['u2b'], u2c), g['u2b'], o2b)
+                    pn = zval(u0b, g["u2b"], left(g["u1a"], g["u1b"]), right(g["u1b"], u1c), g["u1b"], o1b)
+                    qn = zval(g["u1b"], u3b, left(g["u2a"], g["u2b"]), right(g["u2b"], u2c), g["u2b"], o2b)
                     builder.store(pn, vp(pz, builder.add(zp, j8)), align=8)
                     builder.store(qn, vp(pz, builder.add(zq, j8)), align=8)
-                    oa = outv(g['u0a'], o0, zm, g['pb'], left(g['zka'], g['zkb']), right(g['zkb'], zkc), g['zkb'])
-                    ob = outv(g['u1a'], g['o1a'], g['zkb'], g['qb'], left(g['pa'], g['pb']),
-                              right(g['pb'], pn), g['pb'])
+                    oa = outv(g["u0a"], o0, zm, g["pb"], left(g["zka"], g["zkb"]), right(g["zkb"], zkc), g["zkb"])
+                    ob = outv(
+                        g["u1a"], g["o1a"], g["zkb"], g["qb"], left(g["pa"], g["pb"]), right(g["pb"], pn), g["pb"]
+                    )
                     o1p = vp(pd, builder.add(i1, j))
                     if last:
                         builder.call(mst, [oa, o0p, ir.Constant(_i32, 8), mask])
@@ -303,9 +320,19 @@ def _make_pair(pf=True):
                     else:
                         builder.store(oa, o0p, align=8)
                         builder.store(ob, o1p, align=8)
-                    for n, v in (('u1a', g['u1b']), ('u1b', u1c), ('u2a', g['u2b']), ('u2b', u2c),
-                                 ('u0a', u0b), ('o1a', o1b), ('zka', g['zkb']), ('zkb', zkc),
-                                 ('pa', g['pb']), ('pb', pn), ('qb', qn)):
+                    for n, v in (
+                        ("u1a", g["u1b"]),
+                        ("u1b", u1c),
+                        ("u2a", g["u2b"]),
+                        ("u2b", u2c),
+                        ("u0a", u0b),
+                        ("o1a", o1b),
+                        ("zka", g["zkb"]),
+                        ("zkb", zkc),
+                        ("pa", g["pb"]),
+                        ("pb", pn),
+                        ("qb", qn),
+                    ):
                         builder.store(v, st[n])
 
                 with cgutils.for_range(builder, nfull) as lp:
@@ -314,8 +341,10 @@ def _make_pair(pf=True):
                 ny = builder.sub(w_v, c(3))
                 zero = ir.Constant(_f64, 0.0)
                 for base in (i0, i1):
+
                     def sp(idx, base=base):
                         return builder.gep(pd, [builder.add(base, idx)])
+
                     builder.store(zero, sp(c(1)))
                     builder.store(zero, sp(builder.add(ny, c(1))))
                     builder.store(builder.fmul(sg_s, builder.load(sp(c(2)))), sp(c(0)))
@@ -323,6 +352,7 @@ def _make_pair(pf=True):
             return context.get_dummy_value()
 
         return sig, codegen
+
     return pair_rows
 
 
@@ -342,8 +372,9 @@ pair_rows = _make_pair(True)
 
 
 @njit(cache=True, fastmath=_FM)
-def plate_steps_simd(u0, u1, c, zring, src_i, src_j, src_w, force, pk_i, pk_j, pk_w,
-                     velocity, inv_k, out, depth=1, chunk=2, pfo=0):  # pragma: no cover - numba
+def plate_steps_simd(
+    u0, u1, c, zring, src_i, src_j, src_w, force, pk_i, pk_j, pk_w, velocity, inv_k, out, depth=1, chunk=2, pfo=0
+):  # pragma: no cover - numba
     """Same contract as plate_steps (zring: flat, zring_size(w, depth)). Wavefront:
     ``depth`` levels, level s + 1 one chunk (``chunk`` >= 2 rows) behind level s;
     depth 1 with chunk >= nx + 1: one call per time step. ``pfo`` > 0: level 0
@@ -397,18 +428,37 @@ def plate_steps_simd(u0, u1, c, zring, src_i, src_j, src_w, force, pk_i, pk_j, p
                     rows_fused(fc, fo, zring, 0, 2, w, zs, zb, 0, ax, ay, lc, al, be, ga, g1, b0, sg)
                     k0 = 2
                 if k0 >= 2 and k1 - k0 == 2:
-                    pair_rows(fc, fo, zring, k0, 1, w, zs, zb, pfo if s == 0 else 0,
-                              ax, ay, lc, al, be, ga, g1, b0, sg)
+                    pair_rows(fc, fo, zring, k0, 1, w, zs, zb, pfo if s == 0 else 0, ax, ay, lc, al, be, ga, g1, b0, sg)
                 elif k0 >= 2 and k1 - k0 > 2:
                     npr = (k1 - k0) // 2
-                    pair_rows(fc, fo, zring, k0, npr, w, zs, zb, pfo if s == 0 else 0,
-                              ax, ay, lc, al, be, ga, g1, b0, sg)
+                    pair_rows(
+                        fc, fo, zring, k0, npr, w, zs, zb, pfo if s == 0 else 0, ax, ay, lc, al, be, ga, g1, b0, sg
+                    )
                     if k0 + 2 * npr < k1:
-                        rows_fused(fc, fo, zring, k0 + 2 * npr, k1, w, zs, zb,
-                                   pfo if s == 0 else 0, ax, ay, lc, al, be, ga, g1, b0, sg)
+                        rows_fused(
+                            fc,
+                            fo,
+                            zring,
+                            k0 + 2 * npr,
+                            k1,
+                            w,
+                            zs,
+                            zb,
+                            pfo if s == 0 else 0,
+                            ax,
+                            ay,
+                            lc,
+                            al,
+                            be,
+                            ga,
+                            g1,
+                            b0,
+                            sg,
+                        )
                 else:
-                    rows_fused(fc, fo, zring, k0, k1, w, zs, zb,
-                               pfo if s == 0 else 0, ax, ay, lc, al, be, ga, g1, b0, sg)
+                    rows_fused(
+                        fc, fo, zring, k0, k1, w, zs, zb, pfo if s == 0 else 0, ax, ay, lc, al, be, ga, g1, b0, sg
+                    )
                 tt = t + s
                 if tt < nf:
                     f = force[tt]
@@ -442,4 +492,3 @@ def plate_steps_simd(u0, u1, c, zring, src_i, src_j, src_w, force, pk_i, pk_j, p
             u1 = tmp
         t += nt
     return n_steps % 2
-

@@ -124,8 +124,9 @@ def friction_solve(d, y, nf, law, mus, mud, vc):  # pragma: no cover - numba
 
 
 @njit(cache=True, fastmath=_FM)
-def _mode_pass(a11, a12, a21, a22, b1, r0, r1, m0, m1, fr, w0, w1, q, v, g, gn, fin, fp, pdp, p,
-               disp):  # pragma: no cover - numba
+def _mode_pass(
+    a11, a12, a21, a22, b1, r0, r1, m0, m1, fr, w0, w1, q, v, g, gn, fin, fp, pdp, p, disp
+):  # pragma: no cover - numba
     """One pass over the modes: finish the previous step (add the response to its friction
     force ``fp`` and dashpot force ``pdp``), read the outputs and the contact displacements
     from the finished state, interpolate the shapes of this step (rows r0, r1 and m0, m1 at
@@ -185,9 +186,40 @@ def _mode_pass(a11, a12, a21, a22, b1, r0, r1, m0, m1, fr, w0, w1, q, v, g, gn, 
 
 
 @njit(cache=True)
-def friction_block(a11, a12, a21, a22, b1, tab_g, tab_n, w, q, v, g, gn, fin, st, hstep, n0,
-                   n1, vs0, vs1, om0, om1, dth, cn, law, mus, mud, vc, osf, quantity, out, rel,
-                   frc):  # pragma: no cover - numba
+def friction_block(
+    a11,
+    a12,
+    a21,
+    a22,
+    b1,
+    tab_g,
+    tab_n,
+    w,
+    q,
+    v,
+    g,
+    gn,
+    fin,
+    st,
+    hstep,
+    n0,
+    n1,
+    vs0,
+    vs1,
+    om0,
+    om1,
+    dth,
+    cn,
+    law,
+    mus,
+    mud,
+    vc,
+    osf,
+    quantity,
+    out,
+    rel,
+    frc,
+):  # pragma: no cover - numba
     """Run the friction-driven modes for ``out.shape[1]`` output samples.
 
     Parameters
@@ -288,10 +320,12 @@ def friction_block(a11, a12, a21, a22, b1, tab_g, tab_n, w, q, v, g, gn, fin, st
             m0 = tab_n[i]
             m1 = tab_n[i + 1]
         acc0, acc1, x1, xn1, nx0, nxn0, vfree, vnfree, ytt, ytn, ynn = _mode_pass(
-            a11, a12, a21, a22, b1, r0, r1, m0, m1, fr, w0, w1, q, v, g, gn, fin, fp, pdp, p, disp)
+            a11, a12, a21, a22, b1, r0, r1, m0, m1, fr, w0, w1, q, v, g, gn, fin, fp, pdp, p, disp
+        )
         if s > 0:
-            work_f, work_n, work_d = _emit(s, osf, fp, pp, pdp, x0, x1, xn0, xn1, work_f,
-                                           work_n, work_d, acc0, acc1, w, fin, out)
+            work_f, work_n, work_d = _emit(
+                s, osf, fp, pp, pdp, x0, x1, xn0, xn1, work_f, work_n, work_d, acc0, acc1, w, fin, out
+            )
         x0 = nx0
         xn0 = nxn0
         # The dashpot's force D = -cn vn+ is linear in F: eliminate it (eq. (11)); the
@@ -323,8 +357,9 @@ def friction_block(a11, a12, a21, a22, b1, tab_g, tab_n, w, q, v, g, gn, fin, st
         fin[k] = qk if disp else vk
         acc0 += w0[k] * fin[k]
         acc1 += w1[k] * fin[k]
-    work_f, work_n, work_d = _emit(total, osf, fp, pp, pdp, x0, x1, xn0, xn1, work_f, work_n,
-                                   work_d, acc0, acc1, w, fin, out)
+    work_f, work_n, work_d = _emit(
+        total, osf, fp, pp, pdp, x0, x1, xn0, xn1, work_f, work_n, work_d, acc0, acc1, w, fin, out
+    )
     st[0] = theta
     st[1] = work_f
     st[2] = work_n
@@ -332,8 +367,9 @@ def friction_block(a11, a12, a21, a22, b1, tab_g, tab_n, w, q, v, g, gn, fin, st
 
 
 @njit(cache=True)
-def _emit(s, osf, fp, pp, pdp, x0, x1, xn0, xn1, work_f, work_n, work_d, acc0, acc1, w, fin,
-          out):  # pragma: no cover - numba
+def _emit(
+    s, osf, fp, pp, pdp, x0, x1, xn0, xn1, work_f, work_n, work_d, acc0, acc1, w, fin, out
+):  # pragma: no cover - numba
     """Book the work of step s - 1 (eq. (12): each force held constant over the step times
     the displacement of the contact point along its direction) and write the outputs of the
     finished state if step s - 1 ended an output sample."""

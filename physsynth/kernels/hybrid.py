@@ -20,8 +20,9 @@ from numba import njit
 
 
 @njit(cache=True)
-def string_body_block(br, bl, ipos, st, eta, g, p, Z, Y0, b0, A1, A2, d, e, s1, s2, xp,
-                      out_string, out_body):  # pragma: no cover - numba
+def string_body_block(
+    br, bl, ipos, st, eta, g, p, Z, Y0, b0, A1, A2, d, e, s1, s2, xp, out_string, out_body
+):  # pragma: no cover - numba
     """Run the string on its body for ``out_string.shape[0]`` samples.
 
     Parameters

@@ -25,8 +25,9 @@ from numba import njit
 
 
 @njit(cache=True)
-def mesh_block(state, ipar, wo, g, sgn, gb, pb, src, src_i, src_j, src_w, pk_i, pk_j, pk_w,
-               out):  # pragma: no cover - numba
+def mesh_block(
+    state, ipar, wo, g, sgn, gb, pb, src, src_i, src_j, src_w, pk_i, pk_j, pk_w, out
+):  # pragma: no cover - numba
     """Run the mesh for ``out.shape[0]`` samples.
 
     Parameters
@@ -61,8 +62,8 @@ def mesh_block(state, ipar, wo, g, sgn, gb, pb, src, src_i, src_j, src_w, pk_i, 
     bb = sgn * gb * (1.0 - pb)
     par = ipar[0]
     for t in range(n):
-        u1 = state[par]          # v[n-1]
-        u0 = state[1 - par]      # v[n-2], overwritten with v[n]
+        u1 = state[par]  # v[n-1]
+        u0 = state[1 - par]  # v[n-2], overwritten with v[n]
         # boundary one-ports
         for j in range(1, My):
             # side 0: i = 0, neighbour (1, j)
@@ -91,8 +92,7 @@ def mesh_block(state, ipar, wo, g, sgn, gb, pb, src, src_i, src_j, src_w, pk_i, 
         # interior junctions
         for i in range(1, Mx):
             for j in range(1, My):
-                u0[i, j] = hg * ((u1[i - 1, j] + u1[i + 1, j]) + (u1[i, j - 1] + u1[i, j + 1])) \
-                    - g2 * u0[i, j]
+                u0[i, j] = hg * ((u1[i - 1, j] + u1[i + 1, j]) + (u1[i, j - 1] + u1[i, j + 1])) - g2 * u0[i, j]
         if t < ns:
             s = src[t]
             for k in range(src_i.shape[0]):

@@ -100,12 +100,24 @@ def modal_analysis(
         from physsynth.modal.sheet_analysis import sheet_modal_analysis
 
         return sheet_modal_analysis(
-            mesh, material, n_modes=n_modes, fmax=fmax, clamp=clamp, support=support,
-            thickness=thickness, tension=tension, areal_density=areal_density, solver=solver,
-            f_shift=1.0 if f_shift is None else f_shift, max_modes=max_modes)
+            mesh,
+            material,
+            n_modes=n_modes,
+            fmax=fmax,
+            clamp=clamp,
+            support=support,
+            thickness=thickness,
+            tension=tension,
+            areal_density=areal_density,
+            solver=solver,
+            f_shift=1.0 if f_shift is None else f_shift,
+            max_modes=max_modes,
+        )
     if thickness is not None or tension is not None or areal_density is not None:
-        raise PhyssynthError("thickness, tension and areal density are for flat triangle "
-                             "meshes (plates, membranes); this mesh is a tetrahedral solid")
+        raise PhyssynthError(
+            "thickness, tension and areal density are for flat triangle "
+            "meshes (plates, membranes); this mesh is a tetrahedral solid"
+        )
     if support:
         raise PhyssynthError("--support is for plates and membranes; clamp a solid instead")
     if f_shift is None:
@@ -127,19 +139,18 @@ def modal_analysis(
 
     R = _rigid_basis(disc, free, M) if n_rigid_max else None
     with step(f"eigen-solve ({len(free)} DOF, shift-invert)") as s_eig:
-        vals, vecs, backend = _solve(K, M, sigma, n_modes, fmax, n_rigid_max, R, solver,
-                                     max_modes, len(free))
+        vals, vecs, backend = _solve(K, M, sigma, n_modes, fmax, n_rigid_max, R, solver, max_modes, len(free))
         s_eig["result"] = f"{len(vals)} eigenpairs, {backend}"
 
-    freqs, vecs, n_rigid = elastic_modes(vals, vecs, M, _rigid_mask(vals, vecs, M, R, sigma),
-                                         sigma, fmax, n_modes)
+    freqs, vecs, n_rigid = elastic_modes(vals, vecs, M, _rigid_mask(vals, vecs, M, R, sigma), sigma, fmax, n_modes)
     full = np.zeros((disc.n_dofs, vecs.shape[1]))
     full[free] = vecs
     shapes = (disc.to_nodes @ full).T.reshape(vecs.shape[1], mesh.n_nodes, 3)
     decay = np.asarray(material.damping.decay_rate(2 * np.pi * freqs), dtype=float)
 
-    provenance = provenance_base(mesh, solver=backend, f_shift=f_shift, n_modes=n_modes,
-                                 fmax=fmax, assembly=s_asm, eigensolve=s_eig) | {
+    provenance = provenance_base(
+        mesh, solver=backend, f_shift=f_shift, n_modes=n_modes, fmax=fmax, assembly=s_asm, eigensolve=s_eig
+    ) | {
         "model": "solid",
         "element_order": order,
         "isoparametric": disc.curved,
@@ -160,8 +171,10 @@ def elastic_modes(vals, vecs, M, rigid, sigma, fmax, n_modes):
         # the operators are broken (inverted elements, wrong units).
         bad = vals[vals < 0]
         if np.any(bad < sigma * 1e-3):
-            raise SolverError(f"negative eigenvalues {bad[:3]}: the stiffness is not positive "
-                              "semi-definite; check the mesh for inverted or degenerate cells")
+            raise SolverError(
+                f"negative eigenvalues {bad[:3]}: the stiffness is not positive "
+                "semi-definite; check the mesh for inverted or degenerate cells"
+            )
         vals = np.abs(vals)
     freqs = np.sqrt(vals) / (2 * np.pi)
     if fmax is not None:
@@ -196,10 +209,23 @@ def provenance_base(mesh: Mesh, *, solver, f_shift, n_modes, fmax, assembly, eig
 
 def finish_model(freqs, shapes, decay, mesh, material, n_rigid, dofs, provenance) -> ModalModel:
     """Log the result and wrap it in a ModalModel."""
-    log.info("%d modes %.2f..%.1f Hz; %d rigid-body modes excluded", len(freqs),
-             freqs[0] if len(freqs) else 0, freqs[-1] if len(freqs) else 0, n_rigid)
-    return ModalModel(freqs, np.ascontiguousarray(shapes), decay, mesh, material,
-                      rigid_body_modes=n_rigid, dofs=int(dofs), provenance=provenance)
+    log.info(
+        "%d modes %.2f..%.1f Hz; %d rigid-body modes excluded",
+        len(freqs),
+        freqs[0] if len(freqs) else 0,
+        freqs[-1] if len(freqs) else 0,
+        n_rigid,
+    )
+    return ModalModel(
+        freqs,
+        np.ascontiguousarray(shapes),
+        decay,
+        mesh,
+        material,
+        rigid_body_modes=n_rigid,
+        dofs=int(dofs),
+        provenance=provenance,
+    )
 
 
 def _check_counts(n_modes, fmax):
@@ -252,9 +278,7 @@ def _solve(K, M, sigma, n_modes, fmax, n_rigid, R, solver, max_modes, n):
         if vals[-1] >= lam_max or k >= n - 1:
             return vals, vecs, linsolve.last_stats.get("backend", solver)
         if k >= max_modes:
-            raise SolverError(
-                f"more than {max_modes} modes lie below fmax={fmax:g} Hz; lower --fmax or "
-                "use --n-modes")
+            raise SolverError(f"more than {max_modes} modes lie below fmax={fmax:g} Hz; lower --fmax or use --n-modes")
         # Mode counts grow about linearly with frequency for shells and plates (faster for
         # bulky solids): extrapolate linearly with a 15 % margin, growing by at least 25 %.
         f_hi = math.sqrt(max(vals[-1], 1.0)) / (2 * np.pi)
@@ -266,5 +290,3 @@ def stiffness_and_mass(mesh: Mesh, material: Material, order: int = 2):
     """Assembled (K, M) as CSR matrices; for benchmarks and custom solvers."""
     d = assemble_solid(mesh, material, order=order)
     return sp.csr_matrix(d.K), sp.csr_matrix(d.M)
-
-

@@ -45,8 +45,9 @@ def circumferential_order(model, *, nmax: int = 16, bins: int = 24):
             proj = harm * comp  # (nmax+1, n_nodes)
             coef = np.zeros((nmax + 1, len(uniq)), dtype=complex)
             for n in range(nmax + 1):
-                coef[n] = np.bincount(ring, weights=proj[n].real, minlength=len(uniq)) + 1j * \
-                    np.bincount(ring, weights=proj[n].imag, minlength=len(uniq))
+                coef[n] = np.bincount(ring, weights=proj[n].real, minlength=len(uniq)) + 1j * np.bincount(
+                    ring, weights=proj[n].imag, minlength=len(uniq)
+                )
             energy += np.sum(np.abs(coef) ** 2 / np.maximum(counts, 1), axis=1)
         energy[1:] *= 2.0  # cos(n theta) carries half its energy in the +n harmonic
         order[k] = int(np.argmax(energy))

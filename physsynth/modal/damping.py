@@ -158,9 +158,7 @@ class TwoT60(DampingLaw):
         if not self.f1 < self.f2:
             raise MaterialError("TwoT60 needs f1 < f2")
         if self.t60_2 > self.t60_1:
-            raise MaterialError(
-                "TwoT60 needs t60_2 <= t60_1 (higher partials decay faster); swap or equalise them"
-            )
+            raise MaterialError("TwoT60 needs t60_2 <= t60_1 (higher partials decay faster); swap or equalise them")
 
     def _coeffs(self):
         w1, w2 = 2 * np.pi * self.f1, 2 * np.pi * self.f2
@@ -176,5 +174,4 @@ class TwoT60(DampingLaw):
         return np.maximum(sigma0 + sigma1 * omega**2, LN1000 / self.t60_1 * 1e-3)
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "f1": self.f1, "t60_1": self.t60_1, "f2": self.f2,
-                "t60_2": self.t60_2}
+        return {"kind": self.kind, "f1": self.f1, "t60_1": self.t60_1, "f2": self.f2, "t60_2": self.t60_2}

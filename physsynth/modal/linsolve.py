@@ -267,8 +267,9 @@ def factorize(A, *, backend: str = "auto") -> Factor:
 # --------------------------------------------------------------------------- eigen-solver
 
 
-def eigsh_shift_invert(K, M, k, sigma, *, backend="auto", tol=0.0, ncv=None, v0=None, method="block",
-                       block_size=None, factor=None):
+def eigsh_shift_invert(
+    K, M, k, sigma, *, backend="auto", tol=0.0, ncv=None, v0=None, method="block", block_size=None, factor=None
+):
     """The ``k`` eigenpairs of ``K x = lam M x`` nearest above the shift ``sigma``.
 
     Shift-invert: factorises ``A = K - sigma M`` once and finds the largest
@@ -344,8 +345,7 @@ def eigsh_shift_invert(K, M, k, sigma, *, backend="auto", tol=0.0, ncv=None, v0=
         raise SolverError(f"the factor given is of order {factor.n}, the problem of order {n}")
     t1 = time.perf_counter()
     last_stats.clear()
-    last_stats.update(backend=factor.backend, method=method, factor_s=t1 - t0, n=n, k=k,
-                      factor=factor)
+    last_stats.update(backend=factor.backend, method=method, factor_s=t1 - t0, n=n, k=k, factor=factor)
     rng = np.random.default_rng(20240611)  # fixed seed: the same modes (and signs) every run
     if v0 is None:
         v0 = rng.standard_normal(n)

@@ -54,8 +54,7 @@ class ModalModel:
     def __post_init__(self):
         n = len(self.frequencies)
         if self.shapes.shape != (n, self.mesh.n_nodes, 3):
-            raise PhyssynthError(
-                f"shapes must have shape ({n}, {self.mesh.n_nodes}, 3), got {self.shapes.shape}")
+            raise PhyssynthError(f"shapes must have shape ({n}, {self.mesh.n_nodes}, 3), got {self.shapes.shape}")
         if self.decay_rates.shape != (n,):
             raise PhyssynthError("decay_rates must have one value per mode")
 
@@ -75,14 +74,16 @@ class ModalModel:
 
     def with_damping(self, law: DampingLaw) -> ModalModel:
         """The same modes with decay rates from another damping law."""
-        return replace(self, decay_rates=np.asarray(law.decay_rate(self.omegas), float),
-                       material=self.material.with_damping(law))
+        return replace(
+            self, decay_rates=np.asarray(law.decay_rate(self.omegas), float), material=self.material.with_damping(law)
+        )
 
     def select(self, modes) -> ModalModel:
         """A model with a subset of the modes (index array or boolean mask)."""
         idx = np.arange(self.n_modes)[modes]
-        return replace(self, frequencies=self.frequencies[idx], shapes=self.shapes[idx],
-                       decay_rates=self.decay_rates[idx])
+        return replace(
+            self, frequencies=self.frequencies[idx], shapes=self.shapes[idx], decay_rates=self.decay_rates[idx]
+        )
 
     def below(self, fmax: float) -> ModalModel:
         """The modes below fmax (Hz)."""
@@ -114,8 +115,10 @@ class ModalModel:
 
     def summary(self) -> str:
         f = self.frequencies
-        return (f"{self.n_modes} modes, {f[0]:.2f}..{f[-1]:.1f} Hz, material {self.material.name}, "
-                f"{self.dofs} DOF, {self.rigid_body_modes} rigid-body modes excluded")
+        return (
+            f"{self.n_modes} modes, {f[0]:.2f}..{f[-1]:.1f} Hz, material {self.material.name}, "
+            f"{self.dofs} DOF, {self.rigid_body_modes} rigid-body modes excluded"
+        )
 
     def _repr_html_(self) -> str:
         """Summary table in Jupyter (see :func:`physsynth.viz.model_html`)."""
@@ -130,15 +133,22 @@ class ModalModel:
         if not path.endswith(".npz"):
             path += ".npz"
         meta = {
-            "format": FORMAT, "version": FORMAT_VERSION,
-            "material": self.material.to_dict(), "rigid_body_modes": self.rigid_body_modes,
-            "dofs": self.dofs, "provenance": self.provenance, "mesh_source": self.mesh.source,
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "material": self.material.to_dict(),
+            "rigid_body_modes": self.rigid_body_modes,
+            "dofs": self.dofs,
+            "provenance": self.provenance,
+            "mesh_source": self.mesh.source,
             "regions": {n: {"dim": r.dim} for n, r in self.mesh.regions.items()},
         }
         arrays = {
-            "frequencies": self.frequencies, "shapes": self.shapes,
-            "decay_rates": self.decay_rates, "points": self.mesh.points,
-            "cells": self.mesh.cells, "meta": np.array(json.dumps(meta)),
+            "frequencies": self.frequencies,
+            "shapes": self.shapes,
+            "decay_rates": self.decay_rates,
+            "points": self.mesh.points,
+            "cells": self.mesh.cells,
+            "meta": np.array(json.dumps(meta)),
         }
         for n, r in self.mesh.regions.items():
             arrays[f"region/{n}/nodes"] = r.nodes
@@ -167,14 +177,18 @@ class ModalModel:
                 regions = {}
                 for n, info in meta.get("regions", {}).items():
                     g = z.get
-                    regions[n] = Region(n, info["dim"], z[f"region/{n}/nodes"],
-                                        g(f"region/{n}/triangles"), g(f"region/{n}/cells"))
+                    regions[n] = Region(
+                        n, info["dim"], z[f"region/{n}/nodes"], g(f"region/{n}/triangles"), g(f"region/{n}/cells")
+                    )
                 mesh = Mesh(z["points"], z["cells"], regions, meta.get("mesh_source", ""))
                 return ModalModel(
-                    frequencies=z["frequencies"], shapes=z["shapes"],
-                    decay_rates=z["decay_rates"], mesh=mesh,
+                    frequencies=z["frequencies"],
+                    shapes=z["shapes"],
+                    decay_rates=z["decay_rates"],
+                    mesh=mesh,
                     material=Material.from_dict(meta["material"]),
-                    rigid_body_modes=int(meta["rigid_body_modes"]), dofs=int(meta["dofs"]),
+                    rigid_body_modes=int(meta["rigid_body_modes"]),
+                    dofs=int(meta["dofs"]),
                     provenance=meta.get("provenance", {}),
                 )
         except ModelFileError:

@@ -19,12 +19,24 @@ from physsynth.modal.model import ModalModel
 MEMBRANE_LOSS = 0.02
 
 
-def sheet_modal_analysis(mesh: Mesh, material, *, n_modes, fmax, clamp, support, thickness,
-                         tension, areal_density, solver, f_shift, max_modes) -> ModalModel:
+def sheet_modal_analysis(
+    mesh: Mesh,
+    material,
+    *,
+    n_modes,
+    fmax,
+    clamp,
+    support,
+    thickness,
+    tension,
+    areal_density,
+    solver,
+    f_shift,
+    max_modes,
+) -> ModalModel:
     """Modes of a plate (``thickness``) or membrane (``tension``, ``areal_density``)."""
     if thickness is not None and (tension is not None or areal_density is not None):
-        raise PhyssynthError("give a thickness (plate) or a tension and areal density "
-                             "(membrane), not both")
+        raise PhyssynthError("give a thickness (plate) or a tension and areal density (membrane), not both")
     if thickness is not None:
         if material is None:
             raise PhyssynthError("a plate needs a material (E, nu, rho)")
@@ -37,17 +49,23 @@ def sheet_modal_analysis(mesh: Mesh, material, *, n_modes, fmax, clamp, support,
         damping = material.damping if material is not None else LossFactor(MEMBRANE_LOSS)
         # The membrane's "material" records its tension (N/m) in E and its areal density
         # (kg/m^2) in rho, so that saved models keep them with the damping law.
-        material = Material("membrane", float(tension), 0.0, float(areal_density), damping,
-                            source="tension and areal density given by the user",
-                            description="membrane: E holds the tension in N/m, rho the areal "
-                                        "density in kg/m^2")
+        material = Material(
+            "membrane",
+            float(tension),
+            0.0,
+            float(areal_density),
+            damping,
+            source="tension and areal density given by the user",
+            description="membrane: E holds the tension in N/m, rho the areal density in kg/m^2",
+        )
         with step(f"assembling a membrane (P2) on {mesh.n_cells} triangles") as s_asm:
             disc = assemble_membrane(mesh, tension, areal_density)
             s_asm["result"] = f"{disc.n_dofs} DOF"
     else:
         raise PhyssynthError(
             "a flat triangle mesh is a plate or a membrane: give --thickness (plate, with a "
-            "material) or --tension and --areal-density (membrane)")
+            "material) or --tension and --areal-density (membrane)"
+        )
 
     fixed = [np.zeros(0, dtype=np.int64)]
     for sel in clamp:
@@ -65,8 +83,7 @@ def sheet_modal_analysis(mesh: Mesh, material, *, n_modes, fmax, clamp, support,
     n_rigid_max = 0 if len(fixed) else (3 if kind == "plate" else 1)
     sigma = -((2 * np.pi * f_shift) ** 2)
     with step(f"eigen-solve ({len(free)} DOF, shift-invert)") as s_eig:
-        vals, vecs, backend = _solve(K, M, sigma, n_modes, fmax, n_rigid_max, None, solver,
-                                     max_modes, len(free))
+        vals, vecs, backend = _solve(K, M, sigma, n_modes, fmax, n_rigid_max, None, solver, max_modes, len(free))
         s_eig["result"] = f"{len(vals)} eigenpairs, {backend}"
     rigid = np.abs(vals) < 1e-4 * abs(sigma)
     freqs, vecs, n_rigid = elastic_modes(vals, vecs, M, rigid, sigma, fmax, n_modes)
@@ -76,8 +93,9 @@ def sheet_modal_analysis(mesh: Mesh, material, *, n_modes, fmax, clamp, support,
     shapes = np.zeros((len(freqs), mesh.n_nodes, 3))
     shapes[:, :, 2] = w
     decay = np.asarray(material.damping.decay_rate(2 * np.pi * freqs), dtype=float)
-    provenance = provenance_base(mesh, solver=backend, f_shift=f_shift, n_modes=n_modes,
-                                 fmax=fmax, assembly=s_asm, eigensolve=s_eig) | {
+    provenance = provenance_base(
+        mesh, solver=backend, f_shift=f_shift, n_modes=n_modes, fmax=fmax, assembly=s_asm, eigensolve=s_eig
+    ) | {
         "model": kind,
         "element": "Morley" if kind == "plate" else "P2",
         "thickness_m": thickness,

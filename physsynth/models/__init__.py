@@ -29,8 +29,28 @@ def pluck(f0, *, sr, duration, model="ks", **kwargs):
     raise ModelParameterError(f"model must be 'ks' or 'waveguide', got {model!r}")
 
 
-__all__ = ["BandedWaveguide", "BowedString", "KSVoices", "KarplusStrong", "LoopDesign",
-           "ModelParameterError", "StringOnBody", "Waveguide", "WaveguideMesh", "banded_from_model",
-           "banded_strike", "bow", "design_loop", "ks_excitation", "ks_pluck", "loss_filter",
-           "membrane_mode_frequencies", "mesh_mode_frequencies", "pluck", "string_on_body",
-           "string_on_modes", "waveguide_mesh_strike", "waveguide_pluck"]
+__all__ = [
+    "BandedWaveguide",
+    "BowedString",
+    "KSVoices",
+    "KarplusStrong",
+    "LoopDesign",
+    "ModelParameterError",
+    "StringOnBody",
+    "Waveguide",
+    "WaveguideMesh",
+    "banded_from_model",
+    "banded_strike",
+    "bow",
+    "design_loop",
+    "ks_excitation",
+    "ks_pluck",
+    "loss_filter",
+    "membrane_mode_frequencies",
+    "mesh_mode_frequencies",
+    "pluck",
+    "string_on_body",
+    "string_on_modes",
+    "waveguide_mesh_strike",
+    "waveguide_pluck",
+]

@@ -93,19 +93,21 @@ def loss_filter(f1, t60, t60_high, f_high, *, sr, period=None):
         if disc < 0:
             raise ModelParameterError(
                 f"no one-pole loss filter gives T60 {t60} s at {f1:.1f} Hz and {t60_high} s at "
-                f"{f_high:.1f} Hz; make the two decay times closer")
+                f"{f_high:.1f} Hz; make the two decay times closer"
+            )
         roots = [(-Bq - math.sqrt(disc)) / (2 * A), (-Bq + math.sqrt(disc)) / (2 * A)]
         ok = [q for q in roots if 0.0 <= q < 1.0]
         if not ok:
             raise ModelParameterError(
-                f"--t60-high {t60_high} s is too short against --t60 {t60} s for a one-pole loss "
-                "filter; raise it")
+                f"--t60-high {t60_high} s is too short against --t60 {t60} s for a one-pole loss filter; raise it"
+            )
         p = ok[0]
     g = G1 * abs(1.0 - p * np.exp(-1j * w1)) / (1.0 - p)
     if not g < 1.0:
         raise StabilityError(
             f"the loop gain at 0 Hz would be {g:.6f} >= 1 (unstable): T60 {t60} s is too long for "
-            f"T60 high {t60_high} s; shorten --t60 or lengthen --t60-high")
+            f"T60 high {t60_high} s; shorten --t60 or lengthen --t60-high"
+        )
     return float(g), float(p)
 
 
@@ -215,15 +217,16 @@ def design_loop(f0, *, sr, t60, t60_high=None, f_high=None, inharmonicity=0.0, g
     if P1 < 2 * granularity + D_MIN + 1:
         raise ModelParameterError(
             f"f0 {f0} Hz is too high for sr {sr:g} Hz (the loop needs at least "
-            f"{2 * granularity + D_MIN + 1:g} samples per period); lower f0 or raise sr")
+            f"{2 * granularity + D_MIN + 1:g} samples per period); lower f0 or raise sr"
+        )
     t60 = float(t60)
     t60_high = t60 if t60_high is None else float(t60_high)
     if not (math.isfinite(t60) and t60 > 0 and math.isfinite(t60_high) and t60_high > 0):
         raise ModelParameterError(f"T60s must be positive, in seconds; got {t60} and {t60_high}")
     if t60_high > t60:
         raise ModelParameterError(
-            f"t60_high ({t60_high} s) must not exceed t60 ({t60} s): high partials of a string "
-            "decay faster")
+            f"t60_high ({t60_high} s) must not exceed t60 ({t60} s): high partials of a string decay faster"
+        )
     if f_high is None:
         f_high = min(max(5000.0, 4 * f1), 0.45 * sr)
     f_high = float(f_high)
@@ -242,9 +245,13 @@ def design_loop(f0, *, sr, t60, t60_high=None, f_high=None, inharmonicity=0.0, g
             a_min = max(-0.999, (1 - d0) / (1 + d0))
             if a_min >= 0:
                 break
-            r = minimize_scalar(_dispersion_error, bounds=(a_min, 0.0), method="bounded",
-                                args=(m, P1, f0, B, w1, p, sr, granularity),
-                                options={"xatol": 1e-7})
+            r = minimize_scalar(
+                _dispersion_error,
+                bounds=(a_min, 0.0),
+                method="bounded",
+                args=(m, P1, f0, B, w1, p, sr, granularity),
+                options={"xatol": 1e-7},
+            )
             if r.fun < best[0] - 1e-3:
                 best = (r.fun, float(r.x), m)
             if best[0] < 0.2:
@@ -252,5 +259,15 @@ def design_loop(f0, *, sr, t60, t60_high=None, f_high=None, inharmonicity=0.0, g
         _, a, M = best
     D = P1 - onepole_phase_delay(p, w1) - M * allpass_phase_delay(a, w1)
     n_del, eta = _split(D, w1, granularity)
-    return LoopDesign(sr=sr, f0=f0, f1=f1, n_delay=int(n_del), eta=float(eta), g=g, p=p,
-                      a_disp=float(a), n_sections=int(M), inharmonicity=B)
+    return LoopDesign(
+        sr=sr,
+        f0=f0,
+        f1=f1,
+        n_delay=int(n_del),
+        eta=float(eta),
+        g=g,
+        p=p,
+        a_disp=float(a),
+        n_sections=int(M),
+        inharmonicity=B,
+    )

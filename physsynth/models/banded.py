@@ -41,7 +41,7 @@ def _loop(z, N, eta, c0, a1, a2):
     zi = 1.0 / z
     bp = c0 * (1 - zi * zi) / (1 + a1 * zi + a2 * zi * zi)
     ap = (eta + zi) / (1 + eta * zi)
-    return bp * ap * zi ** N
+    return bp * ap * zi**N
 
 
 def design_band(f, sigma, *, sr):
@@ -56,11 +56,14 @@ def design_band(f, sigma, *, sr):
     sr : float, Hz
     """
     if not (0 < f < sr / 4):
-        raise ModelParameterError(f"mode at {f:.1f} Hz is outside (0, sr/4) for sr {sr:g} Hz; pass "
-                                  "fmax below sr / 4 or raise sr")
+        raise ModelParameterError(
+            f"mode at {f:.1f} Hz is outside (0, sr/4) for sr {sr:g} Hz; pass fmax below sr / 4 or raise sr"
+        )
     if not sigma > 0:
-        raise ModelParameterError(f"mode at {f:.1f} Hz has decay rate {sigma} 1/s; banded "
-                                  "waveguides need a damped model (see ModalModel.with_damping)")
+        raise ModelParameterError(
+            f"mode at {f:.1f} Hz has decay rate {sigma} 1/s; banded "
+            "waveguides need a damped model (see ModalModel.with_damping)"
+        )
     w = 2 * math.pi * f / sr
     zk = cmath.exp(complex(-sigma / sr, w))
     s_bp = max(math.pi * f / Q_BP, BW_MIN * sigma)
@@ -135,8 +138,9 @@ class BandedWaveguide:
         self._e = self.phia / np.array([b["amp"] for b in bands])
         self.admittance = float(np.sum(self.phia * self._c0 * self._e) / self.sr)  #: m/s per N, at the contact
         if not self.admittance > 0:
-            raise ModelParameterError("the contact point does not move in any mode (a node of "
-                                      "all of them); choose another point")
+            raise ModelParameterError(
+                "the contact point does not move in any mode (a node of all of them); choose another point"
+            )
         self._w = np.zeros(K)
         self._u = np.zeros(0)
         self._upos = 0
@@ -150,7 +154,7 @@ class BandedWaveguide:
         m = 1 if width is None else max(int(round(float(width) * self.sr)), 1)
         pulse = np.ones(1) if m == 1 else 1 - np.cos(2 * np.pi * (np.arange(m) + 0.5) / m)
         force = pulse / pulse.sum() * float(impulse) * self.sr  # N per sample, area = impulse
-        rest = self._u[self._upos:]
+        rest = self._u[self._upos :]
         u = np.zeros(max(rest.size, m))
         u[: rest.size] += rest
         u[:m] += force
@@ -173,13 +177,34 @@ class BandedWaveguide:
         self.relative_velocity = np.zeros(n)
         if n == 0:
             return out
-        u = np.ascontiguousarray(self._u[self._upos: self._upos + n])
+        u = np.ascontiguousarray(self._u[self._upos : self._upos + n])
         self._upos += u.size
         (F0, W0), (F1, W1) = self._fv, self._target
-        banded_block(u, self.buf, self.nd, self.pos, self.st, self._eta, self._c0, self._a1,
-                     self._a2, self._g, self._e, self.phia, self.phip, self.admittance,
-                     1.0 / self.sr, F0, F1, W0, W1, *self.friction, self._w, out,
-                     self.relative_velocity)
+        banded_block(
+            u,
+            self.buf,
+            self.nd,
+            self.pos,
+            self.st,
+            self._eta,
+            self._c0,
+            self._a1,
+            self._a2,
+            self._g,
+            self._e,
+            self.phia,
+            self.phip,
+            self.admittance,
+            1.0 / self.sr,
+            F0,
+            F1,
+            W0,
+            W1,
+            *self.friction,
+            self._w,
+            out,
+            self.relative_velocity,
+        )
         self._fv = self._target
         return out
 

@@ -70,20 +70,35 @@ class BowedString:
     (480,)
     """
 
-    def __init__(self, f0, *, sr, position=0.1, t60=1.0, t60_high=0.1, f_high=None,
-                 impedance=IMPEDANCE, mu_s=MU_S, mu_d=MU_D, v0=V0, nut_reflection=1.0):
+    def __init__(
+        self,
+        f0,
+        *,
+        sr,
+        position=0.1,
+        t60=1.0,
+        t60_high=0.1,
+        f_high=None,
+        impedance=IMPEDANCE,
+        mu_s=MU_S,
+        mu_d=MU_D,
+        v0=V0,
+        nut_reflection=1.0,
+    ):
         self.sr = float(sr)
         beta = float(position)
         if not (0.0 < beta <= 0.5):
-            raise ModelParameterError(f"bow position must be in (0, 0.5] (fraction of the string "
-                                      f"from the bridge), got {position}")
+            raise ModelParameterError(
+                f"bow position must be in (0, 0.5] (fraction of the string from the bridge), got {position}"
+            )
         self.impedance = float(impedance)
         if not (math.isfinite(self.impedance) and self.impedance > 0):
             raise ModelParameterError(f"impedance must be positive, kg/s, got {impedance}")
         self.mu_s, self.mu_d, self.v0 = float(mu_s), float(mu_d), float(v0)
         if not (0.0 <= self.mu_d <= self.mu_s and self.v0 > 0):
-            raise ModelParameterError(f"friction needs mu_s >= mu_d >= 0 and v0 > 0 m/s, got "
-                                      f"mu_s={mu_s}, mu_d={mu_d}, v0={v0}")
+            raise ModelParameterError(
+                f"friction needs mu_s >= mu_d >= 0 and v0 > 0 m/s, got mu_s={mu_s}, mu_d={mu_d}, v0={v0}"
+            )
         self.nut_reflection = float(nut_reflection)
         if not 0.0 < self.nut_reflection <= 1.0:
             raise ModelParameterError(f"nut_reflection must be in (0, 1], got {nut_reflection}")
@@ -118,16 +133,49 @@ class BowedString:
             return out
         d = self.design
         (F0, V0_), (F1, V1) = self._fv, self._target
-        bowed_block(self._dn, self._db, self._pos, self._st, self.nut_reflection, d.eta, d.g, d.p,
-                    self.impedance, F0, F1, V0_, V1, self.mu_s, self.mu_d, self.v0, out,
-                    self.relative_velocity)
+        bowed_block(
+            self._dn,
+            self._db,
+            self._pos,
+            self._st,
+            self.nut_reflection,
+            d.eta,
+            d.g,
+            d.p,
+            self.impedance,
+            F0,
+            F1,
+            V0_,
+            V1,
+            self.mu_s,
+            self.mu_d,
+            self.v0,
+            out,
+            self.relative_velocity,
+        )
         self._fv = self._target
         return out
 
 
-def bow(f0, *, sr, duration, force, velocity, position=0.1, attack=0.02, t60=1.0, t60_high=0.1,
-        f_high=None, impedance=IMPEDANCE, mu_s=MU_S, mu_d=MU_D, v0=V0, nut_reflection=1.0,
-        return_relative=False):
+def bow(
+    f0,
+    *,
+    sr,
+    duration,
+    force,
+    velocity,
+    position=0.1,
+    attack=0.02,
+    t60=1.0,
+    t60_high=0.1,
+    f_high=None,
+    impedance=IMPEDANCE,
+    mu_s=MU_S,
+    mu_d=MU_D,
+    v0=V0,
+    nut_reflection=1.0,
+    return_relative=False,
+):
     """Render a bowed note: the bow starts from rest and reaches ``force`` and ``velocity``
     linearly over ``attack`` seconds, then holds them.
 
@@ -165,9 +213,19 @@ def bow(f0, *, sr, duration, force, velocity, position=0.1, attack=0.02, t60=1.0
     attack = float(attack)
     if not (math.isfinite(attack) and attack >= 0):
         raise ModelParameterError(f"attack must be >= 0 s, got {attack}")
-    s = BowedString(f0, sr=sr, position=position, t60=t60, t60_high=t60_high, f_high=f_high,
-                    impedance=impedance, mu_s=mu_s, mu_d=mu_d, v0=v0,
-                    nut_reflection=nut_reflection)
+    s = BowedString(
+        f0,
+        sr=sr,
+        position=position,
+        t60=t60,
+        t60_high=t60_high,
+        f_high=f_high,
+        impedance=impedance,
+        mu_s=mu_s,
+        mu_d=mu_d,
+        v0=v0,
+        nut_reflection=nut_reflection,
+    )
     s.set_bow(force=force, velocity=velocity)
     na = min(max(int(round(attack * sr)), 1), n)
     y = [s.process(na)]

@@ -95,46 +95,54 @@ class StringOnBody:
         sqrt(tension * linear density).
     """
 
-    def __init__(self, frequencies, decay_rates, d_bridge, d_pickup=None, *, sr,
-                 string_impedance=STRING_IMPEDANCE):
+    def __init__(self, frequencies, decay_rates, d_bridge, d_pickup=None, *, sr, string_impedance=STRING_IMPEDANCE):
         self.sr = float(sr)
         f = np.asarray(frequencies, dtype=float).ravel()
         sg = np.asarray(decay_rates, dtype=float).ravel()
         d = np.asarray(d_bridge, dtype=float).ravel()
         e = d if d_pickup is None else np.asarray(d_pickup, dtype=float).ravel()
         if not (f.shape == sg.shape == d.shape == e.shape):
-            raise ModelParameterError("frequencies, decay_rates and the mode shapes at the "
-                                      "bridge and pickup need one value per mode")
+            raise ModelParameterError(
+                "frequencies, decay_rates and the mode shapes at the bridge and pickup need one value per mode"
+            )
         if np.any(f <= 0) or np.any(sg < 0) or not np.all(np.isfinite(d)):
-            raise ModelParameterError("body modes need positive frequencies (Hz), decay rates "
-                                      ">= 0 (1/s) and finite shapes")
+            raise ModelParameterError(
+                "body modes need positive frequencies (Hz), decay rates >= 0 (1/s) and finite shapes"
+            )
         if not (string_impedance > 0 and math.isfinite(string_impedance)):
-            raise ModelParameterError(f"string_impedance must be positive (kg/s), got "
-                                      f"{string_impedance}")
+            raise ModelParameterError(f"string_impedance must be positive (kg/s), got {string_impedance}")
         keep = f < 0.49 * self.sr
         self.dropped_modes = int(np.count_nonzero(~keep))
         self.Z = float(string_impedance)
-        self._b0, self._A1, self._A2 = (np.ascontiguousarray(a)
-                                        for a in bilinear_modes(f[keep], sg[keep], sr=self.sr))
+        self._b0, self._A1, self._A2 = (np.ascontiguousarray(a) for a in bilinear_modes(f[keep], sg[keep], sr=self.sr))
         self._d = np.ascontiguousarray(d[keep])
         self._e = np.ascontiguousarray(e[keep])
-        self.Y0 = float(np.sum(self._d ** 2 * self._b0))
+        self.Y0 = float(np.sum(self._d**2 * self._b0))
         self._s1 = np.zeros(self._d.size)
         self._s2 = np.zeros(self._d.size)
         self.design = None
 
-    def note_on(self, f0, *, t60=2.0, t60_high=None, f_high=None, excitation="pluck",
-                position=0.2, pickup=0.8, width=0.05, amplitude=1e-3):
+    def note_on(
+        self,
+        f0,
+        *,
+        t60=2.0,
+        t60_high=None,
+        f_high=None,
+        excitation="pluck",
+        position=0.2,
+        pickup=0.8,
+        width=0.05,
+        amplitude=1e-3,
+    ):
         """Start a note. ``f0`` (Hz) is the rigidly terminated string's fundamental; ``t60``,
         ``t60_high``, ``f_high`` its own losses (as :func:`physsynth.models.waveguide_pluck`);
         ``amplitude`` is the pluck's peak displacement (m) or the strike's peak velocity (m/s).
         The body's modal states are kept (a new note on a ringing body)."""
-        d = design_loop(f0, sr=self.sr, t60=t60, t60_high=t60_high, f_high=f_high,
-                        granularity=2)
+        d = design_loop(f0, sr=self.sr, t60=t60, t60_high=t60_high, f_high=f_high, granularity=2)
         L = d.n_delay // 2
         _, self._xp = _positions(L, position, pickup)
-        yr, yl = initial_rails(L, excitation=excitation, position=position, width=width,
-                               amplitude=amplitude)
+        yr, yl = initial_rails(L, excitation=excitation, position=position, width=width, amplitude=amplitude)
         # velocity waves from displacement waves: v+ = -c dy+/dx, v- = +c dy-/dx, and c is one
         # spatial sample per sample, so a pluck (m) gives sr * difference (m/s); the strike's
         # rails are already velocity integrals in "per sample" units
@@ -154,14 +162,43 @@ class StringOnBody:
         if self.design is None or n == 0:
             return vs, vb
         d = self.design
-        string_body_block(self._br, self._bl, self._pos, self._st, d.eta, d.g, d.p, self.Z,
-                          self.Y0, self._b0, self._A1, self._A2, self._d, self._e, self._s1,
-                          self._s2, self._xp, vs, vb)
+        string_body_block(
+            self._br,
+            self._bl,
+            self._pos,
+            self._st,
+            d.eta,
+            d.g,
+            d.p,
+            self.Z,
+            self.Y0,
+            self._b0,
+            self._A1,
+            self._A2,
+            self._d,
+            self._e,
+            self._s1,
+            self._s2,
+            self._xp,
+            vs,
+            vb,
+        )
         return vs, vb
 
 
-def string_on_modes(f0, frequencies, decay_rates, d_bridge, d_pickup=None, *, sr, duration,
-                    string_impedance=STRING_IMPEDANCE, output="body", **note):
+def string_on_modes(
+    f0,
+    frequencies,
+    decay_rates,
+    d_bridge,
+    d_pickup=None,
+    *,
+    sr,
+    duration,
+    string_impedance=STRING_IMPEDANCE,
+    output="body",
+    **note,
+):
     """Pluck a waveguide string on a body given by its modes (arrays).
 
     Parameters
@@ -185,8 +222,7 @@ def string_on_modes(f0, frequencies, decay_rates, d_bridge, d_pickup=None, *, sr
     if output not in ("body", "string", "both"):
         raise ModelParameterError(f"output must be 'body', 'string' or 'both', got {output!r}")
     n = _check_duration(duration, sr)
-    s = StringOnBody(frequencies, decay_rates, d_bridge, d_pickup, sr=sr,
-                     string_impedance=string_impedance)
+    s = StringOnBody(frequencies, decay_rates, d_bridge, d_pickup, sr=sr, string_impedance=string_impedance)
     s.note_on(f0, **note)
     vs, vb = s.process(n)
     if output == "body":
@@ -214,6 +250,7 @@ def body_modes_at(model, bridge, pickup=None, direction=None):
     -------
     d_bridge, d_pickup : ndarrays, shape (n_modes,), 1/sqrt(kg)
     """
+
     def proj(point):
         node = model.nearest_surface_node(point)
         n = model.surface_normal(node) if direction is None else np.asarray(direction, float)
@@ -225,8 +262,19 @@ def body_modes_at(model, bridge, pickup=None, direction=None):
     return d, e
 
 
-def string_on_body(f0, model, *, bridge, pickup=None, sr, duration,
-                   string_impedance=STRING_IMPEDANCE, direction=None, output="body", **note):
+def string_on_body(
+    f0,
+    model,
+    *,
+    bridge,
+    pickup=None,
+    sr,
+    duration,
+    string_impedance=STRING_IMPEDANCE,
+    direction=None,
+    output="body",
+    **note,
+):
     """Pluck a waveguide string whose bridge stands on a modal body (guitar-, sitar-like).
 
     Parameters
@@ -257,6 +305,15 @@ def string_on_body(f0, model, *, bridge, pickup=None, sr, duration,
     d, e = body_modes_at(model, bridge, pickup, direction)
     if "string_pickup" in note:
         note["pickup"] = note.pop("string_pickup")
-    return string_on_modes(f0, model.frequencies, model.decay_rates, d, e, sr=sr,
-                           duration=duration, string_impedance=string_impedance, output=output,
-                           **note)
+    return string_on_modes(
+        f0,
+        model.frequencies,
+        model.decay_rates,
+        d,
+        e,
+        sr=sr,
+        duration=duration,
+        string_impedance=string_impedance,
+        output=output,
+        **note,
+    )

@@ -21,8 +21,9 @@ from physsynth.kernels.fastpaths import ks_block, ks_voices
 from physsynth.models._design import LoopDesign, ModelParameterError, design_loop, loss_filter
 
 
-def ks_excitation(design: LoopDesign, *, excitation=None, pick=None, level_cutoff=None, seed=0,
-                  amplitude=1.0) -> np.ndarray:
+def ks_excitation(
+    design: LoopDesign, *, excitation=None, pick=None, level_cutoff=None, seed=0, amplitude=1.0
+) -> np.ndarray:
     """The signal fed into the loop: a noise burst (or ``excitation``), pick comb, level lowpass.
 
     Parameters
@@ -82,8 +83,21 @@ def _check_duration(duration, sr):
     return int(round(duration * sr))
 
 
-def ks_pluck(f0, *, sr, duration, t60=2.0, t60_high=None, f_high=None, inharmonicity=0.0,
-             pick=None, level_cutoff=None, excitation=None, seed=0, amplitude=1.0) -> np.ndarray:
+def ks_pluck(
+    f0,
+    *,
+    sr,
+    duration,
+    t60=2.0,
+    t60_high=None,
+    f_high=None,
+    inharmonicity=0.0,
+    pick=None,
+    level_cutoff=None,
+    excitation=None,
+    seed=0,
+    amplitude=1.0,
+) -> np.ndarray:
     """Render one Karplus-Strong note.
 
     Parameters
@@ -115,14 +129,13 @@ def ks_pluck(f0, *, sr, duration, t60=2.0, t60_high=None, f_high=None, inharmoni
     (22050,)
     """
     n = _check_duration(duration, sr)
-    d = design_loop(f0, sr=sr, t60=t60, t60_high=t60_high, f_high=f_high,
-                    inharmonicity=inharmonicity)
-    u = ks_excitation(d, excitation=excitation, pick=pick, level_cutoff=level_cutoff, seed=seed,
-                      amplitude=amplitude)
+    d = design_loop(f0, sr=sr, t60=t60, t60_high=t60_high, f_high=f_high, inharmonicity=inharmonicity)
+    u = ks_excitation(d, excitation=excitation, pick=pick, level_cutoff=level_cutoff, seed=seed, amplitude=amplitude)
     buf = np.zeros(d.n_delay)
     out = np.empty(n)
-    ks_block(u, buf, np.zeros(1, np.int64), np.zeros(2), np.zeros(d.n_sections), d.eta, d.g, d.g,
-             d.p, d.p, d.a_disp, out)
+    ks_block(
+        u, buf, np.zeros(1, np.int64), np.zeros(2), np.zeros(d.n_sections), d.eta, d.g, d.g, d.p, d.p, d.a_disp, out
+    )
     return out
 
 
@@ -152,15 +165,27 @@ class KarplusStrong:
         self._u = np.zeros(0)
         self._upos = 0
 
-    def note_on(self, f0, *, t60=2.0, t60_high=None, f_high=None, inharmonicity=0.0, pick=None,
-                level_cutoff=None, excitation=None, seed=0, amplitude=1.0):
+    def note_on(
+        self,
+        f0,
+        *,
+        t60=2.0,
+        t60_high=None,
+        f_high=None,
+        inharmonicity=0.0,
+        pick=None,
+        level_cutoff=None,
+        excitation=None,
+        seed=0,
+        amplitude=1.0,
+    ):
         """Start a note (parameters as :func:`ks_pluck`); any sounding note is cut."""
-        d = design_loop(f0, sr=self.sr, t60=t60, t60_high=t60_high, f_high=f_high,
-                        inharmonicity=inharmonicity)
+        d = design_loop(f0, sr=self.sr, t60=t60, t60_high=t60_high, f_high=f_high, inharmonicity=inharmonicity)
         self.design = d
         self._f_high = f_high if f_high is not None else min(max(5000.0, 4 * d.f1), 0.45 * self.sr)
-        self._u = ks_excitation(d, excitation=excitation, pick=pick, level_cutoff=level_cutoff,
-                                seed=seed, amplitude=amplitude)
+        self._u = ks_excitation(
+            d, excitation=excitation, pick=pick, level_cutoff=level_cutoff, seed=seed, amplitude=amplitude
+        )
         self._upos = 0
         self._buf = np.zeros(d.n_delay)
         self._pos = np.zeros(1, np.int64)
@@ -190,7 +215,7 @@ class KarplusStrong:
         if self.design is None or n == 0:
             return out
         d = self.design
-        u = self._u[self._upos: self._upos + n]
+        u = self._u[self._upos : self._upos + n]
         self._upos += u.size
         (g0, p0), (g1, p1) = self._gp, self._target
         ks_block(u, self._buf, self._pos, self._st, self._sd, d.eta, g0, g1, p0, p1, d.a_disp, out)
@@ -239,8 +264,22 @@ class KSVoices:
     def process(self, n):
         """The next ``n`` samples of the mix, ndarray shape (n,)."""
         out = np.empty(int(n))
-        u = np.ascontiguousarray(self._u[:, self._upos: self._upos + out.size])
+        u = np.ascontiguousarray(self._u[:, self._upos : self._upos + out.size])
         self._upos += u.shape[1]
-        ks_voices(u, self.buf, self.nd, self.pos, self.sl, self.sa, self.sd, self.nsec, self.eta,
-                  self.g, self.p, self.a, self.w, out)
+        ks_voices(
+            u,
+            self.buf,
+            self.nd,
+            self.pos,
+            self.sl,
+            self.sa,
+            self.sd,
+            self.nsec,
+            self.eta,
+            self.g,
+            self.p,
+            self.a,
+            self.w,
+            out,
+        )
         return out

@@ -41,7 +41,8 @@ def _grid(size, c, sr):
     if Mx < 3 or My < 3:
         raise ModelParameterError(
             f"the membrane {a} x {b} m is smaller than 3 mesh spacings (h = {h * 1000:.3g} mm "
-            f"at c {c} m/s, sr {sr} Hz); make it larger or raise sr")
+            f"at c {c} m/s, sr {sr} Hz); make it larger or raise sr"
+        )
     if Mx * My > 4_000_000:
         raise ModelParameterError(f"{Mx} x {My} junctions is too large a mesh; lower sr or c")
     return h, Mx, My
@@ -157,8 +158,9 @@ class WaveguideMesh:
         self.g = junction_loss(t60, sr=self.sr)
         gb, pb = (1.0, 0.0) if boundary_filter is None else (float(v) for v in boundary_filter)
         if not (0.0 < gb <= 1.0 and 0.0 <= pb < 1.0):
-            raise ModelParameterError(f"boundary_filter (gain, pole) must have 0 < gain <= 1 and "
-                                      f"0 <= pole < 1, got {boundary_filter}")
+            raise ModelParameterError(
+                f"boundary_filter (gain, pole) must have 0 < gain <= 1 and 0 <= pole < 1, got {boundary_filter}"
+            )
         self.gb, self.pb = gb, pb
         self.sgn = -1.0 if bc == "fixed" else 1.0
         self._pk = _bilinear(pickup, self.h, self.Mx, self.My, "pickup")
@@ -177,7 +179,7 @@ class WaveguideMesh:
         # s[n] = e[n] - g^2 e[n-2] in the junction (FDTD) form (docs/fastpaths-theory.md)
         s = np.zeros(e.size + 2)
         s[: e.size] += e
-        s[2:] -= self.g ** 2 * e
+        s[2:] -= self.g**2 * e
         self._src = s
         self._si = _bilinear(at, self.h, self.Mx, self.My, "at")
 
@@ -187,10 +189,24 @@ class WaveguideMesh:
         if out.size == 0:
             return out
         src = np.ascontiguousarray(self._src[: out.size])
-        mesh_block(self.state, self._par, self._wo, self.g, self.sgn, self.gb, self.pb, src,
-                   self._si[0], self._si[1], self._si[2], self._pk[0], self._pk[1], self._pk[2],
-                   out)
-        self._src = self._src[out.size:]
+        mesh_block(
+            self.state,
+            self._par,
+            self._wo,
+            self.g,
+            self.sgn,
+            self.gb,
+            self.pb,
+            src,
+            self._si[0],
+            self._si[1],
+            self._si[2],
+            self._pk[0],
+            self._pk[1],
+            self._pk[2],
+            out,
+        )
+        self._src = self._src[out.size :]
         return out
 
     def velocities(self):
@@ -209,8 +225,7 @@ class WaveguideMesh:
         v0 = self.state[1 - self._par[0]]
         m = _mass(v1.shape, self.bc)
         g = self.g
-        return float(np.sum(m * v1 * v1) + g * g * np.sum(m * v0 * v0)
-                     - g * np.sum(v1 * _adjacent(v0, self.bc)))
+        return float(np.sum(m * v1 * v1) + g * g * np.sum(m * v0 * v0) - g * np.sum(v1 * _adjacent(v0, self.bc)))
 
 
 def _adjacent(v, bc):
@@ -233,8 +248,9 @@ def _mass(shape, bc):
     return m
 
 
-def waveguide_mesh_strike(size, *, c, sr, duration, at, pickup, t60=None, bc="fixed",
-                          amplitude=1.0, width=0.5e-3, boundary_filter=None) -> np.ndarray:
+def waveguide_mesh_strike(
+    size, *, c, sr, duration, at, pickup, t60=None, bc="fixed", amplitude=1.0, width=0.5e-3, boundary_filter=None
+) -> np.ndarray:
     """Strike a rectangular waveguide-mesh membrane once.
 
     Parameters
@@ -268,7 +284,6 @@ def waveguide_mesh_strike(size, *, c, sr, duration, at, pickup, t60=None, bc="fi
     (800,)
     """
     n = _check_duration(duration, sr)
-    m = WaveguideMesh(size, c=c, sr=sr, pickup=pickup, t60=t60, bc=bc,
-                      boundary_filter=boundary_filter)
+    m = WaveguideMesh(size, c=c, sr=sr, pickup=pickup, t60=t60, bc=bc, boundary_filter=boundary_filter)
     m.strike(at, amplitude=amplitude, width=width)
     return m.process(n)

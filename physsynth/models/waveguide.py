@@ -24,8 +24,7 @@ from physsynth.models.ks import _check_duration
 def _positions(L, position, pickup):
     for name, v in (("position", position), ("pickup", pickup)):
         if not 0.0 < float(v) < 1.0:
-            raise ModelParameterError(f"{name} must be in (0, 1) (fraction of the string from the "
-                                      f"nut), got {v}")
+            raise ModelParameterError(f"{name} must be in (0, 1) (fraction of the string from the nut), got {v}")
     xe = min(max(int(round(position * L)), 1), L - 1)
     xp = min(max(int(round(pickup * L)), 1), L - 1)
     return xe, xp
@@ -69,8 +68,20 @@ def _load(L, yr, yl):
     return br, bl
 
 
-def waveguide_pluck(f0, *, sr, duration, t60=2.0, t60_high=None, f_high=None, excitation="pluck",
-                    position=0.2, pickup=0.8, width=0.05, amplitude=1.0) -> np.ndarray:
+def waveguide_pluck(
+    f0,
+    *,
+    sr,
+    duration,
+    t60=2.0,
+    t60_high=None,
+    f_high=None,
+    excitation="pluck",
+    position=0.2,
+    pickup=0.8,
+    width=0.05,
+    amplitude=1.0,
+) -> np.ndarray:
     """Render one note of the waveguide string.
 
     Parameters
@@ -94,8 +105,17 @@ def waveguide_pluck(f0, *, sr, duration, t60=2.0, t60_high=None, f_high=None, ex
     """
     n = _check_duration(duration, sr)
     v = Waveguide(sr=sr)
-    v.note_on(f0, t60=t60, t60_high=t60_high, f_high=f_high, excitation=excitation,
-              position=position, pickup=pickup, width=width, amplitude=amplitude)
+    v.note_on(
+        f0,
+        t60=t60,
+        t60_high=t60_high,
+        f_high=f_high,
+        excitation=excitation,
+        position=position,
+        pickup=pickup,
+        width=width,
+        amplitude=amplitude,
+    )
     d = v.design
     out = np.empty(n)
     waveguide_block(v._br, v._bl, v._pos, v._st, d.eta, d.g, d.g, d.p, d.p, v._xp, out)
@@ -114,15 +134,25 @@ class Waveguide:
         self.sr = float(sr)
         self.design = None
 
-    def note_on(self, f0, *, t60=2.0, t60_high=None, f_high=None, excitation="pluck", position=0.2,
-                pickup=0.8, width=0.05, amplitude=1.0):
+    def note_on(
+        self,
+        f0,
+        *,
+        t60=2.0,
+        t60_high=None,
+        f_high=None,
+        excitation="pluck",
+        position=0.2,
+        pickup=0.8,
+        width=0.05,
+        amplitude=1.0,
+    ):
         """Start a note (parameters as :func:`waveguide_pluck`)."""
         d = design_loop(f0, sr=self.sr, t60=t60, t60_high=t60_high, f_high=f_high, granularity=2)
         L = d.n_delay // 2
         _, self._xp = _positions(L, position, pickup)
         self._f_high = f_high if f_high is not None else min(max(5000.0, 4 * d.f1), 0.45 * self.sr)
-        yr, yl = initial_rails(L, excitation=excitation, position=position, width=width,
-                               amplitude=amplitude)
+        yr, yl = initial_rails(L, excitation=excitation, position=position, width=width, amplitude=amplitude)
         self._br, self._bl = _load(L, yr, yl)
         self._pos = np.zeros(1, np.int64)
         self._st = np.zeros(2)

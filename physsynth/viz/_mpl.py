@@ -47,8 +47,10 @@ def check_image_path(path) -> str:
     if ext not in formats:
         known = ", ".join(f".{e}" for e in ("png", "pdf", "svg", "jpg") if e in formats)
         got = f"'.{ext}'" if ext else "no extension"
-        raise PlotError(f"cannot tell the image format of {os.fspath(path)} ({got}); use one of "
-                        f"{known} (or any of {', '.join(sorted(formats))})")
+        raise PlotError(
+            f"cannot tell the image format of {os.fspath(path)} ({got}); use one of "
+            f"{known} (or any of {', '.join(sorted(formats))})"
+        )
     return ext
 
 
@@ -83,6 +85,5 @@ def save_figure(fig, path, *, dpi: float | None = None, colors: int | None = Non
             fig.savefig(buf, format="png", dpi=dpi)
             buf.seek(0)
             with Image.open(buf) as im:
-                im.convert("RGB").quantize(colors=int(colors)).save(tmp, format="PNG",
-                                                                     optimize=True)
+                im.convert("RGB").quantize(colors=int(colors)).save(tmp, format="PNG", optimize=True)
     return os.fspath(path)

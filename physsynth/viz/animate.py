@@ -21,8 +21,7 @@ from physsynth.viz.modes import SurfaceArtist, _view, deformation_scale, mode_in
 ANIMATION_FORMATS = {"gif": "pillow", "mp4": "ffmpeg"}
 
 
-def modal_response(model, excitation, *, duration: float, quantity: str = "displacement",
-                   fmax: float | None = None):
+def modal_response(model, excitation, *, duration: float, quantity: str = "displacement", fmax: float | None = None):
     """Modal coordinates of a model driven by an excitation (a :class:`~physsynth.Strike`).
 
     Parameters
@@ -57,17 +56,16 @@ def modal_response(model, excitation, *, duration: float, quantity: str = "displ
         raise RenderError(f"no mode below {limit:.4g} Hz to animate")
     n = int(round(duration * sr))
     if keep.size * n > 2e8:
-        raise PhyssynthError(f"{keep.size} modes x {n} samples is too large; shorten the duration "
-                             "or lower fmax")
-    a1, a2, b0, b1, b2 = resonator_coefficients(model.omegas[keep], model.decay_rates[keep], sr=sr,
-                                                quantity=quantity)
+        raise PhyssynthError(f"{keep.size} modes x {n} samples is too large; shorten the duration or lower fmax")
+    a1, a2, b0, b1, b2 = resonator_coefficients(model.omegas[keep], model.decay_rates[keep], sr=sr, quantity=quantity)
     g = model.shapes[keep][:, excitation.node, :] @ excitation.direction
     # One output per mode (w = identity) gives the modal coordinates themselves.
     w = np.eye(keep.size)
     q = np.empty((keep.size, n))
     c = [np.ascontiguousarray(x, dtype=np.float64) for x in (a1, a2, b0 * g, b1 * g, b2 * g)]
-    resonator_bank(*c, w, np.ascontiguousarray(excitation.force, dtype=np.float64),
-                   np.zeros(keep.size), np.zeros(keep.size), q)
+    resonator_bank(
+        *c, w, np.ascontiguousarray(excitation.force, dtype=np.float64), np.zeros(keep.size), np.zeros(keep.size), q
+    )
     return q, keep
 
 
@@ -77,14 +75,14 @@ def check_animation_path(path) -> str:
     ext = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
     if ext not in ANIMATION_FORMATS:
         got = f"'.{ext}'" if ext else "no extension"
-        raise PlotError(f"cannot tell the animation format of {os.fspath(path)} ({got}); "
-                        "use .gif (or .mp4 with ffmpeg installed)")
+        raise PlotError(
+            f"cannot tell the animation format of {os.fspath(path)} ({got}); use .gif (or .mp4 with ffmpeg installed)"
+        )
     if ext == "mp4":
         from matplotlib.animation import FFMpegWriter
 
         if not FFMpegWriter.isAvailable():
-            raise PlotError("writing .mp4 needs ffmpeg on the PATH (apt-get install ffmpeg); "
-                            "or write a .gif")
+            raise PlotError("writing .mp4 needs ffmpeg on the PATH (apt-get install ffmpeg); or write a .gif")
     return ext
 
 
@@ -120,9 +118,19 @@ def _frame_figure(model, size, dpi):
     return fig, ax
 
 
-def animate_mode(model, mode: int, path, *, frames: int = 24, cycles: int = 1, fps: float = 12.0,
-                 exaggeration: float = 0.08, size=(4.0, 3.6), dpi: float = 80.0,
-                 view=(None, -60.0)) -> str:
+def animate_mode(
+    model,
+    mode: int,
+    path,
+    *,
+    frames: int = 24,
+    cycles: int = 1,
+    fps: float = 12.0,
+    exaggeration: float = 0.08,
+    size=(4.0, 3.6),
+    dpi: float = 80.0,
+    view=(None, -60.0),
+) -> str:
     """Write an animation of one mode oscillating: u(t) = phi cos(2 pi j / frames).
 
     Parameters
@@ -155,8 +163,9 @@ def animate_mode(model, mode: int, path, *, frames: int = 24, cycles: int = 1, f
     u = model.shapes[k]
     peak = float(np.max(np.linalg.norm(u, axis=1)))
     fig, ax = _frame_figure(model, size, dpi)
-    art = SurfaceArtist(ax, model, scale=deformation_scale(model.mesh, peak, exaggeration),
-                        signed=model.mesh.dim == 2, vmax=peak)
+    art = SurfaceArtist(
+        ax, model, scale=deformation_scale(model.mesh, peak, exaggeration), signed=model.mesh.dim == 2, vmax=peak
+    )
     _view(ax, model.mesh, *view)
     ax.set_title(mode_labels(model, [k])[0], fontsize=9)
     n = frames * cycles
@@ -167,9 +176,20 @@ def animate_mode(model, mode: int, path, *, frames: int = 24, cycles: int = 1, f
     return _write_frames(fig, path, ext, fps, dpi, n, draw)
 
 
-def animate_response(model, excitation, path, *, duration: float | None = None, frames: int = 96,
-                     fps: float = 24.0, fmax: float | None = None, exaggeration: float = 0.08,
-                     size=(4.0, 3.6), dpi: float = 80.0, view=(None, -60.0)) -> str:
+def animate_response(
+    model,
+    excitation,
+    path,
+    *,
+    duration: float | None = None,
+    frames: int = 96,
+    fps: float = 24.0,
+    fmax: float | None = None,
+    exaggeration: float = 0.08,
+    size=(4.0, 3.6),
+    dpi: float = 80.0,
+    view=(None, -60.0),
+) -> str:
     """Write an animation of the displacement after a strike, in slow motion.
 
     The frames sample the physical time 0 .. ``duration`` evenly. A mode oscillating faster
@@ -206,12 +226,18 @@ def animate_response(model, excitation, path, *, duration: float | None = None, 
     nyquist = 0.5 * frames / duration
     limit = nyquist if fmax is None else min(fmax, nyquist)
     if not (model.frequencies < limit).any():
-        raise PlotError(f"no mode below {limit:.4g} Hz, the highest frequency {frames} frames over "
-                        f"{duration:.4g} s can show; use more frames or a shorter duration")
+        raise PlotError(
+            f"no mode below {limit:.4g} Hz, the highest frequency {frames} frames over "
+            f"{duration:.4g} s can show; use more frames or a shorter duration"
+        )
     n_out = int(np.count_nonzero(model.frequencies >= limit))
     if n_out:
-        log.info("animation: leaving out %d modes above %.4g Hz (half the frame rate in physical "
-                 "time; use more frames or a shorter duration to see them)", n_out, limit)
+        log.info(
+            "animation: leaving out %d modes above %.4g Hz (half the frame rate in physical "
+            "time; use more frames or a shorter duration to see them)",
+            n_out,
+            limit,
+        )
     q, keep = modal_response(model, excitation, duration=duration, fmax=limit)
     t_frames = np.arange(frames) * (duration / frames)
     idx = np.minimum(np.round(t_frames * excitation.sr).astype(int), q.shape[1] - 1)
@@ -220,11 +246,11 @@ def animate_response(model, excitation, path, *, duration: float | None = None, 
     fields = np.einsum("kf,knc->fnc", qf, shapes)
     peak = float(np.max(np.linalg.norm(fields, axis=2)))
     if not peak > 0:
-        raise RenderError("the strike excites none of the modes shown (it sits on their nodal "
-                          "lines); strike elsewhere")
+        raise RenderError("the strike excites none of the modes shown (it sits on their nodal lines); strike elsewhere")
     fig, ax = _frame_figure(model, size, dpi)
-    art = SurfaceArtist(ax, model, scale=deformation_scale(model.mesh, peak, exaggeration),
-                        signed=model.mesh.dim == 2, vmax=peak)
+    art = SurfaceArtist(
+        ax, model, scale=deformation_scale(model.mesh, peak, exaggeration), signed=model.mesh.dim == 2, vmax=peak
+    )
     _view(ax, model.mesh, *view)
     title = ax.set_title("", fontsize=9)
 

@@ -41,15 +41,19 @@ def _ext(path, allowed, what):
     ext = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
     if ext not in allowed:
         got = f"'.{ext}'" if ext else "no extension"
-        raise PlotError(f"cannot write {what} to {os.fspath(path)} ({got}); use "
-                        + " or ".join(f".{e}" for e in allowed))
+        raise PlotError(
+            f"cannot write {what} to {os.fspath(path)} ({got}); use " + " or ".join(f".{e}" for e in allowed)
+        )
     return ext
 
 
 def check_export_path(path, *, time_series: bool = False) -> str:
     """The format of an export path, or :class:`PlotError` before any work is done."""
-    ext = _ext(path, TIME_SERIES_FORMATS if time_series else tuple(MESH_FORMATS),
-               "a time series" if time_series else "mode shapes")
+    ext = _ext(
+        path,
+        TIME_SERIES_FORMATS if time_series else tuple(MESH_FORMATS),
+        "a time series" if time_series else "mode shapes",
+    )
     check_writable(path, PlotError)
     return ext
 
@@ -76,9 +80,11 @@ def _meshio_mesh(model, point_data):
 
     mesh = model.mesh
     cell_type = _CELL_TYPES[mesh.cells.shape[1]]
-    return meshio.Mesh(np.ascontiguousarray(mesh.points, dtype=float),
-                       [(cell_type, np.ascontiguousarray(mesh.cells, dtype=np.int64))],
-                       point_data=point_data)
+    return meshio.Mesh(
+        np.ascontiguousarray(mesh.points, dtype=float),
+        [(cell_type, np.ascontiguousarray(mesh.cells, dtype=np.int64))],
+        point_data=point_data,
+    )
 
 
 def _time_series_writer(path):
@@ -122,16 +128,26 @@ def export_modes(model, path, *, modes=None) -> str:
 
     ext = check_export_path(path)
     idx = mode_indices(model, model.n_modes if modes is None else modes)
-    point_data = {mode_field_name(int(k), float(model.frequencies[k])):
-                  np.ascontiguousarray(model.shapes[k], dtype=float) for k in idx}
+    point_data = {
+        mode_field_name(int(k), float(model.frequencies[k])): np.ascontiguousarray(model.shapes[k], dtype=float)
+        for k in idx
+    }
     m = _meshio_mesh(model, point_data)
     with _atomic_files(path) as tmp:
         meshio.write(tmp, m, file_format=MESH_FORMATS[ext])
     return os.fspath(path)
 
 
-def export_response(model, excitation, path, *, duration: float, frames: int = 100,
-                    fmax: float | None = None, quantity: str = "displacement") -> str:
+def export_response(
+    model,
+    excitation,
+    path,
+    *,
+    duration: float,
+    frames: int = 100,
+    fmax: float | None = None,
+    quantity: str = "displacement",
+) -> str:
     """Write the response to a strike as an XDMF time series (``displacement`` per step).
 
     The field at each step is the modal superposition sum_k q_k(t) phi_k with the modal
@@ -169,8 +185,7 @@ def export_response(model, excitation, path, *, duration: float, frames: int = 1
     with _atomic_files(path) as tmp, _time_series_writer(tmp) as writer:
         writer.write_points_cells(m.points, m.cells)
         for t, j in zip(times, idx):
-            writer.write_data(float(t), point_data={quantity: np.einsum("k,knc->nc", q[:, j],
-                                                                          shapes)})
+            writer.write_data(float(t), point_data={quantity: np.einsum("k,knc->nc", q[:, j], shapes)})
     return os.fspath(path)
 
 
@@ -194,12 +209,8 @@ def read_modes(path):
         m = meshio.read(os.fspath(path))
     except Exception as exc:  # meshio raises many types for unreadable files
         raise ModelFileError(f"cannot read {os.fspath(path)}: {exc}") from None
-    found = sorted((int(g.group(1)), float(g.group(2)), name) for name in m.point_data
-                   if (g := _FIELD.match(name)))
+    found = sorted((int(g.group(1)), float(g.group(2)), name) for name in m.point_data if (g := _FIELD.match(name)))
     if not found:
-        raise ModelFileError(f"{os.fspath(path)} has no mode_NNN_<f>Hz point data (not written by "
-                             "physsynth export?)")
-    shapes = np.stack([np.asarray(m.point_data[name], float).reshape(len(m.points), -1)
-                       for _, _, name in found])
-    return (np.asarray(m.points, float), np.array([n for n, _, _ in found]),
-            np.array([f for _, f, _ in found]), shapes)
+        raise ModelFileError(f"{os.fspath(path)} has no mode_NNN_<f>Hz point data (not written by physsynth export?)")
+    shapes = np.stack([np.asarray(m.point_data[name], float).reshape(len(m.points), -1) for _, _, name in found])
+    return (np.asarray(m.points, float), np.array([n for n, _, _ in found]), np.array([f for _, f, _ in found]), shapes)

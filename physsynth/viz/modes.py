@@ -45,8 +45,10 @@ def mode_indices(model, modes) -> np.ndarray:
         raise PlotError("no mode selected")
     bad = idx[(idx < 0) | (idx >= n)]
     if bad.size:
-        raise PlotError(f"mode index {int(bad[0])} is out of range: the model has {n} modes "
-                        f"(indices 0..{n - 1}, numbers 1..{n} in the modes table)")
+        raise PlotError(
+            f"mode index {int(bad[0])} is out of range: the model has {n} modes "
+            f"(indices 0..{n - 1}, numbers 1..{n} in the modes table)"
+        )
     return idx
 
 
@@ -98,8 +100,7 @@ def is_axisymmetric(mesh, *, tol: float = 0.03) -> bool:
     sector = np.minimum(((np.arctan2(p[:, 1], p[:, 0]) + np.pi) / (2 * np.pi) * 16).astype(int), 15)
     dz = float(np.ptp(p[:, 2]))
     nz = 1 if mesh.dim == 2 or dz < tol * rmax else 6
-    zbin = np.zeros(len(p), int) if nz == 1 else np.minimum(((p[:, 2] - lo[2]) / dz * nz).astype(int),
-                                                             nz - 1)
+    zbin = np.zeros(len(p), int) if nz == 1 else np.minimum(((p[:, 2] - lo[2]) / dz * nz).astype(int), nz - 1)
     for z in range(nz):
         in_z = zbin == z
         if not in_z.any():
@@ -246,8 +247,7 @@ def _draw_sheet(ax, model, k, *, title, nodal_lines=True, colorbar=False):
     mesh = model.mesh
     tri = _triangulation(mesh)
     w = transverse(model, k)
-    img = ax.tripcolor(tri, w, shading="gouraud", cmap=SIGNED_CMAP, vmin=-1.0, vmax=1.0,
-                       rasterized=True)
+    img = ax.tripcolor(tri, w, shading="gouraud", cmap=SIGNED_CMAP, vmin=-1.0, vmax=1.0, rasterized=True)
     lo, hi = mesh.bounding_box
     scale = float(np.max(hi - lo))
     lines = []
@@ -256,8 +256,7 @@ def _draw_sheet(ax, model, k, *, title, nodal_lines=True, colorbar=False):
         lines = zero_lines(ax, tri, w, fixed_xy=mesh.points[held, :2], scale=scale)
         ax.add_collection(LineCollection(lines, colors="k", linewidths=1.2, label="nodal lines"))
     edges = mesh.boundary_edges()
-    ax.add_collection(LineCollection(mesh.points[edges][:, :, :2], colors="0.25", linewidths=0.8,
-                                     label="outline"))
+    ax.add_collection(LineCollection(mesh.points[edges][:, :, :2], colors="0.25", linewidths=0.8, label="outline"))
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
     ax.set_aspect("equal")
@@ -286,8 +285,9 @@ def nodal_lines(model, mode: int) -> list[np.ndarray]:
     """
     k = int(mode_indices(model, [mode])[0])
     if model.mesh.dim != 2:
-        raise PlotError("nodal lines are drawn for flat (plate or membrane) models; a solid is "
-                        "drawn as a deformed surface")
+        raise PlotError(
+            "nodal lines are drawn for flat (plate or membrane) models; a solid is drawn as a deformed surface"
+        )
     fig = new_figure(3, 3)
     ax = fig.add_subplot()
     return _draw_sheet(ax, model, k, title="")
@@ -349,8 +349,9 @@ class SurfaceArtist:
         self.cmap = mpl.colormaps[SIGNED_CMAP if signed else MAGNITUDE_CMAP]
         vmax = vmax if vmax > 0 else 1.0
         self.norm = mpl.colors.Normalize(-vmax if signed else 0.0, vmax)
-        self.coll = Poly3DCollection(np.zeros((len(self.tri), 3, 3)), linewidths=0.0,
-                                     edgecolors="none", antialiased=False)
+        self.coll = Poly3DCollection(
+            np.zeros((len(self.tri), 3, 3)), linewidths=0.0, edgecolors="none", antialiased=False
+        )
         ax.add_collection3d(self.coll)
         p = model.mesh.points
         lo, hi = p.min(axis=0), p.max(axis=0)
@@ -385,10 +386,19 @@ def _view(ax, mesh, elev, azim):
     ax.view_init(elev=elev, azim=azim)
 
 
-def plot_modes(model, modes=12, *, exaggeration: float = 0.08, ncols: int | None = None,
-               panel_size: float = 2.6, dpi: float = 100.0, axisymmetric: bool | None = None,
-               view: tuple[float | None, float] = (None, -60.0), nodal_lines: bool = True,
-               colorbar: bool = False):
+def plot_modes(
+    model,
+    modes=12,
+    *,
+    exaggeration: float = 0.08,
+    ncols: int | None = None,
+    panel_size: float = 2.6,
+    dpi: float = 100.0,
+    axisymmetric: bool | None = None,
+    view: tuple[float | None, float] = (None, -60.0),
+    nodal_lines: bool = True,
+    colorbar: bool = False,
+):
     """A gallery of mode shapes, one panel per mode.
 
     Parameters
@@ -427,8 +437,7 @@ def plot_modes(model, modes=12, *, exaggeration: float = 0.08, ncols: int | None
     ext = hi - lo
     flat = model.mesh.dim == 2
     aspect = (ext[1] / ext[0]) if flat and ext[0] > 0 else 0.9
-    fig = new_figure(panel_size * ncols, panel_size * nrows * min(max(aspect, 0.5), 1.5) + 0.35,
-                     dpi=dpi)
+    fig = new_figure(panel_size * ncols, panel_size * nrows * min(max(aspect, 0.5), 1.5) + 0.35, dpi=dpi)
     for j, (k, title) in enumerate(zip(idx, titles)):
         if flat:
             ax = fig.add_subplot(nrows, ncols, j + 1)
@@ -437,13 +446,20 @@ def plot_modes(model, modes=12, *, exaggeration: float = 0.08, ncols: int | None
             ax = fig.add_subplot(nrows, ncols, j + 1, projection="3d")
             u = model.shapes[k]
             peak = float(np.max(np.linalg.norm(u, axis=1)))
-            art = SurfaceArtist(ax, model, scale=deformation_scale(model.mesh, peak, exaggeration),
-                                signed=False, vmax=peak)
+            art = SurfaceArtist(
+                ax, model, scale=deformation_scale(model.mesh, peak, exaggeration), signed=False, vmax=peak
+            )
             art.update(u)
             _view(ax, model.mesh, *view)
             ax.set_title(title, fontsize=9)
     kind = model.provenance.get("model", "solid" if not flat else "sheet")
-    fig.suptitle(f"{model.material.name} {kind}: {model.mesh.n_nodes} nodes"
-                 + ("; colour: w / max|w|, black: nodal lines" if flat else
-                    f"; colour: |u|, deformation x{exaggeration:g} of size"), fontsize=9)
+    fig.suptitle(
+        f"{model.material.name} {kind}: {model.mesh.n_nodes} nodes"
+        + (
+            "; colour: w / max|w|, black: nodal lines"
+            if flat
+            else f"; colour: |u|, deformation x{exaggeration:g} of size"
+        ),
+        fontsize=9,
+    )
     return fig

@@ -29,10 +29,9 @@ def model_html(model, *, max_rows: int = MAX_ROWS) -> str:
     lo, hi = mesh.bounding_box
     size = " x ".join(f"{1e3 * v:.1f}" for v in (hi - lo)[: mesh.dim])
     if mat.name == "membrane":
-        material = (f"membrane: tension {mat.E:g} N/m, areal density {mat.rho:g} kg/m<sup>2</sup>")
+        material = f"membrane: tension {mat.E:g} N/m, areal density {mat.rho:g} kg/m<sup>2</sup>"
     else:
-        material = (f"{_esc(mat.name)}: E {mat.E / 1e9:.4g} GPa, &nu; {mat.nu:.3g}, "
-                    f"&rho; {mat.rho:.5g} kg/m<sup>3</sup>")
+        material = f"{_esc(mat.name)}: E {mat.E / 1e9:.4g} GPa, &nu; {mat.nu:.3g}, &rho; {mat.rho:.5g} kg/m<sup>3</sup>"
     damping = ", ".join(f"{_esc(k)}={_esc(v)}" for k, v in mat.damping.to_dict().items())
     extra = []
     if model.provenance.get("thickness_m"):
@@ -41,23 +40,30 @@ def model_html(model, *, max_rows: int = MAX_ROWS) -> str:
         if model.provenance.get(key):
             extra.append(f"{key}: {_esc(', '.join(map(str, model.provenance[key])))}")
     info = [
-        ("model", f"{_esc(kind)}, {model.n_modes} modes, {model.dofs} DOF, "
-                  f"{model.rigid_body_modes} rigid-body modes excluded"),
-        ("mesh", f"{_esc(mesh.source) or '(arrays)'}: {mesh.n_nodes} nodes, {mesh.n_cells} cells, "
-                 f"{size} mm" + (f"; {'; '.join(extra)}" if extra else "")),
+        (
+            "model",
+            f"{_esc(kind)}, {model.n_modes} modes, {model.dofs} DOF, "
+            f"{model.rigid_body_modes} rigid-body modes excluded",
+        ),
+        (
+            "mesh",
+            f"{_esc(mesh.source) or '(arrays)'}: {mesh.n_nodes} nodes, {mesh.n_cells} cells, "
+            f"{size} mm" + (f"; {'; '.join(extra)}" if extra else ""),
+        ),
         ("material", material),
         ("damping", damping),
     ]
-    head = "".join(f"<tr><th style='text-align:left'>{k}</th><td style='text-align:left'>{v}"
-                   "</td></tr>" for k, v in info)
+    head = "".join(
+        f"<tr><th style='text-align:left'>{k}</th><td style='text-align:left'>{v}</td></tr>" for k, v in info
+    )
     f = model.frequencies
     rows = []
     for i in range(min(model.n_modes, max_rows)):
-        rows.append(f"<tr><td>{i + 1}</td><td>{f[i]:.2f}</td><td>{f[i] / f[0]:.4f}</td>"
-                    f"<td>{model.t60[i]:.3g}</td></tr>")
+        rows.append(
+            f"<tr><td>{i + 1}</td><td>{f[i]:.2f}</td><td>{f[i] / f[0]:.4f}</td><td>{model.t60[i]:.3g}</td></tr>"
+        )
     if model.n_modes > max_rows:
-        rows.append(f"<tr><td colspan='4'>... and {model.n_modes - max_rows} more, up to "
-                    f"{f[-1]:.1f} Hz</td></tr>")
+        rows.append(f"<tr><td colspan='4'>... and {model.n_modes - max_rows} more, up to {f[-1]:.1f} Hz</td></tr>")
     return (
         "<div class='physsynth-model'><b>ModalModel</b>"
         f"<table>{head}</table>"
@@ -138,13 +144,14 @@ class Sound:
 
     def _repr_html_(self) -> str:
         peak = float(np.max(np.abs(self.samples)))
-        desc = (f"{self.channels} channel{'s' if self.channels > 1 else ''}, "
-                f"{self.duration:.3f} s at {self.sr} Hz")
+        desc = f"{self.channels} channel{'s' if self.channels > 1 else ''}, {self.duration:.3f} s at {self.sr} Hz"
         if not (math.isfinite(peak) and peak > 0):
             return f"<div><b>Sound</b> {desc}: silent or not finite, nothing to play</div>"
         data = base64.b64encode(wav_bytes(self.samples, self.sr)).decode("ascii")
-        return (f"<div><b>Sound</b> {desc}, peak {peak:.3g} (played at -1 dBFS)<br>"
-                f"<audio controls preload='none' src='data:audio/wav;base64,{data}'></audio></div>")
+        return (
+            f"<div><b>Sound</b> {desc}, peak {peak:.3g} (played at -1 dBFS)<br>"
+            f"<audio controls preload='none' src='data:audio/wav;base64,{data}'></audio></div>"
+        )
 
     def __repr__(self) -> str:
         return f"Sound({self.channels} ch, {self.duration:.3f} s, sr={self.sr})"

@@ -23,12 +23,12 @@ def _mono(samples, channel: int = 0) -> np.ndarray:
     x = np.asarray(samples, dtype=np.float64)
     if x.ndim == 2:
         if not 0 <= channel < x.shape[0]:
-            raise PhyssynthError(f"channel {channel} does not exist: the sound has {x.shape[0]} "
-                                 "channel(s), numbered from 0")
+            raise PhyssynthError(
+                f"channel {channel} does not exist: the sound has {x.shape[0]} channel(s), numbered from 0"
+            )
         x = x[channel]
     if x.ndim != 1 or x.size < 16:
-        raise PhyssynthError("a sound must be a 1-D array (or channels x samples) of at least 16 "
-                             "samples")
+        raise PhyssynthError("a sound must be a 1-D array (or channels x samples) of at least 16 samples")
     if not np.isfinite(x).all():
         raise PhyssynthError("the sound has NaN or infinite samples")
     if not np.any(x):
@@ -59,8 +59,7 @@ def spectrum(samples, sr: float, *, channel: int = 0):
     return f, level
 
 
-def band_envelopes(samples, sr: float, freqs, *, neighbours=None, hop: float = 0.002,
-                   channel: int = 0):
+def band_envelopes(samples, sr: float, freqs, *, neighbours=None, hop: float = 0.002, channel: int = 0):
     """Level over time of the sound in a narrow band around each frequency.
 
     Each band is centred on a frequency with a half-width of 30 % of the gap to the nearest
@@ -110,8 +109,7 @@ def band_envelopes(samples, sr: float, freqs, *, neighbours=None, hop: float = 0
     return np.arange(env.shape[1]) * (step / sr), level
 
 
-def fit_decay_rates(times, level, *, top_db: float = 5.0, range_db: float = 30.0,
-                    tail: float = 0.1):
+def fit_decay_rates(times, level, *, top_db: float = 5.0, range_db: float = 30.0, tail: float = 0.1):
     """Decay rates (1/s) from band levels: a straight line through each level curve from
     ``top_db`` below its peak (past the attack) down to ``top_db + range_db`` below it (before
     any noise floor), leaving out the last ``tail`` of the time span (filter edge effects,
@@ -134,8 +132,7 @@ def fit_decay_rates(times, level, *, top_db: float = 5.0, range_db: float = 30.0
         if after.size < 8:
             continue
         below = after[lev[after] <= peak - top_db]
-        start = below[0] if below.size else \
-            after[np.searchsorted(times[after], times[k] + 0.1 * (end - times[k]))]
+        start = below[0] if below.size else after[np.searchsorted(times[after], times[k] + 0.1 * (end - times[k]))]
         rest = after[after >= start]
         floor = np.flatnonzero(lev[rest] < peak - top_db - range_db)
         idx = rest[: floor[0]] if floor.size else rest
@@ -167,8 +164,9 @@ def _fmax(model, sr, fmax):
     return 0.5 * sr
 
 
-def plot_spectrum(samples, sr: float, *, model=None, ax=None, fmax: float | None = None,
-                  channel: int = 0, floor_db: float = -100.0):
+def plot_spectrum(
+    samples, sr: float, *, model=None, ax=None, fmax: float | None = None, channel: int = 0, floor_db: float = -100.0
+):
     """Spectrum of a sound (dB), with a model's frequencies as dashed lines.
 
     Parameters
@@ -197,8 +195,7 @@ def plot_spectrum(samples, sr: float, *, model=None, ax=None, fmax: float | None
         marks = model.frequencies[_audible_modes(model, sr)]
         marks = marks[marks <= fmax]
         for j, fm in enumerate(marks):
-            ax.axvline(fm, color="C3", lw=0.6, ls="--", alpha=0.6,
-                       label="model frequencies" if j == 0 else None)
+            ax.axvline(fm, color="C3", lw=0.6, ls="--", alpha=0.6, label="model frequencies" if j == 0 else None)
         ax.legend(loc="upper right", fontsize=8)
     ax.set_xlim(0, fmax)
     ax.set_ylim(floor_db, 3)
@@ -208,8 +205,17 @@ def plot_spectrum(samples, sr: float, *, model=None, ax=None, fmax: float | None
     return ax
 
 
-def plot_spectrogram(samples, sr: float, *, model=None, ax=None, fmax: float | None = None,
-                     window: float = 0.08, channel: int = 0, range_db: float = 80.0):
+def plot_spectrogram(
+    samples,
+    sr: float,
+    *,
+    model=None,
+    ax=None,
+    fmax: float | None = None,
+    window: float = 0.08,
+    channel: int = 0,
+    range_db: float = 80.0,
+):
     """Spectrogram (short-time spectrum in dB over time), with a model's frequencies marked
     as ticks on the right edge.
 
@@ -230,34 +236,31 @@ def plot_spectrogram(samples, sr: float, *, model=None, ax=None, fmax: float | N
     sr = _check_sr(sr)
     x = _mono(samples, channel)
     nper = int(min(x.size, 2 ** round(math.log2(max(window * sr, 16)))))
-    f, t, S = spectrogram(x, fs=sr, window="blackmanharris", nperseg=nper, noverlap=3 * nper // 4,
-                          scaling="spectrum", mode="psd")
+    f, t, S = spectrogram(
+        x, fs=sr, window="blackmanharris", nperseg=nper, noverlap=3 * nper // 4, scaling="spectrum", mode="psd"
+    )
     with np.errstate(divide="ignore"):
         L = 10 * np.log10(np.maximum(S / S.max(), 1e-30))
     fmax = _fmax(model, sr, fmax)
     sel = f <= fmax
     if ax is None:
         ax = new_figure(7, 3).add_subplot()
-    ax.pcolormesh(t, f[sel], L[sel], shading="nearest", cmap="magma", vmin=-range_db, vmax=0,
-                  rasterized=True)
+    ax.pcolormesh(t, f[sel], L[sel], shading="nearest", cmap="magma", vmin=-range_db, vmax=0, rasterized=True)
     if model is not None:
         marks = model.frequencies[_audible_modes(model, sr)]
         marks = marks[marks <= fmax]
         t1 = t[-1] if t.size else x.size / sr
-        ax.plot(np.full(marks.size, t1), marks, ls="none", marker="<", ms=4, color="C2",
-                label="model frequencies")
+        ax.plot(np.full(marks.size, t1), marks, ls="none", marker="<", ms=4, color="C2", label="model frequencies")
         if marks.size:
             ax.legend(loc="upper right", fontsize=8)
     ax.set_ylim(0, fmax)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("frequency (Hz)")
-    ax.set_title(f"spectrogram ({1e3 * nper / sr:.0f} ms windows, {range_db:.0f} dB range)",
-                 fontsize=9)
+    ax.set_title(f"spectrogram ({1e3 * nper / sr:.0f} ms windows, {range_db:.0f} dB range)", fontsize=9)
     return ax
 
 
-def strongest_modes(samples, sr: float, model, n: int = 5, *, channel: int = 0,
-                    min_separation: float = 0.03):
+def strongest_modes(samples, sr: float, model, n: int = 5, *, channel: int = 0, min_separation: float = 0.03):
     """Indices of the ``n`` modes loudest in a sound, skipping modes within ``min_separation``
     (relative) of one already chosen (a doublet is one band: it beats, it does not decay
     cleanly on its own)."""
@@ -275,8 +278,17 @@ def strongest_modes(samples, sr: float, model, n: int = 5, *, channel: int = 0,
     return np.array(sorted(chosen), dtype=int)
 
 
-def plot_decay(samples=None, sr: float | None = None, *, model, modes=None, ax=None,
-               n: int = 5, channel: int = 0, floor_db: float = -80.0):
+def plot_decay(
+    samples=None,
+    sr: float | None = None,
+    *,
+    model,
+    modes=None,
+    ax=None,
+    n: int = 5,
+    channel: int = 0,
+    floor_db: float = -80.0,
+):
     """Decay of each mode: measured band levels of a sound (solid) against the model's decay
     rates (dashed lines of slope -8.686 sigma dB/s); without a sound, the model's curves.
 
@@ -300,13 +312,16 @@ def plot_decay(samples=None, sr: float | None = None, *, model, modes=None, ax=N
         tmax = float(np.max(model.t60[idx]))
         t = np.linspace(0, tmax, 200)
         for j, k in enumerate(idx):
-            ax.plot(t, -DB_PER_NEPER * model.decay_rates[k] * t, color=f"C{j % 10}",
-                    label=f"{model.frequencies[k]:.0f} Hz, T60 {model.t60[k]:.2f} s")
+            ax.plot(
+                t,
+                -DB_PER_NEPER * model.decay_rates[k] * t,
+                color=f"C{j % 10}",
+                label=f"{model.frequencies[k]:.0f} Hz, T60 {model.t60[k]:.2f} s",
+            )
         ax.set_xlim(0, tmax)
     else:
         sr = _check_sr(sr)
-        idx = strongest_modes(samples, sr, model, n, channel=channel) if modes is None \
-            else np.asarray(modes, int)
+        idx = strongest_modes(samples, sr, model, n, channel=channel) if modes is None else np.asarray(modes, int)
         freqs = model.frequencies[idx]
         t, lev = band_envelopes(samples, sr, freqs, neighbours=model.frequencies, channel=channel)
         measured = fit_decay_rates(t, lev)
@@ -316,25 +331,40 @@ def plot_decay(samples=None, sr: float | None = None, *, model, modes=None, ax=N
         for j, k in enumerate(idx):
             c = f"C{j % 10}"
             meas = f"{6.908 / measured[j]:.2f} s" if np.isfinite(measured[j]) else "n/a"
-            ax.plot(t, lev[j], color=c, lw=0.8,
-                    label=f"{freqs[j]:.0f} Hz: T60 model {model.t60[k]:.2f} s, measured {meas}")
+            ax.plot(
+                t, lev[j], color=c, lw=0.8, label=f"{freqs[j]:.0f} Hz: T60 model {model.t60[k]:.2f} s, measured {meas}"
+            )
             i0 = int(np.argmax(lev[j]))
-            ax.plot(t[i0:], lev[j, i0] - DB_PER_NEPER * model.decay_rates[k] * (t[i0:] - t[i0]),
-                    color=c, lw=1.0, ls="--")
+            ax.plot(
+                t[i0:], lev[j, i0] - DB_PER_NEPER * model.decay_rates[k] * (t[i0:] - t[i0]), color=c, lw=1.0, ls="--"
+            )
         ax.set_xlim(0, t[-1])
         # zoom on what the curves span (a slow decay is a few dB in a short sound)
         floor_db = max(floor_db, min(-10.0, float(np.percentile(lev, 2)) - 6.0))
     ax.set_ylim(floor_db, 3)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("level (dB)")
-    ax.set_title("decay per mode" + (" (solid: sound in a band around the mode; dashed: model)"
-                                     if samples is not None else " (model)"), fontsize=9)
+    ax.set_title(
+        "decay per mode"
+        + (" (solid: sound in a band around the mode; dashed: model)" if samples is not None else " (model)"),
+        fontsize=9,
+    )
     ax.legend(loc="upper right", fontsize=7)
     return ax
 
 
-def plot_sound(samples, sr: float, *, model=None, fmax: float | None = None, channel: int = 0,
-               n_decay: int = 5, title: str | None = None, width: float = 7.0, dpi: float = 100.0):
+def plot_sound(
+    samples,
+    sr: float,
+    *,
+    model=None,
+    fmax: float | None = None,
+    channel: int = 0,
+    n_decay: int = 5,
+    title: str | None = None,
+    width: float = 7.0,
+    dpi: float = 100.0,
+):
     """Spectrum, spectrogram and (with a model) per-mode decay of a sound, one panel each.
 
     Returns
