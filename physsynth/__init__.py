@@ -27,7 +27,7 @@ from physsynth.excitation.strike import MALLETS, Strike, contact_pulse, strike
 from physsynth.materials import LIBRARY, Material, custom_material, get_material
 from physsynth.mesh import Mesh, Region, bar_mesh, from_arrays, load_mesh
 from physsynth.modal.analysis import modal_analysis
-from physsynth.modal.damping import LossFactor, Rayleigh, TwoT60
+from physsynth.damping import LossFactor, Rayleigh, TwoT60
 from physsynth.modal.model import ModalModel
 from physsynth.render import Pickup, pickup, render, resonator_coefficients
 

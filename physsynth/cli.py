@@ -72,7 +72,7 @@ def _join_negative_vectors(argv):
 
 def _material(args):
     from physsynth.materials import custom_material, get_material
-    from physsynth.modal.damping import LossFactor, Rayleigh
+    from physsynth.damping import LossFactor, Rayleigh
 
     custom = [args.E, args.nu, args.rho]
     if args.material and any(v is not None for v in custom):

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field, replace
 
 from physsynth.errors import MaterialError
-from physsynth.modal.damping import DampingLaw, LossFactor
+from physsynth.damping import DampingLaw, LossFactor
 
 _CREMER = (
     "loss factor: Cremer, Heckl & Petersson, Structure-Borne Sound, 3rd ed. (Springer 2005), "

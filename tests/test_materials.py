@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import physsynth as ps
-from physsynth.modal.damping import LN1000
+from physsynth.damping import LN1000
 
 REQUIRED = ["steel", "aluminium", "brass", "bell_bronze", "copper", "glass", "spruce"]
 

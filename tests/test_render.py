@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import physsynth as ps
-from physsynth.modal.damping import LN1000
+from physsynth.damping import LN1000
 
 
 def synthetic_model(freqs, t60, seed=0):

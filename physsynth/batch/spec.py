@@ -212,7 +212,7 @@ def _scalar(raw, key, typ, *, low=None, choices=(), allow_list=True, nonneg=Fals
 def _material(entry, key) -> dict:
     from physsynth.errors import MaterialError
     from physsynth.materials import custom_material, get_material
-    from physsynth.modal.damping import DampingLaw, LossFactor
+    from physsynth.damping import DampingLaw, LossFactor
 
     try:
         if isinstance(entry, str):

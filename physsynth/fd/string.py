@@ -83,7 +83,7 @@ def sigmas_from_t60(c: float, kappa: float, f1: float, t60_1: float, f2: float, 
 
     z1, z2 = zeta(f1), zeta(f2)
     # sigma is an amplitude decay rate and T60 the time for the level to fall 60 dB,
-    # T60 = 3 ln 10 / sigma, the convention of physsynth.modal.damping. NSS eq. 7.30 carries
+    # T60 = 3 ln 10 / sigma, the convention of physsynth.damping. NSS eq. 7.30 carries
     # a factor 6 ln 10 instead: compare conventions before comparing numbers.
     g = LN1000 / (z2 - z1)
     s0 = g * (z2 / t60_1 - z1 / t60_2)

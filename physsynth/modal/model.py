@@ -12,7 +12,7 @@ from physsynth._io import atomic_path
 from physsynth.errors import ModelFileError, PhyssynthError
 from physsynth.materials import Material
 from physsynth.mesh import Mesh, Region
-from physsynth.modal.damping import DampingLaw, t60_from_decay_rate
+from physsynth.damping import DampingLaw, t60_from_decay_rate
 
 FORMAT = "physsynth-modal-model"
 FORMAT_VERSION = 1

@@ -10,7 +10,7 @@ from physsynth.fem.sheet import assemble_membrane, assemble_plate, select_nodes
 from physsynth.materials import Material
 from physsynth.mesh import Mesh
 from physsynth.modal.analysis import _solve, elastic_modes, finish_model, provenance_base
-from physsynth.modal.damping import LossFactor
+from physsynth.damping import LossFactor
 from physsynth.modal.model import ModalModel
 
 #: Default damping of a membrane when no material gives one: a loss factor of 0.02, the
