@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import os
-import sys
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
+from physsynth import validate
+from physsynth._progress import log
 from physsynth.errors import MeshError
 
 #: Metres per unit, for ``units=``.
@@ -30,6 +34,19 @@ TRI_EDGES = np.array([[0, 1], [1, 2], [0, 2]])
 _SURFACE_TYPES = ("triangle", "triangle6", "quad", "quad8", "quad9")
 _VOLUME_TYPES = ("tetra", "tetra10")
 _OTHER_VOLUME = ("hexahedron", "hexahedron20", "hexahedron27", "wedge", "wedge15", "pyramid")
+_OTHER_FLAT = ("quad", "quad8", "quad9", "polygon")
+
+#: Largest coordinate (m) and largest and smallest object (m) a mesh may describe: beyond a
+#: kilometre or under a micrometre the file's units are wrong, not the object exotic (and
+#: float64 coordinates lose the precision an element needs).
+MAX_COORDINATE = 1e4
+MAX_EXTENT = 1e3
+MIN_EXTENT = 1e-6
+#: Sizes (m) of the objects physsynth is meant for (a 5 mm chime to a 20 m bell tower beam);
+#: a mesh outside them is loaded, with a warning naming the likely unit.
+PLAUSIBLE_EXTENT = (5e-3, 20.0)
+#: Most nodes a generated mesh (:func:`bar_mesh`) may have.
+MAX_GENERATED_NODES = 20_000_000
 
 
 @dataclass(frozen=True)
@@ -245,18 +262,9 @@ def from_arrays(points, cells, *, regions=None, source="arrays", units="m") -> M
     units : {"m", "cm", "mm", "in"}
     """
     scale = _unit_scale(units)
-    points = np.ascontiguousarray(points, dtype=np.float64) * scale
-    cells = np.ascontiguousarray(cells, dtype=np.int64)
-    if points.ndim == 2 and points.shape[1] == 2:
-        points = np.hstack([points, np.zeros((len(points), 1))])
-    if points.ndim != 2 or points.shape[1] != 3:
-        raise MeshError(f"points must have shape (n, 3), got {points.shape}")
-    if not np.isfinite(points).all():
-        raise MeshError("the mesh has NaN or infinite node coordinates")
-    if cells.ndim != 2 or cells.shape[1] not in (3, 4, 6, 10) or len(cells) == 0:
-        raise MeshError(f"cells must have shape (n, 4|10) or (n, 3|6), got {cells.shape}")
-    if cells.min() < 0 or cells.max() >= len(points):
-        raise MeshError("a cell refers to a node that does not exist")
+    points = _point_array(points) * scale
+    cells = _cell_array(cells, len(points))
+    _check_extent(points, cells, units, source)
     if cells.shape[1] == 10:
         cells = _canonical_tet10(points, cells)
     if cells.shape[1] in (3, 6):
@@ -270,7 +278,134 @@ def from_arrays(points, cells, *, regions=None, source="arrays", units="m") -> M
                 "in the xy-plane"
             )
     cells = _orient(points, cells)
+    _check_one_body(points, cells)
     return _compact(Mesh(points, cells, dict(regions or {}), source))
+
+
+def _point_array(points) -> np.ndarray:
+    """Node coordinates as float64 (n, 3); a flat (n, 2) array gets z = 0."""
+    try:
+        arr = np.asarray(points, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise MeshError(
+            "points must be an (n, 3) array of numbers (every row the same length); got a ragged or non-numeric list"
+        ) from None
+    if arr.ndim == 2 and arr.shape[1] == 2:
+        arr = np.hstack([arr, np.zeros((len(arr), 1))])
+    if arr.ndim != 2 or arr.shape[1] != 3 or len(arr) == 0:
+        raise MeshError(f"points must have shape (n, 3) with n >= 1, got {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise MeshError(
+            f"the mesh has NaN or infinite node coordinates ({int((~np.isfinite(arr).any(axis=1)).sum())} nodes); "
+            "fix or re-export the mesh"
+        )
+    return np.ascontiguousarray(arr)
+
+
+def _cell_array(cells, n_nodes: int) -> np.ndarray:
+    """Cells as int64 (n_cells, k): whole numbers, k in 3, 4, 6, 10, each a node of the mesh."""
+    try:
+        raw = np.asarray(cells)
+        if raw.dtype == object or not (np.issubdtype(raw.dtype, np.number) or raw.dtype == bool):
+            raise ValueError
+    except (TypeError, ValueError):
+        raise MeshError(
+            "cells must be an (n, 4|10) or (n, 3|6) array of node indices (every row the same length); "
+            "got a ragged or non-numeric list"
+        ) from None
+    if raw.ndim != 2 or raw.shape[1] not in (3, 4, 6, 10) or len(raw) == 0:
+        raise MeshError(f"cells must have shape (n, 4|10) or (n, 3|6) with n >= 1, got {raw.shape}")
+    if raw.dtype == bool:
+        raise MeshError("cells must hold node indices (whole numbers), got booleans")
+    if not np.issubdtype(raw.dtype, np.integer):
+        if np.iscomplexobj(raw) or not np.isfinite(raw).all() or (raw != np.round(raw)).any():
+            bad = raw.ravel()[np.flatnonzero(~np.isfinite(raw.ravel()) | (raw.ravel() != np.round(raw.ravel())))[0]]
+            raise MeshError(f"cell node indices must be whole numbers, got {float(bad):g}; pass integer indices")
+    lo, hi = raw.min(), raw.max()
+    if lo < 0 or hi >= n_nodes:
+        bad = lo if lo < 0 else hi
+        raise MeshError(
+            f"a cell refers to node {int(bad)}, but the mesh has nodes 0..{n_nodes - 1}; "
+            "cell indices are 0-based and must index the points array"
+        )
+    return np.ascontiguousarray(raw, dtype=np.int64)
+
+
+def _fmt_len(x: float) -> str:
+    if x >= 1.0:
+        return f"{x:.3g} m"
+    if x >= 1e-4:
+        return f"{x * 1e3:.3g} mm"
+    return f"{x * 1e6:.3g} um"
+
+
+def _likely_unit(extent_m: float, units: str) -> str | None:
+    """The unit that makes the file's numbers an object of plausible size, nearest 0.3 m."""
+    raw = extent_m / UNITS[units]
+    best = None
+    for u, f in UNITS.items():
+        size = raw * f
+        if u != units and PLAUSIBLE_EXTENT[0] <= size <= PLAUSIBLE_EXTENT[1]:
+            score = abs(math.log(size / 0.3))
+            if best is None or score < best[0]:
+                best = (score, u)
+    return None if best is None else best[1]
+
+
+def _check_extent(points: np.ndarray, cells: np.ndarray, units: str, source: str) -> None:
+    """Refuse absurd coordinates; warn about an object whose size suggests the wrong unit."""
+    used = points[np.unique(cells)]
+    big = float(np.abs(used).max())
+    extent = float(np.ptp(used, axis=0).max())
+    hint = "; check the file's length unit (load_mesh(..., units='mm'), --units mm|cm|in|m)"
+    if big > MAX_COORDINATE or extent > MAX_EXTENT:
+        raise MeshError(
+            f"the mesh spans {extent:.3g} m (largest coordinate {big:.3g} m), beyond the {MAX_EXTENT:g} m "
+            f"physsynth models{hint}"
+        )
+    if extent < MIN_EXTENT:
+        raise MeshError(f"the mesh is only {extent:.3g} m across, under {MIN_EXTENT:g} m{hint}")
+    lo, hi = PLAUSIBLE_EXTENT
+    if not lo <= extent <= hi:
+        u = _likely_unit(extent, units)
+        guess = f"; if its coordinates are in {u}, pass units={u!r} (--units {u})" if u else ""
+        where = f"{source} " if source else "the mesh "
+        log.warning(
+            "warning: %sis %s across (units=%r), outside the %s..%s of a sounding object%s",
+            where,
+            _fmt_len(extent),
+            units,
+            _fmt_len(lo),
+            _fmt_len(hi),
+            guess,
+        )
+
+
+def _check_one_body(points: np.ndarray, cells: np.ndarray) -> None:
+    """Refuse a mesh of several separate bodies: each would add rigid modes and no sound."""
+    n = len(points)
+    k = cells.shape[1]
+    rows = np.repeat(np.arange(len(cells)), k)
+    inc = sp.csr_matrix((np.ones(rows.size, dtype=np.int8), (rows, cells.ravel())), shape=(len(cells), n))
+    # Two cells are one body when they share a node: components of the node graph linked by cells.
+    adj = (inc.T @ inc).tocsr()
+    used = np.unique(cells)
+    n_comp, label = connected_components(adj[used][:, used], directed=False)
+    if n_comp <= 1:
+        return
+    flat = k in (3, 6)
+    size = np.abs(tri_areas(points, cells) if flat else tet_volumes(points, cells))
+    cell_label = np.empty(n, dtype=np.int64)
+    cell_label[used] = label
+    per = np.bincount(cell_label[cells[:, 0]], weights=size, minlength=n_comp)
+    order = np.argsort(per)[::-1]
+    unit, f = ("cm^2", 1e4) if flat else ("cm^3", 1e6)
+    shown = ", ".join(f"{per[i] * f:.3g}" for i in order[:5]) + (", ..." if n_comp > 5 else "")
+    raise MeshError(
+        f"the mesh holds {n_comp} separate bodies ({'areas' if flat else 'volumes'} {shown} {unit}); "
+        "physsynth models one connected object: export or select one body (a later release will add "
+        "--body), or merge the parts' shared nodes if they are meant to be joined"
+    )
 
 
 def _compact(mesh: Mesh) -> Mesh:
@@ -322,7 +457,7 @@ def load_mesh(path, *, units: str = "m") -> Mesh:
     import meshio
 
     path = os.fspath(path)
-    scale = _unit_scale(units)
+    _unit_scale(units)
     if not os.path.exists(path):
         raise MeshError(f"mesh file not found: {path}")
     if os.path.isdir(path):
@@ -363,6 +498,22 @@ def load_mesh(path, *, units: str = "m") -> Mesh:
     orders = {t for _, t, _ in vol}
     if len(orders) > 1:
         raise MeshError(f"{path} mixes linear and quadratic cells; use one element order")
+    # Cells of another kind beside the tetrahedra (triangles) would be dropped without a word,
+    # and with them part of the object: refuse and name them.
+    others = _OTHER_FLAT if flat else _OTHER_VOLUME
+    dropped: dict[str, int] = {}
+    for _, t, d in blocks:
+        if t in others or (flat and t in _OTHER_VOLUME):
+            dropped[t] = dropped.get(t, 0) + len(d)
+    if dropped:
+        kept = f"{sum(len(d) for _, _, d in vol)} {'/'.join(sorted(orders))}"
+        extra = ", ".join(f"{c} {t}" for t, c in sorted(dropped.items()))
+        fix = "re-mesh the whole object with triangles" if flat else "re-mesh the whole object with tetrahedra"
+        raise MeshError(
+            f"{path} mixes cell types ({kept} and {extra}); physsynth uses "
+            f"{'triangles' if flat else 'tetrahedra'} only and would drop the rest: {fix} "
+            "(in gmsh: Mesh.SubdivisionAlgorithm 1|2, or an unstructured mesh)"
+        )
 
     cells = np.concatenate([d for _, _, d in vol]).astype(np.int64)
     offsets = {}
@@ -371,20 +522,13 @@ def load_mesh(path, *, units: str = "m") -> Mesh:
         offsets[i] = n
         n += len(d)
     points = np.asarray(m.points, dtype=np.float64)
+    if points.ndim != 2 or points.shape[1] not in (2, 3):
+        raise MeshError(f"{path}: node coordinates have shape {points.shape}, expected (n, 2) or (n, 3)")
     if points.shape[1] == 2:
         points = np.hstack([points, np.zeros((len(points), 1))])
-    points = points[:, :3] * scale
 
     regions = _regions(m, blocks, offsets, cells, flat)
-    mesh = from_arrays(points, cells, regions=regions, source=os.path.abspath(path), units="m")
-    extent = float(np.ptp(mesh.points, axis=0).max())
-    if units == "m" and extent > 20.0:
-        print(
-            f"physsynth: warning: {path} is {extent:g} m across; if its coordinates are in "
-            "millimetres, pass --units mm (units='mm')",
-            file=sys.stderr,
-        )
-    return mesh
+    return from_arrays(points, cells, regions=regions, source=os.path.abspath(path), units=units)
 
 
 def _is_flat(points, tris) -> bool:
@@ -462,10 +606,36 @@ def bar_mesh(length: float, width: float, height: float, n: tuple[int, int, int]
     """A structured tetrahedral mesh of a box [0, L] x [0, w] x [0, h], in metres.
 
     Used for analytic checks (free-free bars). Each hexahedral block is split into 6 tetrahedra.
+
+    Parameters
+    ----------
+    length, width, height : float, m
+        Edges of the box, each in (0, ``MAX_EXTENT``].
+    n : tuple of 3 int
+        Divisions along x, y, z, each >= 1; at most ``MAX_GENERATED_NODES`` nodes in all.
     """
     from skfem import MeshTet
 
-    nx, ny, nz = n
+    length, width, height = (
+        validate.positive(v, f"bar_mesh {name}", "m", hi=MAX_EXTENT, error=MeshError)
+        for v, name in ((length, "length"), (width, "width"), (height, "height"))
+    )
+    if isinstance(n, (str, bytes)) or not hasattr(n, "__len__") or len(n) != 3:
+        raise MeshError(f"bar_mesh n must be three whole numbers (nx, ny, nz), got {n!r}")
+    nx, ny, nz = (validate.integer(v, f"bar_mesh n[{i}]", lo=1, error=MeshError) for i, v in enumerate(n))
+    nodes = (nx + 1) * (ny + 1) * (nz + 1)
+    if nodes > MAX_GENERATED_NODES:
+        raise MeshError(
+            f"bar_mesh n = {nx} x {ny} x {nz} makes {nodes:.3g} nodes, more than {MAX_GENERATED_NODES:.3g}; "
+            "use fewer divisions"
+        )
+    # points, the 6 nx*ny*nz tetrahedra and their copies while checking (about 4 of each)
+    validate.check_memory(
+        4 * (nodes * 3 * 8 + 6 * nx * ny * nz * 4 * 8),
+        f"a bar mesh of {nx} x {ny} x {nz} blocks",
+        "use fewer divisions",
+        error=MeshError,
+    )
     m = MeshTet.init_tensor(
         np.linspace(0, length, nx + 1), np.linspace(0, width, ny + 1), np.linspace(0, height, nz + 1)
     )
