@@ -7,115 +7,131 @@ The pipeline, each step a small function::
     hit = physsynth.strike(model, at=(0.09, 0, 0.08), mallet="medium", sr=48000)
     audio = physsynth.render(model, hit, duration=6.0)
     physsynth.write_wav("bowl.wav", audio, sr=48000)
+
+The public names are re-exported here lazily (PEP 562): ``physsynth.X`` imports the module
+that defines ``X`` on first use, so ``import physsynth.cli`` or ``import physsynth.validate``
+does not pay for numba, scipy and scikit-fem, and a command line refused for bad input
+answers at once.
 """
 
-__version__ = "0.1.0"
+from __future__ import annotations
 
-from physsynth.audio import fade_out, normalise, read_wav, spectral_centroid, write_wav
-from physsynth.errors import (
-    AudioError,
-    MaterialError,
-    MeshError,
-    ModelFileError,
-    PhyssynthError,
-    RenderError,
-    SelectorError,
-    SolverError,
-    StabilityError,
-)
-from physsynth.excitation.strike import MALLETS, Strike, contact_pulse, strike
-from physsynth.materials import LIBRARY, Material, custom_material, get_material
-from physsynth.mesh import Mesh, Region, bar_mesh, from_arrays, load_mesh
-from physsynth.modal.analysis import modal_analysis
-from physsynth.damping import LossFactor, Rayleigh, TwoT60
-from physsynth.modal.model import ModalModel
-from physsynth.render import Pickup, pickup, render, resonator_coefficients
+import importlib
+import sys
+import types
 
-__all__ = [
-    "AudioError",
-    "LIBRARY",
-    "LossFactor",
-    "MALLETS",
-    "Material",
-    "MaterialError",
-    "Mesh",
-    "MeshError",
-    "ModalModel",
-    "ModelFileError",
-    "PhyssynthError",
-    "Pickup",
-    "Rayleigh",
-    "Region",
-    "RenderError",
-    "SelectorError",
-    "SolverError",
-    "StabilityError",
-    "Strike",
-    "TwoT60",
-    "__version__",
-    "bar_mesh",
-    "fade_out",
-    "contact_pulse",
-    "custom_material",
-    "from_arrays",
-    "get_material",
-    "load_mesh",
-    "modal_analysis",
-    "normalise",
-    "pickup",
-    "read_wav",
-    "render",
-    "resonator_coefficients",
-    "spectral_centroid",
-    "strike",
-    "write_wav",
-]
+from physsynth._version import __version__ as __version__
 
-# Seeing the modes and sounds (matplotlib is imported lazily, inside the drawing functions).
-from physsynth.viz import Sound, animate_mode, export_modes, plot_modes, plot_sound  # noqa: E402
+#: Every public name and the module that defines it. The only place to edit when a name moves.
+_PUBLIC: dict[str, str] = {
+    # errors
+    "PhyssynthError": "physsynth.errors",
+    "AudioError": "physsynth.errors",
+    "MaterialError": "physsynth.errors",
+    "MeshError": "physsynth.errors",
+    "ModelFileError": "physsynth.errors",
+    "RenderError": "physsynth.errors",
+    "SelectorError": "physsynth.errors",
+    "SolverError": "physsynth.errors",
+    "StabilityError": "physsynth.errors",
+    # geometry
+    "Mesh": "physsynth.mesh",
+    "Region": "physsynth.mesh",
+    "bar_mesh": "physsynth.mesh",
+    "from_arrays": "physsynth.mesh",
+    "load_mesh": "physsynth.mesh",
+    # materials and damping laws
+    "LIBRARY": "physsynth.materials",
+    "Material": "physsynth.materials",
+    "custom_material": "physsynth.materials",
+    "get_material": "physsynth.materials",
+    "LossFactor": "physsynth.damping",
+    "Rayleigh": "physsynth.damping",
+    "TwoT60": "physsynth.damping",
+    # modal analysis
+    "modal_analysis": "physsynth.modal.analysis",
+    "ModalModel": "physsynth.modal.model",
+    # excitation
+    "MALLETS": "physsynth.excitation.strike",
+    "Strike": "physsynth.excitation.strike",
+    "contact_pulse": "physsynth.excitation.strike",
+    "strike": "physsynth.excitation.strike",
+    "Mallet": "physsynth.excitation.mallet",
+    "get_mallet": "physsynth.excitation.mallet",
+    "mallet_strike": "physsynth.excitation.mallet",
+    "ModalState": "physsynth.excitation.modal_state",
+    "Event": "physsynth.excitation.score",
+    "Score": "physsynth.excitation.score",
+    "ScoreError": "physsynth.excitation.score",
+    "read_score": "physsynth.excitation.score",
+    "render_score": "physsynth.excitation.score",
+    "force_from_wav": "physsynth.excitation.signals",
+    "force_strike": "physsynth.excitation.signals",
+    "noise_burst": "physsynth.excitation.signals",
+    "pluck_state": "physsynth.excitation.signals",
+    "FrictionLaw": "physsynth.excitation.friction",
+    "bow_modal": "physsynth.excitation.friction",
+    "rub": "physsynth.excitation.friction",
+    # rendering
+    "Pickup": "physsynth.render",
+    "pickup": "physsynth.render",
+    "render": "physsynth.render",
+    "resonator_coefficients": "physsynth.render",
+    # audio
+    "fade_out": "physsynth.audio",
+    "normalise": "physsynth.audio",
+    "read_wav": "physsynth.audio",
+    "spectral_centroid": "physsynth.audio",
+    "write_wav": "physsynth.audio",
+    # seeing the modes and sounds (matplotlib is imported inside the drawing functions)
+    "Sound": "physsynth.viz",
+    "animate_mode": "physsynth.viz",
+    "export_modes": "physsynth.viz",
+    "plot_modes": "physsynth.viz",
+    "plot_sound": "physsynth.viz",
+    # sweeps rendered into datasets ("batch" is the sub-package itself)
+    "batch": "physsynth.batch",
+    "run_batch": "physsynth.batch",
+}
 
-__all__ += ["Sound", "animate_mode", "export_modes", "plot_modes", "plot_sound"]
+__all__ = sorted(["__version__", *_PUBLIC])
 
-# Physical mallets, other excitations and scores of events (kernels imported lazily).
-from physsynth.excitation import (  # noqa: E402
-    Event,
-    Mallet,
-    ModalState,
-    Score,
-    ScoreError,
-    force_from_wav,
-    force_strike,
-    get_mallet,
-    mallet_strike,
-    noise_burst,
-    pluck_state,
-    read_score,
-    render_score,
-)
 
-__all__ += [
-    "Event",
-    "Mallet",
-    "ModalState",
-    "Score",
-    "ScoreError",
-    "force_from_wav",
-    "force_strike",
-    "get_mallet",
-    "mallet_strike",
-    "noise_burst",
-    "pluck_state",
-    "read_score",
-    "render_score",
-]
+def _resolve(name: str):
+    module = importlib.import_module(_PUBLIC[name])
+    # A name that is its own sub-package (``batch``) is the module itself.
+    obj = module if module.__name__ == f"{__name__}.{name}" and not hasattr(module, name) else getattr(module, name)
+    globals()[name] = obj  # cached: __getattr__ runs once per name
+    return obj
 
-# Rubbing a bowl's rim, bowing a point (friction excitation).
-from physsynth.excitation.friction import FrictionLaw, bow_modal, rub  # noqa: E402
 
-__all__ += ["FrictionLaw", "bow_modal", "rub"]
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        return _resolve(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-# Sweeps rendered into datasets, on Dask or serially (dask is imported only when a run needs it).
-from physsynth import batch  # noqa: E402
-from physsynth.batch import run_batch  # noqa: E402
 
-__all__ += ["batch", "run_batch"]
+def __dir__():
+    return sorted(set(globals()) | set(_PUBLIC))
+
+
+class _Package(types.ModuleType):
+    """Keeps a public name from being shadowed by the sub-module of the same name.
+
+    Importing ``physsynth.render`` (the module) binds it as the attribute ``physsynth.render``;
+    the public name is the function ``render`` in it, as it was when the names were imported
+    eagerly, so the import system's binding is not kept and ``__getattr__`` resolves the name.
+    """
+
+    def __setattr__(self, name, value):
+        if (
+            name in _PUBLIC
+            and isinstance(value, types.ModuleType)
+            and value.__name__ == f"{__name__}.{name}"
+            and hasattr(value, name)
+        ):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

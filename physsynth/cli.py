@@ -362,7 +362,7 @@ def cmd_demo(args):
 def _cache_path(mesh_path, args):
     import hashlib
 
-    from physsynth import __version__
+    from physsynth._version import __version__
 
     h = hashlib.sha256()
     with open(mesh_path, "rb") as fh:
@@ -451,7 +451,7 @@ def _add_render(p, duration=4.0):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from physsynth import __version__
+    from physsynth._version import __version__
 
     ap = _Parser(
         prog="physsynth", description="Physical-modelling sound synthesis: the sound of an object from its mesh."

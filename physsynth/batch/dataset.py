@@ -180,7 +180,7 @@ class Dataset:
 
     def write(self, item, res: dict) -> dict:
         """Write an item's WAV (if it rendered) and then its record, each atomically."""
-        from physsynth import __version__
+        from physsynth._version import __version__
 
         rec = {
             "item_id": item.id,

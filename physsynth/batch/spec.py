@@ -354,7 +354,7 @@ def _list_of_tables(raw, key, *, allow_strings=False) -> list:
 # ------------------------------------------------------------------ the spec
 def parse_spec(raw: dict, *, base_dir: str = ".", source: str = "<spec>") -> Sweep:
     """A Sweep from a spec's raw table (see :func:`load_spec`)."""
-    from physsynth import __version__
+    from physsynth._version import __version__
 
     _check_keys(raw, TOP_KEYS, "")
     product = raw.get("product", True)
