@@ -28,3 +28,39 @@ def test_atomic_path_leaves_nothing_on_error(tmp_path):
         raise RuntimeError("boom")
     assert out.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.txt"]
+
+
+def test_8bit_wav_is_unsigned_with_128_as_zero(tmp_path):
+    # 8-bit PCM WAV is unsigned: byte 128 is silence, 0 is -1 and 255 is 127/128 of full scale
+    # (written by Python's own wave module, so the bytes on disk are exactly these)
+    import wave
+
+    from physsynth.audio import read_wav
+
+    raw = bytes([128, 0, 255, 64, 192, 128])
+    path = tmp_path / "u8.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(1)
+        w.setframerate(8000)
+        w.writeframes(raw)
+    x, sr = read_wav(path)
+    assert sr == 8000 and x.shape == (2, 3)
+    # frames interleave (left, right): left = 128, 255, 192; right = 0, 64, 128
+    np.testing.assert_array_equal(x[0], [0.0, 127 / 128, 0.5])
+    np.testing.assert_array_equal(x[1], [-1.0, -0.5, 0.0])
+
+
+def test_16bit_wav_full_scale(tmp_path):
+    import wave
+
+    from physsynth.audio import read_wav
+
+    path = tmp_path / "s16.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(np.array([0, -32768, 32767, 16384], "<i2").tobytes())
+    x, _ = read_wav(path)
+    np.testing.assert_array_equal(x[0], [0.0, -1.0, 32767 / 32768, 0.5])
