@@ -1,0 +1,512 @@
+"""Measuring sounds: pitch, partials, decay, brightness, intervals.
+
+The one place where physsynth, its examples and its tests measure audio. Every function takes
+the samples first and the sample rate as the keyword ``sr`` (Hz), and checks its input with
+:mod:`physsynth.validate`: a bad signal or parameter raises
+:class:`~physsynth.errors.PhyssynthError` with a one-line message.
+
+The sample rate here is any positive, finite number of Hz, not only an audio rate
+(:func:`physsynth.validate.sample_rate`): a measurement scales with the rate it is told, and the
+same functions measure decimated envelopes (a few hundred Hz) and scheme-rate signals.
+
+========================  ====================================================================
+:func:`peak_frequency`    the strongest partial near a guess, to a small fraction of a cent
+:func:`spectral_peaks`    the partial near each of many targets (parabolic interpolation)
+:func:`band_envelope`     the amplitude envelope of the sound in a band around a frequency
+:func:`band_levels`       the level (dB) over time in a narrow band around each frequency
+:func:`fit_decay_rates`   decay rates (1/s) from band levels: straight lines in dB
+:func:`decay_rates`       decay rate (1/s) near each frequency: band levels, then the fit
+:func:`t60`               60 dB decay time (s) near each frequency, ln(1000) / decay rate
+:func:`spectral_centroid` power-weighted mean frequency (Hz), one per channel
+:func:`cents`             the interval from one frequency to another, 1200 log2(f / f_ref)
+========================  ====================================================================
+
+A mode of decay rate sigma (1/s) loses 20 log10(e) sigma = 8.686 sigma dB per second, so its
+60 dB decay time is T60 = ln(1000) / sigma = 6.908 / sigma (docs/theory.md, "Damping").
+
+>>> sr = 48000
+>>> t = np.arange(sr) / sr
+>>> x = np.exp(-6.908 * t / 0.5) * np.sin(2 * np.pi * 440.7 * t)  # T60 = 0.5 s
+>>> round(peak_frequency(x, sr=sr, f_guess=440.0), 3)
+440.7
+>>> round(float(t60(x, sr=sr, freqs=440.7)), 3)
+0.5
+>>> round(cents(880.0, 440.0), 6)
+1200.0
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+from scipy.signal import butter, hilbert, sosfiltfilt
+from scipy.signal.windows import blackmanharris
+
+from physsynth import validate
+from physsynth.errors import PhyssynthError
+
+__all__ = [
+    "DB_PER_NEPER",
+    "LN1000",
+    "band_envelope",
+    "band_levels",
+    "cents",
+    "decay_rates",
+    "fit_decay_rates",
+    "peak_frequency",
+    "spectral_centroid",
+    "spectral_peaks",
+    "t60",
+]
+
+#: dB lost per unit of sigma t: 20 / ln(10) = 8.686.
+DB_PER_NEPER = 20.0 / math.log(10.0)
+#: T60 = LN1000 / sigma: a 60 dB fall is a factor 1000 in amplitude.
+LN1000 = math.log(1000.0)
+
+# Fewest samples a measurement accepts: below this no spectrum or band filter means anything.
+_MIN_SAMPLES = 16
+
+
+def _rate(sr) -> float:
+    return validate.positive(sr, "sample rate", "Hz")
+
+
+def _signal(x, name: str = "signal", *, channels: bool = False, min_samples: int = _MIN_SAMPLES) -> np.ndarray:
+    """``x`` as float64: shape (n,) (or (n_channels, n) with ``channels``), finite, long enough."""
+    try:
+        a = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise PhyssynthError(f"the {name} must be an array of numbers, got {type(x).__name__}") from None
+    shape = "(n,) or (n_channels, n)" if channels else "(n,); pick one channel, e.g. x[0]"
+    if a.ndim not in ((1, 2) if channels else (1,)) or a.shape[-1] == 0 or a.size == 0:
+        raise PhyssynthError(f"the {name} must have shape {shape}, got shape {a.shape}")
+    if a.shape[-1] < min_samples:
+        raise PhyssynthError(f"the {name} has {a.shape[-1]} samples; a measurement needs at least {min_samples}")
+    if not np.isfinite(a).all():
+        raise PhyssynthError(f"the {name} has NaN or infinite samples; measure only finite audio")
+    return a
+
+
+def _not_silent(x: np.ndarray, name: str = "signal") -> None:
+    if not np.any(x):
+        raise PhyssynthError(f"the {name} is silent (all zeros): there is nothing to measure")
+
+
+def _freqs(freqs, name: str, sr: float | None = None) -> np.ndarray:
+    """Frequencies (Hz) as a 1-D array, each > 0 (and below Nyquist, given ``sr``)."""
+    try:
+        f = np.atleast_1d(np.asarray(freqs, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise PhyssynthError(f"{name} must be numbers (Hz), got {freqs!r}") from None
+    if f.ndim != 1 or f.size == 0:
+        raise PhyssynthError(f"{name} must be one frequency or a 1-D sequence of them (Hz), got shape {f.shape}")
+    if not (np.isfinite(f).all() and (f > 0).all()):
+        raise PhyssynthError(f"{name} must be finite frequencies > 0 Hz, got {freqs!r}")
+    if sr is not None and (f >= 0.5 * sr).any():
+        bad = float(f[f >= 0.5 * sr][0])
+        raise PhyssynthError(f"{name}: {bad:g} Hz is at or above the Nyquist frequency {0.5 * sr:g} Hz; lower it")
+    return f
+
+
+def _fraction(value, name: str) -> float:
+    return validate.finite(value, name, lo=0.0, lo_open=True, hi=1.0)
+
+
+# ------------------------------------------------------------------------------- pitch
+def peak_frequency(x, *, sr: float, f_guess: float | None = None, rel_window: float = 0.01) -> float:
+    """Frequency (Hz) of the strongest spectral peak within +-``rel_window`` of ``f_guess``
+    (of the whole spectrum, DC excluded, without a guess).
+
+    A Blackman-Harris window (sidelobes below -92 dB, so neighbouring partials do not pull the
+    peak), the largest bin of an 8x zero-padded FFT as the start, then the maximum of the
+    windowed signal's DTFT magnitude found to 1e-7 of the frequency: accurate to far below a
+    cent for a steady partial of a few hundred periods (0.01 cent for a sinusoid of 1 s).
+
+    Parameters
+    ----------
+    x : array_like, shape (n,)
+        The signal (one channel), at least 16 samples.
+    sr : float, Hz
+        Its sample rate (any positive rate).
+    f_guess : float, Hz, optional
+        Centre of the search window, below the Nyquist frequency.
+    rel_window : float
+        Half-width of the search window as a fraction of ``f_guess`` (0 < rel_window <= 1).
+
+    Returns
+    -------
+    float, Hz
+
+    Examples
+    --------
+    >>> t = np.arange(48000) / 48000
+    >>> x = np.sin(2 * np.pi * 261.63 * t) + 0.5 * np.sin(2 * np.pi * 523.26 * t)
+    >>> round(peak_frequency(x, sr=48000, f_guess=523.0), 4)
+    523.26
+    """
+    sr = _rate(sr)
+    x = _signal(x)
+    _not_silent(x)
+    rel_window = _fraction(rel_window, "rel_window")
+    xw = x * blackmanharris(x.size)
+    n = np.arange(x.size)
+    nfft = 1 << int(np.ceil(np.log2(8 * x.size)))
+    spec = np.abs(np.fft.rfft(xw, nfft))
+    df = sr / nfft
+    if f_guess is None:
+        lo, hi = 1, spec.size - 2
+    else:
+        if np.ndim(f_guess) != 0:
+            raise PhyssynthError(f"f_guess must be one frequency (Hz), got {f_guess!r}")
+        f_guess = float(_freqs(f_guess, "f_guess", sr)[0])
+        lo = max(int(f_guess * (1 - rel_window) / df), 1)
+        hi = min(int(np.ceil(f_guess * (1 + rel_window) / df)), spec.size - 2)
+    k = lo + int(np.argmax(spec[lo : hi + 1]))
+    if spec[k] == 0:
+        raise PhyssynthError("the signal has no energy in the search window; widen rel_window or check f_guess")
+    r = minimize_scalar(
+        lambda f: -abs(np.dot(xw, np.exp(-2j * np.pi * f / sr * n))),
+        bounds=((k - 1) * df, (k + 1) * df),
+        method="bounded",
+        options={"xatol": 1e-7 * (k * df if f_guess is None else f_guess)},
+    )
+    return float(r.x)
+
+
+def spectral_peaks(x, targets, *, sr: float, rel_window: float = 0.03, pad: int = 4) -> np.ndarray:
+    """Frequency (Hz) of the strongest spectral peak within +-``rel_window`` of each target.
+
+    Hann window, zero-padded FFT, and a parabola through the log magnitudes of the maximum bin
+    and its neighbours (accurate to a small fraction of a bin: ~0.1 cent at 440 Hz for 1 s of
+    sound). A target whose maximum lies on the edge of its window (no true peak there) gives
+    NaN, so a comparison against it fails instead of passing on a neighbour's skirt.
+
+    Parameters
+    ----------
+    x : array_like, shape (n,)
+        The signal (one channel), at least 16 samples.
+    targets : float or array_like, shape (n_targets,), Hz
+        Where to look, each below the Nyquist frequency.
+    sr : float, Hz
+        Sample rate (any positive rate).
+    rel_window : float
+        Half-width of each search window as a fraction of its target (0 < rel_window <= 1).
+    pad : int
+        Zero-padding factor (1..64).
+
+    Returns
+    -------
+    ndarray, shape (n_targets,), Hz
+        NaN where no peak lies inside the window.
+
+    Examples
+    --------
+    >>> t = np.arange(48000) / 48000
+    >>> x = np.sin(2 * np.pi * 300.2 * t) + 0.01 * np.sin(2 * np.pi * 1234.5 * t)
+    >>> np.round(spectral_peaks(x, [300.0, 1230.0], sr=48000), 2)
+    array([ 300.2, 1234.5])
+    """
+    sr = _rate(sr)
+    x = _signal(x)
+    targets = _freqs(targets, "targets", sr)
+    rel_window = _fraction(rel_window, "rel_window")
+    pad = validate.integer(pad, "pad", lo=1, hi=64)
+    n = x.size * pad
+    mag = np.abs(np.fft.rfft(x * np.hanning(x.size), n))
+    logm = np.log(mag + 1e-300)
+    df = sr / n
+    res = []
+    for f in targets:
+        lo = max(1, int(math.floor(f * (1 - rel_window) / df)))
+        hi = min(mag.size - 2, int(math.ceil(f * (1 + rel_window) / df)))
+        if hi <= lo + 2:
+            res.append(np.nan)
+            continue
+        b = lo + int(np.argmax(mag[lo : hi + 1]))
+        if b in (lo, hi):
+            res.append(np.nan)
+            continue
+        y0, y1, y2 = logm[b - 1], logm[b], logm[b + 1]
+        d = 0.5 * (y0 - y2) / (y0 - 2 * y1 + y2)
+        res.append((b + d) * df)
+    return np.array(res)
+
+
+# ------------------------------------------------------------------------------- decay
+def band_envelope(x, *, sr: float, f: float, half_width: float, order: int = 2) -> np.ndarray:
+    """Amplitude envelope of the signal in the band ``f`` +- ``half_width``: a zero-phase
+    Butterworth band-pass (``scipy.signal.sosfiltfilt``, so the envelope is not delayed) and
+    the magnitude of its analytic signal (Hilbert transform).
+
+    A band of half-width B Hz rings down at about 2 pi 0.7 B per second; it must be several
+    times wider than the decay rate it is to measure.
+
+    Parameters
+    ----------
+    x : array_like, shape (n,)
+        The signal (one channel), at least 16 samples.
+    sr : float, Hz
+        Sample rate (any positive rate).
+    f : float, Hz
+        Centre of the band, below the Nyquist frequency.
+    half_width : float, Hz
+        Half-width of the band; the edges are clipped to 0.5 Hz and 0.499 sr.
+    order : int
+        Order of the Butterworth prototype (1..8; the band-pass has twice as many poles, and
+        the forward-backward pass doubles its attenuation in dB).
+
+    Returns
+    -------
+    ndarray, shape (n,), same unit as x
+    """
+    sr = _rate(sr)
+    x = _signal(x)
+    if np.ndim(f) != 0:
+        raise PhyssynthError(f"the band centre f must be one frequency (Hz), got {f!r}")
+    f = float(_freqs(f, "band centre f", sr)[0])
+    half_width = validate.positive(half_width, "half_width", "Hz")
+    order = validate.integer(order, "order", lo=1, hi=8)
+    lo, hi = max(f - half_width, 0.5), min(f + half_width, 0.499 * sr)
+    if not lo < hi:
+        raise PhyssynthError(f"the band {f:g} +- {half_width:g} Hz is empty at {sr:g} Hz; move or widen it")
+    sos = butter(order, [lo, hi], btype="bandpass", fs=sr, output="sos")
+    try:
+        y = sosfiltfilt(sos, x)
+    except ValueError:  # shorter than the filter's edge padding
+        raise PhyssynthError(
+            f"the signal ({x.size} samples) is too short for a band filter of order {order}; give a longer one"
+        ) from None
+    return np.abs(hilbert(y))
+
+
+def _auto_half_width(f: float, others: np.ndarray) -> float:
+    gaps = np.abs(others - f)
+    gaps = gaps[gaps > 0.005 * f]
+    hw = 0.3 * gaps.min() if gaps.size else 0.1 * f
+    return float(np.clip(hw, 2.0, 0.1 * f))
+
+
+def band_levels(x, *, sr: float, freqs, neighbours=None, half_width=None, hop: float = 0.002):
+    """Level over time of the signal in a narrow band around each frequency
+    (:func:`band_envelope`, in dB).
+
+    Without ``half_width`` each band's half-width is 30 % of the gap to the nearest other
+    frequency (of ``freqs`` and ``neighbours``), at most 10 % of the frequency and at least
+    2 Hz: narrow enough to hold one mode, wide enough not to ring longer than it. Frequencies
+    within 0.5 % of the centre count as the same mode (the two members of a degenerate
+    doublet share one band and one decay).
+
+    Parameters
+    ----------
+    x : array_like, shape (n,)
+        The signal (one channel), at least 16 samples.
+    sr : float, Hz
+        Sample rate (any positive rate).
+    freqs : float or array_like, shape (n_f,), Hz
+        Band centres, below the Nyquist frequency.
+    neighbours : array_like, optional, Hz
+        Other frequencies to keep out of the bands (e.g. all of a model's).
+    half_width : float or array_like, shape (n_f,), Hz, optional
+        The bands' half-widths, instead of the rule above.
+    hop : float, s
+        Time step of the result (at least one sample).
+
+    Returns
+    -------
+    times : ndarray, shape (n_t,), s
+    level : ndarray, shape (n_f, n_t), dB relative to the largest band envelope
+    """
+    sr = _rate(sr)
+    x = _signal(x)
+    _not_silent(x)
+    freqs = _freqs(freqs, "freqs", sr)
+    others = np.concatenate([freqs, _freqs(neighbours, "neighbours") if neighbours is not None else []])
+    if half_width is None:
+        hws = [_auto_half_width(f, others) for f in freqs]
+    else:
+        hws = np.broadcast_to(_freqs(half_width, "half_width"), freqs.shape) if np.ndim(half_width) <= 1 else None
+        if hws is None or len(hws) != freqs.size:
+            raise PhyssynthError("half_width must be one width or one per frequency (Hz)")
+    hop = validate.positive(hop, "hop", "s")
+    step = max(1, int(round(hop * sr)))
+    env = np.array([band_envelope(x, sr=sr, f=f, half_width=hw)[::step] for f, hw in zip(freqs, hws)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        level = 20 * np.log10(np.maximum(env / env.max(), 1e-12))
+    return np.arange(env.shape[1]) * (step / sr), level
+
+
+def fit_decay_rates(times, level, *, top_db: float = 5.0, range_db: float = 30.0, tail: float = 0.1) -> np.ndarray:
+    """Decay rates (1/s) from band levels: a least-squares straight line through each level
+    curve from ``top_db`` below its peak (past the attack) down to ``top_db + range_db`` below
+    it (before any noise floor), leaving out the last ``tail`` of the time span (filter edge
+    effects, fade-outs). A mode that decays less than ``top_db`` in the sound is fitted from
+    10 % of the way between its peak and the end.
+
+    Parameters
+    ----------
+    times : array_like, shape (n_t,), s
+        Increasing.
+    level : array_like, shape (n_t,) or (n_f, n_t), dB
+        As :func:`band_levels` gives it.
+    top_db, range_db : float, dB
+        Where the fit starts below the peak, and how far it spans.
+    tail : float
+        Fraction of the time span left out at the end (0 <= tail < 1).
+
+    Returns
+    -------
+    ndarray, shape (n_f,), 1/s
+        NaN where fewer than 8 points are left to fit. A growing level gives a negative rate.
+
+    Examples
+    --------
+    >>> t = np.linspace(0, 1, 101)
+    >>> fit_decay_rates(t, -DB_PER_NEPER * 3.0 * t).round(6)
+    array([3.])
+    """
+    times = np.asarray(times, dtype=np.float64)
+    level = np.atleast_2d(np.asarray(level, dtype=np.float64))
+    if times.ndim != 1 or times.size < 2 or level.ndim != 2 or level.shape[1] != times.size:
+        raise PhyssynthError(f"times must have shape (n_t,) and level (n_f, n_t), got {times.shape} and {level.shape}")
+    if not (np.isfinite(times).all() and (np.diff(times) > 0).all()):
+        raise PhyssynthError("times must be finite and increasing (s)")
+    if np.isnan(level).any() or np.isposinf(level).any():
+        raise PhyssynthError("level must not hold NaN or +inf (dB)")
+    top_db = validate.nonnegative(top_db, "top_db", "dB")
+    range_db = validate.positive(range_db, "range_db", "dB")
+    tail = validate.finite(tail, "tail", lo=0.0, hi=0.99)
+    end = times[0] + (times[-1] - times[0]) * (1.0 - tail)
+    out = np.full(level.shape[0], np.nan)
+    for i, lev in enumerate(level):
+        k = int(np.argmax(lev))
+        peak = lev[k]
+        after = np.flatnonzero((np.arange(lev.size) > k) & (times <= end))
+        if after.size < 8:
+            continue
+        below = after[lev[after] <= peak - top_db]
+        if below.size:
+            start = below[0]
+        else:
+            j = min(np.searchsorted(times[after], times[k] + 0.1 * (end - times[k])), after.size - 1)
+            start = after[j]
+        rest = after[after >= start]
+        floor = np.flatnonzero(lev[rest] < peak - top_db - range_db)
+        idx = rest[: floor[0]] if floor.size else rest
+        if idx.size >= 8:
+            slope = np.polyfit(times[idx], lev[idx], 1)[0]
+            out[i] = -slope / DB_PER_NEPER
+    return out
+
+
+def decay_rates(x, *, sr: float, freqs, neighbours=None, half_width=None):
+    """Decay rate sigma (1/s) of the signal near each frequency: :func:`band_levels`, then
+    :func:`fit_decay_rates` with its defaults (the fall from 5 to 35 dB below the peak).
+
+    Parameters
+    ----------
+    x : array_like, shape (n,)
+    sr : float, Hz
+    freqs : float or array_like, shape (n_f,), Hz
+    neighbours, half_width
+        As :func:`band_levels`.
+
+    Returns
+    -------
+    float or ndarray, shape (n_f,), 1/s
+        A float for one frequency given as a scalar. NaN where too little decay is left to fit.
+    """
+    t, lev = band_levels(x, sr=sr, freqs=freqs, neighbours=neighbours, half_width=half_width)
+    sigma = fit_decay_rates(t, lev)
+    return float(sigma[0]) if np.ndim(freqs) == 0 else sigma
+
+
+def t60(x, *, sr: float, freqs, neighbours=None, half_width=None):
+    """60 dB decay time (s) of the signal near each frequency: ln(1000) / :func:`decay_rates`.
+
+    Parameters
+    ----------
+    x : array_like, shape (n,)
+    sr : float, Hz
+    freqs : float or array_like, shape (n_f,), Hz
+    neighbours, half_width
+        As :func:`band_levels`.
+
+    Returns
+    -------
+    float or ndarray, shape (n_f,), s
+        A float for one frequency given as a scalar (inf for no decay, negative for growth).
+    """
+    sigma = decay_rates(x, sr=sr, freqs=freqs, neighbours=neighbours, half_width=half_width)
+    with np.errstate(divide="ignore"):
+        out = LN1000 / np.asarray(sigma, dtype=np.float64)
+    return float(out) if np.ndim(freqs) == 0 else out
+
+
+# ------------------------------------------------------------------------------- brightness, intervals
+def spectral_centroid(x, *, sr: float):
+    """Power-weighted mean frequency (Hz) of each channel, Hann-windowed to avoid the leakage
+    of its abrupt ends (which would otherwise spread energy over the whole band).
+
+    Parameters
+    ----------
+    x : array_like, shape (n,) or (n_channels, n)
+        At least 16 samples per channel, none of them silent.
+    sr : float, Hz
+        Sample rate (any positive rate).
+
+    Returns
+    -------
+    float (for shape (n,)) or ndarray, shape (n_channels,), Hz
+
+    Examples
+    --------
+    >>> t = np.arange(48000) / 48000
+    >>> x = np.array([np.sin(2 * np.pi * 1000 * t), np.sin(2 * np.pi * 3000 * t)])
+    >>> spectral_centroid(x, sr=48000).round(3)
+    array([1000., 3000.])
+    """
+    sr = _rate(sr)
+    x = _signal(x, channels=True)
+    p = np.abs(np.fft.rfft(x * np.hanning(x.shape[-1]), axis=-1)) ** 2
+    f = np.fft.rfftfreq(x.shape[-1], 1.0 / sr)
+    total = p.sum(axis=-1)
+    if not (total > 0).all():
+        which = "the signal is" if x.ndim == 1 else f"channel {int(np.flatnonzero(~(total > 0))[0])} is"
+        raise PhyssynthError(f"{which} silent (all zeros): it has no spectral centroid")
+    c = (p * f).sum(axis=-1) / total
+    return float(c) if x.ndim == 1 else c
+
+
+def cents(f, f_ref):
+    """The interval from ``f_ref`` up to ``f`` in cents: 1200 log2(f / f_ref).
+
+    Parameters
+    ----------
+    f, f_ref : float or array_like (broadcast together), Hz
+        Frequencies > 0. A NaN (a peak :func:`spectral_peaks` did not find) gives NaN, so a
+        comparison against it fails.
+
+    Returns
+    -------
+    float (for scalars) or ndarray, cents
+
+    Examples
+    --------
+    >>> round(cents(440.0 * 2 ** (7 / 12), 440.0), 9)
+    700.0
+    >>> cents([220.0, 880.0], 440.0)
+    array([-1200.,  1200.])
+    """
+    try:
+        a, b = np.broadcast_arrays(np.asarray(f, dtype=np.float64), np.asarray(f_ref, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise PhyssynthError(f"cents needs frequencies (Hz) of matching shapes, got {f!r} and {f_ref!r}") from None
+    for v, name in ((a, "f"), (b, "f_ref")):
+        bad = ~np.isnan(v) & ~(np.isfinite(v) & (v > 0))
+        if bad.any():
+            raise PhyssynthError(f"cents: {name} must be finite frequencies > 0 Hz, got {float(v[bad][0])!r}")
+    out = 1200.0 * np.log2(a / b)
+    return float(out) if out.ndim == 0 else out
