@@ -132,6 +132,36 @@ def test_inharmonic_partials_within_three_cents(f0, B, sr):
     assert abs(cents(got[7], 8 * got[0]) - expected) < 3.0
 
 
+@pytest.mark.parametrize("f0", [110.0, 220.0])
+@pytest.mark.parametrize("B", [1e-4, 2.15e-4, 1e-3])
+def test_stiff_waveguide_partials_within_three_cents(f0, B):
+    # The waveguide's bridge carries the dispersion allpasses of the Karplus-Strong design
+    # (models/_design.py, granularity 2): partial n at n f0 sqrt(1 + B n^2) (Fletcher 1964),
+    # B from 1e-4 to 1e-3 (piano strings; a Steinway B's A3 has 2.15e-4). Measured: at most
+    # 0.54 cent off (B = 1e-3), 0.2 cent for B <= 2.15e-4; the design's own fit error.
+    sr = 44100
+    y = pluck(f0, sr=sr, duration=1.0, model="waveguide", inharmonicity=B, t60=2.0, position=0.13, pickup=0.77)
+    n = np.arange(1, 9)
+    target = n * f0 * np.sqrt(1 + B * n * n)
+    got = np.array([peak_freq(y, sr, f, search_cents=25.0) for f in target])
+    err = cents(got, target)
+    assert np.max(np.abs(err)) < 3.0, err  # 3 cents, partials 1..8
+    # the stretch is there (at B = 1e-4 the 8th partial is 5.5 cents sharp of 8 f1, at 1e-3 53)
+    expected = cents(target[7], 8 * target[0])
+    assert abs(cents(got[7], 8 * got[0]) - expected) < 3.0
+
+
+def test_stiff_waveguide_uses_the_karplus_strong_dispersion_design():
+    # one design for both strings: the same sections, the whole delay split into two rails
+    sr, f0, B = 48000, 146.8, 3e-4
+    v = Waveguide(sr=sr)
+    v.note_on(f0, t60=1.5, inharmonicity=B)
+    d = design_loop(f0, sr=sr, t60=1.5, inharmonicity=B, granularity=2)
+    assert v.design == d and d.n_sections > 0 and d.n_delay % 2 == 0
+    with pytest.raises(ModelParameterError):
+        waveguide_pluck(220.0, sr=sr, duration=0.1, inharmonicity=-1e-4)
+
+
 # ----------------------------------------------------------------- decay
 def test_ks_t60_of_the_whole_note():
     sr = 44100
@@ -255,11 +285,12 @@ def test_ks_voices_kernel_on_raw_arrays():
     np.testing.assert_allclose(out, ref, rtol=0, atol=1e-12 * np.abs(ref).max())
 
 
-def waveguide_reference(yr, yl, eta, g0, g1, p0, p1, xp, n):
+def waveguide_reference(yr, yl, eta, g0, g1, p0, p1, xp, n, a=0.0, M=0):
     """Numpy waveguide: rails as spatial arrays shifted each step (np.roll)."""
     R = np.array(yr, float)
     Lf = np.array(yl, float)
     sl = sa = 0.0
+    sd = [0.0] * M
     out = np.empty(n)
     for t in range(n):
         g = g0 + (g1 - g0) / n * (t + 1)
@@ -268,6 +299,10 @@ def waveguide_reference(yr, yl, eta, g0, g1, p0, p1, xp, n):
         sl = g * (1 - p) * at_bridge + p * sl
         y = eta * sl + sa
         sa = sl - eta * y
+        for m in range(M):
+            yy = a * y + sd[m]
+            sd[m] = y - a * yy
+            y = yy
         R = np.roll(R, 1)
         R[0] = -at_nut
         Lf = np.roll(Lf, -1)
@@ -276,15 +311,16 @@ def waveguide_reference(yr, yl, eta, g0, g1, p0, p1, xp, n):
     return out
 
 
-def test_waveguide_kernel_matches_numpy_rails():
+@pytest.mark.parametrize("M", [0, 3])  # an ideal string, and a stiff one (dispersion sections)
+def test_waveguide_kernel_matches_numpy_rails(M):
     from physsynth.models.waveguide import _load, initial_rails
 
     L, xp, n = 23, 17, 800
     yr, yl = initial_rails(L, excitation="strike", position=0.3, width=0.2)
     br, bl = _load(L, yr, yl)
     out = np.empty(n)
-    waveguide_block(br, bl, np.zeros(1, np.int64), np.zeros(2), 0.15, 0.98, 0.96, 0.1, 0.3, xp, out)
-    ref = waveguide_reference(yr, yl, 0.15, 0.98, 0.96, 0.1, 0.3, xp, n)
+    waveguide_block(br, bl, np.zeros(1, np.int64), np.zeros(2), np.zeros(M), 0.15, 0.98, 0.96, 0.1, 0.3, -0.4, xp, out)
+    ref = waveguide_reference(yr, yl, 0.15, 0.98, 0.96, 0.1, 0.3, xp, n, a=-0.4, M=M)
     np.testing.assert_allclose(out, ref, rtol=0, atol=1e-12 * np.abs(ref).max())
 
 
@@ -302,9 +338,10 @@ def test_ks_streaming_equals_one_shot_exactly():
     np.testing.assert_array_equal(streamed, one)
 
 
-def test_waveguide_streaming_equals_one_shot_exactly():
+@pytest.mark.parametrize("B", [0.0, 4e-4])
+def test_waveguide_streaming_equals_one_shot_exactly(B):
     sr = 48000
-    kw = dict(t60=1.0, t60_high=0.3, excitation="strike", position=0.3, pickup=0.6)
+    kw = dict(t60=1.0, t60_high=0.3, inharmonicity=B, excitation="strike", position=0.3, pickup=0.6)
     v = Waveguide(sr=sr)
     v.note_on(196.0, **kw)
     streamed = np.concatenate([v.process(b) for b in BLOCKS])
@@ -374,7 +411,27 @@ def test_cli_pluck_writes_a_tuned_note(tmp_path):
     assert abs(cents(peak_freq(np.ravel(x), sr, f1), f1)) < 1.0
     out2 = tmp_path / "b.wav"
     p = run("pluck", "--f0", "330", "--model", "waveguide", "--duration", "0.3", "--sr", "48000", "-o", str(out2))
-    assert p.returncode == 0, p.stderr and out2.exists()
+    assert p.returncode == 0, p.stderr
+    y, sr = read_wav(out2)
+    assert sr == 48000 and y.shape[-1] == 14400
+    assert abs(cents(peak_freq(np.ravel(y), sr, 330.0), 330.0)) < 1.0  # the waveguide's pitch, 1 cent
+
+
+def test_cli_pluck_stiff_waveguide(tmp_path):
+    # --model waveguide --inharmonicity B: the partials stretched as Fletcher's n f0 sqrt(1 + B n^2)
+    from physsynth.audio import read_wav
+
+    out = tmp_path / "w.wav"
+    B, f0 = 5e-4, 220.0
+    p = run(
+        "pluck", "--f0", "220", "--model", "waveguide", "--inharmonicity", "5e-4", "--duration", "1", "-o", str(out)
+    )
+    assert p.returncode == 0, p.stderr
+    x, sr = read_wav(out)
+    y = np.ravel(x)
+    for n in (1, 4, 8):
+        fn = n * f0 * np.sqrt(1 + B * n * n)
+        assert abs(cents(peak_freq(y, sr, fn, search_cents=25.0), fn)) < 3.0, n  # 3 cents
 
 
 @pytest.mark.parametrize(
@@ -383,18 +440,21 @@ def test_cli_pluck_writes_a_tuned_note(tmp_path):
         ["--f0", "-5"],
         ["--f0", "30000", "--sr", "44100"],
         ["--f0", "220", "--t60", "1", "--t60-high", "2"],
-        ["--f0", "220", "--model", "waveguide", "--inharmonicity", "1e-4"],
+        ["--f0", "220", "--model", "waveguide", "--inharmonicity", "0.5"],
         ["--f0", "220", "--pick", "1.2"],
         ["--f0", "220", "--duration", "0"],
     ],
 )
 def test_cli_errors_are_one_line(bad, tmp_path):
+    # a refusal: exit 2 (not 3, an internal error), one line "physsynth: error: ...", no
+    # traceback, the output path untouched (a file already there keeps its bytes)
     out = tmp_path / "x.wav"
+    out.write_bytes(b"keep")
     p = run("pluck", *bad, "-o", str(out))
-    assert p.returncode != 0
-    lines = [s for s in p.stderr.splitlines() if "error" in s]
+    assert p.returncode == 2, p.stderr
+    lines = [s for s in p.stderr.splitlines() if s.startswith("physsynth: error:")]
     assert len(lines) == 1 and "Traceback" not in p.stderr, p.stderr
-    assert not out.exists()
+    assert out.read_bytes() == b"keep"
 
 
 def test_cli_refuses_unwritable_output_before_work(tmp_path):

@@ -239,13 +239,14 @@ def ks_voices(u, buf, nd, pos, sl, sa, sd, nsec, eta, g, p, a, w, out):  # pragm
 
 
 @njit(cache=True)
-def waveguide_block(br, bl, ipos, st, eta, g0, g1, p0, p1, xp, out):  # pragma: no cover - numba
+def waveguide_block(br, bl, ipos, st, sd, eta, g0, g1, p0, p1, a, xp, out):  # pragma: no cover - numba
     """Run a two-rail digital waveguide string for ``out.shape[0]`` samples.
 
     The right-going rail ``br`` runs from the nut (rigid, reflection -1) to the bridge, where
-    the wave is reflected by -A_eta(z) H(z) (tuning allpass and loss filter); the left-going
-    rail ``bl`` carries it back. Spatial sample x (0 at the nut) of the rails is
-    ``br[(pos - x) % L]`` and ``bl[(pos - (L - 1 - x)) % L]``; both rails share one index.
+    the wave is reflected by -A_d(z)^M A_eta(z) H(z) (loss filter, tuning allpass and M
+    dispersion allpasses: a stiff string); the left-going rail ``bl`` carries it back. Spatial
+    sample x (0 at the nut) of the rails is ``br[(pos - x) % L]`` and ``bl[(pos - (L - 1 - x)) % L]``;
+    both rails share one index.
 
     Parameters
     ----------
@@ -254,7 +255,9 @@ def waveguide_block(br, bl, ipos, st, eta, g0, g1, p0, p1, xp, out):  # pragma: 
     ipos : int64 array, shape (1,)
     st : float64 array, shape (2,)
         Loss-filter and tuning-allpass states.
-    eta, g0, g1, p0, p1 : float
+    sd : float64 array, shape (M,)
+        Dispersion-allpass states (M may be 0: an ideal string), updated in place.
+    eta, g0, g1, p0, p1, a : float
         As in :func:`ks_block`.
     xp : int
         Pickup position, samples from the nut (0 <= xp < L).
@@ -263,6 +266,7 @@ def waveguide_block(br, bl, ipos, st, eta, g0, g1, p0, p1, xp, out):  # pragma: 
     """
     n = out.shape[0]
     L = br.shape[0]
+    M = sd.shape[0]
     pos = ipos[0]
     sl = st[0]
     sa = st[1]
@@ -281,6 +285,10 @@ def waveguide_block(br, bl, ipos, st, eta, g0, g1, p0, p1, xp, out):  # pragma: 
         sl = g * (1.0 - p) * at_bridge + p * sl
         y = eta * sl + sa
         sa = sl - eta * y
+        for m in range(M):
+            yy = a * y + sd[m]
+            sd[m] = y - a * yy
+            y = yy
         bl[pos] = -y
         br[pos] = -at_nut
         jr = pos + ir

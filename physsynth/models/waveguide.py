@@ -2,9 +2,15 @@
 
 Smith, "Physical modeling using digital waveguides", CMJ 16(4), 1992. The string's displacement
 is the sum of a right-going and a left-going wave, each a delay line of L samples (one sample
-of delay = one spatial sample). The nut reflects with -1; the bridge with -A_eta(z) H(z), the
-tuning allpass and the one-pole loss filter from two T60s; 2L plus their phase delays at the
-fundamental is exactly sr / f0 (see physsynth/models/_design.py).
+of delay = one spatial sample). The nut reflects with -1; the bridge with -A_d(z)^M A_eta(z) H(z):
+the one-pole loss filter from two T60s, the tuning allpass and, for a stiff string
+(inharmonicity B > 0), M identical dispersion allpasses. The loop is the one Karplus-Strong
+uses, designed by the same :func:`physsynth.models._design.design_loop` with the whole delay
+split into two equal rails (granularity 2): 2L plus the filters' phase delays at the first
+partial is exactly sr / f1, and the dispersion allpasses are fitted so that partial n sounds at
+n f0 sqrt(1 + B n^2) (Fletcher, JASA 36(1), 1964, eq. 21) for n = 1..8. Lumping the stiffness at
+the bridge is exact for the loop's resonances, which only see the round trip (Van Duyne &
+Smith, ICMC 1994).
 
 A pluck sets an initial displacement (a triangle with its apex at the pluck point, half on each
 rail); a strike sets an initial velocity v0 (a raised-cosine of the given width), i.e. the
@@ -76,6 +82,7 @@ def waveguide_pluck(
     t60=2.0,
     t60_high=None,
     f_high=None,
+    inharmonicity=0.0,
     excitation="pluck",
     position=0.2,
     pickup=0.8,
@@ -87,10 +94,15 @@ def waveguide_pluck(
     Parameters
     ----------
     f0 : float, Hz
+        Fundamental of the ideal string; with inharmonicity B partial n sounds at
+        n f0 sqrt(1 + B n^2).
     sr : float, Hz
     duration : float, s
     t60, t60_high, f_high : float, s, s, Hz
         Decay of the fundamental and at ``f_high`` (see :func:`physsynth.models.ks.ks_pluck`).
+    inharmonicity : float
+        Stiffness coefficient B, dimensionless, in [0, 0.01] (0: an ideal string; a piano's
+        A3 about 2e-4), by the same dispersion design as :func:`physsynth.models.ks.ks_pluck`.
     excitation : {"pluck", "strike"}
     position, pickup : float
         Excitation and pickup points, fractions of the string from the nut, in (0, 1).
@@ -102,6 +114,12 @@ def waveguide_pluck(
     -------
     ndarray, shape (round(duration sr),)
         Displacement at the pickup.
+
+    Examples
+    --------
+    >>> y = waveguide_pluck(110.0, sr=44100, duration=0.25, inharmonicity=2e-4)
+    >>> y.shape
+    (11025,)
     """
     n = _check_duration(duration, sr)
     v = Waveguide(sr=sr)
@@ -110,6 +128,7 @@ def waveguide_pluck(
         t60=t60,
         t60_high=t60_high,
         f_high=f_high,
+        inharmonicity=inharmonicity,
         excitation=excitation,
         position=position,
         pickup=pickup,
@@ -118,7 +137,7 @@ def waveguide_pluck(
     )
     d = v.design
     out = np.empty(n)
-    waveguide_block(v._br, v._bl, v._pos, v._st, d.eta, d.g, d.g, d.p, d.p, v._xp, out)
+    waveguide_block(v._br, v._bl, v._pos, v._st, v._sd, d.eta, d.g, d.g, d.p, d.p, d.a_disp, v._xp, out)
     return out
 
 
@@ -128,6 +147,14 @@ class Waveguide:
     Parameters
     ----------
     sr : float, Hz
+
+    Examples
+    --------
+    >>> v = Waveguide(sr=48000)
+    >>> v.note_on(220.0, t60=1.5, inharmonicity=1e-4)
+    >>> block = v.process(256)
+    >>> v.note_off(release_t60=0.1)
+    >>> tail = v.process(256)
     """
 
     def __init__(self, *, sr):
@@ -141,6 +168,7 @@ class Waveguide:
         t60=2.0,
         t60_high=None,
         f_high=None,
+        inharmonicity=0.0,
         excitation="pluck",
         position=0.2,
         pickup=0.8,
@@ -148,7 +176,9 @@ class Waveguide:
         amplitude=1.0,
     ):
         """Start a note (parameters as :func:`waveguide_pluck`)."""
-        d = design_loop(f0, sr=self.sr, t60=t60, t60_high=t60_high, f_high=f_high, granularity=2)
+        d = design_loop(
+            f0, sr=self.sr, t60=t60, t60_high=t60_high, f_high=f_high, inharmonicity=inharmonicity, granularity=2
+        )
         L = d.n_delay // 2
         _, self._xp = _positions(L, position, pickup)
         self._f_high = f_high if f_high is not None else min(max(5000.0, 4 * d.f1), 0.45 * self.sr)
@@ -156,6 +186,7 @@ class Waveguide:
         self._br, self._bl = _load(L, yr, yl)
         self._pos = np.zeros(1, np.int64)
         self._st = np.zeros(2)
+        self._sd = np.zeros(d.n_sections)
         self.design = d
         self._gp = self._target = (d.g, d.p)
 
@@ -179,6 +210,8 @@ class Waveguide:
             return out
         d = self.design
         (g0, p0), (g1, p1) = self._gp, self._target
-        waveguide_block(self._br, self._bl, self._pos, self._st, d.eta, g0, g1, p0, p1, self._xp, out)
+        waveguide_block(
+            self._br, self._bl, self._pos, self._st, self._sd, d.eta, g0, g1, p0, p1, d.a_disp, self._xp, out
+        )
         self._gp = self._target
         return out
