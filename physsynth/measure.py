@@ -41,7 +41,7 @@ import math
 
 import numpy as np
 from scipy.optimize import minimize_scalar
-from scipy.signal import butter, hilbert, sosfiltfilt
+from scipy.signal import butter, sosfiltfilt
 from scipy.signal.windows import blackmanharris
 
 from physsynth import validate
@@ -237,9 +237,14 @@ def spectral_peaks(x, targets, *, sr: float, rel_window: float = 0.03, pad: int 
 
 # ------------------------------------------------------------------------------- decay
 def band_envelope(x, *, sr: float, f: float, half_width: float, order: int = 2) -> np.ndarray:
-    """Amplitude envelope of the signal in the band ``f`` +- ``half_width``: a zero-phase
-    Butterworth band-pass (``scipy.signal.sosfiltfilt``, so the envelope is not delayed) and
-    the magnitude of its analytic signal (Hilbert transform).
+    """Amplitude envelope of the signal in the band ``f`` +- ``half_width``.
+
+    The signal is shifted down by ``f`` (multiplied by exp(-2 pi i f t)), low-passed at
+    ``half_width`` by a zero-phase Butterworth filter (``scipy.signal.sosfiltfilt``, so the
+    envelope is not delayed), and twice the magnitude of the result is the envelope: the
+    analytic-signal envelope of the sound band-passed to ``f`` +- ``half_width``, without the
+    Hilbert transform's wrap-around at the ends of a finite record (which lifts the last
+    tenth of a decaying tone by several dB).
 
     A band of half-width B Hz rings down at about 2 pi 0.7 B per second; it must be several
     times wider than the decay rate it is to measure.
@@ -253,14 +258,21 @@ def band_envelope(x, *, sr: float, f: float, half_width: float, order: int = 2) 
     f : float, Hz
         Centre of the band, below the Nyquist frequency.
     half_width : float, Hz
-        Half-width of the band; the edges are clipped to 0.5 Hz and 0.499 sr.
+        Half-width of the band: below ``f`` and below the Nyquist frequency minus ``f``.
     order : int
-        Order of the Butterworth prototype (1..8; the band-pass has twice as many poles, and
-        the forward-backward pass doubles its attenuation in dB).
+        Order of the Butterworth low-pass (1..8; the forward-backward pass doubles its
+        attenuation in dB).
 
     Returns
     -------
     ndarray, shape (n,), same unit as x
+
+    Examples
+    --------
+    >>> t = np.arange(48000) / 48000
+    >>> env = band_envelope(0.5 * np.sin(2 * np.pi * 440 * t), sr=48000, f=440.0, half_width=40.0)
+    >>> round(float(env[24000]), 4)
+    0.5
     """
     sr = _rate(sr)
     x = _signal(x)
@@ -269,17 +281,27 @@ def band_envelope(x, *, sr: float, f: float, half_width: float, order: int = 2) 
     f = float(_freqs(f, "band centre f", sr)[0])
     half_width = validate.positive(half_width, "half_width", "Hz")
     order = validate.integer(order, "order", lo=1, hi=8)
-    lo, hi = max(f - half_width, 0.5), min(f + half_width, 0.499 * sr)
-    if not lo < hi:
-        raise PhyssynthError(f"the band {f:g} +- {half_width:g} Hz is empty at {sr:g} Hz; move or widen it")
-    sos = butter(order, [lo, hi], btype="bandpass", fs=sr, output="sos")
+    if not (half_width < f and f + half_width < 0.5 * sr):
+        raise PhyssynthError(
+            f"the band {f:g} +- {half_width:g} Hz must lie inside 0 .. {0.5 * sr:g} Hz (Nyquist); narrow it"
+        )
+    # Reflect the record about its end values first (the odd extension sosfiltfilt itself
+    # uses, long enough for the filter to settle): the continuation keeps the tone's amplitude
+    # and phase, and the constant it adds sits at -f after the shift, where the low-pass
+    # removes it. Extending the shifted signal instead would add a constant inside the band.
+    n = x.size
+    pad = min(n - 1, int(math.ceil(4.0 * sr / half_width)))
+    ext = np.concatenate([2.0 * x[0] - x[pad:0:-1], x, 2.0 * x[-1] - x[-2 : -pad - 2 : -1]])
+    z = ext * np.exp(-2j * np.pi * (f / sr) * (np.arange(ext.size) - pad))
+    sos = butter(order, half_width, btype="lowpass", fs=sr, output="sos")
     try:
-        y = sosfiltfilt(sos, x)
+        base = sosfiltfilt(sos, z.real) + 1j * sosfiltfilt(sos, z.imag)
     except ValueError:  # shorter than the filter's edge padding
         raise PhyssynthError(
             f"the signal ({x.size} samples) is too short for a band filter of order {order}; give a longer one"
         ) from None
-    return np.abs(hilbert(y))
+    base = base[pad : pad + n]
+    return 2.0 * np.abs(base)
 
 
 def _auto_half_width(f: float, others: np.ndarray) -> float:
