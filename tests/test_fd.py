@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+from reference_values import FREE_SQUARE_PLATE_LAMBDA, STEINWAY_B_A3_PARTIALS
 from scipy.linalg import eigh
 
 import physsynth as ps
@@ -32,8 +33,8 @@ from physsynth.materials import custom_material, get_material
 SR = 44100
 STEEL = get_material("steel")
 MESHES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "meshes")
-# Measured Steinway A3 partials (tests reference README)
-STEINWAY_A3 = np.array([219.79, 439.83, 660.00, 880.66, 1101.82, 1323.99, 1546.78, 1770.32])
+# Measured Steinway B A3 partials (tests/reference_values.py, with the source)
+STEINWAY_A3 = np.array(STEINWAY_B_A3_PARTIALS)
 
 
 def separated(freqs, n, tol=0.03):
@@ -394,8 +395,9 @@ def test_membrane_refuses_unstable_grid():
 
 
 # ------------------------------------------------------------------ free edges
-# Free square plate, nu = 0.3: lambda = omega a^2 sqrt(rho h / D) (reference README, converged)
-FREE_PLATE_LAMBDA = np.array([13.468, 19.596, 24.270, 34.801, 61.093, 63.686, 69.265])
+# Free square plate, nu = 0.3: lambda = omega a^2 sqrt(rho h / D), the distinct values
+# (tests/reference_values.py, converged Ritz values)
+FREE_PLATE_LAMBDA = np.unique(FREE_SQUARE_PLATE_LAMBDA)
 STEEL_NU03 = custom_material(200e9, 0.3, 7850)
 
 

@@ -1,14 +1,15 @@
-"""FEM modal analysis against analytic references (../shared/reference/README.md)."""
+"""FEM modal analysis against analytic references (tests/reference_values.py, with sources)."""
 
 import numpy as np
 import pytest
 from conftest import bending_modes, euler_bernoulli, gmsh_box, gmsh_cylinder
+from reference_values import BEAM_CLAMPED_FREE_BETA_L, BEAM_FREE_FREE_BETA_L
 
 import physsynth as ps
 from physsynth.fem.solid import assemble_solid
 
-FREE_FREE = [4.730041, 7.853205, 10.995608]
-CLAMPED_FREE = [1.875104, 4.694091, 7.854757]
+FREE_FREE = BEAM_FREE_FREE_BETA_L[:3]
+CLAMPED_FREE = BEAM_CLAMPED_FREE_BETA_L[:3]
 
 
 def test_free_free_bar_euler_bernoulli(bar_model):

@@ -10,6 +10,7 @@ import sys
 import numpy as np
 import pytest
 import scipy.linalg
+from reference_values import TIBETAN_BOWL_180MM
 from scipy.optimize import brentq
 from scipy.signal import butter, hilbert, sosfiltfilt
 from test_examples import number, run_example
@@ -31,7 +32,7 @@ from physsynth.kernels.friction import friction_block, friction_solve
 from physsynth.modal.axisymmetric import circumferential_order
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MEASURED_N2 = 221.0  # Hz, 180 mm bowl (/work/shared/reference/README.md)
+MEASURED_N2 = TIBETAN_BOWL_180MM[0]  # Hz, 221: a measured 180 mm bowl (tests/reference_values.py)
 SR = 48000
 
 
