@@ -1,5 +1,5 @@
-"""The bundled Tibetan bowl against a measured 180 mm bowl (../shared/reference/README.md:
-221, 614, 1145, 1804 Hz; Csound manual, GEN33 table), and the demo command."""
+"""The bundled Tibetan bowl against a measured 180 mm bowl (221, 614, 1145, 1804 Hz: the Csound
+manual's modal-ratio table, tests/reference_values.py), and the demo command."""
 
 import os
 import subprocess
@@ -8,11 +8,12 @@ import sys
 import numpy as np
 import pytest
 from conftest import MESHES
+from reference_values import TIBETAN_BOWL_180MM
 
 import physsynth as ps
 from physsynth.modal.axisymmetric import wine_glass_modes
 
-MEASURED = np.array([221.0, 614.0, 1145.0, 1804.0])
+MEASURED = np.array(TIBETAN_BOWL_180MM[:4])  # n = 2..5
 BOWL = os.path.join(MESHES, "tibetan_bowl_180.msh")
 
 
@@ -41,9 +42,15 @@ def test_wine_glass_partials_match_measured_bowl(bowl):
     # fundamental within 10 %, ratios 1 : 2.778 : 5.181 : 8.163 within 5 %
     np.testing.assert_allclose(f[0], MEASURED[0], rtol=0.10)
     np.testing.assert_allclose(f / f[0], MEASURED / MEASURED[0], rtol=0.05)
-    # each partial is a doublet: two modes of the same order within 1 %
+    # Each partial is a doublet: the two orientations of the same order n. The bundled bowl is
+    # axisymmetric, so they are degenerate up to the mesh's own asymmetry, which splits them by
+    # 0.014-0.028 % (measured, n = 2..5); 0.1 % bounds that (wine_glass_modes pairs modes up to
+    # 2 % apart, so this is a check of its own). A real bowl's doublets split further, by its
+    # asymmetries: the bundled one beats only when rubbed (tests/test_friction.py).
     for n in (2, 3, 4, 5):
-        assert len(wg[n]) == 2
+        assert len(wg[n]) == 2, n
+        fa, fb = bowl.frequencies[wg[n]]
+        assert 0.0 <= fb / fa - 1 < 1e-3, (n, fa, fb)
     assert bowl.rigid_body_modes == 6
 
 
@@ -67,7 +74,7 @@ def test_demo_writes_a_real_render(tmp_path):
     spec = np.abs(np.fft.rfft(y[0] * np.hanning(y.shape[1])))
     f = np.fft.rfftfreq(y.shape[1], 1 / sr)
     low = (f > 100) & (f < 400)
-    assert abs(f[low][np.argmax(spec[low])] / 221.0 - 1) < 0.10
+    assert abs(f[low][np.argmax(spec[low])] / MEASURED[0] - 1) < 0.10
     # the second run uses the cached modes
     p2 = subprocess.run(
         [sys.executable, "-m", "physsynth", "demo", "-o", str(out), "--duration", "1", "--fmax", "3000"],
