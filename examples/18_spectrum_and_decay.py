@@ -9,7 +9,7 @@ supports and the air) so that every mode dies away within the 2 s shown. Prints,
 five loudest modes in the sound:
 
 - ``peak_error_cents``: largest distance between a spectral peak of the sound
-  (physsynth.analysis.peak_frequency) and the model frequency marked on the plots (a damped
+  (physsynth.measure.peak_frequency) and the model frequency marked on the plots (a damped
   mode rings at omega sqrt(1 - eta^2 / 4), eta^2 / 8 = 1.1e-6 or 0.002 cent low here);
 - ``decay_error_percent``: largest relative difference between the decay rate measured in a
   band around the mode (what the decay panel draws) and the model's decay rate.
@@ -21,8 +21,8 @@ import os
 import numpy as np
 
 import physsynth as ps
-from physsynth.analysis import peak_frequency
-from physsynth.viz import measure_decay_rates, plot_sound, save_figure
+from physsynth.measure import LN1000, cents, decay_rates, peak_frequency
+from physsynth.viz import plot_sound, save_figure
 from physsynth.viz.sound import strongest_modes
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -42,17 +42,17 @@ print(f"rendered 2 s: {plate.n_modes} modes up to {plate.frequencies[-1]:.0f} Hz
 if args.wav:
     print("wrote", ps.write_wav(args.wav, audio, sr=sr))
 
-loud = strongest_modes(audio, sr, plate, 5)
+loud = strongest_modes(audio, plate, 5, sr=sr)
 f_model = plate.frequencies[loud]
-f_peak = np.array([peak_frequency(audio[0], sr, f, rel_window=0.01) for f in f_model])
-sigma = measure_decay_rates(audio, sr, f_model, neighbours=plate.frequencies)
-cents = 1200 * np.log2(f_peak / f_model)
+f_peak = np.array([peak_frequency(audio[0], sr=sr, f_guess=f, rel_window=0.01) for f in f_model])
+sigma = decay_rates(audio[0], sr=sr, freqs=f_model, neighbours=plate.frequencies)
+err_cents = cents(f_peak, f_model)
 dec = 100 * (sigma / plate.decay_rates[loud] - 1)
 print(f"{'mode':>4} {'model_Hz':>9} {'peak_Hz':>9} {'cents':>7} {'T60_model':>9} {'T60_meas':>9}")
-for k, fm, fp, c, s in zip(loud, f_model, f_peak, cents, sigma):
-    print(f"{k + 1:>4} {fm:>9.2f} {fp:>9.2f} {c:>7.3f} {plate.t60[k]:>9.3f} {6.908 / s:>9.3f}")
+for k, fm, fp, c, s in zip(loud, f_model, f_peak, err_cents, sigma):
+    print(f"{k + 1:>4} {fm:>9.2f} {fp:>9.2f} {c:>7.3f} {plate.t60[k]:>9.3f} {LN1000 / s:>9.3f}")
 
-fig = plot_sound(audio, sr, model=plate, title="steel plate 300 x 200 x 2 mm, struck", dpi=72)
+fig = plot_sound(audio, sr=sr, model=plate, title="steel plate 300 x 200 x 2 mm, struck", dpi=72)
 print("wrote", save_figure(fig, os.path.join(args.outdir, "plate_sound.png"), colors=64))
-print(f"peak_error_cents: {np.abs(cents).max():.4f}")
+print(f"peak_error_cents: {np.abs(err_cents).max():.4f}")
 print(f"decay_error_percent: {np.abs(dec).max():.3f}")

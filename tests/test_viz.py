@@ -18,6 +18,7 @@ from scipy.special import jn_zeros
 from test_examples import number, run_example
 
 import physsynth as ps
+from physsynth import measure
 from physsynth.cli import main
 from physsynth.viz import (
     PlotError,
@@ -27,7 +28,6 @@ from physsynth.viz import (
     export_modes,
     export_response,
     is_axisymmetric,
-    measure_decay_rates,
     modal_response,
     mode_labels,
     model_html,
@@ -247,8 +247,8 @@ def test_decay_and_spectrum_of_known_exponentials():
     f = np.array([440.0, 1000.0, 1700.0])
     sigma = np.array([3.0, 8.0, 15.0])  # T60 2.3, 0.86, 0.46 s
     x = sum(np.exp(-s * t) * np.sin(2 * np.pi * fk * t + 0.3) for fk, s in zip(f, sigma))
-    np.testing.assert_allclose(measure_decay_rates(x, sr, f), sigma, rtol=0.01)
-    freqs, level = spectrum(x, sr)
+    np.testing.assert_allclose(measure.decay_rates(x, sr=sr, freqs=f), sigma, rtol=0.01)
+    freqs, level = spectrum(x, sr=sr)
     df = freqs[1]
     for fk in f:
         near = np.abs(freqs - fk) < 0.05 * fk
@@ -259,15 +259,15 @@ def test_plot_sound_panels(rect, tmp_path):
     sr = 48000
     hit = ps.strike(rect, (0.07, 0.05, 0.0), mallet="hard", sr=sr)
     x = ps.render(rect, hit, ps.pickup(rect, (0.21, 0.13, 0.0)), duration=0.5)
-    fig = plot_sound(x, sr, model=rect)
+    fig = plot_sound(x, sr=sr, model=rect)
     assert len(fig.axes) == 3
     marks = [ln.get_xdata()[0] for ln in fig.axes[0].lines if ln.get_linestyle() == "--"]
     np.testing.assert_allclose(marks, rect.frequencies)  # every model frequency is marked
     png = save_figure(fig, tmp_path / "s.png")
     assert (_panel_stds(fig, png) > 5).all()
-    assert len(plot_sound(x, sr).axes) == 2
+    assert len(plot_sound(x, sr=sr).axes) == 2
     with pytest.raises(ps.PhyssynthError, match="silent"):
-        plot_sound(np.zeros(1000), sr)
+        plot_sound(np.zeros(1000), sr=sr)
 
 
 # ------------------------------------------------------------------ export

@@ -21,9 +21,6 @@ from physsynth.viz.modes import (
 )
 from physsynth.viz.notebook import Sound, model_html
 from physsynth.viz.sound import (
-    band_envelopes,
-    fit_decay_rates,
-    measure_decay_rates,
     plot_decay,
     plot_sound,
     plot_spectrogram,
@@ -36,12 +33,9 @@ __all__ = [
     "Sound",
     "animate_mode",
     "animate_response",
-    "band_envelopes",
     "export_modes",
     "export_response",
-    "fit_decay_rates",
     "is_axisymmetric",
-    "measure_decay_rates",
     "modal_response",
     "mode_labels",
     "model_html",

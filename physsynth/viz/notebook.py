@@ -140,7 +140,7 @@ class Sound:
         :func:`physsynth.viz.plot_sound`."""
         from physsynth.viz.sound import plot_sound
 
-        return plot_sound(self.samples, self.sr, model=model, **kw)
+        return plot_sound(self.samples, sr=self.sr, model=model, **kw)
 
     def _repr_html_(self) -> str:
         peak = float(np.max(np.abs(self.samples)))

@@ -2,9 +2,9 @@
 
 A mode of decay rate sigma (1/s) loses 20 log10(e) sigma = 8.686 sigma dB per second, so its
 60 dB decay time is T60 = 6.908 / sigma (docs/theory.md, "Damping"). The decay of each mode in
-a recording is measured in a narrow band around its frequency: a zero-phase Butterworth
-band-pass (``scipy.signal.sosfiltfilt``), the Hilbert envelope, and a straight line fitted to
-its level in dB.
+a recording is measured by :mod:`physsynth.measure`: the envelope in a narrow band around its
+frequency (:func:`~physsynth.measure.band_levels`) and a straight line fitted to its level in
+dB (:func:`~physsynth.measure.fit_decay_rates`).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import math
 
 import numpy as np
 
+from physsynth import validate
 from physsynth.errors import PhyssynthError
+from physsynth.measure import DB_PER_NEPER, LN1000, band_levels, fit_decay_rates
 from physsynth.viz._mpl import new_figure
-
-DB_PER_NEPER = 20.0 / math.log(10.0)  # 8.686 dB per unit of sigma t
 
 
 def _mono(samples, channel: int = 0) -> np.ndarray:
@@ -37,12 +37,11 @@ def _mono(samples, channel: int = 0) -> np.ndarray:
 
 
 def _check_sr(sr) -> float:
-    if not (np.isscalar(sr) and math.isfinite(sr) and sr > 0):
-        raise PhyssynthError(f"sample rate must be a positive number of Hz, got {sr}")
-    return float(sr)
+    # any positive rate: a picture of a sound scales with the rate it is told
+    return validate.positive(sr, "sample rate", "Hz")
 
 
-def spectrum(samples, sr: float, *, channel: int = 0):
+def spectrum(samples, *, sr: float, channel: int = 0):
     """Magnitude spectrum of a whole sound, Hann-windowed.
 
     Returns
@@ -57,96 +56,6 @@ def spectrum(samples, sr: float, *, channel: int = 0):
     with np.errstate(divide="ignore"):
         level = 20 * np.log10(np.maximum(mag / mag.max(), 1e-12))
     return f, level
-
-
-def band_envelopes(samples, sr: float, freqs, *, neighbours=None, hop: float = 0.002, channel: int = 0):
-    """Level over time of the sound in a narrow band around each frequency.
-
-    Each band is centred on a frequency with a half-width of 30 % of the gap to the nearest
-    other frequency (of ``freqs`` and ``neighbours``), at most 10 % of the frequency and at
-    least 2 Hz: narrow enough to hold one mode, wide enough not to ring longer than it (a
-    band of half-width B Hz rings down at about 2 pi 0.7 B per second, which must be several
-    times the mode's decay rate). Frequencies within 0.5 % of the centre count as the same
-    mode (the two members of a degenerate doublet share one band and one decay).
-
-    Parameters
-    ----------
-    samples : ndarray, shape (n,) or (n_channels, n)
-    sr : float, Hz
-    freqs : array_like, shape (n_f,), Hz
-    neighbours : array_like, optional, Hz
-        Other frequencies to keep out of the bands (e.g. all of a model's).
-    hop : float, s
-        Time step of the result.
-
-    Returns
-    -------
-    times : ndarray, shape (n_t,), s
-    level : ndarray, shape (n_f, n_t), dB relative to the sound's largest band envelope
-    """
-    from scipy.signal import butter, hilbert, sosfiltfilt
-
-    sr = _check_sr(sr)
-    x = _mono(samples, channel)
-    freqs = np.atleast_1d(np.asarray(freqs, dtype=float))
-    others = np.concatenate([freqs, np.asarray(neighbours if neighbours is not None else [], float)])
-    step = max(1, int(round(hop * sr)))
-    env = []
-    for f in freqs:
-        if not 0 < f < 0.5 * sr:
-            raise PhyssynthError(f"band at {f:.4g} Hz is outside 0 .. {0.5 * sr:.4g} Hz (Nyquist)")
-        gaps = np.abs(others - f)
-        gaps = gaps[gaps > 0.005 * f]
-        hw = 0.3 * gaps.min() if gaps.size else 0.1 * f
-        hw = float(np.clip(hw, 2.0, 0.1 * f))
-        lo, hi = max(f - hw, 0.5), min(f + hw, 0.499 * sr)
-        sos = butter(2, [lo, hi], btype="bandpass", fs=sr, output="sos")
-        y = sosfiltfilt(sos, x)
-        env.append(np.abs(hilbert(y))[::step])
-    env = np.array(env)
-    with np.errstate(divide="ignore"):
-        level = 20 * np.log10(np.maximum(env / env.max(), 1e-12))
-    return np.arange(env.shape[1]) * (step / sr), level
-
-
-def fit_decay_rates(times, level, *, top_db: float = 5.0, range_db: float = 30.0, tail: float = 0.1):
-    """Decay rates (1/s) from band levels: a straight line through each level curve from
-    ``top_db`` below its peak (past the attack) down to ``top_db + range_db`` below it (before
-    any noise floor), leaving out the last ``tail`` of the time span (filter edge effects,
-    fade-outs). A mode that decays less than ``top_db`` in the sound is fitted from 10 % of
-    the way between its peak and the end.
-
-    Returns
-    -------
-    ndarray, shape (n_f,), 1/s
-        NaN where fewer than 8 points are left to fit.
-    """
-    times = np.asarray(times, float)
-    level = np.atleast_2d(np.asarray(level, float))
-    end = times[-1] * (1.0 - tail)
-    out = np.full(level.shape[0], np.nan)
-    for i, lev in enumerate(level):
-        k = int(np.argmax(lev))
-        peak = lev[k]
-        after = np.flatnonzero((np.arange(lev.size) > k) & (times <= end))
-        if after.size < 8:
-            continue
-        below = after[lev[after] <= peak - top_db]
-        start = below[0] if below.size else after[np.searchsorted(times[after], times[k] + 0.1 * (end - times[k]))]
-        rest = after[after >= start]
-        floor = np.flatnonzero(lev[rest] < peak - top_db - range_db)
-        idx = rest[: floor[0]] if floor.size else rest
-        if idx.size >= 8:
-            slope = np.polyfit(times[idx], lev[idx], 1)[0]
-            out[i] = -slope / DB_PER_NEPER
-    return out
-
-
-def measure_decay_rates(samples, sr: float, freqs, *, neighbours=None, channel: int = 0):
-    """Decay rate (1/s) of the sound near each frequency: :func:`band_envelopes` then
-    :func:`fit_decay_rates`."""
-    t, lev = band_envelopes(samples, sr, freqs, neighbours=neighbours, channel=channel)
-    return fit_decay_rates(t, lev)
 
 
 def _audible_modes(model, sr):
@@ -165,7 +74,7 @@ def _fmax(model, sr, fmax):
 
 
 def plot_spectrum(
-    samples, sr: float, *, model=None, ax=None, fmax: float | None = None, channel: int = 0, floor_db: float = -100.0
+    samples, *, sr: float, model=None, ax=None, fmax: float | None = None, channel: int = 0, floor_db: float = -100.0
 ):
     """Spectrum of a sound (dB), with a model's frequencies as dashed lines.
 
@@ -185,7 +94,7 @@ def plot_spectrum(
     -------
     matplotlib.axes.Axes
     """
-    f, lev = spectrum(samples, sr, channel=channel)
+    f, lev = spectrum(samples, sr=sr, channel=channel)
     fmax = _fmax(model, sr, fmax)
     if ax is None:
         ax = new_figure(7, 3).add_subplot()
@@ -207,8 +116,8 @@ def plot_spectrum(
 
 def plot_spectrogram(
     samples,
-    sr: float,
     *,
+    sr: float,
     model=None,
     ax=None,
     fmax: float | None = None,
@@ -260,11 +169,11 @@ def plot_spectrogram(
     return ax
 
 
-def strongest_modes(samples, sr: float, model, n: int = 5, *, channel: int = 0, min_separation: float = 0.03):
+def strongest_modes(samples, model, n: int = 5, *, sr: float, channel: int = 0, min_separation: float = 0.03):
     """Indices of the ``n`` modes loudest in a sound, skipping modes within ``min_separation``
     (relative) of one already chosen (a doublet is one band: it beats, it does not decay
     cleanly on its own)."""
-    f, lev = spectrum(samples, sr, channel=channel)
+    f, lev = spectrum(samples, sr=sr, channel=channel)
     cand = _audible_modes(model, sr)
     freqs = model.frequencies[cand]
     order = np.argsort(-np.interp(freqs, f, lev))
@@ -280,8 +189,8 @@ def strongest_modes(samples, sr: float, model, n: int = 5, *, channel: int = 0, 
 
 def plot_decay(
     samples=None,
-    sr: float | None = None,
     *,
+    sr: float | None = None,
     model,
     modes=None,
     ax=None,
@@ -321,16 +230,16 @@ def plot_decay(
         ax.set_xlim(0, tmax)
     else:
         sr = _check_sr(sr)
-        idx = strongest_modes(samples, sr, model, n, channel=channel) if modes is None else np.asarray(modes, int)
+        idx = strongest_modes(samples, model, n, sr=sr, channel=channel) if modes is None else np.asarray(modes, int)
         freqs = model.frequencies[idx]
-        t, lev = band_envelopes(samples, sr, freqs, neighbours=model.frequencies, channel=channel)
+        t, lev = band_levels(_mono(samples, channel), sr=sr, freqs=freqs, neighbours=model.frequencies)
         measured = fit_decay_rates(t, lev)
-        # the zero-phase filters start their backward pass at the cut: leave out the last 5 %
+        # the band filters settle at the record's ends: leave out the last 5 %
         shown = t <= 0.95 * t[-1]
         t, lev = t[shown], lev[:, shown]
         for j, k in enumerate(idx):
             c = f"C{j % 10}"
-            meas = f"{6.908 / measured[j]:.2f} s" if np.isfinite(measured[j]) else "n/a"
+            meas = f"{LN1000 / measured[j]:.2f} s" if np.isfinite(measured[j]) else "n/a"
             ax.plot(
                 t, lev[j], color=c, lw=0.8, label=f"{freqs[j]:.0f} Hz: T60 model {model.t60[k]:.2f} s, measured {meas}"
             )
@@ -355,8 +264,8 @@ def plot_decay(
 
 def plot_sound(
     samples,
-    sr: float,
     *,
+    sr: float,
     model=None,
     fmax: float | None = None,
     channel: int = 0,
@@ -377,10 +286,10 @@ def plot_sound(
     rows = 3 if model is not None else 2
     fig = new_figure(width, 2.4 * rows + 0.3, dpi=dpi)
     axes = [fig.add_subplot(rows, 1, i + 1) for i in range(rows)]
-    plot_spectrum(x, sr, model=model, ax=axes[0], fmax=fmax, channel=channel)
-    plot_spectrogram(x, sr, model=model, ax=axes[1], fmax=fmax, channel=channel)
+    plot_spectrum(x, sr=sr, model=model, ax=axes[0], fmax=fmax, channel=channel)
+    plot_spectrogram(x, sr=sr, model=model, ax=axes[1], fmax=fmax, channel=channel)
     if model is not None:
-        plot_decay(x, sr, model=model, ax=axes[2], n=n_decay, channel=channel)
+        plot_decay(x, sr=sr, model=model, ax=axes[2], n=n_decay, channel=channel)
     n = x.shape[-1]
     fig.suptitle(title or f"{n / sr:.2f} s at {sr:g} Hz", fontsize=10)
     return fig
