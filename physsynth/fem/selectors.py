@@ -19,6 +19,8 @@ import re
 import numpy as np
 
 from physsynth.errors import SelectorError
+from physsynth.fem.topology import unique_edges
+from physsynth.mesh import characteristic_length
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)|(?P<op><=|>=|==|<|>|=)"
@@ -123,4 +125,82 @@ def parse_predicate(text: str):
 
 
 def is_predicate(text: str) -> bool:
+    """True if ``text`` reads as a coordinate predicate (it holds a comparison)."""
     return bool(re.search(r"[<>=]", text))
+
+
+def resolve(mesh, selector, *, keywords=("all", "boundary"), option: str = "selector"):
+    """What a selector names on ``mesh``, without selecting anything yet.
+
+    Parameters
+    ----------
+    mesh : Mesh
+    selector : str
+        A region name of the mesh, one of ``keywords``, or a predicate of the grammar above.
+    keywords : tuple of str
+        The whole-mesh names this caller accepts (solids: "all" and "boundary"; plates and
+        membranes: "boundary").
+    option : str
+        The option it came from ("--clamp"), for messages.
+
+    Returns
+    -------
+    (kind, value) : ("region", Region) or ("keyword", str) or ("predicate", callable)
+
+    Raises
+    ------
+    SelectorError
+        Not a string, an unknown name (the message lists the mesh's regions), or a predicate
+        that does not parse.
+    """
+    if not isinstance(selector, str):
+        raise SelectorError(f"{option} takes region names or predicates as text, got {selector!r}")
+    name = selector.strip()
+    if name in mesh.regions:
+        return "region", mesh.regions[name]
+    if name in keywords:
+        return "keyword", name
+    if not is_predicate(name):
+        known = ", ".join(sorted(mesh.regions)) or "(the mesh has no named regions)"
+        words = " or ".join(repr(k) for k in keywords)
+        raise SelectorError(
+            f"{option} {selector!r} is neither a region of the mesh, {words}, nor a coordinate predicate; "
+            f"regions: {known}; predicates look like 'z<=0.001' or 'r>=0.089'"
+        )
+    return "predicate", parse_predicate(name)
+
+
+def check_selectors(
+    mesh, selectors, *, keywords=("all", "boundary"), option: str = "selector", points=None, midpoints=False
+):
+    """Refuse, before any assembly, selectors that name nothing on ``mesh``.
+
+    Every selector is resolved (:func:`resolve`) and every predicate must hold at one point at
+    least of ``points`` (default: the mesh nodes), or with ``midpoints`` of the cell edges'
+    midpoints (where quadratic elements on a linear mesh have DOFs), within 1e-6 of the mean
+    edge length, the tolerance the selection itself uses.
+
+    Raises
+    ------
+    SelectorError
+    """
+    if isinstance(selectors, str):
+        selectors = [selectors]
+    pts = np.asarray(mesh.points if points is None else points, dtype=float)
+    tol = None
+    for sel in selectors:
+        kind, value = resolve(mesh, sel, keywords=keywords, option=option)
+        if kind != "predicate":
+            continue
+        if tol is None:
+            tol = 1e-6 * characteristic_length(mesh)
+        hit = value(pts, tol).any()
+        if not hit and midpoints and mesh.order == 1:
+            e = unique_edges(mesh)
+            hit = value(0.5 * (mesh.points[e[:, 0]] + mesh.points[e[:, 1]]), tol).any()
+        if not hit:
+            lo, hi = mesh.bounding_box
+            raise SelectorError(
+                f"{option} {sel!r} selects no node of the mesh (its bounding box is "
+                f"x {lo[0]:.4g}..{hi[0]:.4g}, y {lo[1]:.4g}..{hi[1]:.4g}, z {lo[2]:.4g}..{hi[2]:.4g} m)"
+            )

@@ -23,10 +23,32 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from skfem import Basis, BilinearForm, ElementTriMorley, ElementTriP2, MeshTri1, asm
+from skfem.helpers import dd, ddot, dot, eye, grad, trace
 
+from physsynth import validate
 from physsynth.errors import MaterialError, SelectorError
-from physsynth.fem.selectors import is_predicate, parse_predicate
-from physsynth.mesh import Mesh, characteristic_length
+from physsynth.fem.selectors import resolve
+from physsynth.fem.topology import n_edges, n_vertices
+from physsynth.mesh import TRI_EDGES, Mesh, characteristic_length
+
+#: Peak memory of the assembly per triangle (bytes; scikit-fem's asm with 6 local DOFs and a
+#: degree-4 rule holds a few (6, 6, n_cells, n_points) arrays).
+ASSEMBLY_BYTES = 4e3
+#: Stored entries of K per DOF (Morley and P2 triangles: about 10).
+NNZ_PER_DOF = 12.0
+
+
+def count_dofs(mesh: Mesh) -> int:
+    """DOFs of a plate (Morley: vertex values and edge slopes) or membrane (P2): vertices + edges."""
+    return n_vertices(mesh) + n_edges(mesh)
+
+
+def selector_points(mesh: Mesh) -> np.ndarray:
+    """The points a plate or membrane selector is evaluated at: the corners, at z = 0."""
+    p = mesh.points[mesh.corner_nodes].copy()
+    p[:, 2] = 0.0
+    return p
 
 
 @dataclass(frozen=True)
@@ -75,8 +97,6 @@ class SheetDiscretisation:
 
 
 def _skmesh(mesh: Mesh):
-    from skfem import MeshTri1
-
     corners = mesh.corner_nodes
     local = np.full(mesh.n_nodes, -1, dtype=np.int64)
     local[corners] = np.arange(len(corners))
@@ -92,8 +112,6 @@ def _to_nodes(mesh: Mesh, m, corners, nodal, facet_value=None):
     triangle6 input from P2 edge DOFs, or the mean of the edge's corners."""
     rows, cols, vals = [corners], [nodal], [np.ones(len(corners))]
     if mesh.order == 2:
-        from physsynth.mesh import TRI_EDGES
-
         a = mesh.cells[:, TRI_EDGES[:, 0]].ravel()
         b = mesh.cells[:, TRI_EDGES[:, 1]].ravel()
         mid = mesh.cells[:, 3:].ravel()
@@ -120,20 +138,22 @@ def _to_nodes(mesh: Mesh, m, corners, nodal, facet_value=None):
     return sp.coo_matrix((vals[first], (rows[first], cols[first])), shape=(mesh.n_nodes, int(cols.max()) + 1)).tocsr()
 
 
-def assemble_plate(mesh: Mesh, material, thickness: float) -> SheetDiscretisation:
-    """Kirchhoff plate of the given thickness (m) on a flat triangle mesh (Morley element)."""
-    from skfem import Basis, BilinearForm, ElementTriMorley, asm
-    from skfem.helpers import dd, ddot, eye, trace
-
-    if not (np.isfinite(thickness) and thickness > 0):
-        raise MaterialError(f"plate thickness must be > 0 m, got {thickness}")
-    m, corners = _skmesh(mesh)
+def check_thickness(mesh: Mesh, thickness) -> float:
+    """A plate thickness (m): finite, > 0 and thin against the plate (Kirchhoff theory)."""
+    thickness = validate.positive(thickness, "plate thickness (--thickness)", "m", error=MaterialError)
     lo, hi = mesh.bounding_box
     if thickness > 0.2 * float(np.min((hi - lo)[:2])):
         raise MaterialError(
             f"thickness {thickness} m is more than a fifth of the plate's width: Kirchhoff "
             "thin-plate theory does not hold; mesh it as a solid with tetrahedra"
         )
+    return thickness
+
+
+def assemble_plate(mesh: Mesh, material, thickness: float) -> SheetDiscretisation:
+    """Kirchhoff plate of the given thickness (m) on a flat triangle mesh (Morley element)."""
+    thickness = check_thickness(mesh, thickness)
+    m, corners = _skmesh(mesh)
     nu = material.nu
     D = material.E * thickness**3 / (12 * (1 - nu**2))
     rho_h = material.rho * thickness
@@ -160,12 +180,10 @@ def assemble_plate(mesh: Mesh, material, thickness: float) -> SheetDiscretisatio
 
 def assemble_membrane(mesh: Mesh, tension: float, areal_density: float) -> SheetDiscretisation:
     """Membrane under tension (N/m) with areal density (kg/m^2), P2 triangles."""
-    from skfem import Basis, BilinearForm, ElementTriP2, asm
-    from skfem.helpers import dot, grad
-
-    for name, v in (("tension", tension), ("areal density", areal_density)):
-        if not (np.isfinite(v) and v > 0):
-            raise MaterialError(f"membrane {name} must be > 0, got {v}")
+    tension = validate.positive(tension, "membrane tension (--tension)", "N/m", error=MaterialError)
+    areal_density = validate.positive(
+        areal_density, "membrane areal density (--areal-density)", "kg/m^2", error=MaterialError
+    )
     m, corners = _skmesh(mesh)
     basis = Basis(m, ElementTriP2(), intorder=4)
 
@@ -189,27 +207,20 @@ def select_nodes(disc: SheetDiscretisation, selector: str) -> np.ndarray:
     mesh = disc.mesh
     m = disc.basis.mesh
     corners = mesh.corner_nodes
-    name = selector.strip()
+    kind, value = resolve(mesh, selector, keywords=("boundary",), option="selector")
     mask = np.zeros(m.p.shape[1], dtype=bool)
-    if name == "boundary":
+    if kind == "keyword":  # boundary
         mask[np.unique(m.facets[:, m.boundary_facets()])] = True
         return mask
-    if name in mesh.regions:
-        region = mesh.regions[name]
+    if kind == "region":
         sel = np.zeros(mesh.n_nodes, dtype=bool)
-        sel[region.nodes] = True
+        sel[value.nodes] = True
         mask = sel[corners]
         if not mask.any():
-            raise SelectorError(f"region {name!r} has no corner node")
+            raise SelectorError(f"region {value.name!r} has no corner node")
         return mask
-    if not is_predicate(name):
-        known = ", ".join(sorted(mesh.regions)) or "(the mesh has no named regions)"
-        raise SelectorError(
-            f"selector {selector!r} is neither 'boundary', a region of the mesh nor a "
-            f"coordinate predicate; regions: {known}; predicates look like 'x<=0.001'"
-        )
     pts = np.hstack([m.p.T, np.zeros((m.p.shape[1], 1))])
-    mask = parse_predicate(name)(pts, 1e-6 * characteristic_length(mesh))
+    mask = value(pts, 1e-6 * characteristic_length(mesh))
     if not mask.any():
         raise SelectorError(f"selector {selector!r} selects no node of the mesh")
     return mask

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from physsynth._io import atomic_path
+from physsynth.damping import DampingLaw, t60_from_decay_rate
 from physsynth.errors import ModelFileError, PhyssynthError
 from physsynth.materials import Material
 from physsynth.mesh import Mesh, Region
-from physsynth.damping import DampingLaw, t60_from_decay_rate
 
 FORMAT = "physsynth-modal-model"
 FORMAT_VERSION = 1

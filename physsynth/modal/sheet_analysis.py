@@ -1,22 +1,80 @@
-"""Modal analysis of plates and membranes on flat triangle meshes (see fem/sheet.py)."""
+"""Front end of the eigen pipeline for plates and membranes on flat triangle meshes (fem/sheet.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from physsynth import validate
 from physsynth._progress import step
-from physsynth.errors import PhyssynthError
-from physsynth.fem.sheet import assemble_membrane, assemble_plate, select_nodes
+from physsynth.damping import LossFactor
+from physsynth.errors import MaterialError, PhyssynthError
+from physsynth.fem import sheet
+from physsynth.fem.selectors import check_selectors
+from physsynth.fem.topology import n_bodies
 from physsynth.materials import Material
 from physsynth.mesh import Mesh
-from physsynth.modal.analysis import _solve, elastic_modes, finish_model, provenance_base
-from physsynth.damping import LossFactor
+from physsynth.modal import pipeline
 from physsynth.modal.model import ModalModel
 
 #: Default damping of a membrane when no material gives one: a loss factor of 0.02, the
 #: order of magnitude of polyester drum-head film with its air loading (an assumption, not
 #: a measurement: give a damping law for real work).
 MEMBRANE_LOSS = 0.02
+#: Default shift frequency (Hz): plates and membranes can have very low modes.
+F_SHIFT = 1.0
+#: Rigid-body modes when nothing is fixed: a plate translates and tilts about two axes, a
+#: membrane translates.
+N_RIGID = {"plate": 3, "membrane": 1}
+
+
+def check_sheet(mesh: Mesh, material, *, n_modes, clamp, support, thickness, tension, areal_density):
+    """Every check that needs no assembly; returns (kind, thickness, tension, areal_density)."""
+    if thickness is not None and (tension is not None or areal_density is not None):
+        raise PhyssynthError("give a thickness (plate) or a tension and areal density (membrane), not both")
+    if thickness is not None:
+        kind = "plate"
+        if not isinstance(material, Material):
+            raise PhyssynthError("a plate needs a material (E, nu, rho)")
+        thickness = sheet.check_thickness(mesh, thickness)
+    elif tension is not None and areal_density is not None:
+        kind = "membrane"
+        if material is not None and not isinstance(material, Material):
+            raise PhyssynthError("a membrane's material must be a Material (for its damping law) or None")
+        tension = validate.positive(tension, "membrane tension (--tension)", "N/m", error=MaterialError)
+        areal_density = validate.positive(
+            areal_density, "membrane areal density (--areal-density)", "kg/m^2", error=MaterialError
+        )
+    else:
+        raise PhyssynthError(
+            "a flat triangle mesh is a plate or a membrane: give --thickness (plate, with a "
+            "material) or --tension and --areal-density (membrane)"
+        )
+    points = sheet.selector_points(mesh)
+    check_selectors(mesh, clamp, keywords=("boundary",), option="--clamp", points=points)
+    check_selectors(mesh, support, keywords=("boundary",), option="--support", points=points)
+    fixed_any = bool(clamp or support)
+    if not fixed_any:
+        bodies = n_bodies(mesh)
+        if bodies > 1:
+            raise PhyssynthError(
+                f"the mesh is {bodies} separate pieces (triangles not connected through shared nodes); "
+                "mesh one connected sheet, or analyse each part on its own"
+            )
+    n = sheet.count_dofs(mesh)
+    n_rigid = 0 if fixed_any else N_RIGID[kind]
+    pipeline.check_mode_count(n_modes, n_rigid, n, "this mesh")
+    k = (n_modes + n_rigid) if n_modes is not None else 24 + n_rigid
+    est = pipeline.estimate(
+        n,
+        n_cells=mesh.n_cells,
+        cell_bytes=sheet.ASSEMBLY_BYTES,
+        nnz_per_dof=sheet.NNZ_PER_DOF,
+        solid=False,
+        k=min(k, pipeline.mode_limit(n)),
+        n_nodes=mesh.n_nodes,
+    )
+    pipeline.check_budget(est, f"a {kind} modal analysis of {mesh.n_cells} triangles ({n} DOF)", "use a coarser mesh")
+    return kind, thickness, tension, areal_density
 
 
 def sheet_modal_analysis(
@@ -35,17 +93,23 @@ def sheet_modal_analysis(
     max_modes,
 ) -> ModalModel:
     """Modes of a plate (``thickness``) or membrane (``tension``, ``areal_density``)."""
-    if thickness is not None and (tension is not None or areal_density is not None):
-        raise PhyssynthError("give a thickness (plate) or a tension and areal density (membrane), not both")
-    if thickness is not None:
-        if material is None:
-            raise PhyssynthError("a plate needs a material (E, nu, rho)")
-        kind = "plate"
+    kind, thickness, tension, areal_density = check_sheet(
+        mesh,
+        material,
+        n_modes=n_modes,
+        clamp=clamp,
+        support=support,
+        thickness=thickness,
+        tension=tension,
+        areal_density=areal_density,
+    )
+    if f_shift is None:
+        f_shift = F_SHIFT
+    if kind == "plate":
         with step(f"assembling a Kirchhoff plate (Morley) on {mesh.n_cells} triangles") as s_asm:
-            disc = assemble_plate(mesh, material, thickness)
+            disc = sheet.assemble_plate(mesh, material, thickness)
             s_asm["result"] = f"{disc.n_dofs} DOF"
-    elif tension is not None and areal_density is not None:
-        kind = "membrane"
+    else:
         damping = material.damping if material is not None else LossFactor(MEMBRANE_LOSS)
         # The membrane's "material" records its tension (N/m) in E and its areal density
         # (kg/m^2) in rho, so that saved models keep them with the damping law.
@@ -59,42 +123,40 @@ def sheet_modal_analysis(
             description="membrane: E holds the tension in N/m, rho the areal density in kg/m^2",
         )
         with step(f"assembling a membrane (P2) on {mesh.n_cells} triangles") as s_asm:
-            disc = assemble_membrane(mesh, tension, areal_density)
+            disc = sheet.assemble_membrane(mesh, tension, areal_density)
             s_asm["result"] = f"{disc.n_dofs} DOF"
-    else:
-        raise PhyssynthError(
-            "a flat triangle mesh is a plate or a membrane: give --thickness (plate, with a "
-            "material) or --tension and --areal-density (membrane)"
-        )
 
     fixed = [np.zeros(0, dtype=np.int64)]
     for sel in clamp:
-        mask = select_nodes(disc, sel)
+        mask = sheet.select_nodes(disc, sel)
         fixed += [disc.value_dofs(mask), disc.slope_dofs(mask)]
     for sel in support:
-        fixed.append(disc.value_dofs(select_nodes(disc, sel)))
+        fixed.append(disc.value_dofs(sheet.select_nodes(disc, sel)))
     fixed = np.unique(np.concatenate(fixed))
-    free = np.setdiff1d(np.arange(disc.n_dofs), fixed)
-    if len(free) == 0:
-        raise PhyssynthError("the boundary conditions fix every DOF; nothing is left to vibrate")
-    K = disc.K[free][:, free].tocsc()
-    M = disc.M[free][:, free].tocsc()
-    # Free plate: rigid translation and two rotations; free membrane: a translation.
-    n_rigid_max = 0 if len(fixed) else (3 if kind == "plate" else 1)
-    sigma = -((2 * np.pi * f_shift) ** 2)
-    with step(f"eigen-solve ({len(free)} DOF, shift-invert)") as s_eig:
-        vals, vecs, backend = _solve(K, M, sigma, n_modes, fmax, n_rigid_max, None, solver, max_modes, len(free))
-        s_eig["result"] = f"{len(vals)} eigenpairs, {backend}"
-    rigid = np.abs(vals) < 1e-4 * abs(sigma)
-    freqs, vecs, n_rigid = elastic_modes(vals, vecs, M, rigid, sigma, fmax, n_modes)
+    n_rigid_max = 0 if len(fixed) else N_RIGID[kind]
+    eig = pipeline.eigen_solve(
+        disc.K,
+        disc.M,
+        fixed,
+        f_shift=f_shift,
+        n_modes=n_modes,
+        fmax=fmax,
+        n_rigid=n_rigid_max,
+        solver=solver,
+        max_modes=max_modes,
+        nodes=mesh.n_nodes,
+        what=f"the fixed {kind}" if len(fixed) else "this mesh",
+    )
+    rigid = np.abs(eig.vals) < 1e-4 * abs(eig.sigma)
+    freqs, vecs, n_rigid = pipeline.elastic_modes(eig.vals, eig.vecs, eig.M, rigid, eig.sigma, fmax, n_modes)
     full = np.zeros((disc.n_dofs, vecs.shape[1]))
-    full[free] = vecs
+    full[eig.free] = vecs
     w = (disc.to_nodes @ full).T  # (n_modes, n_nodes): transverse displacement
     shapes = np.zeros((len(freqs), mesh.n_nodes, 3))
     shapes[:, :, 2] = w
     decay = np.asarray(material.damping.decay_rate(2 * np.pi * freqs), dtype=float)
-    provenance = provenance_base(
-        mesh, solver=backend, f_shift=f_shift, n_modes=n_modes, fmax=fmax, assembly=s_asm, eigensolve=s_eig
+    provenance = pipeline.provenance_base(
+        mesh, solver=eig.backend, f_shift=f_shift, n_modes=n_modes, fmax=fmax, assembly=s_asm, eigensolve=eig.info
     ) | {
         "model": kind,
         "element": "Morley" if kind == "plate" else "P2",
@@ -105,4 +167,6 @@ def sheet_modal_analysis(
         "support": list(support),
         "fixed_dofs": int(len(fixed)),
     }
-    return finish_model(freqs, shapes, decay, mesh, material, n_rigid, len(free), provenance)
+    return pipeline.finish_model(
+        freqs, shapes, decay, mesh, material, n_rigid, len(eig.free), provenance, n_rigid_max=n_rigid_max, fmax=fmax
+    )

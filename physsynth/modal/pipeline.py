@@ -1,0 +1,363 @@
+"""The one eigen pipeline of the modal analysis, shared by every front end.
+
+A front end (:mod:`physsynth.modal.solid_analysis` for tetrahedral solids,
+:mod:`physsynth.modal.sheet_analysis` for plates and membranes) assembles the stiffness K and
+mass M, lists the DOFs its boundary conditions fix and says how to tell a rigid-body mode.
+This module does the rest, the same way for all of them:
+
+1. :func:`check_request`, :func:`check_budget`: the request against what the mesh can give
+   and what the machine holds, before anything is assembled;
+2. :func:`eigen_solve`: restrict K and M to the free DOFs and solve K x = omega^2 M x for the
+   lowest modes by shift-invert Lanczos about sigma = -(2 pi f_shift)^2
+   (:mod:`physsynth.modal.linsolve`), growing the count until ``fmax`` is passed;
+3. :func:`elastic_modes`: drop rigid-body modes, check signs, mass-normalise;
+4. :func:`finish_model`: refuse an empty result, wrap the rest in a :class:`ModalModel`.
+
+See docs/theory.md, "Eigenproblem".
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import math
+import platform
+from dataclasses import dataclass
+
+import numpy as np
+
+from physsynth import validate
+from physsynth._progress import log, step
+from physsynth._version import __version__
+from physsynth.errors import PhyssynthError, SolverError
+from physsynth.mesh import Mesh
+from physsynth.modal import linsolve
+from physsynth.modal.model import ModalModel
+
+#: Problems up to this many free DOFs may ask for every mode: the dense solver takes them in
+#: seconds (an n x n generalised eigh costs about 10 n^3 flops: 3e10 at 1500).
+DENSE_DOFS = 1500
+
+# Block size of the Lanczos solver for k modes (linsolve.eigsh_shift_invert's default).
+_BLOCK_MAX = 24
+
+
+def _block(k: int) -> int:
+    return min(_BLOCK_MAX, max(2, k // 2))
+
+
+def mode_limit(n_dofs: int) -> int:
+    """The most eigenpairs (rigid-body modes included) a problem of ``n_dofs`` free DOFs gives.
+
+    The Krylov solver keeps a basis of about 2 k + b vectors of DOF length and needs room
+    to restart within the space: ``n_dofs >= 4 (k + 2 b)`` with blocks of b (24 for k >= 48)
+    vectors, so about a quarter of the DOFs; above that the solve turns dense (O(n^3), minutes
+    at 10^4 DOF), which only small problems (:data:`DENSE_DOFS`) are allowed. The highest
+    modes of a discretisation are its least accurate anyway: a finer mesh gives more modes.
+    """
+    n = int(n_dofs)
+    if n <= DENSE_DOFS:
+        return max(n - 1, 0)
+    k = n // 4 - 2 * _BLOCK_MAX
+    if k >= 2 * _BLOCK_MAX:
+        return k
+    for k in range(2 * _BLOCK_MAX - 1, 0, -1):
+        if n >= 4 * (k + 2 * _block(k)):
+            return k
+    return 0
+
+
+def check_request(n_modes, fmax, max_modes, f_shift):
+    """Checked (n_modes, fmax, max_modes, f_shift); with neither count, 20 modes."""
+    if n_modes is not None and fmax is not None:
+        raise PhyssynthError("give n_modes (--n-modes) or fmax (--fmax), not both")
+    max_modes = validate.integer(max_modes, "max_modes", lo=1)
+    if n_modes is not None:
+        n_modes = validate.integer(n_modes, "the number of modes (n_modes, --n-modes)", lo=1)
+        if n_modes > max_modes:
+            raise PhyssynthError(
+                f"n_modes {n_modes} is above the limit of {max_modes} modes per analysis (max_modes): "
+                "ask for fewer, or raise max_modes"
+            )
+    if fmax is not None:
+        fmax = validate.positive(fmax, "fmax (--fmax)", "Hz")
+    if n_modes is None and fmax is None:
+        n_modes = 20
+    if f_shift is not None:
+        f_shift = validate.positive(f_shift, "f_shift", "Hz")
+    return n_modes, fmax, max_modes, f_shift
+
+
+def check_mode_count(n_modes, n_rigid: int, n_dofs: int, what: str) -> None:
+    """Refuse ``n_modes`` elastic modes (+ ``n_rigid`` rigid ones) beyond :func:`mode_limit`."""
+    if n_modes is None:
+        return
+    limit = mode_limit(n_dofs) - n_rigid
+    if n_modes > limit:
+        if limit < 1:
+            raise PhyssynthError(f"{what} has only {n_dofs} degrees of freedom, too few for any mode; refine the mesh")
+        raise PhyssynthError(
+            f"n_modes {n_modes} is more than {what} can give: at most {limit} modes for its {n_dofs} degrees of "
+            "freedom (the Lanczos solver needs about 4 vectors of DOF length per mode); ask for fewer, or use a "
+            "finer mesh for more"
+        )
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Up-front cost of a modal analysis, from the sizes alone.
+
+    Attributes
+    ----------
+    n_dofs : int
+        Degrees of freedom of the discretisation (before boundary conditions).
+    assembly_bytes, factor_bytes, vector_bytes : float
+        Peak memory of the assembly, of the sparse operators with the Cholesky factor of
+        K - sigma M, and of the Lanczos basis and the mode shapes.
+    factor_seconds : float
+        Rough time of the factorisation on one core of a 2020s machine.
+    """
+
+    n_dofs: int
+    assembly_bytes: float
+    factor_bytes: float
+    vector_bytes: float
+    factor_seconds: float
+
+    @property
+    def peak_bytes(self) -> float:
+        return max(self.assembly_bytes, self.factor_bytes + self.vector_bytes)
+
+
+def estimate(
+    n_dofs: int, *, n_cells: int, cell_bytes: float, nnz_per_dof: float, solid: bool, k: int, n_nodes: int
+) -> Estimate:
+    """Memory and time of the assembly, factorisation and vectors (measured constants).
+
+    Measured on P2 tetrahedral bars of 10^4..2 10^5 DOF with CHOLMOD: the assembly peaks at
+    39 KB per tetrahedron; K has about 80 entries per DOF; the factor of a 3D problem has
+    about 14 n^(4/3) entries (nested dissection) and takes about 19 s at 2 10^5 DOF, growing
+    as n^2; a 2D problem's factor has about 8 n log2(n) entries (George's bound) and its time
+    grows as n^1.5. The Lanczos basis and its M-image hold about 4 k vectors, the Ritz vectors
+    and their images 3 k more: 7 k vectors of n doubles; the shapes 3 k per node.
+    """
+    n = max(int(n_dofs), 1)
+    nnz_k = nnz_per_dof * n
+    if solid:
+        nnz_l = 14.0 * n ** (4 / 3)
+        seconds = 19.0 * (n / 2.0e5) ** 2
+    else:
+        nnz_l = 8.0 * n * math.log2(max(n, 2))
+        seconds = 2.0 * (n / 2.0e5) ** 1.5
+    # K and M, their free-DOF copies and K - sigma M: five matrices of 12 bytes per entry;
+    # the supernodal factor stores dense blocks (1.5 x its entries, 8 bytes each).
+    factor_bytes = 5 * 12 * nnz_k + 1.5 * 8 * nnz_l
+    vector_bytes = 8.0 * max(int(k), 1) * (7 * n + 3 * n_nodes)
+    return Estimate(int(n), float(cell_bytes) * n_cells, factor_bytes, vector_bytes, seconds)
+
+
+def check_budget(est: Estimate, what: str, fix: str) -> None:
+    """Refuse (before assembling) an analysis whose estimated memory exceeds the budget."""
+    validate.check_memory(est.peak_bytes, what, fix)
+    if est.factor_seconds > 60:
+        log.info(
+            "the factorisation of %d DOF may take about %.0f s (estimate); Ctrl-C stops it",
+            est.n_dofs,
+            est.factor_seconds,
+        )
+
+
+@dataclass
+class Eigenpairs:
+    """Output of :func:`eigen_solve`: the lowest eigenpairs on the free DOFs."""
+
+    vals: np.ndarray
+    vecs: np.ndarray
+    free: np.ndarray
+    M: object
+    sigma: float
+    backend: str
+    info: dict
+
+
+def eigen_solve(
+    K,
+    M,
+    fixed,
+    *,
+    f_shift: float,
+    n_modes,
+    fmax,
+    n_rigid: int,
+    solver: str,
+    max_modes: int,
+    nodes: int,
+    what: str,
+) -> Eigenpairs:
+    """The lowest eigenpairs of K x = lam M x on the DOFs not in ``fixed``.
+
+    Parameters
+    ----------
+    K, M : scipy.sparse matrix, shape (n, n)
+        Stiffness (N/m) and mass (kg) of the whole discretisation.
+    fixed : ndarray of int
+        DOFs held at zero by the boundary conditions.
+    f_shift : float, Hz
+        Shift sigma = -(2 pi f_shift)^2, below every elastic mode.
+    n_modes, fmax
+        Elastic modes wanted: a count, or all below fmax (Hz).
+    n_rigid : int
+        Rigid-body modes expected (0 when anything is fixed); computed on top of ``n_modes``.
+    solver : str
+        Factorisation backend (:func:`physsynth.modal.linsolve.factorize`).
+    max_modes : int
+        Most modes computed when growing towards ``fmax``.
+    nodes : int
+        Mesh nodes (for the memory of the shapes).
+    what : str
+        The problem in words, for messages ("this mesh", "the clamped plate").
+    """
+    n_total = K.shape[0]
+    free = np.setdiff1d(np.arange(n_total), np.asarray(fixed, dtype=np.int64))
+    if len(free) == 0:
+        raise PhyssynthError("the boundary conditions fix every degree of freedom; nothing is left to vibrate")
+    n = len(free)
+    check_mode_count(n_modes, n_rigid, n, what)
+    Kf = K[free][:, free].tocsc()
+    Mf = M[free][:, free].tocsc()
+    sigma = -((2 * np.pi * f_shift) ** 2)
+    with step(f"eigen-solve ({n} DOF, shift-invert)") as info:
+        vals, vecs, backend = _solve(Kf, Mf, sigma, n_modes, fmax, n_rigid, solver, max_modes, n, nodes)
+        info["result"] = f"{len(vals)} eigenpairs, {backend}"
+    return Eigenpairs(vals, vecs, free, Mf, sigma, backend, info)
+
+
+def _vectors_fit(k: int, n: int, nodes: int, fmax) -> None:
+    validate.check_memory(
+        8.0 * k * (7 * n + 3 * nodes),
+        f"{k} modes of {n} degrees of freedom",
+        f"lower fmax {fmax:g} Hz or use a coarser mesh" if fmax is not None else "ask for fewer modes",
+    )
+
+
+def _solve(K, M, sigma, n_modes, fmax, n_rigid, solver, max_modes, n, nodes):
+    limit = mode_limit(n)
+    if n_modes is not None:
+        k = min(n_modes + n_rigid, limit)
+        _vectors_fit(k, n, nodes, None)
+        vals, vecs = linsolve.eigsh_shift_invert(K, M, k, sigma, backend=solver)
+        return vals, vecs, linsolve.last_stats.get("backend", solver)
+    # fmax: grow the number of modes until the highest one computed is above fmax.
+    lam_max = (2 * np.pi * fmax) ** 2
+    k = min(max(24, n_rigid + 16), limit)
+    factor = None
+    while True:
+        _vectors_fit(k, n, nodes, fmax)
+        vals, vecs = linsolve.eigsh_shift_invert(K, M, k, sigma, backend=solver, factor=factor)
+        factor = linsolve.last_stats.get("factor")  # factorise once, however many tries
+        if vals[-1] >= lam_max or k >= n - 1:
+            return vals, vecs, linsolve.last_stats.get("backend", solver)
+        f_hi = math.sqrt(max(vals[-1], 1.0)) / (2 * np.pi)
+        if k >= max_modes:
+            raise SolverError(
+                f"more than {max_modes} modes lie below fmax={fmax:g} Hz (the {k}th is at {f_hi:.0f} Hz); "
+                "lower fmax, or ask for a number of modes (--n-modes)"
+            )
+        if k >= limit:
+            raise SolverError(
+                f"this mesh gives at most {limit} modes, which reach only {f_hi:.0f} Hz < fmax={fmax:g} Hz; "
+                "lower fmax, or use a finer mesh"
+            )
+        # Mode counts grow about linearly with frequency for shells and plates (faster for
+        # bulky solids): extrapolate linearly with a 15 % margin, growing by at least 25 %.
+        k = min(int(math.ceil(k * max(1.25, 1.15 * fmax / f_hi))) + 8, max_modes, limit)
+        log.info("  %d modes reach %.0f Hz < fmax %.0f Hz; trying %d", len(vals), f_hi, fmax, k)
+
+
+def elastic_modes(vals, vecs, M, rigid, sigma, fmax, n_modes):
+    """Drop rigid-body modes, check signs, keep those wanted, mass-normalise.
+
+    Returns (frequencies in Hz, M-normalised vectors, number of rigid-body modes)."""
+    n_rigid = int(rigid.sum())
+    vals, vecs = vals[~rigid], vecs[:, ~rigid]
+    if np.any(vals < 0):
+        # Only round-off can make an elastic eigenvalue negative; a real negative one means
+        # the operators are broken (inverted elements, wrong units).
+        bad = vals[vals < 0]
+        if np.any(bad < sigma * 1e-3):
+            raise SolverError(
+                f"negative eigenvalues {bad[:3]}: the stiffness is not positive "
+                "semi-definite; check the mesh for inverted or degenerate cells"
+            )
+        vals = np.abs(vals)
+    freqs = np.sqrt(vals) / (2 * np.pi)
+    if fmax is not None:
+        keep = freqs < fmax
+        freqs, vecs = freqs[keep], vecs[:, keep]
+    elif len(freqs) > n_modes:
+        freqs, vecs = freqs[:n_modes], vecs[:, :n_modes]
+    # Mass-normalise explicitly (the solver's normalisation is checked, not trusted).
+    norms = np.sqrt(np.einsum("ij,ij->j", vecs, M @ vecs))
+    return freqs, vecs / norms, n_rigid
+
+
+def mesh_hash(mesh: Mesh) -> str:
+    """First 16 hex digits of the SHA-256 of the mesh's points and cells."""
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(mesh.points).tobytes())
+    h.update(np.ascontiguousarray(mesh.cells).tobytes())
+    return h.hexdigest()[:16]
+
+
+def provenance_base(mesh: Mesh, *, solver, f_shift, n_modes, fmax, assembly, eigensolve) -> dict:
+    """The provenance entries every model has (``assembly``/``eigensolve``: the step infos)."""
+    return {
+        "physsynth": __version__,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "mesh_source": mesh.source,
+        "mesh_sha256": mesh_hash(mesh),
+        "mesh_order": mesh.order,
+        "python": platform.python_version(),
+        "solver": solver,
+        "shift_hz": f_shift,
+        "n_modes_requested": n_modes,
+        "fmax": fmax,
+        "assembly_s": round(assembly["seconds"], 3),
+        "eigensolve_s": round(eigensolve["seconds"], 3),
+    }
+
+
+def finish_model(
+    freqs, shapes, decay, mesh, material, n_rigid, dofs, provenance, *, n_rigid_max: int, fmax=None
+) -> ModalModel:
+    """Log the result and wrap it in a ModalModel; an empty or non-finite result is an error."""
+    if n_rigid > n_rigid_max:
+        # More zero-frequency modes than a free body has: the object falls apart (separate
+        # pieces, unconnected cells) or its size is off by orders of magnitude (units).
+        raise SolverError(
+            f"{n_rigid} zero-frequency modes where a {'free' if n_rigid_max else 'fixed'} body has {n_rigid_max}: "
+            "the mesh is not one connected body or its units are wrong; check the mesh and --units"
+        )
+    if len(freqs) == 0:
+        where = f" below fmax={fmax:g} Hz" if fmax is not None else ""
+        raise SolverError(f"no elastic mode found{where}; raise fmax or check the mesh units")
+    decay = np.asarray(decay, dtype=float)
+    if not (np.all(np.isfinite(freqs)) and np.all(np.isfinite(shapes)) and np.all(np.isfinite(decay))):
+        raise SolverError("the eigen-solve gave non-finite modes; check the mesh (degenerate cells) and material")
+    log.info(
+        "%d modes %.2f..%.1f Hz; %d rigid-body modes excluded",
+        len(freqs),
+        freqs[0],
+        freqs[-1],
+        n_rigid,
+    )
+    return ModalModel(
+        freqs,
+        np.ascontiguousarray(shapes),
+        decay,
+        mesh,
+        material,
+        rigid_body_modes=n_rigid,
+        dofs=int(dofs),
+        provenance=provenance,
+    )
