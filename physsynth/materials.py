@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
-from physsynth.errors import MaterialError
 from physsynth.damping import DampingLaw, LossFactor
+from physsynth.errors import MaterialError
 
 _CREMER = (
     "loss factor: Cremer, Heckl & Petersson, Structure-Borne Sound, 3rd ed. (Springer 2005), "
