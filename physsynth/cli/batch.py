@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from physsynth.cli import common
+
 
 def cmd_batch(args):
     from physsynth.batch import EXCITATIONS, load_spec, run_batch
@@ -54,7 +56,7 @@ def cmd_batch(args):
     return 0
 
 
-def register(subparsers, helpers):
+def register(subparsers) -> None:
     """Add ``batch`` to the ``physsynth`` command."""
     p = subparsers.add_parser(
         "batch",
@@ -72,16 +74,17 @@ def register(subparsers, helpers):
     )
     p.add_argument(
         "--workers",
-        type=int,
+        type=common.whole(lo=0, hi=common.max_workers()),
         metavar="N",
-        help="local cluster size, processes of one thread (default: the CPU count); 0 runs serially without Dask",
+        help="local cluster size, processes of one thread (default: the CPU count; at most twice it); "
+        "0 runs serially without Dask",
     )
     p.add_argument(
         "--serial", action="store_true", help="run in this process, without Dask (the same bytes; for debugging)"
     )
     p.add_argument(
         "--chunk",
-        type=int,
+        type=common.whole(lo=1, hi=100_000),
         metavar="K",
         help="items per Dask task (default: about four tasks per worker and model, at most 16 items each)",
     )

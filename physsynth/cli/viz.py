@@ -7,46 +7,26 @@ the ``physsynth modes`` table. Every output path and format is checked before an
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 
+from physsynth.cli import common
+
 log = logging.getLogger("physsynth")
 
-
-def _mode_list(text: str) -> list[int]:
-    try:
-        out = [int(p) for p in text.replace(" ", "").split(",") if p]
-    except ValueError:
-        out = []
-    if not out:
-        raise argparse.ArgumentTypeError(f"expected mode numbers like 1,3,5, got {text!r}")
-    return out
-
-
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        v = 0
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return v
+_count = common.whole(lo=1)
 
 
 def _load_model(args, n_needed: int):
     """The ModalModel named by ``args.model``: loaded (.npz) or computed from a mesh."""
-    from physsynth import cli
-    from physsynth.modal.model import ModalModel, is_model_file
-
-    src = args.model
-    if src.endswith(".npz") or is_model_file(src):
-        model = ModalModel.load(src)
-        log.info("loaded modal model %s: %s", src, model.summary())
-        return model
-    mesh = cli._load_mesh(src, args.units)
     fmax = args.fmax
-    return cli._modal(args, mesh, fmax=fmax, n_modes=None if fmax else max(n_needed, 1))
+    return common.model_from(args, args.model, fmax=fmax, n_modes=None if fmax else max(n_needed, 1))
+
+
+def _check_strike(args):
+    """The strike options of animate and export, before any work."""
+    if args.at is not None:
+        common.check_render(args.duration if args.duration is not None else 1.0, args.sr)
 
 
 def _check_numbers(model, numbers, source):
@@ -73,12 +53,12 @@ def _strike(args, model):
 
 
 # ------------------------------------------------------------------ commands
-def cmd_plot_modes(args, check_out):
+def cmd_plot_modes(args):
     from physsynth.viz import plot_modes, save_figure
     from physsynth.viz._mpl import check_image_path
 
     check_image_path(args.output)
-    check_out(args.output)
+    common.output(args.output, stdout=False, what="a figure")
     if args.modes:
         need = max(args.modes)
     else:
@@ -100,14 +80,15 @@ def cmd_plot_modes(args, check_out):
     return 0
 
 
-def cmd_animate(args, check_out):
+def cmd_animate(args):
     from physsynth.viz import PlotError, animate_mode, animate_response
     from physsynth.viz.animate import check_animation_path
 
     if (args.mode is None) == (args.at is None):
         raise PlotError("give --mode N (one mode oscillating) or --at X,Y,Z (a strike there), one of them")
     check_animation_path(args.output)
-    check_out(args.output)
+    common.output(args.output, stdout=False, what="an animation")
+    _check_strike(args)
     model = _load_model(args, args.mode or 12)
     kw = {"exaggeration": args.exaggeration, "fps": args.fps, "dpi": args.dpi}
     if args.mode is not None:
@@ -123,7 +104,7 @@ def cmd_animate(args, check_out):
     return 0
 
 
-def cmd_spectrum(args, check_out):
+def cmd_spectrum(args):
     from physsynth.audio import read_wav
     from physsynth.errors import AudioError
     from physsynth.modal.model import ModalModel
@@ -131,7 +112,7 @@ def cmd_spectrum(args, check_out):
     from physsynth.viz._mpl import check_image_path
 
     check_image_path(args.output)
-    check_out(args.output)
+    common.output(args.output, stdout=False, what="a figure")
     if not os.path.exists(args.wav):
         raise AudioError(f"sound file not found: {args.wav}")
     x, sr = read_wav(args.wav)
@@ -142,7 +123,7 @@ def cmd_spectrum(args, check_out):
     model = ModalModel.load(args.model) if args.model else None
     fig = plot_sound(
         x,
-        sr,
+        sr=sr,
         model=model,
         fmax=args.fmax,
         channel=args.channel,
@@ -156,17 +137,18 @@ def cmd_spectrum(args, check_out):
     return 0
 
 
-def cmd_export(args, check_out):
+def cmd_export(args):
     from physsynth.viz import PlotError, export_modes, export_response
     from physsynth.viz.export import check_export_path
 
     check_export_path(args.output)
-    check_out(args.output)
+    common.output(args.output, stdout=False, what="a mesh export")
     if (args.response is None) != (args.at is None):
         raise PlotError("a strike response needs both --at X,Y,Z and --response OUT.xdmf")
     if args.response:
         check_export_path(args.response, time_series=True)
-        check_out(args.response)
+        common.output(args.response, stdout=False, what="an XDMF time series")
+    _check_strike(args)
     model = _load_model(args, args.n or 20)
     modes = None if args.n is None else min(args.n, model.n_modes)
     export_modes(model, args.output, modes=modes)
@@ -181,120 +163,145 @@ def cmd_export(args, check_out):
 
 
 # ------------------------------------------------------------------ parser
-def _add_model_source(p, helpers, cli):
+_dpi = common.real("dpi", lo=common.DPI_RANGE[0], hi=common.DPI_RANGE[1])
+_frames = common.whole(lo=1, hi=common.MAX_FRAMES)
+
+
+def _add_model_source(p):
     p.add_argument(
         "model",
         metavar="MODEL",
         help="saved modal model (.npz) or a mesh file "
         "(then the material and FEM options below apply, as in `physsynth modes`)",
     )
-    helpers["add_material"](p)
-    cli._add_fem(p)
-    p.add_argument("--fmax", type=float, help="mesh input: every mode below this frequency, Hz")
+    common.add_material(p)
+    common.add_fem(p)
+    common.add_fmax(p, "mesh input: every mode below this frequency, Hz")
 
 
-def _add_strike(p, cli, *, duration):
+def _add_dpi(p, default):
+    lo, hi = common.DPI_RANGE
+    p.add_argument("--dpi", type=_dpi, default=default, help=f"pixels per inch (default {default:g}; {lo:g}..{hi:g})")
+
+
+def _add_exaggeration(p, help):
+    p.add_argument("--exaggeration", type=common.positive(hi=10.0), default=0.08, help=help)
+
+
+def _add_strike(p, *, duration):
     g = p.add_argument_group("strike")
     g.add_argument(
-        "--at", type=cli._vector, metavar="X,Y,Z", help="strike point, m (snapped to the nearest surface node)"
+        "--at", type=common.vector(), metavar="X,Y,Z", help="strike point, m (snapped to the nearest surface node)"
     )
     g.add_argument(
-        "--direction", type=cli._vector, metavar="DX,DY,DZ", help="force direction (default: into the surface)"
+        "--direction",
+        type=common.vector(nonzero=True),
+        metavar="DX,DY,DZ",
+        help="force direction (default: into the surface)",
     )
     g.add_argument(
         "--mallet", choices=("soft", "medium", "hard"), default="medium", help="contact-time preset (default medium)"
     )
-    g.add_argument("--contact-time", type=float, help="contact time in s (overrides --mallet)")
-    g.add_argument("--sr", type=int, default=48000, help="sample rate of the modal response, Hz")
+    g.add_argument("--contact-time", type=common.positive("s", hi=1.0), help="contact time in s (overrides --mallet)")
+    common.add_sr(g, help="sample rate of the modal response, Hz (default 48000)")
     g.add_argument(
         "--duration",
-        type=float,
+        type=common.positive("s"),
         default=duration,
         help="physical time shown, s"
         + (f" (default {duration:g})" if duration else " (default: 24 frames per period of mode 1)"),
     )
 
 
-def register(subparsers, helpers):
+def register(subparsers) -> None:
     """Add ``plot-modes``, ``animate``, ``spectrum`` and ``export`` to the ``physsynth`` command."""
-    from physsynth import cli
-
-    check_out = helpers["check_out"]
-
     p = subparsers.add_parser(
         "plot-modes",
         help="a gallery of mode shapes (Chladni figures of plates and membranes, deformed solids) to PNG/PDF/SVG",
     )
-    _add_model_source(p, helpers, cli)
-    p.add_argument("-n", "--n-modes", dest="n", type=_positive_int, default=12, help="the first N modes (default 12)")
+    _add_model_source(p)
+    p.add_argument("-n", "--n-modes", dest="n", type=_count, default=12, help="the first N modes (default 12)")
     p.add_argument(
-        "--modes", type=_mode_list, metavar="I,J,...", help="these mode numbers instead (from 1, as in the modes table)"
+        "--modes",
+        type=common.mode_list,
+        metavar="I,J,...",
+        help="these mode numbers instead (from 1, as in the modes table)",
     )
+    _add_exaggeration(p, "solids: largest displacement as a fraction of the object's size (default 0.08)")
+    p.add_argument("--cols", type=_count, help="panels per row (default: about square)")
     p.add_argument(
-        "--exaggeration",
-        type=float,
-        default=0.08,
-        help="solids: largest displacement as a fraction of the object's size (default 0.08)",
+        "--panel-size",
+        type=common.positive("in", hi=common.MAX_PANEL_INCHES),
+        default=2.6,
+        help=f"inches per panel (default 2.6; at most {common.MAX_PANEL_INCHES:g})",
     )
-    p.add_argument("--cols", type=_positive_int, help="panels per row (default: about square)")
-    p.add_argument("--panel-size", type=float, default=2.6, help="inches per panel (default 2.6)")
-    p.add_argument("--dpi", type=float, default=100.0, help="pixels per inch (default 100)")
+    _add_dpi(p, 100.0)
     p.add_argument("--no-nodal-lines", action="store_true", help="flat models: colour only")
     p.add_argument("-o", "--output", required=True, metavar="OUT.png")
-    p.set_defaults(func=lambda a: cmd_plot_modes(a, check_out))
+    p.set_defaults(func=cmd_plot_modes)
 
     p = subparsers.add_parser(
         "animate", help="animate one mode, or the response to a strike, to GIF (or MP4 with ffmpeg)"
     )
-    _add_model_source(p, helpers, cli)
+    _add_model_source(p)
+    p.add_argument("--mode", type=_count, metavar="N", help="the mode to animate (from 1, as in the modes table)")
+    _add_strike(p, duration=None)
     p.add_argument(
-        "--mode", type=_positive_int, metavar="N", help="the mode to animate (from 1, as in the modes table)"
+        "--frames",
+        type=_frames,
+        help=f"frames per cycle of a mode (default 24), or in all for a strike (96); at most {common.MAX_FRAMES}",
     )
-    _add_strike(p, cli, duration=None)
     p.add_argument(
-        "--frames", type=_positive_int, help="frames per cycle of a mode (default 24), or in all for a strike (96)"
+        "--cycles",
+        type=common.whole(lo=1, hi=common.MAX_CYCLES),
+        default=1,
+        help=f"mode cycles (default 1; at most {common.MAX_CYCLES})",
     )
-    p.add_argument("--cycles", type=_positive_int, default=1, help="mode cycles (default 1)")
-    p.add_argument("--fps", type=float, default=24.0, help="frames per second (default 24)")
+    p.add_argument("--fps", type=common.positive(hi=1000.0), default=24.0, help="frames per second (default 24)")
     p.add_argument(
         "--fmax-shown",
-        type=float,
+        type=common.positive("Hz"),
         metavar="HZ",
         help="strike: leave out modes above this, Hz (default: half the frame rate in physical time)",
     )
-    p.add_argument(
-        "--exaggeration",
-        type=float,
-        default=0.08,
-        help="largest displacement as a fraction of the object's size (default 0.08)",
-    )
-    p.add_argument("--dpi", type=float, default=80.0, help="pixels per inch (default 80)")
+    _add_exaggeration(p, "largest displacement as a fraction of the object's size (default 0.08)")
+    _add_dpi(p, 80.0)
     p.add_argument("-o", "--output", required=True, metavar="OUT.gif")
-    p.set_defaults(func=lambda a: cmd_animate(a, check_out))
+    p.set_defaults(func=cmd_animate)
 
     p = subparsers.add_parser(
         "spectrum", help="spectrum, spectrogram and decay per mode of a WAV file, with a model's frequencies marked"
     )
     p.add_argument("wav", metavar="SOUND.wav")
     p.add_argument("--model", metavar="MODEL.npz", help="mark this model's modes and draw their decay")
-    p.add_argument("--fmax", type=float, help="upper frequency of the plots, Hz")
-    p.add_argument("--channel", type=int, default=0, help="channel to analyse (from 0)")
-    p.add_argument("--n-decay", type=_positive_int, default=5, help="decay curves of the N loudest modes (default 5)")
-    p.add_argument("--dpi", type=float, default=100.0, help="pixels per inch (default 100)")
+    p.add_argument("--fmax", type=common.positive("Hz"), help="upper frequency of the plots, Hz")
+    p.add_argument("--channel", type=common.whole(lo=0), default=0, help="channel to analyse (from 0)")
+    p.add_argument(
+        "--n-decay",
+        type=common.whole(lo=1, hi=100),
+        default=5,
+        help="decay curves of the N loudest modes (default 5; at most 100)",
+    )
+    _add_dpi(p, 100.0)
     p.add_argument("-o", "--output", required=True, metavar="OUT.png")
-    p.set_defaults(func=lambda a: cmd_spectrum(a, check_out))
+    p.set_defaults(func=cmd_spectrum)
 
     p = subparsers.add_parser(
         "export", help="mesh and mode shapes (and a strike response) for ParaView: .vtu, .vtk or .xdmf"
     )
-    _add_model_source(p, helpers, cli)
-    p.add_argument("-n", "--n-modes", dest="n", type=_positive_int, help="only the first N modes (default: all)")
-    _add_strike(p, cli, duration=0.01)
-    p.add_argument("--frames", type=_positive_int, default=100, help="time steps of the strike response (default 100)")
+    _add_model_source(p)
+    p.add_argument("-n", "--n-modes", dest="n", type=_count, help="only the first N modes (default: all)")
+    _add_strike(p, duration=0.01)
+    p.add_argument(
+        "--frames",
+        type=_frames,
+        default=100,
+        help=f"time steps of the strike response (default 100; at most {common.MAX_FRAMES})",
+    )
     p.add_argument(
         "--response",
         metavar="OUT.xdmf",
         help="also write the displacement after a strike --at X,Y,Z as an XDMF time series",
     )
     p.add_argument("-o", "--output", required=True, metavar="OUT.vtu")
-    p.set_defaults(func=lambda a: cmd_export(a, check_out))
+    p.set_defaults(func=cmd_export)

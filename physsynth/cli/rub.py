@@ -16,37 +16,19 @@ Theory: docs/friction-theory.md.
 from __future__ import annotations
 
 import logging
-import math
+
+from physsynth.cli import common
+from physsynth.errors import PhyssynthError
 
 log = logging.getLogger("physsynth")
 
-
-def _positive(name, value, unit, allow_zero=False):
-    from physsynth.errors import PhyssynthError
-
-    ok = value is not None and math.isfinite(value) and (value >= 0 if allow_zero else value > 0)
-    if not ok:
-        bound = ">= 0" if allow_zero else "> 0"
-        raise PhyssynthError(f"{name} must be a finite number {bound}{unit}, got {value}")
-    return float(value)
+#: Friction-law options, filled from physsynth.excitation.friction.FrictionLaw() when given
+#: none (the module is imported only when the command runs, or for --help).
+_LAW_OPTIONS = {"law": "kind", "mu_s": "mu_s", "mu_d": "mu_d", "vc": "v_c"}
 
 
 def _check_args(args):
     """Every check that needs no model: done before any work or output."""
-    from physsynth.errors import PhyssynthError
-    from physsynth.excitation.friction import FrictionLaw
-
-    _positive("--force", args.force, " N")
-    _positive("--speed", args.speed, " m/s")
-    _positive("--duration", args.duration, " s")
-    if not (args.sr > 0 and float(args.sr).is_integer()):
-        raise PhyssynthError(f"--sr must be a positive whole number of Hz, got {args.sr}")
-    _positive("--attack", args.attack, " s", allow_zero=True)
-    _positive("--contact-damping", args.contact_damping, " N s/m", allow_zero=True)
-    if not math.isfinite(args.detune):
-        raise PhyssynthError(f"--detune must be a finite number of cents, got {args.detune}")
-    if args.oversample is not None and args.oversample < 1:
-        raise PhyssynthError(f"--oversample must be >= 1, got {args.oversample}")
     if args.at is None and (args.direction is not None or args.normal is not None):
         raise PhyssynthError("--direction and --normal set a bowing point: give --at X,Y,Z too")
     if args.at is not None and args.direction is None:
@@ -56,30 +38,32 @@ def _check_args(args):
             "--height and --region choose the rubbed ring; with --at the contact "
             "is a fixed point (give one or the other)"
         )
-    if args.duration * args.sr > 2**31:
-        raise PhyssynthError("--duration too long for one render")
+    # two pickups on the ring by default; the contact runs --oversample steps per sample
+    channels = len(args.pickup) if args.pickup else (1 if args.at is not None else 2)
+    common.check_render(args.duration, args.sr, channels, oversample=args.oversample or 1)
+    common.check_material(args)
+    from physsynth.excitation.friction import FrictionLaw
+
     return FrictionLaw(mu_s=args.mu_s, mu_d=args.mu_d, v_c=args.vc, kind=args.law)
 
 
-def cmd_rub(args, check_out):
+def cmd_rub(args):
     import numpy as np
 
-    from physsynth import cli
     from physsynth._progress import step
-    from physsynth.audio import fade_out, write_wav
-    from physsynth.excitation.friction import bow_modal, rub
-    from physsynth.render import pickup
+    from physsynth.pickups import pickup
+    from physsynth.simulate.friction import bow_modal, rub
 
-    out = check_out(args.output)
+    out = common.output(args.output)
     if args.save_model:
-        check_out(args.save_model)
+        common.output(args.save_model, stdout=False, what="a modal model .npz")
     law = _check_args(args)
-    model = cli._model_from(args, args.model)
+    model = common.model_from(args, args.model)
     if args.save_model:
         model.save(args.save_model)
-    sr = int(args.sr)
+    sr = args.sr
     pks = [pickup(model, p) for p in args.pickup] if args.pickup else None
-    common = dict(
+    kw = dict(
         force=args.force,
         speed=args.speed,
         duration=args.duration,
@@ -101,9 +85,9 @@ def cmd_rub(args, check_out):
                 from physsynth.excitation.friction import detune_doublets
 
                 model = detune_doublets(model, args.detune)
-            r = bow_modal(model, args.at, direction=args.direction, normal=args.normal, **common)
+            r = bow_modal(model, args.at, direction=args.direction, normal=args.normal, **kw)
         else:
-            r = rub(model, height=args.height, region=args.region, detune_cents=args.detune, **common)
+            r = rub(model, height=args.height, region=args.region, detune_cents=args.detune, **kw)
         info["result"] = f"{r.oversample} step(s) per sample"
     log.info("contact: %s", r.path.description)
     k = int(r.growth.argmax())
@@ -130,77 +114,93 @@ def cmd_rub(args, check_out):
             r.threshold[k],
             r.growth[k],
         )
-    audio = r.audio
-    if args.fade > 0:
-        audio = fade_out(audio, sr, min(args.fade, 0.5 * args.duration))
-    write_wav(out, audio, sr=sr, fmt=args.format, headroom_db=args.headroom)
-    log.info("wrote %s", out)
-    print(out)
+    common.write_audio(
+        out, r.audio, sr=sr, fmt=args.format, headroom=args.headroom, fade=args.fade, duration=args.duration
+    )
     return 0
 
 
-def register(subparsers, helpers):
-    """Add ``rub`` to the ``physsynth`` command."""
-    from physsynth import cli
+def _friction_help(parser) -> None:
+    """Show the friction law's and the puja's defaults in ``rub --help`` (imports the module)."""
     from physsynth.excitation.friction import PUJA_DAMPING, FrictionLaw
 
-    check_out = helpers["check_out"]
     d = FrictionLaw()
+    for action in parser._actions:
+        if action.dest in _LAW_OPTIONS and action.help:
+            action.help = action.help.replace("%(law_default)s", str(getattr(d, _LAW_OPTIONS[action.dest])))
+        elif action.dest == "contact_damping":
+            action.help = action.help.replace("%(puja_default)s", f"{PUJA_DAMPING:g}")
+
+
+def register(subparsers) -> None:
+    """Add ``rub`` to the ``physsynth`` command."""
     p = subparsers.add_parser(
         "rub",
         help="rub a bowl's rim with a puja (or bow a point): friction-driven modes",
         description="Rub an axisymmetric object round its rim (the singing bowl), or bow a "
         "modal object at a fixed point with --at and --direction. See docs/friction-theory.md.",
     )
+    p.help_hooks.append(_friction_help)
     p.add_argument("model", metavar="MESH|MODEL", help="mesh file or saved model (.npz)")
-    p.add_argument("--force", type=float, required=True, metavar="N", help="normal force of the puja or bow, N (> 0)")
+    p.add_argument(
+        "--force",
+        type=common.positive("N"),
+        required=True,
+        metavar="N",
+        help="normal force of the puja or bow, N (> 0)",
+    )
     p.add_argument(
         "--speed",
-        type=float,
+        type=common.positive("m/s"),
         required=True,
         metavar="M/S",
         help="sliding speed of the puja along the rim (or of the bow), m/s (> 0)",
     )
-    p.add_argument("--duration", type=float, default=6.0, metavar="S", help="seconds (default 6)")
+    p.add_argument("--duration", type=common.positive("s"), default=6.0, metavar="S", help="seconds (default 6)")
     g = p.add_argument_group("contact")
     g.add_argument(
         "--height",
-        type=float,
+        type=common.real("m"),
         metavar="Z",
         help="z of the rubbed ring, m (default: 4 %% of the region's height below its top)",
     )
     g.add_argument("--region", default="outer", help="surface region holding the ring (default outer)")
     g.add_argument(
         "--at",
-        type=cli._vector,
+        type=common.vector(),
         metavar="X,Y,Z",
         help="bow a fixed point instead (snapped to the nearest surface node), m",
     )
-    g.add_argument("--direction", type=cli._vector, metavar="DX,DY,DZ", help="with --at: the bow's sliding direction")
+    g.add_argument(
+        "--direction",
+        type=common.vector(nonzero=True),
+        metavar="DX,DY,DZ",
+        help="with --at: the bow's sliding direction",
+    )
     g.add_argument(
         "--normal",
-        type=cli._vector,
+        type=common.vector(nonzero=True),
         metavar="NX,NY,NZ",
         help="with --at: outward direction the bow presses against (default: the "
         "surface normal); write --normal=-1,0,0 for negative values",
     )
     g.add_argument(
         "--contact-damping",
-        type=float,
+        type=common.nonnegative("N s/m"),
         default=None,
         metavar="N_S_PER_M",
-        help=f"dashpot of the contact along the normal, N s/m (default {PUJA_DAMPING:g} for a puja, 0 for a bow)",
+        help="dashpot of the contact along the normal, N s/m (default %(puja_default)s for a puja, 0 for a bow)",
     )
     g.add_argument(
         "--detune",
-        type=float,
+        type=common.real("cents", lo=-1200.0, hi=1200.0),
         default=0.0,
         metavar="CENTS",
         help="split each near-degenerate doublet by this many cents (an imperfect bowl; default 0)",
     )
     g.add_argument(
         "--attack",
-        type=float,
+        type=common.nonnegative("s"),
         default=None,
         metavar="S",
         help="force and speed rise from 0 over this time, s (default 0.3 rubbing, 0.05 bowing)",
@@ -209,33 +209,38 @@ def register(subparsers, helpers):
     f.add_argument(
         "--law",
         choices=("exponential", "hyperbolic", "coulomb"),
-        default=d.kind,
-        help=f"friction curve (default {d.kind}: Inacio et al. 2006)",
+        default=None,
+        help="friction curve (default %(law_default)s: Inacio et al. 2006)",
     )
-    f.add_argument("--mu-s", type=float, default=d.mu_s, help=f"static coefficient (default {d.mu_s})")
-    f.add_argument("--mu-d", type=float, default=d.mu_d, help=f"dynamic coefficient (default {d.mu_d})")
+    f.add_argument(
+        "--mu-s", type=common.nonnegative(), default=None, help="static coefficient (default %(law_default)s)"
+    )
+    f.add_argument(
+        "--mu-d", type=common.nonnegative(), default=None, help="dynamic coefficient (default %(law_default)s)"
+    )
     f.add_argument(
         "--vc",
-        type=float,
-        default=d.v_c,
+        type=common.positive("m/s"),
+        default=None,
         metavar="M/S",
-        help=f"velocity scale of the friction curve, m/s (default {d.v_c})",
+        help="velocity scale of the friction curve, m/s (default %(law_default)s)",
     )
     r = p.add_argument_group("rendering")
     r.add_argument(
         "--pickup",
-        type=cli._vector,
+        type=common.vector(),
         action="append",
         metavar="X,Y,Z",
         help="pickup point, m (repeatable; default: two on the ring at +-60 degrees, or the bowed point)",
     )
-    r.add_argument("--sr", type=float, default=48000, metavar="HZ", help="sample rate, Hz (default 48000)")
+    common.add_sr(r)
     r.add_argument(
         "--oversample",
-        type=int,
+        type=common.whole(lo=1, hi=common.MAX_OVERSAMPLE),
         default=None,
         metavar="K",
-        help="time steps per sample (default: the least that keeps the friction solve unique)",
+        help="time steps per sample (default: the least that keeps the friction solve unique; "
+        f"at most {common.MAX_OVERSAMPLE})",
     )
     r.add_argument(
         "--quantity",
@@ -243,30 +248,33 @@ def register(subparsers, helpers):
         default="velocity",
         help="what the pickups read (default velocity)",
     )
+    common.add_wav(r)
     r.add_argument(
-        "--format", default="pcm24", choices=("pcm16", "pcm24", "float32"), help="WAV sample format (default pcm24)"
+        "--fmax-render",
+        type=common.positive("Hz"),
+        default=None,
+        metavar="HZ",
+        help="leave out modes above this frequency, Hz",
     )
-    r.add_argument("--headroom", type=float, default=1.0, help="peak level below full scale, dB")
-    r.add_argument("--fade", type=float, default=0.05, metavar="S", help="fade-out at the end, s (default 0.05; 0 off)")
-    r.add_argument(
-        "--fmax-render", type=float, default=None, metavar="HZ", help="leave out modes above this frequency, Hz"
-    )
-    helpers["add_material"](p)
-    cli._add_fem(p)
-    p.add_argument(
-        "--fmax",
-        type=float,
-        help="modes below this frequency, Hz, when computing from a mesh (default min(10000, 0.49 sr))",
-    )
+    common.add_material(p)
+    common.add_fem(p)
+    common.add_fmax(p, "modes below this frequency, Hz, when computing from a mesh (default min(10000, 0.49 sr))")
     p.add_argument("--save-model", metavar="MODEL", help="also save the modal model (.npz)")
-    p.add_argument("-o", "--output", required=True, metavar="OUT.wav")
+    common.add_output(p)
 
     def run(args):
         bowing = args.at is not None
-        if args.contact_damping is None:
-            args.contact_damping = 0.0 if bowing else PUJA_DAMPING
         if args.attack is None:
             args.attack = 0.05 if bowing else 0.3
-        return cmd_rub(args, check_out)
+        if args.contact_damping is None or any(getattr(args, k) is None for k in _LAW_OPTIONS):
+            from physsynth.excitation.friction import PUJA_DAMPING, FrictionLaw
+
+            d = FrictionLaw()
+            for opt, field in _LAW_OPTIONS.items():
+                if getattr(args, opt) is None:
+                    setattr(args, opt, getattr(d, field))
+            if args.contact_damping is None:
+                args.contact_damping = 0.0 if bowing else PUJA_DAMPING
+        return cmd_rub(args)
 
     p.set_defaults(func=run)

@@ -1,0 +1,121 @@
+"""The ``physsynth`` command: one module per family of sub-commands.
+
+=================  ==============================================================
+module             sub-commands
+=================  ==============================================================
+``cli.modal``      ``modes``, ``strike``, ``materials``, ``demo``
+``cli.fd``         ``fd string``, ``fd plate``, ``fd membrane``
+``cli.fast``       ``pluck``, ``bow``, ``hybrid``, ``mesh-drum``
+``cli.viz``        ``plot-modes``, ``animate``, ``spectrum``, ``export``
+``cli.score``      ``play``
+``cli.batch``      ``batch``
+``cli.rub``        ``rub``
+``cli.common``     the parser, argument types, option groups, checks, writers
+=================  ==============================================================
+
+Results go to stdout (a table, JSON with ``--json``, or the path written; a WAV itself with
+``-o -``); progress and errors go to stderr. Errors are one line ``physsynth: error: ...``
+and an exit status: 2 for bad input (refused before any work), 1 for I/O failures, 130 on
+Ctrl-C, 3 for an internal error (a bug: ``--debug`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+
+from physsynth.cli import batch, fast, fd, modal, rub, score, viz
+from physsynth.cli.common import Parser, join_negative_vectors, print_err
+from physsynth.cli.modal import find_bundled_mesh
+from physsynth.errors import PhyssynthError
+
+log = logging.getLogger("physsynth")
+
+#: The families, in the order their sub-commands appear in ``physsynth --help``.
+FAMILIES = (modal, fd, fast, viz, score, batch, rub)
+
+__all__ = ["build_parser", "find_bundled_mesh", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from physsynth._version import __version__
+
+    ap = Parser(
+        prog="physsynth", description="Physical-modelling sound synthesis: the sound of an object from its mesh."
+    )
+    ap.add_argument("--version", action="version", version=f"physsynth {__version__}")
+    ap.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    ap.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub.required = True
+    modal.register(sub)
+    for family in FAMILIES[1:]:
+        family.register(sub)
+    modal.register_demo(sub)  # last in the listing, as before
+    return ap
+
+
+def _setup_logging(quiet: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("physsynth: %(message)s"))
+    log.handlers[:] = [handler]
+    log.setLevel(logging.WARNING if quiet else logging.INFO)
+    log.propagate = False
+    logging.getLogger("skfem").setLevel(logging.WARNING)
+
+
+def main(argv=None) -> int:
+    argv = join_negative_vectors(list(sys.argv[1:] if argv is None else argv))
+    try:
+        args = build_parser().parse_args(argv)
+    except KeyboardInterrupt:
+        print("physsynth: interrupted", file=sys.stderr)
+        return 130
+    _setup_logging(args.quiet)
+    try:
+        return int(args.func(args) or 0)
+    except PhyssynthError as exc:
+        if args.debug:
+            raise
+        print_err(exc)
+        return 2
+    except BrokenPipeError:
+        # stdout closed early (`physsynth modes ... | head`): not an error; keep Python from
+        # complaining again when it flushes stdout at exit
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as exc:
+        if args.debug:
+            raise
+        print_err(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+        return 1
+    except KeyboardInterrupt:
+        print("physsynth: interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        # the up-front estimates should refuse such a job; this is the last line
+        if args.debug:
+            raise
+        print_err(
+            "the job did not fit in memory and was stopped before writing anything; make it smaller "
+            "(--duration, --sr, --n-modes, --fmax, a coarser mesh or grid)"
+        )
+        return 2
+    except RecursionError:
+        if args.debug:
+            raise
+        print_err("the input is nested too deeply to read (RecursionError); flatten it")
+        return 2
+    except Exception as exc:  # a bug: still one line, with the way to the traceback
+        if args.debug:
+            raise
+        message = " ".join(f"{type(exc).__name__}: {exc}".split())
+        print(
+            f"physsynth: internal error: {message} (rerun with --debug for the traceback and report it)",
+            file=sys.stderr,
+        )
+        return 3
