@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from physsynth import validate
 from physsynth.errors import MaterialError
 
 #: 60 dB of amplitude decay is a factor 1000: exp(-sigma T60) = 1e-3.
@@ -29,13 +30,9 @@ def decay_rate_from_t60(t60):
     return LN1000 / np.asarray(t60, dtype=float)
 
 
-def _positive(name: str, value: float, *, allow_zero: bool = False) -> float:
-    value = float(value)
-    ok = math.isfinite(value) and (value >= 0 if allow_zero else value > 0)
-    if not ok:
-        bound = ">= 0" if allow_zero else "> 0"
-        raise MaterialError(f"damping parameter {name}={value!r} must be finite and {bound}")
-    return value
+def _positive(name: str, value, *, allow_zero: bool = False) -> float:
+    check = validate.nonnegative if allow_zero else validate.positive
+    return check(value, f"damping parameter {name}", error=MaterialError)
 
 
 class DampingLaw:
@@ -54,11 +51,16 @@ class DampingLaw:
 
     @staticmethod
     def from_dict(d: dict) -> DampingLaw:
+        if not isinstance(d, dict):
+            raise MaterialError(f"a damping law is a table with a 'kind', got {d!r}")
         kind = d.get("kind")
         args = {k: v for k, v in d.items() if k != "kind"}
         for cls in (Rayleigh, LossFactor, TwoT60):
             if cls.kind == kind:
-                return cls(**args)
+                try:
+                    return cls(**args)
+                except TypeError:
+                    raise MaterialError(f"damping law {kind!r} does not take the parameters {sorted(args)}") from None
         raise MaterialError(f"unknown damping law {kind!r}; known: rayleigh, loss_factor, two_t60")
 
 
@@ -118,8 +120,7 @@ class LossFactor(DampingLaw):
     def __post_init__(self):
         _positive("eta", self.eta)
         _positive("f_ref", self.f_ref)
-        if not math.isfinite(self.exponent):
-            raise MaterialError("loss-factor exponent must be finite")
+        validate.finite(self.exponent, "loss-factor exponent", error=MaterialError)
 
     def decay_rate(self, omega):
         omega = np.asarray(omega, dtype=float)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
+from physsynth import validate
 from physsynth.damping import DampingLaw, LossFactor
 from physsynth.errors import MaterialError
 
@@ -48,10 +49,11 @@ class Material:
     description: str = ""
 
     def __post_init__(self):
-        for key in ("E", "nu", "rho"):
-            v = getattr(self, key)
-            if not isinstance(v, (int, float)) or not math.isfinite(v):
-                raise MaterialError(f"material {self.name!r}: {key}={v!r} is not a finite number")
+        if not isinstance(self.name, str):
+            raise MaterialError(f"a material's name is text, got {self.name!r}")
+        for key, unit in (("E", "Pa"), ("nu", ""), ("rho", "kg/m^3")):
+            v = validate.finite(getattr(self, key), f"material {self.name!r}: {key}", unit, error=MaterialError)
+            object.__setattr__(self, key, v)  # frozen: store the checked float
         if self.E <= 0:
             raise MaterialError(f"material {self.name!r}: Young's modulus E={self.E:g} Pa must be > 0")
         if self.rho <= 0:
@@ -235,9 +237,11 @@ def get_material(name: str) -> Material:
 def custom_material(
     E: float, nu: float, rho: float, *, damping: DampingLaw | None = None, name: str = "custom"
 ) -> Material:
-    """A material from its constants (Pa, -, kg/m^3); checked for physical sense."""
-    try:
-        E, nu, rho = float(E), float(nu), float(rho)
-    except (TypeError, ValueError):
-        raise MaterialError("E, nu and rho must be numbers") from None
-    return Material(name, E, nu, rho, damping or LossFactor(1e-3))
+    """A material from its constants (Pa, -, kg/m^3); checked for physical sense.
+
+    Raises
+    ------
+    MaterialError
+        E or rho not finite and > 0, nu outside (-1, 0.5), or a value that is not a number.
+    """
+    return Material(name, E, nu, rho, LossFactor(1e-3) if damping is None else damping)

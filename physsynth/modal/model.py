@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from physsynth._io import atomic_path
 from physsynth.damping import DampingLaw, t60_from_decay_rate
@@ -52,11 +53,23 @@ class ModalModel:
     provenance: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        n = len(self.frequencies)
+        # The cheap checks (one value per mode); the shapes' values are checked where they
+        # come in (the solver, load), not at every select or with_damping.
+        f = np.asarray(self.frequencies)
+        if f.ndim != 1 or not np.issubdtype(f.dtype, np.number):
+            raise PhyssynthError(f"frequencies must be one number per mode, got shape {f.shape}")
+        n = len(f)
+        if not np.all(np.isfinite(f)) or np.any(f <= 0):
+            raise PhyssynthError("frequencies must be finite and > 0 Hz (rigid-body modes are not modes of a model)")
+        if n > 1 and np.any(np.diff(f) < 0):
+            raise PhyssynthError("frequencies must be in ascending order")
         if self.shapes.shape != (n, self.mesh.n_nodes, 3):
             raise PhyssynthError(f"shapes must have shape ({n}, {self.mesh.n_nodes}, 3), got {self.shapes.shape}")
-        if self.decay_rates.shape != (n,):
+        d = np.asarray(self.decay_rates)
+        if d.shape != (n,):
             raise PhyssynthError("decay_rates must have one value per mode")
+        if not np.all(np.isfinite(d)) or np.any(d < 0):
+            raise PhyssynthError("decay rates must be finite and >= 0 1/s (a negative one would grow without bound)")
 
     @property
     def n_modes(self) -> int:
@@ -91,8 +104,6 @@ class ModalModel:
 
     def nearest_surface_node(self, point) -> int:
         """Index of the surface node nearest to ``point`` (m)."""
-        from scipy.spatial import cKDTree
-
         p = np.asarray(point, dtype=float).reshape(3)
         nodes = self._surface()[0]
         d, i = cKDTree(self.mesh.points[nodes]).query(p)
@@ -163,38 +174,139 @@ class ModalModel:
 
     @staticmethod
     def load(path) -> ModalModel:
-        """Read a model written by :meth:`save`."""
+        """Read a model written by :meth:`save`.
+
+        Every array is checked before it is used: a file that is corrupt, inconsistent or
+        hand-edited (NaN or unsorted frequencies, negative decay rates, shapes that do not fit
+        the mesh, cell indices that are not whole numbers or point past the nodes, a missing
+        entry) is refused with a :class:`ModelFileError` naming the field.
+        """
         path = os.fspath(path)
         if not os.path.exists(path):
             raise ModelFileError(f"model file not found: {path}")
         try:
-            with np.load(path, allow_pickle=False) as z:
-                meta = json.loads(str(z["meta"]))
-                if meta.get("format") != FORMAT:
-                    raise ModelFileError(f"{path} is not a physsynth modal model")
-                if meta.get("version", 0) > FORMAT_VERSION:
-                    raise ModelFileError(f"{path} was written by a newer physsynth; upgrade")
-                regions = {}
-                for n, info in meta.get("regions", {}).items():
-                    g = z.get
-                    regions[n] = Region(
-                        n, info["dim"], z[f"region/{n}/nodes"], g(f"region/{n}/triangles"), g(f"region/{n}/cells")
-                    )
-                mesh = Mesh(z["points"], z["cells"], regions, meta.get("mesh_source", ""))
-                return ModalModel(
-                    frequencies=z["frequencies"],
-                    shapes=z["shapes"],
-                    decay_rates=z["decay_rates"],
-                    mesh=mesh,
-                    material=Material.from_dict(meta["material"]),
-                    rigid_body_modes=int(meta["rigid_body_modes"]),
-                    dofs=int(meta["dofs"]),
-                    provenance=meta.get("provenance", {}),
-                )
-        except ModelFileError:
-            raise
+            z = np.load(path, allow_pickle=False)
         except Exception as exc:
             raise ModelFileError(f"cannot read model {path}: {exc}") from None
+        try:
+            with z:
+                return _read(z, path)
+        except ModelFileError:
+            raise
+        except Exception as exc:  # zip/zlib/json errors of a damaged file
+            raise ModelFileError(f"cannot read model {path}: {exc}") from None
+
+
+def _bad(path: str, name: str, problem: str) -> ModelFileError:
+    return ModelFileError(f"model {path}: {name} {problem}; the file is damaged or not written by physsynth")
+
+
+def _array(z, path: str, name: str) -> np.ndarray:
+    if name not in z.files:
+        raise _bad(path, name, "is missing")
+    return z[name]
+
+
+def _floats(z, path: str, name: str, ndim: int) -> np.ndarray:
+    a = _array(z, path, name)
+    if a.ndim != ndim or a.dtype.kind not in "fiu":
+        raise _bad(path, name, f"must be a {ndim}-D array of numbers, got {a.dtype} of shape {a.shape}")
+    a = a.astype(np.float64)
+    if not np.all(np.isfinite(a)):
+        raise _bad(path, name, "holds NaN or infinite values")
+    return a
+
+
+def _indices(a: np.ndarray, path: str, name: str, n: int) -> np.ndarray:
+    if a.dtype.kind not in "iu":
+        if a.dtype.kind != "f" or not np.all(np.isfinite(a)) or np.any(a != np.round(a)):
+            raise _bad(path, name, "must hold whole-number node indices")
+    a = a.astype(np.int64)
+    if a.size and (a.min() < 0 or a.max() >= n):
+        raise _bad(path, name, f"holds node indices outside 0..{n - 1}")
+    return a
+
+
+def _count(meta: dict, path: str, name: str) -> int:
+    v = meta.get(name, 0)
+    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+        raise _bad(path, name, f"must be a whole number >= 0, got {v!r}")
+    return v
+
+
+def _read(z, path: str) -> ModalModel:
+    try:
+        meta = json.loads(str(_array(z, path, "meta")))
+    except ValueError:
+        raise _bad(path, "meta", "is not JSON") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelFileError(f"{path} is not a physsynth modal model")
+    version = meta.get("version", 0)
+    if not isinstance(version, int):
+        raise _bad(path, "version", f"must be a whole number, got {version!r}")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(f"{path} was written by a newer physsynth; upgrade")
+    points = _floats(z, path, "points", 2)
+    if points.shape[1:] != (3,) or len(points) == 0:
+        raise _bad(path, "points", f"must have shape (n_nodes, 3), got {points.shape}")
+    n_nodes = len(points)
+    cells = _array(z, path, "cells")
+    if cells.ndim != 2 or cells.shape[1] not in (3, 4, 6, 10) or len(cells) == 0:
+        raise _bad(path, "cells", f"must have shape (n_cells, 3|4|6|10), got {cells.shape}")
+    cells = _indices(cells, path, "cells", n_nodes)
+    freqs = _floats(z, path, "frequencies", 1)
+    n = len(freqs)
+    if n == 0:
+        raise _bad(path, "frequencies", "is empty (a model needs one mode at least)")
+    if np.any(freqs <= 0):
+        raise _bad(path, "frequencies", "must be > 0 Hz")
+    if n > 1 and np.any(np.diff(freqs) < 0):
+        raise _bad(path, "frequencies", "must be in ascending order")
+    decay = _floats(z, path, "decay_rates", 1)
+    if decay.shape != (n,):
+        raise _bad(path, "decay_rates", f"must have one value per mode ({n}), got {decay.shape}")
+    if np.any(decay < 0):
+        raise _bad(path, "decay_rates", "holds negative values (a mode would grow without bound)")
+    shapes = _floats(z, path, "shapes", 3)
+    if shapes.shape != (n, n_nodes, 3):
+        raise _bad(path, "shapes", f"must have shape ({n}, {n_nodes}, 3) for this mesh, got {shapes.shape}")
+    regions = {}
+    reg_meta = meta.get("regions", {})
+    if not isinstance(reg_meta, dict):
+        raise _bad(path, "regions", "must be a table of regions")
+    for name, info in reg_meta.items():
+        dim = info.get("dim") if isinstance(info, dict) else None
+        if dim not in (0, 1, 2, 3):
+            raise _bad(path, f"region {name!r}", f"has no valid dim, got {dim!r}")
+        nodes = _indices(_array(z, path, f"region/{name}/nodes"), path, f"region/{name}/nodes", n_nodes)
+        tri = z[f"region/{name}/triangles"] if f"region/{name}/triangles" in z.files else None
+        if tri is not None:
+            tri = _indices(tri, path, f"region/{name}/triangles", n_nodes)
+        rc = z[f"region/{name}/cells"] if f"region/{name}/cells" in z.files else None
+        if rc is not None:
+            rc = _indices(rc, path, f"region/{name}/cells", len(cells))
+        regions[name] = Region(name, dim, nodes, tri, rc)
+    source = meta.get("mesh_source", "")
+    mesh = Mesh(points, cells, regions, source if isinstance(source, str) else "")
+    if "material" not in meta:
+        raise _bad(path, "material", "is missing")
+    try:
+        material = Material.from_dict(meta["material"])
+    except PhyssynthError as exc:
+        raise _bad(path, "material", f"is not valid ({exc})") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise _bad(path, "material", f"is incomplete ({type(exc).__name__}: {exc})") from None
+    provenance = meta.get("provenance", {})
+    return ModalModel(
+        frequencies=freqs,
+        shapes=shapes,
+        decay_rates=decay,
+        mesh=mesh,
+        material=material,
+        rigid_body_modes=_count(meta, path, "rigid_body_modes"),
+        dofs=_count(meta, path, "dofs"),
+        provenance=provenance if isinstance(provenance, dict) else {},
+    )
 
 
 def is_model_file(path) -> bool:
