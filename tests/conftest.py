@@ -1,18 +1,48 @@
-"""Shared fixtures: small meshes written in several file formats, and bar models."""
+"""Shared fixtures and helpers: small meshes written in several file formats, bar models, the
+command line run as a user runs it, and the pitch and level measurements the tests share.
+
+Test modules import the helpers by name (``from conftest import run_cli, peak_freq``): tests/
+is on ``sys.path``, which is also how they reach tests/reference_values.py.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
 import sys
 
 import numpy as np
 import pytest
 
+from physsynth.measure import cents, peak_frequency
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 MESHES = os.path.join(ROOT, "meshes")
 sys.path.insert(0, HERE)
+
+__all__ = ["HERE", "MESHES", "ROOT", "cents", "peak_freq", "rms", "run_cli"]
+
+
+def run_cli(*args, cwd=None, timeout=600):
+    """Run ``python -m physsynth ARGS`` (each argument str()-ed); returns (exit code, stdout, stderr)."""
+    p = subprocess.run(
+        [sys.executable, "-m", "physsynth", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=timeout
+    )
+    return p.returncode, p.stdout, p.stderr
+
+
+def peak_freq(x, sr, f_guess, search_cents=50.0):
+    """Frequency (Hz) of the strongest peak within +-``search_cents`` of ``f_guess`` Hz:
+    :func:`physsynth.measure.peak_frequency` (0.01 cent on a steady partial) with its search
+    window given in cents, as pitch tests state their tolerances."""
+    return peak_frequency(x, sr=sr, f_guess=f_guess, rel_window=2.0 ** (search_cents / 1200.0) - 1.0)
+
+
+def rms(z):
+    """Root-mean-square of an array (all samples together)."""
+    return float(np.sqrt(np.mean(np.square(z))))
 
 
 @contextlib.contextmanager

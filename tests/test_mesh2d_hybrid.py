@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 import pytest
-from test_fastpaths import cents, peak_freq  # tests/ is on sys.path (conftest.py)
+from conftest import cents, peak_freq  # shared test helpers (tests/conftest.py)
 
 from physsynth.models import ModelParameterError, waveguide_pluck
 from physsynth.models.hybrid import (
