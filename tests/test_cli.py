@@ -2,21 +2,13 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from conftest import gmsh_box
+from conftest import run_cli as run
 
 import physsynth as ps
-
-
-def run(*args, cwd=None):
-    p = subprocess.run(
-        [sys.executable, "-m", "physsynth", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=600
-    )
-    return p.returncode, p.stdout, p.stderr
 
 
 @pytest.fixture(scope="module")
