@@ -12,7 +12,8 @@ import argparse
 import numpy as np
 
 from physsynth import write_wav
-from physsynth.fd import render_string, spectral_peaks, stiff_string
+from physsynth.fd import render_string, stiff_string
+from physsynth.measure import cents, spectral_peaks
 
 STEINWAY_A3 = np.array([219.79, 439.83, 660.00, 880.66, 1101.82, 1323.99, 1546.78, 1770.32])
 B = 2.15e-4
@@ -24,12 +25,12 @@ args = ap.parse_args()
 
 sch = stiff_string(STEINWAY_A3[0] / np.sqrt(1 + B), inharmonicity=B, t60=8.0, t60_high=2.0, sr=SR)
 x = render_string(sch, duration=3.0, pluck=0.137, pickup=0.83)
-measured = spectral_peaks(x, SR, STEINWAY_A3)
-cents = 1200 * np.log2(measured / STEINWAY_A3)
+measured = spectral_peaks(x, STEINWAY_A3, sr=SR)
+err = cents(measured, STEINWAY_A3)
 print(f"stiff string: f0 = {sch.f0:.2f} Hz, B = {B:g}, {sch.N} grid intervals at {sch.fs:g} Hz")
 print(f"{'n':>2} {'steinway_hz':>12} {'fd_hz':>10} {'error_cents':>12}")
-for i, (s, m, c) in enumerate(zip(STEINWAY_A3, measured, cents)):
+for i, (s, m, c) in enumerate(zip(STEINWAY_A3, measured, err)):
     print(f"{i + 1:>2} {s:>12.2f} {m:>10.2f} {c:>12.2f}")
 if args.out:
     write_wav(args.out, x, sr=SR)
-print(f"max_error_cents: {np.max(np.abs(cents)):.2f}")
+print(f"max_error_cents: {np.max(np.abs(err)):.2f}")

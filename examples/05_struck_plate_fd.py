@@ -11,7 +11,8 @@ import argparse
 import numpy as np
 
 from physsynth import get_material, write_wav
-from physsynth.fd import plate, render_plate, spectral_peaks
+from physsynth.fd import plate, render_plate
+from physsynth.measure import spectral_peaks
 
 SR = 44100
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -23,7 +24,7 @@ x = render_plate(p, duration=2.0)[0]
 closed = p.closed_form(12)
 # compare only peaks with no other mode within 3 % (otherwise which peak is which is moot)
 sep = [f for i, f in enumerate(closed) if np.all(np.abs(np.delete(closed, i) / f - 1) > 0.03)][:6]
-measured = spectral_peaks(x, SR, sep, rel_window=0.02)
+measured = spectral_peaks(x, sep, sr=SR, rel_window=0.02)
 err = 100 * (measured / np.array(sep) - 1)
 print(f"plate 0.5 m x 0.4 m x 1 mm steel, simply supported: {p.nx} x {p.ny} grid at {p.fs:g} Hz")
 print(f"{'closed_form_hz':>15} {'fd_hz':>10} {'error_percent':>14}")

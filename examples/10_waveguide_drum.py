@@ -16,7 +16,7 @@ import os
 import numpy as np
 
 import physsynth as ps
-from physsynth.analysis import peak_frequency
+from physsynth.measure import peak_frequency
 from physsynth.models.mesh2d import (
     membrane_mode_frequencies,
     mesh_mode_frequencies,
@@ -44,7 +44,7 @@ print(
 )
 errs = []
 for (m, n), fm, fc in zip(modes, f_mesh, f_cont):
-    got = peak_frequency(y, sr, fm)
+    got = peak_frequency(y, sr=sr, f_guess=fm)
     errs.append(100 * (got / fm - 1))
     print(f"{f'({m},{n})':>6} {got:12.3f} {fm:10.3f} {fc:14.3f} {errs[-1]:14.5f} {100 * (fm / fc - 1):15.4f}")
 # the mesh's dispersion where these low modes cannot show it: a plane wave at continuous

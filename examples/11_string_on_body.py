@@ -16,11 +16,8 @@ import os
 import numpy as np
 
 import physsynth as ps
-from physsynth.analysis import peak_frequency
+from physsynth.measure import cents, peak_frequency
 from physsynth.models.hybrid import body_modes_at, coupled_frequencies, string_on_body
-
-CENTS = 1200 / np.log(2)
-
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--outdir", default=None)
@@ -56,18 +53,18 @@ k = int(np.argmin(np.abs(plate.frequencies - f0)))
 pred = coupled_frequencies(f0, plate.frequencies[k], d[k] ** 2, f0=f0, string_impedance=Z)[0]
 print(f"{'partial':>7} {'rigid_Hz':>9} {'on_plate_Hz':>12} {'shift_cents':>12}")
 for n in range(1, 7):
-    got = peak_frequency(y[:, 0], sr, n * f0, rel_window=0.03)
-    print(f"{n:7d} {n * f0:9.2f} {got:12.3f} {CENTS * np.log(got / (n * f0)):12.2f}")
-got1 = peak_frequency(y[:, 0], sr, f0, rel_window=0.03)
+    got = peak_frequency(y[:, 0], sr=sr, f_guess=n * f0, rel_window=0.03)
+    print(f"{n:7d} {n * f0:9.2f} {got:12.3f} {cents(got, n * f0):12.2f}")
+got1 = peak_frequency(y[:, 0], sr=sr, f_guess=f0, rel_window=0.03)
 print(
     f"partial 1 beside the {plate.frequencies[k]:.1f} Hz plate mode: two-oscillator estimate "
-    f"{pred:.3f} Hz ({CENTS * np.log(pred / f0):+.2f} cents), measured {got1:.3f} Hz "
-    f"({CENTS * np.log(got1 / f0):+.2f} cents)"
+    f"{pred:.3f} Hz ({cents(pred, f0):+.2f} cents), measured {got1:.3f} Hz "
+    f"({cents(got1, f0):+.2f} cents)"
 )
 
 heavy = dataclasses.replace(plate, shapes=plate.shapes * 1e-6)
 ys = string_on_body(f0, heavy, output="string", **kw)
-err = CENTS * np.log(peak_frequency(ys, sr, f0, rel_window=0.03) / f0)
+err = cents(peak_frequency(ys, sr=sr, f_guess=f0, rel_window=0.03), f0)
 if args.outdir:
     os.makedirs(args.outdir, exist_ok=True)
     ps.write_wav(os.path.join(args.outdir, "string_on_plate_body.wav"), y[:, 1], sr=sr)
