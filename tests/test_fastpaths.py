@@ -38,7 +38,7 @@ def test_ks_pitch_within_one_cent(sr):
     for f0 in F0S:
         y = ks_pluck(f0, sr=sr, duration=1.0 if f0 < 100 else 0.4, t60=1.0, t60_high=0.3)
         errs.append(cents(peak_freq(y, sr, f0), f0))
-    # 1 cent (STK's Plucked is 17 cents flat at 440 Hz, see the reference README)
+    # 1 cent (STK's Plucked is 17 cents flat at 440 Hz: STK_PLUCKED_440_AT_44K1, tests/reference_values.py)
     assert np.max(np.abs(errs)) < 1.0, dict(zip(F0S, errs))
 
 
