@@ -185,7 +185,8 @@ def test_fd_and_fem_of_the_same_plate_agree(bc):
     """The finite-difference plate's spectral peaks against the FEM plate's modes (the same
     300 x 200 x 2 mm steel plate; clamped has no closed form, so this is the cross-check):
     well-separated modes within 1 %."""
-    from physsynth.fd import plate, render_plate, spectral_peaks
+    from physsynth.fd import plate, render_plate
+    from physsynth.measure import spectral_peaks
 
     mat = ps.get_material("steel")
     mesh = ps.load_mesh(os.path.join(MESHES, "plate_rect_300x200.msh"))
@@ -197,5 +198,5 @@ def test_fd_and_fem_of_the_same_plate_agree(bc):
     # converges more slowly than the supported one (measured -0.7 % at 8x, -0.3 % at 12x)
     sch = plate((0.3, 0.2), H, mat, bc=bc, sr=sr, oversample=8)
     x = render_plate(sch, duration=1.5)[0]
-    fd = spectral_peaks(x, sr, sep, rel_window=0.02)
+    fd = spectral_peaks(x, sep, sr=sr, rel_window=0.02)
     np.testing.assert_allclose(fd, sep, rtol=0.01)

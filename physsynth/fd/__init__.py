@@ -6,7 +6,7 @@ difference equations: docs/fd-theory.md. The time loops are in physsynth.kernels
     audio = render_string(sch, duration=3.0, pluck=0.137, pickup=0.83)
 """
 
-from physsynth.fd._common import raised_cosine_force, spectral_peaks
+from physsynth.fd._common import raised_cosine_force
 from physsynth.fd.membrane import MembraneScheme, membrane, membrane_energy, render_membrane
 from physsynth.fd.plate import PlateScheme, plate, plate_energy, render_plate
 from physsynth.fd.string import StringScheme, render_string, stiff_string, string_energy
@@ -23,7 +23,6 @@ __all__ = [
     "render_membrane",
     "render_plate",
     "render_string",
-    "spectral_peaks",
     "stiff_string",
     "string_energy",
 ]

@@ -1,5 +1,5 @@
-"""Pieces shared by the finite-difference schemes: excitations, read-out, rate conversion,
-spectral peak measurement."""
+"""Pieces shared by the finite-difference schemes: excitations, read-out, rate conversion
+(spectral peaks are measured by physsynth.measure)."""
 
 from __future__ import annotations
 
@@ -113,50 +113,6 @@ def stability_message(
         f"at this sample rate; use a coarser grid (>= {h_min:.4g} {unit}) or raise the scheme "
         f"rate to >= {sr_needed:.0f} Hz (sr x oversample; oversample is {oversample})"
     )
-
-
-def spectral_peaks(x: np.ndarray, sr: float, targets, *, rel_window: float = 0.03, pad: int = 4) -> np.ndarray:
-    """Frequency (Hz) of the strongest spectral peak within +-``rel_window`` of each target.
-
-    Hann window, zero-padded FFT, and a parabola through the log magnitudes of the
-    maximum bin and its neighbours (accurate to a small fraction of a bin). A target whose
-    maximum lies on the edge of its window (no true peak there) gives NaN, so a comparison
-    against it fails instead of passing on a neighbour's skirt.
-
-    Parameters
-    ----------
-    x : ndarray, shape (n,)
-    sr : float, Hz
-    targets : sequence of float, Hz
-    rel_window : float
-        Half-width of the search window as a fraction of the target.
-    pad : int
-        Zero-padding factor.
-
-    Returns
-    -------
-    ndarray, shape (len(targets),), Hz
-    """
-    x = np.asarray(x, dtype=np.float64).ravel()
-    n = len(x) * pad
-    mag = np.abs(np.fft.rfft(x * np.hanning(len(x)), n))
-    logm = np.log(mag + 1e-300)
-    df = sr / n
-    res = []
-    for f in targets:
-        lo = max(1, int(math.floor(f * (1 - rel_window) / df)))
-        hi = min(len(mag) - 2, int(math.ceil(f * (1 + rel_window) / df)))
-        if hi <= lo + 2:
-            res.append(np.nan)
-            continue
-        b = lo + int(np.argmax(mag[lo : hi + 1]))
-        if b in (lo, hi):
-            res.append(np.nan)
-            continue
-        y0, y1, y2 = logm[b - 1], logm[b], logm[b + 1]
-        d = 0.5 * (y0 - y2) / (y0 - 2 * y1 + y2)
-        res.append((b + d) * df)
-    return np.array(res)
 
 
 def render_2d(sch, run, *, duration, strike, pickups, contact_time, force, quantity, precision="double"):
