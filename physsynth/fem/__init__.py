@@ -1,5 +1,5 @@
-"""Finite-element discretisation with scikit-fem."""
+"""Finite-element discretisation with scikit-fem: solids (solid.py), plates and membranes
+(sheet.py), region selectors (selectors.py) and counts from the connectivity (topology.py).
 
-from physsynth.fem.solid import SolidDiscretisation, assemble_solid
-
-__all__ = ["SolidDiscretisation", "assemble_solid"]
+Nothing is imported here, so that the selectors and counts load without scikit-fem.
+"""

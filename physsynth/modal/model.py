@@ -7,8 +7,8 @@ import os
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy.spatial import cKDTree
 
+from physsynth import validate
 from physsynth._io import atomic_path
 from physsynth.damping import DampingLaw, t60_from_decay_rate
 from physsynth.errors import ModelFileError, PhyssynthError
@@ -104,10 +104,12 @@ class ModalModel:
 
     def nearest_surface_node(self, point) -> int:
         """Index of the surface node nearest to ``point`` (m)."""
-        p = np.asarray(point, dtype=float).reshape(3)
+        p = validate.point(point, "point")
         nodes = self._surface()[0]
-        d, i = cKDTree(self.mesh.points[nodes]).query(p)
-        return int(nodes[i])
+        # One query over the surface nodes: a plain scan (O(n), a millisecond at 10^5 nodes)
+        # keeps scipy.spatial out of the import of every command that reads a model.
+        d2 = np.einsum("ij,ij->i", self.mesh.points[nodes] - p, self.mesh.points[nodes] - p)
+        return int(nodes[int(np.argmin(d2))])
 
     def surface_normal(self, node: int) -> np.ndarray:
         """Outward unit normal at a surface node."""

@@ -74,11 +74,6 @@ def check_request(n_modes, fmax, max_modes, f_shift):
     max_modes = validate.integer(max_modes, "max_modes", lo=1)
     if n_modes is not None:
         n_modes = validate.integer(n_modes, "the number of modes (n_modes, --n-modes)", lo=1)
-        if n_modes > max_modes:
-            raise PhyssynthError(
-                f"n_modes {n_modes} is above the limit of {max_modes} modes per analysis (max_modes): "
-                "ask for fewer, or raise max_modes"
-            )
     if fmax is not None:
         fmax = validate.positive(fmax, "fmax (--fmax)", "Hz")
     if n_modes is None and fmax is None:
@@ -88,8 +83,8 @@ def check_request(n_modes, fmax, max_modes, f_shift):
     return n_modes, fmax, max_modes, f_shift
 
 
-def check_mode_count(n_modes, n_rigid: int, n_dofs: int, what: str) -> None:
-    """Refuse ``n_modes`` elastic modes (+ ``n_rigid`` rigid ones) beyond :func:`mode_limit`."""
+def check_mode_count(n_modes, n_rigid: int, n_dofs: int, what: str, max_modes: int | None = None) -> None:
+    """Refuse ``n_modes`` elastic modes (+ ``n_rigid`` rigid ones) beyond :func:`mode_limit` or ``max_modes``."""
     if n_modes is None:
         return
     limit = mode_limit(n_dofs) - n_rigid
@@ -100,6 +95,11 @@ def check_mode_count(n_modes, n_rigid: int, n_dofs: int, what: str) -> None:
             f"n_modes {n_modes} is more than {what} can give: at most {limit} modes for its {n_dofs} degrees of "
             "freedom (the Lanczos solver needs about 4 vectors of DOF length per mode); ask for fewer, or use a "
             "finer mesh for more"
+        )
+    if max_modes is not None and n_modes > max_modes:
+        raise PhyssynthError(
+            f"n_modes {n_modes} is above the limit of {max_modes} modes per analysis (max_modes): "
+            "ask for fewer, or raise max_modes"
         )
 
 
@@ -222,7 +222,7 @@ def eigen_solve(
     if len(free) == 0:
         raise PhyssynthError("the boundary conditions fix every degree of freedom; nothing is left to vibrate")
     n = len(free)
-    check_mode_count(n_modes, n_rigid, n, what)
+    check_mode_count(n_modes, n_rigid, n, what, max_modes)
     Kf = K[free][:, free].tocsc()
     Mf = M[free][:, free].tocsc()
     sigma = -((2 * np.pi * f_shift) ** 2)

@@ -27,7 +27,7 @@ F_SHIFT = 1.0
 N_RIGID = {"plate": 3, "membrane": 1}
 
 
-def check_sheet(mesh: Mesh, material, *, n_modes, clamp, support, thickness, tension, areal_density):
+def check_sheet(mesh: Mesh, material, *, n_modes, clamp, support, thickness, tension, areal_density, max_modes=None):
     """Every check that needs no assembly; returns (kind, thickness, tension, areal_density)."""
     if thickness is not None and (tension is not None or areal_density is not None):
         raise PhyssynthError("give a thickness (plate) or a tension and areal density (membrane), not both")
@@ -62,7 +62,7 @@ def check_sheet(mesh: Mesh, material, *, n_modes, clamp, support, thickness, ten
             )
     n = sheet.count_dofs(mesh)
     n_rigid = 0 if fixed_any else N_RIGID[kind]
-    pipeline.check_mode_count(n_modes, n_rigid, n, "this mesh")
+    pipeline.check_mode_count(n_modes, n_rigid, n, "this mesh", max_modes)
     k = (n_modes + n_rigid) if n_modes is not None else 24 + n_rigid
     est = pipeline.estimate(
         n,
@@ -102,6 +102,7 @@ def sheet_modal_analysis(
         thickness=thickness,
         tension=tension,
         areal_density=areal_density,
+        max_modes=max_modes,
     )
     if f_shift is None:
         f_shift = F_SHIFT

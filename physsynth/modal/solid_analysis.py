@@ -24,7 +24,7 @@ RIGID_FRACTION = 0.9
 N_RIGID = 6
 
 
-def check_solid(mesh: Mesh, material, *, n_modes, order, clamp) -> tuple[int, pipeline.Estimate]:
+def check_solid(mesh: Mesh, material, *, n_modes, order, clamp, max_modes=None) -> tuple[int, pipeline.Estimate]:
     """Every check that needs no assembly; returns the element order and the cost estimate."""
     if not isinstance(material, Material):
         raise PhyssynthError("a solid needs a material (a Material, e.g. get_material('steel'))")
@@ -41,7 +41,7 @@ def check_solid(mesh: Mesh, material, *, n_modes, order, clamp) -> tuple[int, pi
             )
     n = solid.count_dofs(mesh, order)
     n_rigid = 0 if clamp else N_RIGID
-    pipeline.check_mode_count(n_modes, n_rigid, n, "this mesh")
+    pipeline.check_mode_count(n_modes, n_rigid, n, "this mesh", max_modes)
     k = (n_modes + n_rigid) if n_modes is not None else 24 + n_rigid
     est = pipeline.estimate(
         n,
@@ -61,7 +61,7 @@ def solid_modal_analysis(
     mesh: Mesh, material: Material, *, n_modes, fmax, order, clamp, solver, f_shift, max_modes
 ) -> ModalModel:
     """Modes of a free or clamped elastic solid (arguments as :func:`physsynth.modal_analysis`)."""
-    order, _ = check_solid(mesh, material, n_modes=n_modes, order=order, clamp=clamp)
+    order, _ = check_solid(mesh, material, n_modes=n_modes, order=order, clamp=clamp, max_modes=max_modes)
     if f_shift is None:
         f_shift = F_SHIFT
     with step(f"assembling P{order} elasticity on {mesh.n_cells} tetrahedra") as s_asm:
