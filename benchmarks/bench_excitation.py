@@ -28,12 +28,13 @@ import time
 import numpy as np
 
 import physsynth as ps
-from physsynth.excitation.engine import _hereditary, choose_substeps
 from physsynth.excitation.mallet import MALLETS
-from physsynth.excitation.modal_state import step_coefficients
-from physsynth.excitation.score import Event, render_score
+from physsynth.excitation.score import Event
 from physsynth.excitation.strike import MALLETS as PULSES
 from physsynth.excitation.strike import contact_pulse
+from physsynth.simulate.contact import MalletSource, _hereditary, choose_substeps
+from physsynth.simulate.modal import step_coefficients
+from physsynth.simulate.score import render_score
 
 SR = 48000
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -176,9 +177,6 @@ def main():
         f"{sum(m['contacts'] for m in mal)} contacts), {res.n_sub} sub-steps in contact, "
         f"{dt:.3f} s"
     )
-
-    from physsynth.excitation.engine import MalletSource
-
     srcs = [
         MalletSource(
             0,

@@ -32,13 +32,9 @@ import numpy as np  # noqa: E402
 
 import physsynth as ps  # noqa: E402
 from physsynth.cli import find_bundled_mesh  # noqa: E402
-from physsynth.excitation.friction import (  # noqa: E402
-    PUJA_DAMPING,
-    FrictionLaw,
-    modal_step,
-    rim_path,
-    rub,
-)
+from physsynth.excitation.friction import PUJA_DAMPING, FrictionLaw, rim_path  # noqa: E402
+from physsynth.simulate.friction import rub  # noqa: E402
+from physsynth.simulate.modal import hold_coefficients  # noqa: E402
 
 SR = 48000
 FORCE, SPEED = 20.0, 0.15  # N, m/s: the bowl sings (see examples/15_singing_bowl.py)
@@ -65,7 +61,7 @@ def bowl_model(path=None, n_modes=100):
 
 def numpy_rub(model, path, w, law, n, cn):
     """The same step in numpy, constant force and speed, ``n`` samples."""
-    a11, a12, a21, a22, b1 = modal_step(model.omegas, model.decay_rates, 1.0 / SR)
+    a11, a12, a21, a22, b1 = hold_coefficients(model.omegas, model.decay_rates, h=1.0 / SR)
     K = model.n_modes
     q, v = np.zeros(K), np.zeros(K)
     tg, tn = path.tangential, path.normal

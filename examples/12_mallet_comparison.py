@@ -12,7 +12,8 @@ import argparse
 import os
 
 import physsynth as ps
-from physsynth.excitation.mallet import MALLETS, mallet_strike
+from physsynth.excitation.mallet import MALLETS
+from physsynth.simulate.score import mallet_strike
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ap = argparse.ArgumentParser()
@@ -42,8 +43,8 @@ for name in MALLETS:
         model, at, mallet=name, velocity=args.velocity, direction=direction, pickups=pk, sr=sr, duration=args.duration
     )
     y = hit.audio[0]
-    centroids[name] = ps.spectral_centroid(y[: sr // 2], sr)  # the attack's first half second
-    ps.write_wav(os.path.join(args.outdir, f"mallet_{name}.wav"), ps.fade_out(y, sr), sr=sr)
+    centroids[name] = ps.spectral_centroid(y[: sr // 2], sr=sr)  # the attack's first half second
+    ps.write_wav(os.path.join(args.outdir, f"mallet_{name}.wav"), ps.fade_out(y, sr=sr), sr=sr)
     print(
         f"{name:>8} {1e3 * hit.contact_time:>10.3f} {hit.peak_force:>8.1f} {hit.contacts:>8d} "
         f"{hit.rebound_velocity:>11.3f} {centroids[name]:>11.0f}"

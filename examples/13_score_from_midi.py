@@ -18,7 +18,8 @@ import mido
 import numpy as np
 
 import physsynth as ps
-from physsynth.excitation.score import read_score, render_score
+from physsynth.excitation.score import read_score
+from physsynth.simulate.score import render_score
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ap = argparse.ArgumentParser()
@@ -64,7 +65,7 @@ pickups = [ps.pickup(model, lo + span * [0.7, 0.35, 0.5]), ps.pickup(model, lo +
 t0 = time.perf_counter()
 res = render_score(model, score, pickups, sr=sr, tail=1.5)
 elapsed = time.perf_counter() - t0
-audio = ps.fade_out(res.audio, sr)
+audio = ps.fade_out(res.audio, sr=sr)
 out = ps.write_wav(os.path.join(args.outdir, "midi_piece.wav"), audio, sr=sr)
 
 # --- onsets: every contact starts on the sample after round(t sr)

@@ -22,9 +22,9 @@ import numpy as np
 from scipy.signal import butter, hilbert, sosfiltfilt
 
 import physsynth as ps
-from physsynth.analysis import peak_frequency
-from physsynth.excitation.friction import rub
+from physsynth.measure import peak_frequency
 from physsynth.modal.axisymmetric import wine_glass_modes
+from physsynth.simulate.friction import rub
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MEASURED_N2 = 221.0  # Hz, 180 mm bowl, /work/shared/reference/README.md
@@ -69,7 +69,7 @@ def main():
     y = r.audio[0]  # the pickup 60 degrees round the rim from the puja's start
 
     tail = y[-4 * sr :]
-    f0 = peak_frequency(tail, sr)
+    f0 = peak_frequency(tail, sr=sr)
     per_second = np.sqrt(np.mean(y[: y.size // sr * sr].reshape(-1, sr) ** 2, axis=1))
     sustain = per_second[-1] / per_second.max()
     env = band_envelope(y, sr, f_wg)[-4 * sr // 48 :]
@@ -96,7 +96,7 @@ def main():
     print(f"threshold_n: {thr:.3f}")
     if args.outdir:
         path = os.path.join(args.outdir, "bowl_sung.wav")
-        ps.write_wav(path, ps.fade_out(r.audio, sr, 0.05), sr=sr)
+        ps.write_wav(path, ps.fade_out(r.audio, sr=sr, seconds=0.05), sr=sr)
         print(f"wrote {path}")
 
 

@@ -17,8 +17,9 @@ import os
 import numpy as np
 
 import physsynth as ps
-from physsynth.analysis import peak_frequency
-from physsynth.excitation.friction import FrictionLaw, bow_modal
+from physsynth.excitation.friction import FrictionLaw
+from physsynth.measure import peak_frequency
+from physsynth.simulate.friction import bow_modal
 
 L, W, H = 0.300, 0.030, 0.010  # m; L / H = 30 keeps Timoshenko's shortfall near 1 %
 
@@ -53,7 +54,7 @@ def main():
         law=law,
     )
     y = r.audio[0]  # velocity of the bowed point along the bow
-    f_bowed = peak_frequency(y[-sr // 2 :], sr)
+    f_bowed = peak_frequency(y[-sr // 2 :], sr=sr)
     per = np.sqrt(np.mean(y[: y.size // (sr // 4) * (sr // 4)].reshape(-1, sr // 4) ** 2, axis=1))
     print(f"contact: {r.path.description}")
     print(f"threshold force of the first bending mode: {r.threshold[k1]:.4f} N")
@@ -66,7 +67,7 @@ def main():
     print(f"stick_fraction: {np.mean(r.relative_velocity[-sr // 2 :] == 0):.3f}")
     if args.outdir:
         path = os.path.join(args.outdir, "bar_bowed.wav")
-        ps.write_wav(path, ps.fade_out(y, sr, 0.05), sr=sr)
+        ps.write_wav(path, ps.fade_out(y, sr=sr, seconds=0.05), sr=sr)
         print(f"wrote {path}")
 
 

@@ -16,20 +16,12 @@ from scipy.signal import butter, hilbert, sosfiltfilt
 from test_examples import number, run_example
 
 import physsynth as ps
-from physsynth.analysis import peak_frequency
-from physsynth.excitation.friction import (
-    ContactPath,
-    FrictionExciter,
-    FrictionLaw,
-    bow_modal,
-    detune_doublets,
-    linear_stability,
-    modal_step,
-    rim_path,
-    rub,
-)
+from physsynth.excitation.friction import ContactPath, FrictionLaw, detune_doublets, linear_stability, rim_path
 from physsynth.kernels.friction import friction_block, friction_solve
+from physsynth.measure import peak_frequency
 from physsynth.modal.axisymmetric import circumferential_order
+from physsynth.simulate.friction import FrictionExciter, bow_modal, rub
+from physsynth.simulate.modal import hold_coefficients
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MEASURED_N2 = TIBETAN_BOWL_180MM[0]  # Hz, 221: a measured 180 mm bowl (tests/reference_values.py)
@@ -165,7 +157,7 @@ def test_modal_step_is_the_matrix_exponential():
     w = 2 * np.pi * np.array([3.0, 221.6, 4000.0, 21000.0])
     s = np.array([0.0, 0.14, 30.0, 500.0])
     h = 1 / 48000
-    got = np.array(modal_step(w, s, h))
+    got = np.array(hold_coefficients(w, s, h=h))
     for k in range(len(w)):
         E = scipy.linalg.expm(h * np.array([[0, 1, 0], [-(w[k] ** 2), -2 * s[k], 1], [0, 0, 0]]))
         want = [E[0, 0], E[0, 1], E[1, 0], E[1, 1], E[0, 2]]
@@ -199,7 +191,7 @@ def test_kernel_matches_numpy(ring, osf, quantity, cn):
     K = f.size
     sr = 8000.0
     h = 1 / (sr * osf)
-    coef = [np.ascontiguousarray(c) for c in modal_step(2 * np.pi * f, sigma, h)]
+    coef = [np.ascontiguousarray(c) for c in hold_coefficients(2 * np.pi * f, sigma, h=h)]
     law = FrictionLaw(0.45, 0.2, 0.08)
     w = rng.normal(size=(3, K))
     q0, v0 = rng.normal(size=K) * 1e-5, rng.normal(size=K) * 0.05
@@ -366,7 +358,7 @@ def test_power_balance_while_singing(bowl, bowl_path):
 # ------------------------------------------------------------------ the singing bowl
 def test_bowl_sings_at_its_first_wine_glass_mode(bowl, bowl_n2, sung):
     y = sung.audio[0]
-    f0 = peak_frequency(y[-4 * SR :], SR)
+    f0 = peak_frequency(y[-4 * SR :], sr=SR)
     f_wg = bowl.frequencies[bowl_n2[0]]
     # the 3 %: 51 cents. The tone's lines sit n f_rot (0.5 Hz, 0.2 %) either side.
     assert abs(f0 / f_wg - 1) < 0.03
@@ -489,7 +481,7 @@ def test_bowed_bar_sustains_at_its_first_bending_mode(bar_model):
     r = bow_modal(bar_model, (0.3, 0.006, 0.003), direction=(0, 0, 1), force=1.0, speed=0.1, duration=1.5, sr=SR)
     y = r.audio[0]
     # 0.1 %: the bow's slip and stick shift a bowed mode by a few cents at most (Essl & Cook)
-    assert peak_frequency(y[-SR // 2 :], SR) == pytest.approx(bar_model.frequencies[k1], rel=1e-3)
+    assert peak_frequency(y[-SR // 2 :], sr=SR) == pytest.approx(bar_model.frequencies[k1], rel=1e-3)
     rms = np.sqrt(np.mean(y[: y.size // 4800 * 4800].reshape(-1, 4800) ** 2, axis=1))
     assert rms[-1] > 0.9 * rms.max()
     assert r.path.node >= 0 and np.any(r.relative_velocity == 0)  # it sticks: stick-slip
@@ -503,7 +495,7 @@ def test_bowed_plate_edge_sings_at_a_plate_mode():
     model = ps.modal_analysis(mesh, ps.get_material("steel"), fmax=3000.0, thickness=0.002)
     r = bow_modal(model, (0.1, 0.0, 0.0), direction=(0, 0, 1), force=2.0, speed=0.2, duration=1.5, sr=SR)
     y = r.audio[0]
-    f = peak_frequency(y[-SR // 2 :], SR)
+    f = peak_frequency(y[-SR // 2 :], sr=SR)
     # 0.1 % of the nearest mode (the bowed bar's tolerance: a few cents of pull by the bow)
     assert f == pytest.approx(model.frequencies[np.argmin(np.abs(model.frequencies - f))], rel=1e-3)
     assert f == pytest.approx(model.frequencies[0], rel=1e-3)
@@ -559,7 +551,7 @@ def test_cli_rub_writes_a_sung_bowl(bowl_file, tmp_path):
     assert stdout.strip() == str(out) and "threshold" in err
     y, sr = ps.read_wav(out)
     assert sr == 24000 and y.shape == (2, 96000)
-    assert abs(peak_frequency(y[0, -2 * sr :], sr) / MEASURED_N2 - 1) < 0.03
+    assert abs(peak_frequency(y[0, -2 * sr :], sr=sr) / MEASURED_N2 - 1) < 0.03
 
 
 @pytest.mark.parametrize(

@@ -90,13 +90,13 @@ from test_mallet import (  # noqa: E402, F401
 def test_friction_block_stays_in_bounds(rows):
     """The friction kernel on a ring whose contact crosses the table's last row (and on a fixed
     point); its numpy reference comparison is in tests/test_friction.py."""
-    from physsynth.excitation.friction import modal_step
     from physsynth.kernels.friction import friction_block
+    from physsynth.simulate.modal import hold_coefficients
 
     K, n = 3, 64
     coef = [
         np.ascontiguousarray(c)
-        for c in modal_step(2 * np.pi * np.array([200.0, 450.0, 900.0]), np.array([1.0, 2.0, 3.0]), 1 / 8000)
+        for c in hold_coefficients(2 * np.pi * np.array([200.0, 450.0, 900.0]), np.array([1.0, 2.0, 3.0]), h=1 / 8000)
     ]
     tab = np.ones((rows, K))
     st = np.array([2 * np.pi - 1e-9, 0.0, 0.0, 0.0])

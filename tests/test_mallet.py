@@ -9,12 +9,13 @@ from scipy.optimize import brentq
 from scipy.special import beta
 
 import physsynth as ps
-from physsynth.excitation.engine import ForceSource, KickSource, MalletSource, simulate
-from physsynth.excitation.mallet import MALLETS, ContactLaw, Mallet, MalletError, impact, mallet_strike
-from physsynth.excitation.modal_state import ModalState, step_coefficients
+from physsynth.excitation.mallet import MALLETS, ContactLaw, Mallet, MalletError
 from physsynth.excitation.strike import contact_pulse
 from physsynth.kernels.contact import contact_force
 from physsynth.kernels.modal_step import add_end_force, modal_free_step, modal_point_step, point_admittance
+from physsynth.simulate.contact import ForceSource, KickSource, MalletSource, impact, run_sources
+from physsynth.simulate.modal import ModalState, step_coefficients
+from physsynth.simulate.score import mallet_strike
 
 SR = 48000.0
 
@@ -147,7 +148,7 @@ def test_rigid_sphere_on_elastic_half_space_matches_hertz():
 def test_contact_time_converges_at_second_order():
     law = ContactLaw(K=1e9)
     T = 2 * ((5 * 0.02 / (4 * 1e9)) ** 0.4) * beta(0.4, 0.5) / 2.5  # m = 0.02, v = 1
-    errs = [abs(impact(law, 0.02, 1.0, duration=1e-3, n_sub=s).stats[0, 3] - T) / T for s in (2, 4, 8)]
+    errs = [abs(impact(law, 0.02, 1.0, duration=1e-3, n_sub=s, sr=SR).stats[0, 3] - T) / T for s in (2, 4, 8)]
     slopes = -np.diff(np.log2(errs))
     assert np.all(slopes > 1.7), (errs, slopes)  # order 2 within 0.3
 
@@ -157,7 +158,7 @@ def test_hunt_crossley_rebound_matches_closed_form():
     -K delta^a (1 + lam v) over the contact gives lam v_out - ln(1 + lam v_out) = lam v_in -
     ln(1 + lam v_in) (Hunt & Crossley 1975; Marhefka & Orin 1999), whatever K and a."""
     lam, v_in = 0.3, 1.0
-    r = impact(ContactLaw(K=1e8, alpha=1.5, lam=lam), 0.02, v_in, duration=5e-3)
+    r = impact(ContactLaw(K=1e8, alpha=1.5, lam=lam), 0.02, v_in, duration=5e-3, sr=SR)
 
     def invariant(x):
         return lam * x - math.log1p(lam * x)
@@ -174,7 +175,7 @@ def test_stulov_felt_matches_an_independent_ode_solution():
 
     felt = MALLETS["felt"].felt
     m, v0 = 0.025, 1.5
-    r = impact(felt, m, v0, duration=10e-3)
+    r = impact(felt, m, v0, duration=10e-3, sr=SR)
 
     def rhs(t, s):
         y, v, Z = s
@@ -214,7 +215,9 @@ def test_energy_balance_over_a_contact(bar_model, name):
     mallet = MALLETS[name]
     law = mallet.law(bar_model.material)
     v = 1.0
-    r = impact(law, mallet.mass, v, omega=omega, sigma=np.zeros_like(omega), g=g, duration=0.05, release_gap=1e-3)
+    r = impact(
+        law, mallet.mass, v, omega=omega, sigma=np.zeros_like(omega), g=g, duration=0.05, release_gap=1e-3, sr=SR
+    )
     v_out = r.stats[0, 4]
     assert v_out < 0  # rebounded and was taken away
     e_in = 0.5 * mallet.mass * v**2
@@ -228,8 +231,8 @@ def test_light_object_makes_the_mallet_bounce():
     again and again as the object swings back (as a piano hammer on a light string, Hall,
     JASA 79, 1986); on a massive object it leaves after one contact."""
     law = ContactLaw(K=1e8)
-    light = impact(law, 0.02, 1.0, omega=[2 * np.pi * 200], sigma=[0.0], g=[1 / math.sqrt(0.002)], duration=0.05)
-    heavy = impact(law, 0.02, 1.0, omega=[2 * np.pi * 200], sigma=[0.0], g=[1 / math.sqrt(2.0)], duration=0.05)
+    light = impact(law, 0.02, 1.0, omega=[2 * np.pi * 200], sigma=[0.0], g=[1 / math.sqrt(0.002)], duration=0.05, sr=SR)
+    heavy = impact(law, 0.02, 1.0, omega=[2 * np.pi * 200], sigma=[0.0], g=[1 / math.sqrt(2.0)], duration=0.05, sr=SR)
     assert light.stats[0, 2] >= 2
     assert heavy.stats[0, 2] == 1
     # the contact force goes to zero between the bounces
@@ -243,12 +246,12 @@ def test_spectral_centroid_rises_with_stiffness_and_velocity(bar_model):
     cents = []
     for E in (1e7, 1e8, 1e9, 1e10, 1e11):
         hit = mallet_strike(bar_model, at, mallet=Mallet("tip", 0.02, 0.01, E=E, nu=0.3), sr=SR, duration=0.3)
-        cents.append(ps.spectral_centroid(hit.audio[0], SR))
+        cents.append(ps.spectral_centroid(hit.audio[0], sr=SR))
     assert np.all(np.diff(cents) > 0), cents
     cents = []
     for v in (0.25, 1.0, 4.0):
         hit = mallet_strike(bar_model, at, mallet="rubber", velocity=v, sr=SR, duration=0.3)
-        cents.append(ps.spectral_centroid(hit.audio[0], SR))
+        cents.append(ps.spectral_centroid(hit.audio[0], sr=SR))
     assert np.all(np.diff(cents) > 0), cents
 
 
@@ -276,7 +279,7 @@ def test_bad_mallets_are_refused():
     with pytest.raises(MalletError, match="mass"):
         Mallet("x", mass=-1, radius=0.01, E=1e9, nu=0.3)
     with pytest.raises(MalletError, match="velocity"):
-        impact(ContactLaw(K=1e9), 0.02, -1.0)
+        impact(ContactLaw(K=1e9), 0.02, -1.0, sr=SR)
 
 
 # ---------------------------------------------------------------- kernel vs numpy
@@ -376,7 +379,7 @@ def test_contact_kernel_matches_numpy_reference(law, quantity):
     kicks = [KickSource(60, rng.normal(size=nm) * 1e-6, rng.normal(size=nm) * 1e-4)]
     mallet = MalletSource(12, g, law, 0.02, 0.8)
     n, n_sub = 160, 6
-    sim = simulate(
+    sim = run_sources(
         omega,
         sigma,
         w,
@@ -403,7 +406,7 @@ def test_two_mallets_at_once_are_solved_together():
     sigma = np.array([1.0, 4.0, 20.0])
     g = np.array([2.0, -1.0, 3.0])
     law = ContactLaw(K=1e8)
-    two = simulate(
+    two = run_sources(
         omega,
         sigma,
         g[None],
@@ -412,7 +415,7 @@ def test_two_mallets_at_once_are_solved_together():
         mallets=[MalletSource(5, g, law, 0.01, 1.0), MalletSource(5, g, law, 0.01, 1.0)],
         n_sub=16,
     )
-    one = simulate(
+    one = run_sources(
         omega,
         sigma,
         g[None],
@@ -436,7 +439,7 @@ def test_prescribed_force_path_equals_render(bar_model, quantity):
     shapes = bar_model.shapes[keep]
     g = shapes[:, hit.node, :] @ hit.direction
     w = shapes[:, pk.node, :] @ pk.direction
-    sim = simulate(
+    sim = run_sources(
         bar_model.omegas[keep],
         bar_model.decay_rates[keep],
         w[None],
@@ -452,7 +455,8 @@ def test_pluck_releases_the_static_deflection():
     """A cantilever held at its tip by 1 N and let go: the first sample is the static tip
     deflection, F L^3 / (3 E I) (Euler-Bernoulli), within 1.5 % (the 3D finite elements,
     shear and the 12 modes kept account for < 1 %)."""
-    from physsynth.excitation.score import Event, render_score
+    from physsynth.excitation.score import Event
+    from physsynth.simulate.score import render_score
 
     L, b, h = 0.3, 0.012, 0.006
     mat = ps.get_material("aluminium")

@@ -11,15 +11,9 @@ import pytest
 from conftest import gmsh_box, gmsh_cylinder
 
 import physsynth as ps
-from physsynth.excitation.score import (
-    Event,
-    ScoreError,
-    read_score,
-    render_score,
-    resolve_position,
-    spread_nodes,
-)
+from physsynth.excitation.score import Event, ScoreError, read_score, resolve_position, spread_nodes
 from physsynth.excitation.signals import force_from_wav, noise_burst
+from physsynth.simulate.score import render_score
 
 SR = 48000
 P1, P2 = (0.02, 0.006, 0.006), (0.2, 0.0, 0.003)

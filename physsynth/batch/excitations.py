@@ -202,7 +202,7 @@ def get_excitation(name, key: str = "kind") -> ExcitationKind:
 # ------------------------------------------------------------------ strike (half-sine pulse)
 def _render_strike(model, p, ctx):
     from physsynth.excitation.strike import MALLETS, strike
-    from physsynth.render import render
+    from physsynth.simulate.linear import render
 
     node, point = ctx.locate(p["at"], "excitation.at")
     hit = strike(
@@ -295,7 +295,8 @@ def _check_event(p, key):
 
 
 def _render_event(model, p, ctx):
-    from physsynth.excitation.score import event_from_fields, render_score, resolve_position
+    from physsynth.excitation.score import event_from_fields, resolve_position
+    from physsynth.simulate.score import render_score
 
     node, point = ctx.locate(p["at"], "excitation.at")
     # the item's own seed (from its ID) unless the spec gives one: 32 bits for numpy
@@ -373,7 +374,7 @@ register_excitation(
 
 # ------------------------------------------------------------------ issue 5: friction
 def _render_rub(model, p, ctx):
-    from physsynth.excitation.friction import rub
+    from physsynth.simulate.friction import rub
 
     if "strike" in ctx.pickup_positions and ctx.pickup_positions != ["strike"]:
         raise SpecError("pickups: a rub has no strike point; give positions on the object")
@@ -396,7 +397,8 @@ def _render_rub(model, p, ctx):
 
 
 def _render_bow(model, p, ctx):
-    from physsynth.excitation.friction import bow_modal, point_contact
+    from physsynth.excitation.friction import point_contact
+    from physsynth.simulate.friction import bow_modal
 
     node, point = ctx.locate(p["at"], "excitation.at")
     path = point_contact(model, point, p["direction"])

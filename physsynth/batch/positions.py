@@ -196,7 +196,7 @@ class RenderContext:
     def pickups(self, node: int, direction) -> list:
         """The item's pickups, one per channel; ``"strike"`` reads at the excitation's node
         along its direction."""
-        from physsynth.render import Pickup, pickup
+        from physsynth.pickups import Pickup, pickup
 
         out = []
         for i, pos in enumerate(self._pickups):

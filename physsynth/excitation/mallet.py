@@ -16,6 +16,8 @@ direction) and, for lossy tips, of its history or rate (docs/contact-theory.md):
 
 The contact time and peak force then come out of the simulation (harder tip, faster stroke:
 shorter contact, brighter sound), with rebound and repeated bounces when the object is light.
+The time stepping is ``physsynth.simulate.contact`` (``mallet_strike`` and ``impact`` there and
+in ``physsynth.simulate.score``); this module holds the mallets and their contact laws.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-import numpy as np
+from scipy.special import beta
 
 from physsynth.errors import PhyssynthError
 
@@ -158,8 +160,6 @@ def power_law_contact_time(mass: float, K: float, velocity: float, alpha: float 
     eq. 11.24) T = 2.943 delta_m / v = 3.218 (m / K)^(2/5) v^(-1/5), which with
     K = (4/3) E* sqrt(R) is the familiar 2.868 (m^2 / (E*^2 R v))^(1/5).
     """
-    from scipy.special import beta
-
     dm = ((alpha + 1.0) * mass * velocity**2 / (2.0 * K)) ** (1.0 / (alpha + 1.0))
     return 2.0 * dm / velocity * beta(1.0 / (alpha + 1.0), 0.5) / (alpha + 1.0)
 
@@ -257,180 +257,3 @@ def check_velocity(velocity) -> float:
     if not (math.isfinite(v) and 0 < v <= 50):
         raise MalletError(f"impact velocity must be > 0 and <= 50 m/s, got {velocity!r}")
     return v
-
-
-@dataclass(frozen=True)
-class MalletHit:
-    """The result of one mallet strike.
-
-    Attributes
-    ----------
-    audio : ndarray, shape (n_channels, n)
-        The pickups, in the units of the quantity asked for.
-    force : ndarray, shape (n,), N
-        Contact force at each sample.
-    contact_time : float, s
-        Duration of the first contact.
-    total_contact_time : float, s
-        All contacts together (several when the mallet bounces).
-    peak_force : float, N
-    contacts : int
-        Number of separate contacts (1 + bounces).
-    rebound_velocity : float, m/s
-        Mallet velocity along the strike direction at the end of its last contact (negative:
-        away from the surface).
-    max_compression : float, m
-    node : int
-        Mesh node struck.
-    direction : ndarray, shape (3,)
-    n_sub : int
-        Sub-steps per sample used during contact.
-    """
-
-    audio: np.ndarray
-    force: np.ndarray
-    contact_time: float
-    total_contact_time: float
-    peak_force: float
-    contacts: int
-    rebound_velocity: float
-    max_compression: float
-    node: int
-    direction: np.ndarray
-    n_sub: int
-
-
-def mallet_strike(
-    model,
-    at,
-    *,
-    mallet="rubber",
-    velocity=None,
-    direction=None,
-    pickups=None,
-    sr: float,
-    duration: float,
-    quantity: str = "velocity",
-    fmax: float | None = None,
-) -> MalletHit:
-    """Strike a ModalModel with a physical mallet and render its pickups.
-
-    Parameters
-    ----------
-    model : ModalModel
-    at : array_like, shape (3,), m, or str
-        Strike point (snapped to the nearest surface node) or a position name understood by
-        :func:`physsynth.excitation.score.resolve_position` (a region, a selector, "rim").
-    mallet : str or Mallet
-        A preset name (:data:`MALLETS`) or a Mallet.
-    velocity : float, optional, m/s
-        Impact velocity (default: the mallet's).
-    direction : array_like, shape (3,), optional
-        Stroke direction (default: into the surface).
-    pickups : Pickup or sequence of Pickup, optional
-        Default: the strike point along the stroke direction.
-    sr : float, Hz
-    duration : float, s
-    quantity : {"displacement", "velocity", "acceleration"}
-    fmax : float, optional, Hz
-        Leave out modes above this frequency (default: below 0.49 sr).
-
-    Returns
-    -------
-    MalletHit
-    """
-    from physsynth.excitation.score import event_from_fields, render_score
-
-    m = get_mallet(mallet)
-    ev = event_from_fields(
-        {
-            "time": 0.0,
-            "kind": "mallet",
-            "at": at,
-            "direction": direction,
-            "mallet": m,
-            "velocity": m.velocity if velocity is None else velocity,
-        },
-        "mallet strike",
-    )
-    res = render_score(model, [ev], pickups, sr=sr, duration=duration, quantity=quantity, fmax=fmax)
-    st = res.mallets[0]
-    return MalletHit(
-        res.audio,
-        res.force,
-        st["contact_time"],
-        st["total_contact_time"],
-        st["peak_force"],
-        st["contacts"],
-        st["rebound_velocity"],
-        st["max_compression"],
-        res.nodes[0],
-        res.directions[0],
-        res.n_sub,
-    )
-
-
-def impact(
-    law: ContactLaw,
-    mass: float,
-    velocity: float,
-    *,
-    omega=(),
-    sigma=(),
-    g=(),
-    sr: float = 48000.0,
-    duration: float = 0.01,
-    n_sub: int | None = None,
-    points_per_contact: int = 64,
-    release_gap: float = 2e-3,
-    release_time: float = 0.5,
-):
-    """One mallet hitting a point of an arbitrary bank of modes (or an immobile body).
-
-    The low-level form of :func:`mallet_strike`, for analysis and tests: no mesh needed.
-
-    Parameters
-    ----------
-    law : ContactLaw
-    mass : float, kg
-    velocity : float, m/s
-    omega, sigma : array_like, shape (n_modes,)
-        Angular frequencies (rad/s) and decay rates (1/s) of the object's modes; empty for an
-        immobile body (a rigid wall behind the contact spring).
-    g : array_like, shape (n_modes,), 1/sqrt(kg)
-        The contact point's modal weights phi_k . d.
-    sr : float, Hz
-        Output rate (the contact is sub-stepped).
-    duration : float, s
-    n_sub : int, optional
-        Sub-steps per sample during contact (default: ``points_per_contact`` per rigid-wall
-        contact time).
-
-    Returns
-    -------
-    Simulation
-        See :func:`physsynth.excitation.engine.simulate`; its ``trace`` holds the force at
-        every sub-step (``trace_times`` its times, s) and ``audio`` the contact point's
-        velocity.
-    """
-    from physsynth.excitation.engine import MalletSource, simulate
-
-    omega = np.atleast_1d(np.asarray(omega, dtype=float))
-    sigma = np.atleast_1d(np.asarray(sigma, dtype=float))
-    g = np.atleast_1d(np.asarray(g, dtype=float))
-    if not (omega.shape == sigma.shape == g.shape):
-        raise MalletError("omega, sigma and g must have the same length")
-    src = MalletSource(0, g, law, float(mass), check_velocity(velocity), release_gap, release_time)
-    n = int(round(duration * sr))
-    return simulate(
-        omega,
-        sigma,
-        g[None, :],
-        sr=sr,
-        n_samples=n,
-        quantity="velocity",
-        mallets=[src],
-        n_sub=n_sub,
-        points_per_contact=points_per_contact,
-        trace_mallet=0,
-    )

@@ -1,9 +1,10 @@
 """Scores: timed events (mallet strikes, pulses, plucks, noise, recorded forces) on one object.
 
-A score is a list of events read from CSV, JSON or MIDI. Every event acts on the same modal
-state, time-stepped once from start to end (``physsynth.kernels.contact``): a mallet that
-strikes a ringing bowl meets a moving surface, and the result is one continuous simulation,
-not a sum of separate renders. Each event starts on the sample round(time * sr).
+A score is a list of events read from CSV, JSON or MIDI, checked field by field when it is
+read (or when an :class:`Event` is made). :func:`physsynth.simulate.score.render_score`
+renders it: every event acts on the same modal state, time-stepped once from start to end, so
+a mallet that strikes a ringing bowl meets a moving surface. Each event starts on the sample
+round(time * sr).
 
 Event fields (CSV columns or JSON keys; units SI):
 
@@ -56,8 +57,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from physsynth._progress import log
+from physsynth import validate
 from physsynth.errors import PhyssynthError
+from physsynth.excitation.mallet import MALLETS as PHYSICAL
+from physsynth.excitation.mallet import Mallet
+from physsynth.excitation.strike import MALLETS as PULSES
+from physsynth.fem.selectors import is_predicate, parse_predicate
+from physsynth.pickups import SurfaceIndex, snap, surface_index, surface_normal
 
 KINDS = {
     "mallet": ("mallet", "velocity", "mass"),
@@ -142,28 +148,29 @@ class Score:
 
 
 # ---------------------------------------------------------------- field parsing
-def _err(origin, key, msg):
+def event_error(origin, key, msg) -> ScoreError:
+    """A ScoreError naming where the event came from and the field at fault."""
     return ScoreError(f"{origin}, field {key!r}: {msg}")
 
 
 def _number(origin, key, value, *, positive=False, nonneg=False, nonzero=False, integer=False):
     if isinstance(value, bool):
-        raise _err(origin, key, f"expected a number, got {value!r}")
+        raise event_error(origin, key, f"expected a number, got {value!r}")
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise _err(origin, key, f"expected a number, got {value!r}") from None
+        raise event_error(origin, key, f"expected a number, got {value!r}") from None
     if not math.isfinite(x):
-        raise _err(origin, key, f"expected a finite number, got {value!r}")
+        raise event_error(origin, key, f"expected a finite number, got {value!r}")
     if positive and x <= 0:
-        raise _err(origin, key, f"must be > 0, got {value!r}")
+        raise event_error(origin, key, f"must be > 0, got {value!r}")
     if nonneg and x < 0:
-        raise _err(origin, key, f"must be >= 0, got {value!r}")
+        raise event_error(origin, key, f"must be >= 0, got {value!r}")
     if nonzero and x == 0:
-        raise _err(origin, key, "must not be zero")
+        raise event_error(origin, key, "must not be zero")
     if integer:
         if not x.is_integer():
-            raise _err(origin, key, f"expected an integer, got {value!r}")
+            raise event_error(origin, key, f"expected an integer, got {value!r}")
         return int(x)
     return x
 
@@ -174,62 +181,66 @@ def _vector(origin, key, value):
     elif isinstance(value, (list, tuple, np.ndarray)):
         parts = list(value)
     else:
-        raise _err(origin, key, f"expected three numbers x y z, got {value!r}")
+        raise event_error(origin, key, f"expected three numbers x y z, got {value!r}")
     if len(parts) != 3:
-        raise _err(origin, key, f"expected three numbers x y z, got {value!r}")
+        raise event_error(origin, key, f"expected three numbers x y z, got {value!r}")
     return tuple(_number(origin, key, p) for p in parts)
 
 
 def _position(origin, value):
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         if value < 0:
-            raise _err(origin, "at", f"a node index must be >= 0, got {value}")
+            raise event_error(origin, "at", f"a node index must be >= 0, got {value}")
         return int(value)
     if isinstance(value, (list, tuple, np.ndarray)):
         return _vector(origin, "at", value)
     if isinstance(value, str):
         text = value.strip()
         if not text:
-            raise _err(origin, "at", "empty; give x y z, a region name, a selector or 'rim'")
+            raise event_error(origin, "at", "empty; give x y z, a region name, a selector or 'rim'")
         num = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
         if re.fullmatch(rf"{num}(?:[,;\s]+{num})*", text):  # numbers only: a point
             return _vector(origin, "at", text)
         m = re.fullmatch(r"(node|note):\s*(\d+)", text)
         if m:
             return f"{m.group(1)}:{int(m.group(2))}"
-        from physsynth.fem.selectors import is_predicate, parse_predicate
-
         if is_predicate(text):
             try:
                 parse_predicate(text)
             except PhyssynthError as exc:
-                raise _err(origin, "at", str(exc)) from None
+                raise event_error(origin, "at", str(exc)) from None
         return text
-    raise _err(origin, "at", f"expected x y z, a region name, a selector or 'rim', got {value!r}")
+    raise event_error(origin, "at", f"expected x y z, a region name, a selector or 'rim', got {value!r}")
 
 
 def _check_event(ev: Event):
-    o = ev.origin
-    if ev.kind not in KINDS:
-        raise _err(o, "kind", f"unknown kind {ev.kind!r}; use one of {', '.join(KINDS)}")
+    """Check (and normalise in place) every field of an Event, as a score row is checked."""
+    o = ev.origin if isinstance(ev.origin, str) else "event"
+    if not isinstance(ev.kind, str) or ev.kind not in KINDS:
+        raise event_error(o, "kind", f"unknown kind {ev.kind!r}; use one of {', '.join(KINDS)}")
     t = _number(o, "time", ev.time, nonneg=True)
     if t > 24 * 3600:
-        raise _err(o, "time", f"{t:g} s is more than a day")
-    for key in ev.params:
-        if key not in KINDS[ev.kind]:
-            raise _err(o, key, f"not a parameter of a {ev.kind} event (it takes {', '.join(KINDS[ev.kind])})")
+        raise event_error(o, "time", f"{t:g} s is more than a day")
+    if not isinstance(ev.params, dict):
+        raise event_error(o, "params", f"expected a dict of the kind's parameters, got {type(ev.params).__name__}")
+    fixed = {"origin": o, "time": t, "at": _position(o, ev.at), "params": _convert_params(o, ev.kind, ev.params, ".")}
+    if ev.direction is not None:
+        d = _vector(o, "direction", ev.direction)
+        if not any(d):
+            raise event_error(o, "direction", "must not be the zero vector")
+        fixed["direction"] = d
+    if ev.angle is not None:
+        fixed["angle"] = _number(o, "angle", ev.angle)
+    for key, val in fixed.items():
+        object.__setattr__(ev, key, val)
 
 
 def _convert_params(origin, kind, raw: dict, base_dir: str) -> dict:
     """Typed, checked parameters of a kind from raw (str or JSON) values."""
-    from physsynth.excitation.mallet import MALLETS as PHYSICAL
-    from physsynth.excitation.mallet import Mallet
-    from physsynth.excitation.strike import MALLETS as PULSES
-
     out = {}
     for key, val in raw.items():
         if key not in KINDS[kind]:
-            raise _err(origin, key, f"not a parameter of a {kind} event (it takes {', '.join(KINDS[kind])})")
+            raise event_error(origin, key, f"not a parameter of a {kind} event (it takes {', '.join(KINDS[kind])})")
         if key == "mallet":
             if isinstance(val, Mallet) and kind == "mallet":
                 out[key] = val
@@ -237,22 +248,22 @@ def _convert_params(origin, kind, raw: dict, base_dir: str) -> dict:
             name = str(val).strip().lower()
             if kind == "mallet" and name not in PHYSICAL:
                 hint = " (a half-sine preset: use kind 'strike')" if name in PULSES else ""
-                raise _err(origin, key, f"unknown mallet {val!r}{hint}; use one of {', '.join(PHYSICAL)}")
+                raise event_error(origin, key, f"unknown mallet {val!r}{hint}; use one of {', '.join(PHYSICAL)}")
             if kind == "strike" and name not in PULSES:
                 hint = " (a physical mallet: use kind 'mallet')" if name in PHYSICAL else ""
-                raise _err(origin, key, f"unknown pulse {val!r}{hint}; use one of {', '.join(PULSES)}")
+                raise event_error(origin, key, f"unknown pulse {val!r}{hint}; use one of {', '.join(PULSES)}")
             out[key] = name
         elif key == "velocity":
             v = _number(origin, key, val, positive=True)
             if v > 50:
-                raise _err(origin, key, f"{v:g} m/s is faster than any mallet; use <= 50")
+                raise event_error(origin, key, f"{v:g} m/s is faster than any mallet; use <= 50")
             out[key] = v
         elif key in ("mass", "impulse", "duration"):
             out[key] = _number(origin, key, val, positive=True)
         elif key == "contact_time":
             ct = _number(origin, key, val, positive=True)
             if ct > 0.5:
-                raise _err(origin, key, f"{ct:g} s is not a strike; use <= 0.5 s")
+                raise event_error(origin, key, f"{ct:g} s is not a strike; use <= 0.5 s")
             out[key] = ct
         elif key == "force":
             out[key] = _number(origin, key, val, positive=(kind == "noise"), nonzero=True)
@@ -268,20 +279,20 @@ def _convert_params(origin, kind, raw: dict, base_dir: str) -> dict:
             else:
                 parts = []
             if len(parts) != 2:
-                raise _err(origin, key, f"expected LOW-HIGH in Hz, got {val!r}")
+                raise event_error(origin, key, f"expected LOW-HIGH in Hz, got {val!r}")
             lo, hi = (_number(origin, key, p, positive=True) for p in parts)
             if lo >= hi:
-                raise _err(origin, key, f"the low edge {lo:g} Hz must be below the high {hi:g} Hz")
+                raise event_error(origin, key, f"the low edge {lo:g} Hz must be below the high {hi:g} Hz")
             out[key] = (lo, hi)
         elif key == "file":
             path = str(val).strip()
             if not os.path.isabs(path):
                 path = os.path.join(base_dir, path)
             if not os.path.isfile(path):
-                raise _err(origin, key, f"no such file {path}")
+                raise event_error(origin, key, f"no such file {path}")
             out[key] = path
     if kind == "force" and "file" not in out:
-        raise _err(origin, "file", "a force event needs a WAV file")
+        raise event_error(origin, "file", "a force event needs a WAV file")
     return out
 
 
@@ -300,17 +311,17 @@ def event_from_fields(fields: dict, origin: str, base_dir: str = ".") -> Event:
     }
     for key in ("time", "kind", "at"):
         if key not in fields:
-            raise _err(origin, key, "missing (every event needs time, kind and at)")
+            raise event_error(origin, key, "missing (every event needs time, kind and at)")
     kind = str(fields.pop("kind")).strip().lower()
     if kind not in KINDS:
-        raise _err(origin, "kind", f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
+        raise event_error(origin, "kind", f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
     time = _number(origin, "time", fields.pop("time"), nonneg=True)
     at = _position(origin, fields.pop("at"))
     direction = None
     if "direction" in fields:
         direction = _vector(origin, "direction", fields.pop("direction"))
         if not any(direction):
-            raise _err(origin, "direction", "must not be the zero vector")
+            raise event_error(origin, "direction", "must not be the zero vector")
     angle = _number(origin, "angle", fields.pop("angle")) if "angle" in fields else None
     unknown = [k for k in fields if k not in KINDS[kind]]
     if unknown:
@@ -321,7 +332,7 @@ def event_from_fields(fields: dict, origin: str, base_dir: str = ".") -> Event:
             if k in known
             else f"unknown field; use {', '.join(COMMON)} and the kind's parameters"
         )
-        raise _err(origin, k, msg)
+        raise event_error(origin, k, msg)
     params = _convert_params(origin, kind, fields, base_dir)
     return Event(time, kind, at, direction, angle, params, origin)
 
@@ -405,6 +416,8 @@ def _read_json(path) -> Score:
         raise ScoreError(f"cannot read {path}: {exc}") from None
     except json.JSONDecodeError as exc:
         raise ScoreError(f"{name}: not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ScoreError(f"{name}: JSON nested too deeply to be a score; a score is a list of flat events") from None
     if isinstance(data, list):
         data = {"events": data}
     if not isinstance(data, dict):
@@ -459,6 +472,8 @@ def read_midi(path, mapping=None, *, base_dir=None) -> Score:
             raise ScoreError(f"cannot read the MIDI map {mpath}: {exc.strerror or exc}") from None
         except json.JSONDecodeError as exc:
             raise ScoreError(f"{os.path.basename(mpath)}: not valid JSON: {exc}") from None
+        except RecursionError:
+            raise ScoreError(f"{os.path.basename(mpath)}: JSON nested too deeply to be a MIDI map") from None
         base_dir = base_dir or os.path.dirname(os.path.abspath(mpath))
     mapping = dict(mapping or {})
     mname = "MIDI map"
@@ -566,14 +581,15 @@ def _pick(model, candidates, angle, centre):
     return int(candidates[np.argmin(np.linalg.norm(pts - c, axis=1))])
 
 
-def resolve_position(model, at, angle=None, direction=None, *, _tree=None):
+def resolve_position(model, at, angle=None, direction=None, *, index: SurfaceIndex | None = None):
     """The node and unit direction of a strike position.
 
     Parameters
     ----------
     model : ModalModel
     at : array_like (3,) m, int, or str
-        A point (nearest surface node), a node index, "node:N", "note:N" (the N-th of
+        A point (nearest surface node, refused when far from the object: see
+        :func:`physsynth.pickups.snap`), a node index, "node:N", "note:N" (the N-th of
         :func:`spread_nodes`, modulo 128), "rim", a mesh region name or a selector.
     angle : float, optional, degrees
         For a region or the rim: the node nearest this azimuth about the z axis through the
@@ -581,17 +597,21 @@ def resolve_position(model, at, angle=None, direction=None, *, _tree=None):
     direction : array_like (3,), optional
         Default: into the surface (minus the outward normal); at the rim of a solid,
         horizontally towards the axis.
+    index : SurfaceIndex, optional
+        The model's surface index (:func:`physsynth.pickups.surface_index`), built once for a
+        score's many points.
 
     Returns
     -------
     node : int
     direction : ndarray, shape (3,)
     """
-    from physsynth.fem.selectors import is_predicate, parse_predicate
-
-    nodes, normals = _surface(model)
+    idx = surface_index(model) if index is None else index
+    nodes = idx.nodes
     pts = model.mesh.points
     rim_dir = None
+    if angle is not None:
+        angle = validate.finite(angle, "angle", "degrees")
     if isinstance(at, (int, np.integer)) or (isinstance(at, str) and at.startswith("node:")):
         node = int(at.split(":")[1]) if isinstance(at, str) else int(at)
         if not 0 <= node < model.mesh.n_nodes:
@@ -626,219 +646,10 @@ def resolve_position(model, at, angle=None, direction=None, *, _tree=None):
                 f"unknown position {name!r}: not a region of the mesh (regions: "
                 f"{regions}), 'rim', 'node:N' or a selector such as 'z>=0.07'"
             )
-    elif _tree is not None:  # a score's many points: one k-d tree for all
-        node = int(nodes[_tree.query(np.asarray(at, dtype=float).reshape(3))[1]])
     else:
-        node = model.nearest_surface_node(np.asarray(at, dtype=float).reshape(3))
+        node, _ = snap(model, at, "strike point", index=idx)
     if direction is not None:
-        d = np.asarray(direction, dtype=float).reshape(3)
-        return node, d / np.linalg.norm(d)
+        return node, validate.direction(direction, "direction")
     if rim_dir is not None:
         return node, rim_dir
-    k = np.searchsorted(nodes, node)
-    if k >= len(nodes) or nodes[k] != node:
-        raise PhyssynthError(f"node {node} is inside the object; give a direction or a surface node")
-    return node, -normals[k]
-
-
-# ---------------------------------------------------------------- rendering
-@dataclass(frozen=True)
-class ScoreResult:
-    """A rendered score.
-
-    Attributes
-    ----------
-    audio : ndarray, shape (n_channels, n)
-    force : ndarray, shape (n,), N
-        Total mallet contact force at each sample.
-    sr : float, Hz
-    mallets : list of dict
-        Per mallet event, in score order: time, node, contact_time (first contact, s),
-        total_contact_time (s), peak_force (N), contacts, rebound_velocity (m/s),
-        max_compression (m).
-    nodes : list of int
-        Node of each event (score order).
-    directions : list of ndarray
-    n_sub : int
-        Sub-steps per sample during contacts.
-    state : ModalState
-        The modes at the last sample: pass as ``state=`` to continue.
-    dropped : int
-        Events after the end of the render (not played).
-    """
-
-    audio: np.ndarray
-    force: np.ndarray
-    sr: float
-    mallets: list
-    nodes: list
-    directions: list
-    n_sub: int
-    state: object
-    dropped: int = 0
-
-
-def render_score(
-    model,
-    score,
-    pickups=None,
-    *,
-    sr: float,
-    duration: float | None = None,
-    tail: float = 2.0,
-    quantity: str = "velocity",
-    fmax: float | None = None,
-    state=None,
-    n_sub: int | None = None,
-) -> ScoreResult:
-    """Render a score of events on a ModalModel, in one continuous simulation.
-
-    Parameters
-    ----------
-    model : ModalModel
-    score : Score or sequence of Event
-    pickups : Pickup or sequence of Pickup, optional
-        Default: one pickup at the first event's point, along its direction.
-    sr : float, Hz
-    duration : float, optional, s
-        Default: the last event's end plus ``tail``.
-    tail : float, s
-    quantity : {"displacement", "velocity", "acceleration"}
-    fmax : float, optional, Hz
-        Leave out modes above this (always those at or above 0.49 sr).
-    state : ModalState, optional
-        Start from this modal state (e.g. a previous render's ``state``) instead of rest.
-    n_sub : int, optional
-        Sub-steps per sample during contacts (default: 64 per shortest possible contact).
-
-    Returns
-    -------
-    ScoreResult
-    """
-    from physsynth.excitation.engine import ForceSource, KickSource, MalletSource, simulate
-    from physsynth.excitation.mallet import MALLETS as PHYSICAL
-    from physsynth.excitation.signals import force_from_wav, noise_burst
-    from physsynth.excitation.strike import MALLETS as PULSES
-    from physsynth.excitation.strike import contact_pulse
-    from physsynth.render import Pickup
-
-    events = list(score.events if isinstance(score, Score) else score)
-    if not events:
-        raise ScoreError("the score has no events")
-    for ev in events:
-        if not isinstance(ev, Event):
-            raise ScoreError(f"a score holds Event objects, got {type(ev).__name__}")
-    if not (math.isfinite(sr) and sr > 0):
-        raise PhyssynthError(f"sample rate must be > 0 Hz, got {sr}")
-    from physsynth.render import modes_below
-
-    omega, sigma, shapes = modes_below(model, sr=sr, fmax=fmax)
-    if state is not None and state.q.shape != omega.shape:
-        raise PhyssynthError(
-            f"the state has {state.q.shape[0]} modes, the render {omega.size} "
-            "(use the same model, fmax and sample rate)"
-        )
-
-    # signals first (their lengths set the default duration), then the sources
-    signals = []
-    for ev in events:
-        p = ev.params
-        sig = None
-        try:
-            if ev.kind == "strike":
-                ct = p.get("contact_time", PULSES[p.get("mallet", "medium")])
-                sig = contact_pulse(ct, sr=sr, impulse=p.get("impulse", 1e-2))
-            elif ev.kind == "noise":
-                sig = noise_burst(
-                    p.get("duration", 0.1), sr=sr, rms=p.get("force", 0.1), band=p.get("band"), seed=p.get("seed", 0)
-                )
-            elif ev.kind == "force":
-                sig = force_from_wav(p["file"], sr=sr, gain=p.get("gain", 1.0), channel=p.get("channel", 0))
-        except PhyssynthError as exc:
-            key = {"strike": "contact_time", "noise": "band" if "band" in str(exc) else "duration", "force": "file"}[
-                ev.kind
-            ]
-            raise _err(ev.origin, key, str(exc)) from None
-        signals.append(sig)
-    if duration is None:
-        duration = max(ev.time + (0.0 if sig is None else len(sig) / sr) for ev, sig in zip(events, signals)) + tail
-    if not (math.isfinite(duration) and duration > 0):
-        raise PhyssynthError(f"duration must be > 0 s, got {duration}")
-    if duration * sr > 2**31:
-        raise PhyssynthError("duration too long for one render")
-    n = int(round(duration * sr))
-
-    forces, kicks, mallets = [], [], []
-    nodes, dirs, mallet_events = [], [], []
-    dropped = 0
-    from scipy.spatial import cKDTree
-
-    tree = cKDTree(model.mesh.points[_surface(model)[0]])
-    laws = {}
-    for ev, sig in zip(events, signals):
-        try:
-            node, d = resolve_position(model, ev.at, ev.angle, ev.direction, _tree=tree)
-        except PhyssynthError as exc:
-            raise _err(ev.origin, "at", str(exc)) from None
-        nodes.append(node)
-        dirs.append(d)
-        start = int(round(ev.time * sr))
-        if start >= n:
-            dropped += 1
-            continue
-        g = np.ascontiguousarray(shapes[:, node, :] @ d)
-        p = ev.params
-        if ev.kind == "mallet":
-            m = p.get("mallet", "rubber")
-            m = PHYSICAL[m] if isinstance(m, str) else m
-            if "mass" in p:
-                m = m.with_(mass=p["mass"])
-            try:
-                law = laws[m] if m in laws else laws.setdefault(m, m.law(model.material))
-            except PhyssynthError as exc:
-                raise _err(ev.origin, "mallet", str(exc)) from None
-            mallets.append(MalletSource(start, g, law, m.mass, p.get("velocity", m.velocity)))
-            mallet_events.append((ev, node))
-        elif ev.kind == "pluck":
-            f = p.get("force", 1.0)
-            kicks.append(KickSource(start, g * f / omega**2, np.zeros_like(g)))
-        else:
-            forces.append(ForceSource(start, g, sig))
-    if dropped:
-        log.info("%d event(s) start after the end of the render (%.3g s) and are left out", dropped, duration)
-    if not (forces or kicks or mallets) and state is None:
-        raise ScoreError(f"no event starts within the render's {duration:g} s")
-
-    if pickups is None:
-        pickups = [Pickup(nodes[0], dirs[0], model.mesh.points[nodes[0]])]
-    elif isinstance(pickups, Pickup):
-        pickups = [pickups]
-    w = np.stack([shapes[:, pk.node, :] @ pk.direction for pk in pickups])
-    sim = simulate(
-        omega,
-        sigma,
-        w,
-        sr=sr,
-        n_samples=n,
-        quantity=quantity,
-        forces=forces,
-        kicks=kicks,
-        mallets=mallets,
-        state=state,
-        n_sub=n_sub,
-    )
-    stats = []
-    for (ev, node), row in zip(mallet_events, sim.stats):
-        stats.append(
-            {
-                "time": ev.time,
-                "node": node,
-                "peak_force": float(row[0]),
-                "total_contact_time": float(row[1]),
-                "contacts": int(row[2]),
-                "contact_time": float(row[3] if row[3] > 0 else row[1]),
-                "rebound_velocity": float(row[4]),
-                "max_compression": float(row[5]),
-            }
-        )
-    return ScoreResult(sim.audio, sim.force, float(sr), stats, nodes, dirs, sim.n_sub, sim.state, dropped)
+    return node, -surface_normal(idx, node)

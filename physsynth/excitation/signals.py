@@ -4,13 +4,10 @@
   render's rate with a polyphase filter (scipy.signal.resample_poly).
 - :func:`noise_burst`: seeded Gaussian noise, band-limited (Butterworth, zero phase) and
   tapered (Tukey window) so that it starts and stops without a click, scaled to an RMS force.
-- :func:`pluck_state`: a point of the object held deflected by a static force F and let go.
-  The static deflection solves K u = f; projected on the mass-normalised modes (K phi_k =
-  omega_k^2 M phi_k) its modal coordinates are q_k(0) = g_k F / omega_k^2 with zero velocity
-  (docs/contact-theory.md, "Plucks"). Only the modes kept contribute, so the local
-  deflection under the finger is smoothed, not its far field.
 - :func:`force_strike`: any force signal at a surface point as a ``Strike``, for
   ``physsynth.render``.
+
+(A pluck released from rest is a modal state, not a force: ``physsynth.simulate.pluck_state``.)
 """
 
 from __future__ import annotations
@@ -19,8 +16,14 @@ import math
 from fractions import Fraction
 
 import numpy as np
+from scipy.signal import butter, resample_poly, sosfiltfilt
+from scipy.signal.windows import tukey
 
+from physsynth import validate
+from physsynth.audio import read_wav
 from physsynth.errors import PhyssynthError
+from physsynth.excitation.strike import Strike
+from physsynth.pickups import snap, surface_index, surface_normal
 
 
 def force_from_wav(path, *, sr: float, gain: float = 1.0, channel: int = 0) -> np.ndarray:
@@ -40,15 +43,14 @@ def force_from_wav(path, *, sr: float, gain: float = 1.0, channel: int = 0) -> n
     -------
     ndarray, shape (n,), N
     """
-    from scipy.signal import resample_poly
-
-    from physsynth.audio import read_wav
-
+    sr = validate.sample_rate(sr)
+    channel = validate.integer(channel, "channel", lo=0)
+    gain = validate.finite(gain, "force gain", "N")
+    if gain == 0:
+        raise PhyssynthError("the force gain must be a non-zero number of newtons, got 0")
     x, file_sr = read_wav(path)
-    if not 0 <= channel < x.shape[0]:
+    if not channel < x.shape[0]:
         raise PhyssynthError(f"{path} has {x.shape[0]} channel(s); channel {channel} does not exist")
-    if not (math.isfinite(gain) and gain != 0):
-        raise PhyssynthError(f"the force gain must be a non-zero number of newtons, got {gain}")
     y = x[channel]
     if y.size == 0 or not np.any(y):
         raise PhyssynthError(f"{path} is silent: it would apply no force")
@@ -80,70 +82,39 @@ def noise_burst(
     -------
     ndarray, shape (round(duration sr),), N
     """
-    from scipy.signal import butter, sosfiltfilt
-    from scipy.signal.windows import tukey
-
-    if not (math.isfinite(duration) and duration > 0):
-        raise PhyssynthError(f"noise duration must be > 0 s, got {duration}")
-    if not (math.isfinite(rms) and rms > 0):
-        raise PhyssynthError(f"noise force must be > 0 N rms, got {rms}")
+    sr = validate.sample_rate(sr)
+    duration = validate.positive(duration, "noise duration", "s")
+    rms = validate.positive(rms, "noise force", "N rms")
+    seed = validate.integer(seed, "noise seed", lo=0)
+    taper = validate.finite(taper, "noise taper", lo=0.0, hi=1.0)
+    validate.check_samples(duration, sr, 1, copies=4)
     n = max(int(round(duration * sr)), 2)
-    x = np.random.default_rng(int(seed)).standard_normal(n)
+    x = np.random.default_rng(seed).standard_normal(n)
     if band is not None:
-        lo, hi = (float(b) for b in band)
+        try:
+            lo, hi = (validate.finite(b, "noise band edge", "Hz") for b in band)
+        except (TypeError, ValueError):
+            raise PhyssynthError(f"noise band must be two frequencies (low, high) in Hz, got {band!r}") from None
         if not (0 < lo < hi < sr / 2):
             raise PhyssynthError(
                 f"noise band {lo:g}-{hi:g} Hz must satisfy 0 < low < high < {sr / 2:g} Hz (half the sample rate)"
             )
         sos = butter(4, [lo, hi], btype="band", fs=sr, output="sos")
         x = sosfiltfilt(sos, x, padlen=min(3 * 13, n - 1))
-    x *= tukey(n, min(max(taper, 0.0), 1.0))
+    x *= tukey(n, taper)
     r = math.sqrt(float(np.mean(x**2)))
     if r == 0:
         raise PhyssynthError("the noise burst is too short to carry any force")
     return x * (rms / r)
 
 
-def pluck_state(omega, g, force: float):
-    """Modal state of a point held by a static force and released.
-
-    Parameters
-    ----------
-    omega : array_like, shape (n_modes,), rad/s
-    g : array_like, shape (n_modes,), 1/sqrt(kg)
-        The point's modal weights phi_k . d.
-    force : float, N
-        The static force holding the point (along d).
-
-    Returns
-    -------
-    ModalState
-        q_k = g_k F / omega_k^2, v = 0.
-    """
-    from physsynth.excitation.modal_state import ModalState
-
-    omega = np.asarray(omega, dtype=float)
-    g = np.asarray(g, dtype=float)
-    if not (math.isfinite(force) and force != 0):
-        raise PhyssynthError(f"the pluck force must be a non-zero number of newtons, got {force}")
-    q = g * force / omega**2
-    return ModalState(q, np.zeros_like(q), np.zeros_like(q))
-
-
 def force_strike(model, at, signal, *, sr: float, direction=None):
     """A force signal (N at ``sr``) at the surface node nearest ``at`` (m), as a Strike that
     ``physsynth.render`` accepts. Direction: into the surface unless given."""
-    from physsynth.excitation.strike import Strike, _point
-
-    hit_dir = None if direction is None else _point(direction, "direction")
-    point = _point(at, "force point")
-    node = model.nearest_surface_node(point)
-    if hit_dir is None:
-        d = -model.surface_normal(node)
-    elif np.linalg.norm(hit_dir) == 0:
-        raise PhyssynthError("the force direction must not be the zero vector")
-    else:
-        d = hit_dir / np.linalg.norm(hit_dir)
+    sr = validate.sample_rate(sr)
+    idx = surface_index(model)
+    node, point = snap(model, at, "force point", index=idx)
+    d = -surface_normal(idx, node) if direction is None else validate.direction(direction, "force direction")
     f = np.ascontiguousarray(np.asarray(signal, dtype=float).reshape(-1))
     if f.size == 0 or not np.isfinite(f).all():
         raise PhyssynthError("the force signal must be a non-empty array of finite newtons")

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from physsynth import validate
 from physsynth.errors import PhyssynthError
+from physsynth.excitation.mallet import MALLETS as PHYSICAL
+from physsynth.pickups import snap, surface_index, surface_normal
 
 #: Contact-time presets (s). Soft: felt or leather-wrapped mallet; medium: hard rubber or
 #: wrapped wood; hard: bare wood or plastic on metal (orders of magnitude from Fletcher &
@@ -39,8 +42,9 @@ def contact_pulse(contact_time: float, *, sr: float, impulse: float = 1e-2) -> n
     ndarray, shape (n,), N
         Force at t = 0, 1/sr, ..., ending with the zero after the contact.
     """
-    if not (math.isfinite(contact_time) and contact_time > 0):
-        raise PhyssynthError(f"contact time must be > 0 s, got {contact_time}")
+    contact_time = validate.positive(contact_time, "contact time", "s")
+    sr = validate.sample_rate(sr)
+    impulse = validate.positive(impulse, "impulse", "N s")
     if contact_time > 0.5:
         raise PhyssynthError(f"contact time {contact_time} s is not a strike; use <= 0.5 s")
     n = int(math.ceil(contact_time * sr)) + 1
@@ -104,37 +108,19 @@ def strike(
     impulse : float, N s
     sr : float, Hz
     """
-    point = _point(at, "strike point")
-    node = model.nearest_surface_node(point)
-    if direction is None:
-        d = -model.surface_normal(node)
-    else:
-        d = _point(direction, "direction")
-        nrm = np.linalg.norm(d)
-        if nrm == 0:
-            raise PhyssynthError("the strike direction must not be the zero vector")
-        d = d / nrm
+    sr = validate.sample_rate(sr)
+    idx = surface_index(model)
+    node, point = snap(model, at, "strike point", index=idx)
+    d = -surface_normal(idx, node) if direction is None else validate.direction(direction, "strike direction")
     if contact_time is None:
-        if mallet not in MALLETS:
-            from physsynth.excitation.mallet import MALLETS as PHYSICAL
-
-            if mallet in PHYSICAL:
+        if not isinstance(mallet, str) or mallet not in MALLETS:
+            if isinstance(mallet, str) and mallet in PHYSICAL:
                 raise PhyssynthError(
                     f"the {mallet} mallet is a physical mallet whose force comes out of the "
-                    "contact simulation: use physsynth.excitation.mallet.mallet_strike(model, at, "
+                    "contact simulation: use physsynth.mallet_strike(model, at, "
                     f"mallet={mallet!r}, velocity=...) (strike() takes the half-sine presets "
                     f"{', '.join(MALLETS)} or a contact time)"
                 )
             raise PhyssynthError(f"unknown mallet {mallet!r}; use one of {', '.join(MALLETS)} or give a contact time")
         contact_time = MALLETS[mallet]
     return Strike(node, d, contact_pulse(contact_time, sr=sr, impulse=impulse), float(sr), point)
-
-
-def _point(value, what) -> np.ndarray:
-    try:
-        p = np.asarray(value, dtype=float).reshape(3)
-    except (TypeError, ValueError):
-        raise PhyssynthError(f"{what} must be three numbers x, y, z, got {value!r}") from None
-    if not np.isfinite(p).all():
-        raise PhyssynthError(f"{what} must be finite, got {value!r}")
-    return p

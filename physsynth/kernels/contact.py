@@ -31,7 +31,7 @@ import math
 
 from numba import njit
 
-# columns of m_par (per-mallet constants, filled by physsynth.excitation.mallet)
+# columns of m_par (per-mallet constants, filled by physsynth.simulate.contact)
 MP_MASS, MP_K, MP_ALPHA, MP_LAM, MP_EPS = 0, 1, 2, 3, 4
 MP_ES, MP_A0S, MP_A1S, MP_EA = 5, 6, 7, 8  # hereditary update: sub-step E, a0, a1; audio-step E
 MP_AQ, MP_AV = 9, 10  # the contact point's one-step sub-step admittances sum g^2 G1q, sum g^2 G1v

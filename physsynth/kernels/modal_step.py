@@ -1,7 +1,7 @@
 """One exact step of a bank of modes driven by point forces (shared by contact and friction).
 
 The coefficients ``c`` (shape (8, n_modes): P11, P12, P21, P22, G0q, G1q, G0v, G1v) come from
-``physsynth.excitation.modal_state.step_coefficients(omega, sigma, h=...)``; with them
+``physsynth.simulate.modal.step_coefficients(omega, sigma, h=...)``; with them
 
     q <- P11 q + P12 v + G0q p0 + G1q p1,    v <- P21 q + P22 v + G0v p0 + G1v p1
 

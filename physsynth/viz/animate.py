@@ -43,7 +43,7 @@ def modal_response(model, excitation, *, duration: float, quantity: str = "displ
         Indices of the modes included.
     """
     from physsynth.kernels.resonators import resonator_bank
-    from physsynth.render import QUANTITIES, resonator_coefficients
+    from physsynth.simulate.modal import QUANTITIES, resonator_coefficients
 
     if quantity not in QUANTITIES:
         raise PhyssynthError(f"unknown quantity {quantity!r}; use one of {', '.join(QUANTITIES)}")

@@ -1,4 +1,4 @@
-"""Run the contact kernel: sources resolved to modal weights in, pickups and forces out.
+"""The coupled time stepping of modes, prescribed forces, plucks and mallets.
 
 The sources a score is made of, each already reduced to the modes:
 
@@ -6,9 +6,10 @@ The sources a score is made of, each already reduced to the modes:
 - :class:`KickSource`: a sudden change of the modal state (a released pluck);
 - :class:`MalletSource`: a mallet arriving at a point with a velocity.
 
-:func:`simulate` builds the kernel's arrays, picks the number of sub-steps a contact needs and
-runs ``physsynth.kernels.contact.score_block`` once over the whole duration (the modal state
-is shared by every source, so events overlap physically rather than by adding renders).
+:func:`run_sources` builds the kernel's arrays, picks the number of sub-steps a contact needs
+and runs ``physsynth.kernels.contact.score_block`` once over the whole duration (the modal
+state is shared by every source, so events overlap physically rather than by adding renders).
+:func:`impact` is one mallet on a bare bank of modes (no mesh), for analysis and tests.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from physsynth import validate
 from physsynth.errors import PhyssynthError, RenderError
-from physsynth.excitation.mallet import ContactLaw
-from physsynth.excitation.modal_state import ModalState, step_coefficients
+from physsynth.excitation.mallet import ContactLaw, MalletError, check_velocity
+from physsynth.kernels.contact import N_CUR, N_MPAR, N_MSTATE, N_STATS, score_block
+from physsynth.simulate.modal import ModalState, check_quantity, step_coefficients
 
-QUANTITIES = {"displacement": 0, "velocity": 1, "acceleration": 2}
 #: Largest number of sub-steps per sample (a steel ball on steel at 48 kHz needs ~50).
 MAX_SUB = 2048
 
@@ -62,7 +64,7 @@ class MalletSource:
 
 @dataclass(frozen=True)
 class Simulation:
-    """What :func:`simulate` returns.
+    """What :func:`run_sources` returns.
 
     Attributes
     ----------
@@ -122,7 +124,7 @@ def choose_substeps(mallets, sr: float, points_per_contact: int = 64) -> int:
     return n_sub
 
 
-def simulate(
+def run_sources(
     omega,
     sigma,
     w,
@@ -161,25 +163,25 @@ def simulate(
     -------
     Simulation
     """
-    from physsynth.kernels.contact import N_CUR, N_MPAR, N_MSTATE, N_STATS, score_block
-
-    if quantity not in QUANTITIES:
-        raise PhyssynthError(f"unknown pickup quantity {quantity!r}; use one of {', '.join(QUANTITIES)}")
+    qcode = check_quantity(quantity)
     omega = np.ascontiguousarray(omega, dtype=np.float64).reshape(-1)
     sigma = np.ascontiguousarray(sigma, dtype=np.float64).reshape(-1)
     nm = omega.size
     w = np.ascontiguousarray(np.atleast_2d(np.asarray(w, dtype=np.float64)))
     if w.shape[1] != nm:
         raise PhyssynthError(f"pickup weights must have shape (n_out, {nm}), got {w.shape}")
-    if n_samples < 1:
-        raise PhyssynthError("nothing to render: the duration is shorter than one sample")
+    sr = validate.sample_rate(sr)
+    n_samples = validate.integer(n_samples, "the number of samples", lo=1)
+    validate.check_samples(n_samples / sr, sr, w.shape[0] + 1)
     h = 1.0 / sr
     mallets = list(mallets)
     if n_sub is None:
         n_sub = choose_substeps(mallets, sr, points_per_contact)
-    n_sub = int(n_sub)
-    if n_sub < 1:
-        raise PhyssynthError("n_sub must be >= 1")
+    n_sub = validate.integer(n_sub, "n_sub (sub-steps per sample)", lo=1, hi=MAX_SUB)
+    if trace_mallet is not None:
+        validate.check_memory(
+            8.0 * n_samples * n_sub, f"a force trace of {n_samples} x {n_sub} sub-steps", "shorten the render"
+        )
     if nm:
         cA = step_coefficients(omega, sigma, h=h)
         cS = step_coefficients(omega, sigma, h=h / n_sub)
@@ -263,7 +265,7 @@ def simulate(
         np.ascontiguousarray(omega**2),
         np.ascontiguousarray(2 * sigma),
         w,
-        QUANTITIES[quantity],
+        qcode,
         ext_start,
         ext_off,
         ext_len,
@@ -302,3 +304,69 @@ def simulate(
     stats[order] = m_stats
     times = (np.arange(trace.size) + 1) * hs - h
     return Simulation(out, force, stats, ModalState(q, v, pext), n_sub, trace, times)
+
+
+def impact(
+    law: ContactLaw,
+    mass: float,
+    velocity: float,
+    *,
+    omega=(),
+    sigma=(),
+    g=(),
+    sr: float,
+    duration: float = 0.01,
+    n_sub: int | None = None,
+    points_per_contact: int = 64,
+    release_gap: float = 2e-3,
+    release_time: float = 0.5,
+) -> Simulation:
+    """One mallet hitting a point of an arbitrary bank of modes (or an immobile body).
+
+    The low-level form of :func:`physsynth.simulate.score.mallet_strike`, for analysis and
+    tests: no mesh needed.
+
+    Parameters
+    ----------
+    law : ContactLaw
+    mass : float, kg
+    velocity : float, m/s
+    omega, sigma : array_like, shape (n_modes,)
+        Angular frequencies (rad/s) and decay rates (1/s) of the object's modes; empty for an
+        immobile body (a rigid wall behind the contact spring).
+    g : array_like, shape (n_modes,), 1/sqrt(kg)
+        The contact point's modal weights phi_k . d.
+    sr : float, Hz
+        Output rate (the contact is sub-stepped).
+    duration : float, s
+    n_sub : int, optional
+        Sub-steps per sample during contact (default: ``points_per_contact`` per rigid-wall
+        contact time).
+
+    Returns
+    -------
+    Simulation
+        Its ``trace`` holds the force at every sub-step (``trace_times`` its times, s) and
+        ``audio`` the contact point's velocity.
+    """
+    omega = np.atleast_1d(np.asarray(omega, dtype=float))
+    sigma = np.atleast_1d(np.asarray(sigma, dtype=float))
+    g = np.atleast_1d(np.asarray(g, dtype=float))
+    if not (omega.shape == sigma.shape == g.shape):
+        raise MalletError("omega, sigma and g must have the same length")
+    mass = validate.positive(mass, "mallet mass", "kg", error=MalletError)
+    src = MalletSource(0, g, law, mass, check_velocity(velocity), release_gap, release_time)
+    sr = validate.sample_rate(sr)
+    n = validate.check_samples(duration, sr)
+    return run_sources(
+        omega,
+        sigma,
+        g[None, :],
+        sr=sr,
+        n_samples=n,
+        quantity="velocity",
+        mallets=[src],
+        n_sub=n_sub,
+        points_per_contact=points_per_contact,
+        trace_mallet=0,
+    )

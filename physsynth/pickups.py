@@ -1,0 +1,200 @@
+"""Pickups: where and how the vibration of a modal object is read (and, later, listeners).
+
+A :class:`Pickup` reads the displacement (or its velocity or acceleration) of one surface node
+along a unit direction; its weight on mode k is phi_k(node) . direction (1/sqrt(kg)), so a
+render's output is sum_k w_k q_k(t). Strikes, bows and pickups all name their place on the
+object as a point in metres, snapped here to the nearest surface node by :func:`snap`.
+
+The snapping rule: a point is accepted when it lies within ``SNAP_TOLERANCE`` (10 %) of the
+model's bounding-box diagonal of the nearest surface node. Farther, it is refused
+(:class:`~physsynth.errors.PhyssynthError` naming the distance and the object's bounding box):
+a point 86 m from a 20 cm bowl is a mistake (wrong units, a typo), not a place on the bowl.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from physsynth import validate
+from physsynth.errors import PhyssynthError
+
+#: Largest distance from a requested point to the surface node it snaps to, as a fraction of
+#: the model's bounding-box diagonal.
+SNAP_TOLERANCE = 0.10
+
+
+@dataclass(frozen=True)
+class Pickup:
+    """Where and how the vibration is read.
+
+    Attributes
+    ----------
+    node : int
+        Mesh node.
+    direction : ndarray, shape (3,)
+        Unit vector; the pickup reads the displacement component along it.
+    point : ndarray, shape (3,), m
+        Requested point (before snapping).
+    """
+
+    node: int
+    direction: np.ndarray
+    point: np.ndarray
+
+
+@dataclass(frozen=True)
+class SurfaceIndex:
+    """A k-d tree of a model's surface nodes, built once for snapping many points.
+
+    Attributes
+    ----------
+    nodes : ndarray of int, shape (n_surface,)
+        Surface node indices (ascending).
+    normals : ndarray, shape (n_surface, 3)
+        Outward unit normals at those nodes.
+    tree : scipy.spatial.cKDTree
+        Over the surface nodes' coordinates.
+    lo, hi : ndarray, shape (3,), m
+        The mesh's bounding box.
+    """
+
+    nodes: np.ndarray
+    normals: np.ndarray
+    tree: cKDTree
+    lo: np.ndarray
+    hi: np.ndarray
+
+    @property
+    def diagonal(self) -> float:
+        """Length of the bounding box's diagonal, m."""
+        return float(np.linalg.norm(self.hi - self.lo))
+
+    def _box(self) -> str:
+        return " x ".join(f"{v:.3g}" for v in self.hi - self.lo) + " m box from (" + _fmt(self.lo) + ") m"
+
+
+def _fmt(p) -> str:
+    return ", ".join(f"{float(v):.4g}" for v in p)
+
+
+def surface_index(model) -> SurfaceIndex:
+    """The :class:`SurfaceIndex` of a ModalModel (surface nodes, normals, bounding box)."""
+    nodes, normals = model._surface()
+    pts = model.mesh.points
+    if len(nodes) == 0:
+        raise PhyssynthError("the model's mesh has no surface node to strike or read")
+    lo, hi = model.mesh.bounding_box
+    return SurfaceIndex(np.asarray(nodes), np.asarray(normals), cKDTree(pts[nodes]), lo, hi)
+
+
+def snap(model, at, what: str = "point", *, index: SurfaceIndex | None = None) -> tuple[int, np.ndarray]:
+    """The surface node nearest a point, refused when the point is far from the object.
+
+    Parameters
+    ----------
+    model : ModalModel
+    at : array_like, shape (3,), m, or str "x,y,z"
+    what : str
+        Names the point in messages ("strike point", "pickup point").
+    index : SurfaceIndex, optional
+        Reuse one (from :func:`surface_index`) when snapping many points.
+
+    Returns
+    -------
+    node : int
+    point : ndarray, shape (3,), m
+        The requested point, cleaned.
+
+    Raises
+    ------
+    PhyssynthError
+        If ``at`` is not three finite numbers, or lies farther than ``SNAP_TOLERANCE`` of the
+        bounding-box diagonal from every surface node.
+    """
+    point = validate.point(at, what)
+    idx = surface_index(model) if index is None else index
+    limit = SNAP_TOLERANCE * idx.diagonal
+    # The box distance is a lower bound of the node distance: a point far outside the box (1e300)
+    # is refused before the tree is asked (whose distances would overflow).
+    gap = float(np.linalg.norm(np.maximum(idx.lo - point, 0.0) + np.maximum(point - idx.hi, 0.0)))
+    k = -1
+    if gap <= limit:
+        gap, k = idx.tree.query(point)
+    if not gap <= limit:
+        raise PhyssynthError(
+            f"{what} ({_fmt(point)}) m is {'' if k >= 0 else 'at least '}{gap:.3g} m from the object's surface, "
+            f"more than "
+            f"{100 * SNAP_TOLERANCE:g} % of its bounding-box diagonal ({idx.diagonal:.3g} m; the object fills "
+            f"a {idx._box()}); give a point on the object, in metres"
+        )
+    return int(idx.nodes[k]), point
+
+
+def surface_normal(index: SurfaceIndex, node: int) -> np.ndarray:
+    """Outward unit normal at a surface node (PhyssynthError if the node is inside)."""
+    k = int(np.searchsorted(index.nodes, node))
+    if k >= len(index.nodes) or index.nodes[k] != node:
+        raise PhyssynthError(f"node {node} is inside the object; give a direction or a surface node")
+    return index.normals[k]
+
+
+def pickup(model, at, direction=None) -> Pickup:
+    """A pickup at the surface node nearest ``at`` (m), along ``direction`` (default: the
+    outward surface normal).
+
+    Raises
+    ------
+    PhyssynthError
+        If ``at`` is far from the object (see :func:`snap`) or ``direction`` is not a non-zero
+        vector.
+    """
+    idx = surface_index(model)
+    node, point = snap(model, at, "pickup point", index=idx)
+    if direction is None:
+        d = surface_normal(idx, node).copy()
+    else:
+        d = validate.direction(direction, "pickup direction")
+    return Pickup(node, d, point)
+
+
+def as_pickups(pickups, default: Pickup) -> list[Pickup]:
+    """A list of pickups from one Pickup, a sequence of them, or None (``default``).
+
+    Raises
+    ------
+    PhyssynthError
+        For an empty sequence or an item that is not a Pickup.
+    """
+    if pickups is None:
+        return [default]
+    if isinstance(pickups, Pickup):
+        return [pickups]
+    try:
+        out = list(pickups)
+    except TypeError:
+        raise PhyssynthError(f"pickups must be a Pickup or a list of them, got {type(pickups).__name__}") from None
+    if not out:
+        raise PhyssynthError("the list of pickups is empty; give at least one Pickup (or None for the driving point)")
+    for p in out:
+        if not isinstance(p, Pickup):
+            raise PhyssynthError(f"pickups must be Pickup objects (physsynth.pickup), got {type(p).__name__}")
+    return out
+
+
+def point_weights(shapes, node: int, direction, what: str = "point") -> np.ndarray:
+    """phi_k(node) . direction for every mode: a point's modal weights, shape (n_modes,), 1/sqrt(kg).
+
+    ``shapes`` has shape (n_modes, n_nodes, 3); a node outside the mesh is refused.
+    """
+    n_nodes = shapes.shape[1]
+    if not 0 <= int(node) < n_nodes:
+        raise PhyssynthError(f"{what} is at node {node}, which the model (with {n_nodes} nodes) does not have")
+    return np.ascontiguousarray(shapes[:, int(node), :] @ np.asarray(direction, dtype=float))
+
+
+def pickup_weights(shapes, pickups) -> np.ndarray:
+    """Output weights of the pickups, shape (n_out, n_modes), C-contiguous."""
+    return np.ascontiguousarray(np.stack([point_weights(shapes, p.node, p.direction, "a pickup") for p in pickups]))
