@@ -29,7 +29,7 @@ rim = (hi[0], 0.0, hi[2] - 0.004)
 for mallet in ("soft", "medium", "hard"):
     hit = ps.strike(model, rim, direction=(-1, 0, 0), mallet=mallet, sr=sr)
     y = ps.render(model, hit, duration=args.duration)[0]
-    centroid = ps.spectral_centroid(y[: sr // 2], sr)  # the attack's first half second
+    centroid = ps.spectral_centroid(y[: sr // 2], sr=sr)  # the attack's first half second
     path = os.path.join(args.outdir, f"bowl_{mallet}.wav")
     ps.write_wav(path, y, sr=sr)
     print(f"{mallet:>6}: spectral centroid {centroid:7.0f} Hz -> {path}")

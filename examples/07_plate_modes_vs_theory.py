@@ -40,6 +40,6 @@ for fem, (f, m, n) in zip(model.frequencies, closed):
 
 hit = ps.strike(model, (0.07, 0.05, 0.0), mallet="hard", sr=48000)
 audio = ps.render(model, hit, ps.pickup(model, (0.21, 0.13, 0.0)), duration=3.0)
-path = ps.write_wav(os.path.join(args.outdir, "plate_struck.wav"), ps.fade_out(audio, 48000), sr=48000)
+path = ps.write_wav(os.path.join(args.outdir, "plate_struck.wav"), ps.fade_out(audio, sr=48000), sr=48000)
 print(f"wrote {path}")
 print(f"max_error_percent: {max(abs(e) for e in errs):.3f}")

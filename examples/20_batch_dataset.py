@@ -49,7 +49,7 @@ def main():
         if r["status"] == "ok" and r["excitation"] == "strike":
             x, sr = ps.read_wav(os.path.join(dataset, r["file"]))
             key = (r["mesh"], r["material"], r["excitation.at"])
-            strikes.setdefault(key, {})[r["excitation.mallet"]] = ps.spectral_centroid(x[0], sr)
+            strikes.setdefault(key, {})[r["excitation.mallet"]] = ps.spectral_centroid(x[0], sr=sr)
     ratios = [c["hard"] / c["soft"] for c in strikes.values() if {"hard", "soft"} <= set(c)]
     print(f"strike_pairs: {len(ratios)}")
     print(f"centroid_ratio_hard_soft_min: {min(ratios):.3f}")

@@ -81,7 +81,7 @@ _PUBLIC: dict[str, str] = {
     "fade_out": "physsynth.audio",
     "normalise": "physsynth.audio",
     "read_wav": "physsynth.audio",
-    "spectral_centroid": "physsynth.audio",
+    "spectral_centroid": "physsynth.measure",
     "write_wav": "physsynth.audio",
     # seeing the modes and sounds (matplotlib is imported inside the drawing functions)
     "Sound": "physsynth.viz",

@@ -80,10 +80,27 @@ def normalise(samples: np.ndarray, headroom_db: float = 1.0) -> np.ndarray:
     return x * (10 ** (-headroom_db / 20) / peak)
 
 
-def fade_out(samples: np.ndarray, sr: float, seconds: float = 0.05) -> np.ndarray:
-    """A copy with a half-cosine fade over the last ``seconds`` (s), so that a render cut
-    before the sound has died away ends without a click."""
+def fade_out(samples: np.ndarray, *, sr: int, seconds: float = 0.05) -> np.ndarray:
+    """A copy with a half-cosine fade over the last ``seconds``, so that a render cut before
+    the sound has died away ends without a click.
+
+    Parameters
+    ----------
+    samples : array_like, shape (n,) or (n_channels, n)
+    sr : int, Hz
+        Sample rate (:func:`physsynth.validate.sample_rate`: an audio rate).
+    seconds : float, s
+        Length of the fade (>= 0; a fade longer than the sound covers all of it).
+
+    Returns
+    -------
+    ndarray, same shape as ``samples``
+    """
+    sr = validate.sample_rate(sr, error=AudioError)
+    seconds = validate.nonnegative(seconds, "fade length", "s", error=AudioError)
     x = np.array(samples, dtype=np.float64, copy=True)
+    if x.ndim not in (1, 2) or x.shape[-1] == 0:
+        raise AudioError(f"samples must have shape (n,) or (n_channels, n), got shape {x.shape}")
     n = min(int(round(seconds * sr)), x.shape[-1])
     if n > 1:
         x[..., -n:] *= 0.5 * (1 + np.cos(np.linspace(0, np.pi, n)))
@@ -188,12 +205,3 @@ def read_wav(path) -> tuple[np.ndarray, int]:
 def db(x) -> float:
     """Amplitude ratio in decibels."""
     return 20 * math.log10(x)
-
-
-def spectral_centroid(samples, sr: float) -> float:
-    """Power-weighted mean frequency (Hz) of a signal, Hann-windowed to avoid the leakage
-    of its abrupt ends (which would otherwise spread energy over the whole band)."""
-    x = np.asarray(samples, dtype=np.float64).ravel()
-    p = np.abs(np.fft.rfft(x * np.hanning(len(x)))) ** 2
-    f = np.fft.rfftfreq(len(x), 1.0 / sr)
-    return float((p * f).sum() / p.sum())

@@ -182,7 +182,7 @@ def render_item(model, item, kind) -> dict:
             audio, info = kind.render(model, p["excitation"], ctx)
             audio = np.atleast_2d(np.asarray(audio, dtype=np.float64))
             if p["fade"] > 0:
-                audio = fade_out(audio, ctx.sr, min(p["fade"], 0.5 * ctx.duration))
+                audio = fade_out(audio, sr=ctx.sr, seconds=min(p["fade"], 0.5 * ctx.duration))
             peak = float(np.max(np.abs(audio))) if audio.size else 0.0
             with tempfile.TemporaryDirectory(prefix="physsynth-wav-") as tmp:
                 path = os.path.join(tmp, "item.wav")

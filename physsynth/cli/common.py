@@ -358,7 +358,7 @@ def write_audio(out, audio, *, sr, fmt="pcm24", headroom=1.0, fade=0.0, duration
 
     if fade and fade > 0:
         length = audio.shape[-1] / sr if duration is None else duration
-        audio = fade_out(audio, sr, min(fade, 0.5 * length))
+        audio = fade_out(audio, sr=sr, seconds=min(fade, 0.5 * length))
     write_wav(out, audio, sr=sr, fmt=fmt, headroom_db=headroom)
     announce(out)
 
