@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 from dataclasses import dataclass, field, replace
@@ -134,9 +135,7 @@ class ModalModel:
         )
 
     def _repr_html_(self) -> str:
-        """Summary table in Jupyter (see :func:`physsynth.viz.model_html`)."""
-        from physsynth.viz.notebook import model_html
-
+        """Summary table in Jupyter (see :func:`model_html`)."""
         return model_html(self)
 
     # ---------------------------------------------------------------- files
@@ -308,6 +307,65 @@ def _read(z, path: str) -> ModalModel:
         rigid_body_modes=_count(meta, path, "rigid_body_modes"),
         dofs=_count(meta, path, "dofs"),
         provenance=provenance if isinstance(provenance, dict) else {},
+    )
+
+
+#: Rows of the mode table shown before "... and N more".
+MAX_ROWS = 24
+
+
+def _esc(x) -> str:
+    return html.escape(str(x))
+
+
+def model_html(model: ModalModel, *, max_rows: int = MAX_ROWS) -> str:
+    """HTML summary of a ModalModel: what it is made of, and a table of its modes
+    (frequency, ratio to the first, T60). Used by ``ModalModel._repr_html_``."""
+    mesh, mat = model.mesh, model.material
+    kind = model.provenance.get("model", "solid" if mesh.dim == 3 else "sheet")
+    lo, hi = mesh.bounding_box
+    size = " x ".join(f"{1e3 * v:.1f}" for v in (hi - lo)[: mesh.dim])
+    if mat.name == "membrane":
+        material = f"membrane: tension {mat.E:g} N/m, areal density {mat.rho:g} kg/m<sup>2</sup>"
+    else:
+        material = f"{_esc(mat.name)}: E {mat.E / 1e9:.4g} GPa, &nu; {mat.nu:.3g}, &rho; {mat.rho:.5g} kg/m<sup>3</sup>"
+    damping = ", ".join(f"{_esc(k)}={_esc(v)}" for k, v in mat.damping.to_dict().items())
+    extra = []
+    if model.provenance.get("thickness_m"):
+        extra.append(f"thickness {1e3 * model.provenance['thickness_m']:.4g} mm")
+    for key in ("clamp", "support"):
+        if model.provenance.get(key):
+            extra.append(f"{key}: {_esc(', '.join(map(str, model.provenance[key])))}")
+    info = [
+        (
+            "model",
+            f"{_esc(kind)}, {model.n_modes} modes, {model.dofs} DOF, "
+            f"{model.rigid_body_modes} rigid-body modes excluded",
+        ),
+        (
+            "mesh",
+            f"{_esc(mesh.source) or '(arrays)'}: {mesh.n_nodes} nodes, {mesh.n_cells} cells, "
+            f"{size} mm" + (f"; {'; '.join(extra)}" if extra else ""),
+        ),
+        ("material", material),
+        ("damping", damping),
+    ]
+    head = "".join(
+        f"<tr><th style='text-align:left'>{k}</th><td style='text-align:left'>{v}</td></tr>" for k, v in info
+    )
+    f = model.frequencies
+    rows = []
+    for i in range(min(model.n_modes, max_rows)):
+        rows.append(
+            f"<tr><td>{i + 1}</td><td>{f[i]:.2f}</td><td>{f[i] / f[0]:.4f}</td><td>{model.t60[i]:.3g}</td></tr>"
+        )
+    if model.n_modes > max_rows:
+        rows.append(f"<tr><td colspan='4'>... and {model.n_modes - max_rows} more, up to {f[-1]:.1f} Hz</td></tr>")
+    return (
+        "<div class='physsynth-model'><b>ModalModel</b>"
+        f"<table>{head}</table>"
+        "<table><thead><tr><th>mode</th><th>frequency (Hz)</th><th>ratio</th><th>T60 (s)</th>"
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
