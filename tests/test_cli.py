@@ -2,6 +2,8 @@
 
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -60,7 +62,13 @@ def test_strike_from_mesh_and_from_saved_model(bar_file, tmp_path):
     )
     assert code == 0, err
     y, sr = ps.read_wav(wav1)
-    assert sr == 44100 and y.shape == (1, 22050) and np.isfinite(y).all()
+    assert sr == 44100 and y.shape == (1, 22050)
+    # the default --headroom 1: the peak sits at -1 dBFS (pcm24 rounds it by < 1e-6 dB), and
+    # the bar rings rather than clicks: the last 0.1 s is within 40 dB of the first 0.1 s
+    peak_db = 20 * np.log10(np.abs(y).max())
+    np.testing.assert_allclose(peak_db, -1.0, atol=1e-3)
+    first, last = (20 * np.log10(np.sqrt(np.mean(seg**2))) for seg in (y[0, :4410], y[0, -8820:-4410]))
+    assert last > first - 40.0, (first, last)
     wav2 = tmp_path / "b.wav"
     code, out, err = run(
         "strike",
@@ -129,3 +137,89 @@ def test_existing_output_survives_a_failed_run(bar_file, tmp_path):
     code, _, err = run("strike", bar_file, "--at", "0,0,0", "--material", "nope", "-o", out_wav)
     assert code == 2 and out_wav.read_bytes() == b"old"
     assert sorted(os.listdir(tmp_path)) == ["keep.wav"]
+
+
+# ------------------------------------------------------------------ output paths
+@pytest.fixture(scope="module")
+def saved_bar(tmp_path_factory):
+    mesh = ps.bar_mesh(0.2, 0.02, 0.01, (8, 2, 1))
+    model = ps.modal_analysis(mesh, ps.get_material("steel"), n_modes=6, order=1)
+    return str(model.save(tmp_path_factory.mktemp("out") / "bar.npz"))
+
+
+def _strike_to(model, out, *extra, **kw):
+    return subprocess.run(
+        [sys.executable, "-m", "physsynth", "strike", model, "--at", "0.2,0.01,0.01", "--duration", "0.2", *extra]
+        + ["-o", out],
+        capture_output=True,
+        timeout=300,
+        **kw,
+    )
+
+
+def test_dev_full_is_written_through_and_fails(saved_bar, tmp_path):
+    """ENOSPC is an I/O error (exit 1, one line); the device stays a device, no temp file stays."""
+    import stat
+
+    env = dict(os.environ, TMPDIR=str(tmp_path))
+    p = _strike_to(saved_bar, "/dev/full", env=env)
+    err = p.stderr.decode()
+    assert p.returncode == 1, err
+    lines = [line for line in err.splitlines() if line.startswith("physsynth: error")]
+    assert len(lines) == 1 and "No space left on device" in lines[0], err
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+    assert os.listdir(tmp_path) == []  # the temporary copy was removed
+
+
+def test_dev_null_and_a_fifo_are_written_through(saved_bar, tmp_path):
+    import stat
+    import threading
+
+    p = _strike_to(saved_bar, "/dev/null")
+    assert p.returncode == 0, p.stderr.decode()
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    fifo = tmp_path / "pipe.wav"
+    os.mkfifo(fifo)
+    got = {}
+
+    def reader():
+        with open(fifo, "rb") as fh:
+            got["data"] = fh.read()
+
+    t = threading.Thread(target=reader)
+    t.start()
+    p = _strike_to(saved_bar, str(fifo))
+    t.join(timeout=60)
+    assert p.returncode == 0, p.stderr.decode()
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and got["data"][:4] == b"RIFF"
+
+
+def test_dash_writes_the_wav_to_stdout(saved_bar, tmp_path):
+    """`-o -`: the WAV alone on stdout (no path printed after it), progress on stderr."""
+    p = _strike_to(saved_bar, "-", "--sr", "44100")
+    assert p.returncode == 0, p.stderr.decode()
+    assert p.stdout[:4] == b"RIFF" and b"rendering" in p.stderr
+    wav = tmp_path / "piped.wav"
+    wav.write_bytes(p.stdout)
+    y, sr = ps.read_wav(wav)
+    assert sr == 44100 and y.shape == (1, round(0.2 * 44100))
+    # nothing after the data: the RIFF size covers the whole stream
+    assert int.from_bytes(p.stdout[4:8], "little") + 8 == len(p.stdout)
+    assert os.listdir(tmp_path) == ["piped.wav"]
+
+
+def test_symlink_target_is_replaced_not_the_link(saved_bar, tmp_path):
+    target = tmp_path / "real.wav"
+    target.write_bytes(b"old")
+    link = tmp_path / "link.wav"
+    link.symlink_to(target)
+    p = _strike_to(saved_bar, str(link))
+    assert p.returncode == 0, p.stderr.decode()
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_bytes()[:4] == b"RIFF"
+    assert sorted(os.listdir(tmp_path)) == ["link.wav", "real.wav"]
+    dangling = tmp_path / "dangling.wav"
+    dangling.symlink_to(tmp_path / "nowhere" / "x.wav")
+    p = _strike_to(saved_bar, str(dangling))
+    assert p.returncode == 2 and b"symbolic link" in p.stderr
+    assert not (tmp_path / "nowhere").exists()

@@ -352,4 +352,4 @@ def test_cli_hybrid_and_mesh_drum(bar_model, tmp_path):
         y, _ = read_wav(str(tmp_path / name))
         assert np.max(np.abs(y)) > 0.1
     p = _run("hybrid", "--f0", "196", "--body", body, "--bridge", "0.3,0.006", "-o", str(tmp_path / "x.wav"))
-    assert p.returncode != 0 and "expected 3 numbers" in p.stderr
+    assert p.returncode == 2 and "--bridge must be 3 numbers" in p.stderr

@@ -37,6 +37,9 @@ MAX_CYCLES = 1000
 MAX_OVERSAMPLE = 64  # time steps per output sample of the FD and friction schemes
 #: A grid scheme's work: grid points x time steps, at about 1e9 point updates a second.
 MAX_GRID_UPDATES = 2e11
+#: Largest coordinate of a point option, m: ten times the largest mesh physsynth reads
+#: (physsynth.mesh.MAX_EXTENT, 1 km); anything beyond is a typo or a unit slip.
+MAX_COORDINATE = 1e4
 STDOUT = "-"
 WAV_FORMATS = ("pcm16", "pcm24", "float32")
 
@@ -144,12 +147,17 @@ def fraction(*, hi: float = 1.0, hi_closed: bool = False):
 
 
 def vector(dim: int = 3, *, nonzero: bool = False):
-    """``dim`` finite numbers "x,y,z" (``nonzero``: a direction, which must not be 0)."""
+    """``dim`` finite numbers "x,y,z", each within +-:data:`MAX_COORDINATE` m (``nonzero``: a
+    direction, which must not be 0)."""
 
     def check(t):
         v = validate.point(t, "", dim=dim)
         if nonzero:
             validate.direction(v, "", dim=dim)
+        elif abs(v).max() > MAX_COORDINATE:
+            raise PhyssynthError(
+                f" must be within +-{MAX_COORDINATE:g} m of the origin (meshes are in metres), got {t!r}"
+            )
         return v
 
     return _type(check, "vector")
@@ -327,6 +335,33 @@ def check_grid(points: float, steps: float, what: str, fix: str, *, bytes_per_po
             f"{what} means {points:.3g} grid points x {steps:.3g} time steps = {work:.3g} updates, more than "
             f"the {MAX_GRID_UPDATES:.3g} this command runs (hours of computing); {fix}"
         )
+
+
+class held_logs:
+    """Hold the progress a design step logs until the checks after it pass.
+
+    ``with held_logs() as held: sch = plate(...)``, then the size checks, then
+    ``held.release()``: a refused job prints its one error line and nothing before it.
+    """
+
+    def __enter__(self):
+        self.records = []
+        self._filter = self._hold
+        log.addFilter(self._filter)
+        return self
+
+    def _hold(self, record):
+        self.records.append(record)
+        return False
+
+    def __exit__(self, *exc):
+        log.removeFilter(self._filter)
+        return False
+
+    def release(self):
+        for record in self.records:
+            log.handle(record)
+        self.records = []
 
 
 def output(path, *, stdout: bool = True, what: str = "a WAV file") -> str:

@@ -12,13 +12,13 @@ def _write(out, y, sr, duration, fade):
 
 
 def cmd_pluck(args):
-    from physsynth._progress import step
-    from physsynth.models import pluck
-
     out = common.output(args.output)
     common.check_render(args.duration, args.sr)
     common.check_t60(args.t60, args.f0)
     common.check_t60(args.t60_high, args.f0, "--t60-high")
+    from physsynth._progress import step
+    from physsynth.models import pluck
+
     kw = {"t60": args.t60, "t60_high": args.t60_high, "inharmonicity": args.inharmonicity}
     if args.model == "ks":
         kw.update(pick=args.pick, seed=args.seed)
@@ -32,12 +32,12 @@ def cmd_pluck(args):
 
 
 def cmd_bow(args):
-    from physsynth._progress import step
-    from physsynth.models import bow
-
     out = common.output(args.output)
     common.check_render(args.duration, args.sr)
     common.check_t60(args.t60, args.f0)
+    from physsynth._progress import step
+    from physsynth.models import bow
+
     with step(f"bowing a string at {args.f0:g} Hz") as info:
         y = bow(
             args.f0,
@@ -54,14 +54,14 @@ def cmd_bow(args):
 
 
 def cmd_hybrid(args):
-    from physsynth._progress import step
-    from physsynth.modal.model import ModalModel
-    from physsynth.models import string_on_body
-
     out = common.output(args.output)
     common.check_render(args.duration, args.sr)
     common.check_t60(args.t60, args.f0)
     common.check_t60(args.t60_high, args.f0, "--t60-high")
+    from physsynth._progress import step
+    from physsynth.modal.model import ModalModel
+    from physsynth.models import string_on_body
+
     model = ModalModel.load(args.body)
     with step(f"plucking a {args.f0:g} Hz string on {args.body}") as info:
         y = string_on_body(
@@ -83,9 +83,6 @@ def cmd_hybrid(args):
 
 
 def cmd_mesh_drum(args):
-    from physsynth._progress import step
-    from physsynth.models import waveguide_mesh_strike
-
     out = common.output(args.output)
     common.check_render(args.duration, args.sr)
     # junctions of the rectilinear mesh at spacing h = c sqrt(2) / sr (physsynth.models.mesh2d)
@@ -98,6 +95,9 @@ def cmd_mesh_drum(args):
         "make it smaller or shorter, raise --c or lower --sr",
         bytes_per_point=100.0,
     )
+    from physsynth._progress import step
+    from physsynth.models import waveguide_mesh_strike
+
     with step(f"striking a {args.size[0]:g} x {args.size[1]:g} m waveguide mesh") as info:
         y = waveguide_mesh_strike(
             tuple(args.size),

@@ -32,28 +32,30 @@ def _check_grid(sch, args, what):
 
 
 def cmd_string(args):
-    from physsynth._progress import step
-    from physsynth.fd.string import render_string, stiff_string
-
     out = common.output(args.output)
     # the automatic choice goes up to 8 steps per sample
     common.check_render(args.duration, args.sr, 1, oversample=args.oversample or 8)
     common.check_t60(args.t60, args.f0)
     common.check_t60(args.t60_high, args.f0, "--t60-high")
-    sch = stiff_string(
-        args.f0,
-        inharmonicity=args.inharmonicity,
-        t60=args.t60,
-        t60_high=args.t60_high,
-        sr=args.sr,
-        oversample=args.oversample,
-    )
+    from physsynth._progress import step
+    from physsynth.fd.string import render_string, stiff_string
+
+    with common.held_logs() as held:
+        sch = stiff_string(
+            args.f0,
+            inharmonicity=args.inharmonicity,
+            t60=args.t60,
+            t60_high=args.t60_high,
+            sr=args.sr,
+            oversample=args.oversample,
+        )
     common.check_grid(
         float(sch.N + 1),
         args.duration * sch.fs,
         f"a {args.duration:g} s string of {sch.N} intervals at {sch.fs:g} Hz",
         "lower --oversample, --sr or --duration",
     )
+    held.release()
     with step(f"stiff string: {args.duration:g} s, {sch.N} grid intervals at {sch.fs:g} Hz") as s:
         audio = render_string(sch, duration=args.duration, pluck=args.pluck, pickup=args.pickup, quantity=args.quantity)
         s["result"] = f"partials 1-3 at {', '.join(f'{f:.2f}' for f in sch.partials(3))} Hz"
@@ -62,17 +64,18 @@ def cmd_string(args):
 
 
 def cmd_plate(args):
-    from physsynth._progress import step
-    from physsynth.fd.plate import plate, render_plate
-
     out = common.output(args.output)
     common.check_render(args.duration, args.sr, 1, oversample=args.oversample)
     common.check_material(args)
+    from physsynth._progress import step
+    from physsynth.fd.plate import plate, render_plate
+
     lx, ly, H = args.size
-    sch = plate(
-        (lx, ly), H, common.material_from(args), bc=args.bc, sr=args.sr, oversample=args.oversample, grid=args.grid
-    )
+    material = common.material_from(args)
+    with common.held_logs() as held:
+        sch = plate((lx, ly), H, material, bc=args.bc, sr=args.sr, oversample=args.oversample, grid=args.grid)
     _check_grid(sch, args, "plate")
+    held.release()
     with step(f"plate: {args.duration:g} s on a {sch.nx} x {sch.ny} grid at {sch.fs:g} Hz"):
         audio = render_plate(
             sch,
@@ -88,24 +91,26 @@ def cmd_plate(args):
 
 
 def cmd_membrane(args):
+    out = common.output(args.output)
+    common.check_render(args.duration, args.sr, 1, oversample=args.oversample)
     from physsynth._progress import step
     from physsynth.fd.membrane import membrane, render_membrane
 
-    out = common.output(args.output)
-    common.check_render(args.duration, args.sr, 1, oversample=args.oversample)
     lx, ly = args.size
-    sch = membrane(
-        (lx, ly),
-        tension=args.tension,
-        areal_density=args.areal_density,
-        wave_speed=args.wave_speed,
-        t60=args.t60,
-        bc=args.bc,
-        sr=args.sr,
-        oversample=args.oversample,
-        grid=args.grid,
-    )
+    with common.held_logs() as held:
+        sch = membrane(
+            (lx, ly),
+            tension=args.tension,
+            areal_density=args.areal_density,
+            wave_speed=args.wave_speed,
+            t60=args.t60,
+            bc=args.bc,
+            sr=args.sr,
+            oversample=args.oversample,
+            grid=args.grid,
+        )
     _check_grid(sch, args, "membrane")
+    held.release()
     with step(f"membrane: {args.duration:g} s on a {sch.nx} x {sch.ny} grid at {sch.fs:g} Hz"):
         audio = render_membrane(
             sch,

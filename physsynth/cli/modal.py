@@ -74,7 +74,7 @@ def check_strike(args, channels: int) -> None:
 def cmd_modes(args):
     if args.output:
         common.output(
-            args.output if args.output.endswith(".npz") else args.output + ".npz",
+            args.output if args.output.endswith(".npz") or args.output == common.STDOUT else args.output + ".npz",
             stdout=False,
             what="a modal model .npz",
         )

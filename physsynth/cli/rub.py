@@ -42,22 +42,30 @@ def _check_args(args):
     channels = len(args.pickup) if args.pickup else (1 if args.at is not None else 2)
     common.check_render(args.duration, args.sr, channels, oversample=args.oversample or 1)
     common.check_material(args)
-    from physsynth.excitation.friction import FrictionLaw
+    from physsynth.excitation.friction import PUJA_DAMPING, FrictionLaw
 
+    d = FrictionLaw()
+    for opt, name in _LAW_OPTIONS.items():
+        if getattr(args, opt) is None:
+            setattr(args, opt, getattr(d, name))
+    if args.contact_damping is None:
+        args.contact_damping = 0.0 if args.at is not None else PUJA_DAMPING
     return FrictionLaw(mu_s=args.mu_s, mu_d=args.mu_d, v_c=args.vc, kind=args.law)
 
 
 def cmd_rub(args):
+    out = common.output(args.output)
+    if args.save_model:
+        common.output(args.save_model, stdout=False, what="a modal model .npz")
+    if args.attack is None:
+        args.attack = 0.05 if args.at is not None else 0.3
+    law = _check_args(args)
     import numpy as np
 
     from physsynth._progress import step
     from physsynth.pickups import pickup
     from physsynth.simulate.friction import bow_modal, rub
 
-    out = common.output(args.output)
-    if args.save_model:
-        common.output(args.save_model, stdout=False, what="a modal model .npz")
-    law = _check_args(args)
     model = common.model_from(args, args.model)
     if args.save_model:
         model.save(args.save_model)
@@ -262,19 +270,4 @@ def register(subparsers) -> None:
     p.add_argument("--save-model", metavar="MODEL", help="also save the modal model (.npz)")
     common.add_output(p)
 
-    def run(args):
-        bowing = args.at is not None
-        if args.attack is None:
-            args.attack = 0.05 if bowing else 0.3
-        if args.contact_damping is None or any(getattr(args, k) is None for k in _LAW_OPTIONS):
-            from physsynth.excitation.friction import PUJA_DAMPING, FrictionLaw
-
-            d = FrictionLaw()
-            for opt, field in _LAW_OPTIONS.items():
-                if getattr(args, opt) is None:
-                    setattr(args, opt, getattr(d, field))
-            if args.contact_damping is None:
-                args.contact_damping = 0.0 if bowing else PUJA_DAMPING
-        return cmd_rub(args)
-
-    p.set_defaults(func=run)
+    p.set_defaults(func=cmd_rub)

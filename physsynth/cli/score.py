@@ -11,18 +11,15 @@ log = logging.getLogger("physsynth")
 
 
 def cmd_play(args):
-    from physsynth._progress import step
-    from physsynth.excitation.score import read_score
-    from physsynth.modal.model import ModalModel, is_model_file
-    from physsynth.pickups import pickup
-    from physsynth.simulate.score import render_score
-
     out = common.output(args.output)
     if args.map and not args.score.lower().endswith((".mid", ".midi")):
         raise PhyssynthError("--map is for a MIDI score (.mid); a JSON score holds its map itself")
     channels = len(args.pickup) if args.pickup else 1
     if args.duration is not None:
         common.check_render(args.duration, args.sr, channels)
+    from physsynth.excitation.score import read_score
+    from physsynth.modal.model import ModalModel, is_model_file
+
     if not is_model_file(args.model):
         raise PhyssynthError(
             f"{args.model} is not a saved modal model; make one with `physsynth modes MESH ... -o model.npz`"
@@ -32,6 +29,10 @@ def cmd_play(args):
     if args.duration is None:
         common.check_render(score.end + args.tail, args.sr, channels)
     model = ModalModel.load(args.model)
+    from physsynth._progress import step
+    from physsynth.pickups import pickup
+    from physsynth.simulate.score import render_score
+
     pks = [pickup(model, p) for p in args.pickup] if args.pickup else None
     with step(f"playing {len(score)} events on {model.n_modes} modes at {args.sr} Hz") as info:
         res = render_score(

@@ -54,11 +54,11 @@ def _strike(args, model):
 
 # ------------------------------------------------------------------ commands
 def cmd_plot_modes(args):
+    common.output(args.output, stdout=False, what="a figure")
     from physsynth.viz import plot_modes, save_figure
     from physsynth.viz._mpl import check_image_path
 
     check_image_path(args.output)
-    common.output(args.output, stdout=False, what="a figure")
     if args.modes:
         need = max(args.modes)
     else:
@@ -81,13 +81,13 @@ def cmd_plot_modes(args):
 
 
 def cmd_animate(args):
+    common.output(args.output, stdout=False, what="an animation")
     from physsynth.viz import PlotError, animate_mode, animate_response
     from physsynth.viz.animate import check_animation_path
 
     if (args.mode is None) == (args.at is None):
         raise PlotError("give --mode N (one mode oscillating) or --at X,Y,Z (a strike there), one of them")
     check_animation_path(args.output)
-    common.output(args.output, stdout=False, what="an animation")
     _check_strike(args)
     model = _load_model(args, args.mode or 12)
     kw = {"exaggeration": args.exaggeration, "fps": args.fps, "dpi": args.dpi}
@@ -105,6 +105,7 @@ def cmd_animate(args):
 
 
 def cmd_spectrum(args):
+    common.output(args.output, stdout=False, what="a figure")
     from physsynth.audio import read_wav
     from physsynth.errors import AudioError
     from physsynth.modal.model import ModalModel
@@ -112,7 +113,6 @@ def cmd_spectrum(args):
     from physsynth.viz._mpl import check_image_path
 
     check_image_path(args.output)
-    common.output(args.output, stdout=False, what="a figure")
     if not os.path.exists(args.wav):
         raise AudioError(f"sound file not found: {args.wav}")
     x, sr = read_wav(args.wav)
@@ -138,16 +138,16 @@ def cmd_spectrum(args):
 
 
 def cmd_export(args):
+    common.output(args.output, stdout=False, what="a mesh export")
     from physsynth.viz import PlotError, export_modes, export_response
     from physsynth.viz.export import check_export_path
 
     check_export_path(args.output)
-    common.output(args.output, stdout=False, what="a mesh export")
     if (args.response is None) != (args.at is None):
         raise PlotError("a strike response needs both --at X,Y,Z and --response OUT.xdmf")
     if args.response:
-        check_export_path(args.response, time_series=True)
         common.output(args.response, stdout=False, what="an XDMF time series")
+        check_export_path(args.response, time_series=True)
     _check_strike(args)
     model = _load_model(args, args.n or 20)
     modes = None if args.n is None else min(args.n, model.n_modes)
