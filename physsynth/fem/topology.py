@@ -8,8 +8,6 @@ request can be checked against the discretisation's size before scikit-fem build
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from physsynth.mesh import TET_EDGES, TRI_EDGES, Mesh
 
@@ -33,16 +31,3 @@ def n_edges(mesh: Mesh) -> int:
 def n_vertices(mesh: Mesh) -> int:
     """Number of distinct cell corners."""
     return int(len(mesh.corner_nodes))
-
-
-def n_bodies(mesh: Mesh) -> int:
-    """Number of separate pieces: groups of cells connected through shared nodes."""
-    c = mesh.cells.astype(np.int64)
-    if len(c) == 0:
-        return 0
-    rows = np.repeat(c[:, 0], c.shape[1] - 1)
-    cols = c[:, 1:].ravel()
-    n = mesh.n_nodes
-    graph = sp.coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
-    return int(len(np.unique(labels[np.unique(c)])))

@@ -86,7 +86,7 @@ def modal_analysis(
         positive frequency, more modes than the mesh can give (about a quarter of its degrees
         of freedom, :func:`physsynth.modal.pipeline.mode_limit`), a memory estimate above the
         budget (:func:`physsynth.validate.check_memory`), unknown region names or empty
-        selectors (:class:`SelectorError`), separate bodies (:class:`MeshError`), an unknown or
+        selectors (:class:`SelectorError`), an unknown or
         missing solver backend (:class:`SolverError`). After the solve: no mode found, or more
         zero-frequency modes than a free body has (:class:`SolverError`).
     """

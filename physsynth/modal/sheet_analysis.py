@@ -10,7 +10,6 @@ from physsynth.damping import LossFactor
 from physsynth.errors import MaterialError, PhyssynthError
 from physsynth.fem import sheet
 from physsynth.fem.selectors import check_selectors
-from physsynth.fem.topology import n_bodies
 from physsynth.materials import Material
 from physsynth.mesh import Mesh
 from physsynth.modal import pipeline
@@ -53,13 +52,6 @@ def check_sheet(mesh: Mesh, material, *, n_modes, clamp, support, thickness, ten
     check_selectors(mesh, clamp, keywords=("boundary",), option="--clamp", points=points)
     check_selectors(mesh, support, keywords=("boundary",), option="--support", points=points)
     fixed_any = bool(clamp or support)
-    if not fixed_any:
-        bodies = n_bodies(mesh)
-        if bodies > 1:
-            raise PhyssynthError(
-                f"the mesh is {bodies} separate pieces (triangles not connected through shared nodes); "
-                "mesh one connected sheet, or analyse each part on its own"
-            )
     n = sheet.count_dofs(mesh)
     n_rigid = 0 if fixed_any else N_RIGID[kind]
     pipeline.check_mode_count(n_modes, n_rigid, n, "this mesh", max_modes)

@@ -9,7 +9,6 @@ from physsynth._progress import step
 from physsynth.errors import MeshError, PhyssynthError
 from physsynth.fem import solid
 from physsynth.fem.selectors import check_selectors
-from physsynth.fem.topology import n_bodies
 from physsynth.materials import Material
 from physsynth.mesh import Mesh
 from physsynth.modal import pipeline
@@ -32,13 +31,6 @@ def check_solid(mesh: Mesh, material, *, n_modes, order, clamp, max_modes=None) 
     if order not in (1, 2):
         raise MeshError(f"element order must be 1 or 2, got {order}")
     check_selectors(mesh, clamp, keywords=("all", "boundary"), option="--clamp", midpoints=order == 2)
-    if not clamp:
-        bodies = n_bodies(mesh)
-        if bodies > 1:
-            raise MeshError(
-                f"the mesh is {bodies} separate bodies (cells not connected through shared nodes); "
-                "mesh one connected object (merge duplicate nodes), or analyse each part on its own"
-            )
     n = solid.count_dofs(mesh, order)
     n_rigid = 0 if clamp else N_RIGID
     pipeline.check_mode_count(n_modes, n_rigid, n, "this mesh", max_modes)
