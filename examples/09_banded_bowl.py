@@ -12,10 +12,9 @@ import os
 import time
 
 import numpy as np
-from scipy.optimize import minimize_scalar
-from scipy.signal.windows import blackmanharris
 
 import physsynth as ps
+from physsynth.measure import peak_frequency
 from physsynth.modal.axisymmetric import wine_glass_modes
 from physsynth.models import banded_from_model
 
@@ -45,19 +44,7 @@ rt = (time.perf_counter() - t0) / (y.size / sr)
 print(f"rendered {y.size / sr:.2f} s in {block}-sample blocks, real-time factor {rt:.3f}")
 
 seg = y[y.size // 3 :]  # the sustained part
-xw = seg * blackmanharris(seg.size)
-n = np.arange(seg.size)
-nfft = 1 << int(np.ceil(np.log2(8 * seg.size)))
-spec = np.abs(np.fft.rfft(xw, nfft))
-df = sr / nfft
-k = int(np.argmax(spec))
-r = minimize_scalar(
-    lambda f: -abs(np.dot(xw, np.exp(-2j * np.pi * f / sr * n))),
-    bounds=((k - 1) * df, (k + 1) * df),
-    method="bounded",
-    options={"xatol": 1e-6},
-)
-f_sus = r.x
+f_sus = peak_frequency(seg, sr=sr)  # the strongest partial
 a, b = (np.sqrt(np.mean(z * z)) for z in np.array_split(seg, 2))
 print(f"first wine-glass mode (2, 0): {f_wg:.3f} Hz")
 print(
@@ -67,6 +54,6 @@ print(
 )
 if args.outdir:
     path = os.path.join(args.outdir, "bowl_bowed.wav")
-    ps.write_wav(path, ps.fade_out(y, sr, 0.05), sr=sr)
+    ps.write_wav(path, ps.fade_out(y, sr=sr, seconds=0.05), sr=sr)
     print(f"wrote {path}")
 print(f"sustained_frequency_error_percent: {100 * (f_sus / f_wg - 1):.3f}")
