@@ -119,7 +119,9 @@ def snap(model, at, what: str = "point", *, index: SurfaceIndex | None = None) -
     limit = SNAP_TOLERANCE * idx.diagonal
     # The box distance is a lower bound of the node distance: a point far outside the box (1e300)
     # is refused before the tree is asked (whose distances would overflow).
-    gap = float(np.linalg.norm(np.maximum(idx.lo - point, 0.0) + np.maximum(point - idx.hi, 0.0)))
+    out = np.maximum(idx.lo - point, 0.0) + np.maximum(point - idx.hi, 0.0)
+    scale = float(np.max(out))
+    gap = scale * float(np.linalg.norm(out / scale)) if scale > 0 else 0.0  # no overflow at 1e300
     k = -1
     if gap <= limit:
         gap, k = idx.tree.query(point)

@@ -512,6 +512,7 @@ def test_bowed_plate_edge_sings_at_a_plate_mode():
         (dict(force=float("nan")), "normal force"),
         (dict(duration=0.0), "duration"),
         (dict(region="nope"), "no region"),
+        (dict(force=1e9), "<= 1000 N"),
     ],
 )
 def test_rub_refuses_bad_input(bowl, kw, msg):
@@ -519,6 +520,36 @@ def test_rub_refuses_bad_input(bowl, kw, msg):
     args.update(kw)
     with pytest.raises(ps.PhyssynthError, match=msg):
         rub(bowl, **args)
+
+
+@pytest.mark.parametrize(
+    "kw,err,msg",
+    [
+        (dict(force=0.0), ps.RenderError, "silent"),  # no force: rounding noise normalised to full scale before
+        (dict(force=1e9), ps.PhyssynthError, "<= 1000 N"),  # MAX_NORMAL_FORCE: more than a person's weight
+        (dict(force=-1.0), ps.PhyssynthError, "normal force"),
+        (dict(speed=1e3), ps.PhyssynthError, "<= 20 m/s"),
+        (dict(sr=0), ps.PhyssynthError, "sample rate"),
+        (dict(duration=40000.0), ps.PhyssynthError, "GiB"),
+        (dict(pickups=[]), ps.PhyssynthError, "pickups is empty"),
+        (dict(quantity="acceleration"), ps.PhyssynthError, "unknown pickup quantity"),
+        (dict(at=(1e300, 0.0, 0.0)), ps.PhyssynthError, "from the object's surface"),
+    ],
+)
+def test_bow_refuses_before_any_work(bar_model, kw, err, msg, monkeypatch):
+    monkeypatch.setenv("PHYSSYNTH_MEMORY_GB", "4")
+    args = dict(at=(0.3, 0.006, 0.003), direction=(0, 0, 1), force=1.0, speed=0.1, duration=0.1, sr=8000)
+    args.update(kw)
+    with pytest.raises(err, match=msg):
+        bow_modal(bar_model, args.pop("at"), **args)
+
+
+def test_friction_renders_take_sr_as_a_required_keyword():
+    import inspect
+
+    for fn in (rub, bow_modal):
+        p = inspect.signature(fn).parameters["sr"]
+        assert p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is inspect.Parameter.empty
 
 
 def test_friction_law_and_exciter_checks():
@@ -571,6 +602,17 @@ def test_cli_rub_errors_write_nothing(bowl_file, tmp_path, args, msg):
     out = tmp_path / "x.wav"
     code, stdout, err = cli("rub", bowl_file, *args, "--duration", 0.5, "-o", out)
     assert code == 2 and msg in err
+    assert err.strip().splitlines()[-1].startswith("physsynth: error:")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("force,msg", [(0, "--force"), (1e9, "1000")])
+def test_cli_bow_refuses_silent_or_absurd_force_and_writes_nothing(bar_model, tmp_path, force, msg):
+    model = bar_model.save(tmp_path / "bar.npz")
+    out = tmp_path / "bar.wav"
+    args = ("--at", "0.3,0.006,0.003", "--direction", "0,0,1", "--speed", 0.1, "--duration", 0.5, "-o", out)
+    code, _, err = cli("rub", model, "--force", force, *args)
+    assert code == 2 and msg in err, err
     assert err.strip().splitlines()[-1].startswith("physsynth: error:")
     assert not out.exists()
 

@@ -102,3 +102,106 @@ def test_unwritable_output(tmp_path):
         ro.chmod(0o500)
         with pytest.raises(ps.AudioError, match="permission"):
             ps.write_wav(ro / "x.wav", np.ones(10), sr=48000)
+
+
+# ------------------------------------------------------------------ refusals (issue 11)
+def _corrupt(model, **fields):
+    """A copy of ``model`` with fields the constructor would refuse (as a hand-edited file holds)."""
+    bad = object.__new__(type(model))
+    bad.__dict__.update({k: v for k, v in model.__dict__.items() if not k.startswith("_")})
+    bad.__dict__.update(fields)
+    return bad
+
+
+@pytest.fixture(scope="module")
+def small():
+    model = synthetic_model([300.0, 700.0, 1500.0], [1.0, 0.8, 0.5])
+    return model, ps.strike(model, model.mesh.points[0], mallet="hard", sr=48000)
+
+
+@pytest.mark.parametrize(
+    "kw,err,msg",
+    [
+        (dict(pickups=[]), ps.PhyssynthError, "pickups is empty"),
+        (dict(pickups=["0,0,0"]), ps.PhyssynthError, "Pickup objects"),
+        (dict(duration=40000.0), ps.PhyssynthError, "GiB"),  # 40000 s x 48 kHz: memory, said before any work
+        (dict(duration=0.0), ps.PhyssynthError, "duration"),
+        (dict(duration=float("nan")), ps.PhyssynthError, "duration"),
+        (dict(quantity="jerk"), ps.PhyssynthError, "unknown pickup quantity"),
+    ],
+)
+def test_render_refuses_bad_requests(small, kw, err, msg, monkeypatch):
+    monkeypatch.setenv("PHYSSYNTH_MEMORY_GB", "4")
+    model, hit = small
+    args = dict(duration=0.1)
+    args.update(kw)
+    with pytest.raises(err, match=msg):
+        ps.render(model, hit, **args)
+
+
+@pytest.mark.parametrize(
+    "field,values,msg",
+    [
+        ("frequencies", [300.0, np.nan, 1500.0], "frequency nan"),
+        ("frequencies", [300.0, 700.0, np.inf], "frequency inf"),
+        ("decay_rates", [6.9, -1.0, 13.8], "negative one grows"),
+        ("decay_rates", [6.9, np.nan, 13.8], "decay rate nan"),
+    ],
+)
+def test_render_refuses_a_corrupt_model(small, field, values, msg):
+    """NaN, inf or negative modal data (a hand-edited file) is a RenderError, not silent or NaN audio."""
+    model, hit = small
+    with pytest.raises(ps.RenderError, match=msg):
+        ps.render(_corrupt(model, **{field: np.array(values)}), hit, duration=0.1)
+
+
+def test_render_refuses_silent_output(small):
+    model, _ = small
+    silent = ps.force_strike(model, model.mesh.points[0], np.zeros(64), sr=48000)
+    with pytest.raises(ps.RenderError, match="silent"):
+        ps.render(model, silent, duration=0.1)
+    nodal = _corrupt(model, shapes=np.zeros_like(model.shapes))
+    hit = ps.strike(model, model.mesh.points[0], mallet="hard", sr=48000)
+    with pytest.raises(ps.RenderError, match="silent"):
+        ps.render(nodal, hit, duration=0.1)
+
+
+@pytest.mark.parametrize("sr", [0, -48000, 1e9, 44100.5, float("nan")])
+def test_sample_rates_are_checked_before_any_work(small, sr):
+    model, _ = small
+    with pytest.raises(ps.PhyssynthError, match="sample rate|Hz"):
+        ps.strike(model, model.mesh.points[0], sr=sr)
+    with pytest.raises(ps.PhyssynthError, match="sample rate|Hz"):
+        ps.contact_pulse(1e-3, sr=sr)
+
+
+@pytest.mark.parametrize(
+    "at,msg",
+    [
+        ((1e300, 0.0, 0.0), "from the object's surface"),  # an IndexError in the k-d tree before
+        ("50,50,50", "86.5 m from"),  # the box's far corner, not snapped 86 m
+        ((0.0, 0.0, np.nan), "finite"),
+        ([[0.0, 0.0], [0.0]], "3 numbers"),
+    ],
+)
+def test_points_far_from_the_object_are_refused(small, at, msg):
+    """The snapping rule (physsynth.pickups): within 10 % of the bounding-box diagonal of a surface node."""
+    model, _ = small
+    with pytest.raises(ps.PhyssynthError, match=msg):
+        ps.strike(model, at, sr=48000)
+    with pytest.raises(ps.PhyssynthError):
+        ps.pickup(model, at)
+    with pytest.raises(ps.PhyssynthError):
+        ps.force_strike(model, at, np.ones(8), sr=48000)
+
+
+def test_points_near_the_surface_snap_to_the_nearest_node(small):
+    """The tolerance is 10 % of the diagonal (0.1 x 0.02 x 0.02 m bar: 10.4 mm): 9 mm off the end
+    face snaps to the face, 12 mm off is refused."""
+    model, _ = small
+    diag = float(np.linalg.norm(np.ptp(model.mesh.points, axis=0)))
+    assert diag == pytest.approx(0.1039, rel=1e-3)
+    near = ps.pickup(model, (0.1 + 0.009, 0.01, 0.01))
+    assert model.mesh.points[near.node][0] == pytest.approx(0.1)
+    with pytest.raises(ps.PhyssynthError, match="10 %"):
+        ps.pickup(model, (0.1 + 0.012, 0.01, 0.01))

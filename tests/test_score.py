@@ -264,6 +264,70 @@ def test_rim_region_and_selector_positions(tmp_path):
     assert dmin > 0.01  # 16 points over a 100 x 20 x 10 mm box stay at least 10 mm apart
 
 
+def test_deeply_nested_json_is_a_score_error(tmp_path):
+    """100k-deep arrays (a RecursionError in json before) are refused as a ScoreError."""
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ScoreError, match="nested too deeply"):
+        read_score(tmp_path / "deep.json")
+    at = "[" * 50_000 + "]" * 50_000
+    (tmp_path / "deep_at.json").write_text('{"events": [{"time": 0, "kind": "mallet", "at": ' + at + "}]}")
+    with pytest.raises(ScoreError, match="nested too deeply"):
+        read_score(tmp_path / "deep_at.json")
+    (tmp_path / "nested.json").write_text(json.dumps({"events": [{"time": 0, "kind": "mallet", "at": [[[1, 2, 3]]]}]}))
+    with pytest.raises(ScoreError, match="field 'at'"):
+        read_score(tmp_path / "nested.json")
+
+
+@pytest.mark.parametrize(
+    "kw,match",
+    [
+        (dict(kind=["mallet"]), "field 'kind'"),
+        (dict(time=float("nan")), "field 'time'"),
+        (dict(time=1e12), "more than a day"),
+        (dict(at=(np.nan, 0.0, 0.0)), "field 'at'"),
+        (dict(at=(1.0, 2.0)), "field 'at'"),
+        (dict(at=-3), "field 'at'"),
+        (dict(direction=(0.0, 0.0, 0.0)), "field 'direction'"),
+        (dict(angle=float("inf")), "field 'angle'"),
+        (dict(params={"velocity": -1.0}), "field 'velocity'"),
+        (dict(params={"velocity": 1e6}), "field 'velocity'"),
+        (dict(params={"impulse": 1.0}), "field 'impulse'"),
+        (dict(params=[1, 2]), "field 'params'"),
+    ],
+)
+def test_events_made_directly_are_checked_like_score_rows(kw, match):
+    fields = dict(time=0.0, kind="mallet", at=P1)
+    fields.update(kw)
+    with pytest.raises(ScoreError, match=match):
+        Event(**fields)
+
+
+@pytest.mark.parametrize(
+    "kw,err,match",
+    [
+        (dict(sr=0), ps.PhyssynthError, "sample rate"),
+        (dict(duration=40000.0), ps.PhyssynthError, "GiB"),
+        (dict(pickups=[]), ps.PhyssynthError, "pickups is empty"),
+        (dict(quantity="jerk"), ps.PhyssynthError, "unknown pickup quantity"),
+        (dict(state="rest"), ps.PhyssynthError, "ModalState"),
+    ],
+)
+def test_render_score_refuses_before_any_work(bar_model, kw, err, match, monkeypatch):
+    monkeypatch.setenv("PHYSSYNTH_MEMORY_GB", "4")
+    args = dict(sr=SR, duration=0.1)
+    args.update(kw)
+    with pytest.raises(err, match=match):
+        render_score(bar_model, [Event.make(0.0, "mallet", list(P1))], **args)
+
+
+def test_points_far_from_the_object_are_refused_in_scores(bar_model):
+    for at in ((1e300, 0.0, 0.0), (50.0, 50.0, 50.0)):
+        with pytest.raises(ScoreError, match="field 'at': strike point .* from the object's surface"):
+            render_score(bar_model, [Event.make(0.0, "mallet", list(at))], sr=SR, duration=0.1)
+    with pytest.raises(ScoreError, match="from the object's surface"):
+        ps.mallet_strike(bar_model, (1e300, 0.0, 0.0), sr=SR, duration=0.1)
+
+
 # ---------------------------------------------------------------- command line
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory):
