@@ -3,7 +3,7 @@
 The model: a simply supported 300 x 200 x 2 mm steel plate (meshes/plate_rect_300x200.msh),
 its 100 lowest modes. The score: 1000 events over 60 s at seeded random points, 800 physical
 mallets (felt, rubber, wood, plastic, metal, 0.3-3 m/s) and 200 half-sine strikes, rendered
-in one continuous simulation by ``physsynth.excitation.score.render_score`` (the contact
+in one continuous simulation by ``physsynth.simulate.score.render_score`` (the contact
 kernel, sub-stepped while a mallet touches).
 
 Baselines, measured here:

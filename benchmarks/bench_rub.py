@@ -1,7 +1,7 @@
 """Real-time factor of the rubbed singing bowl (100 modes, 48 kHz, one core), against a plain
 numpy implementation of the same time step measured in the same run.
 
-Ours: :func:`physsynth.excitation.friction.rub` end to end (ring table, kernel
+Ours: :func:`physsynth.simulate.friction.rub` end to end (ring table, kernel
 physsynth/kernels/friction.py, two pickups). Baseline: the same step (free update of every
 mode, dashpot elimination, stick or Newton slip solve, force response, outputs) written with
 numpy vector operations per step, the way one would prototype it.
