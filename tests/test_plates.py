@@ -3,12 +3,11 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from conftest import MESHES
+from conftest import run_cli as run
 from reference_values import BESSEL_J_ZEROS, FREE_SQUARE_PLATE_LAMBDA
 from scipy.optimize import brentq
 from scipy.special import iv, ivp, jv, jvp
@@ -134,13 +133,6 @@ def test_flat_mesh_needs_thickness_or_tension():
         ps.modal_analysis(_square(4), ps.get_material("steel"), n_modes=2)
     with pytest.raises(ps.PhyssynthError, match="flat"):
         ps.modal_analysis(ps.bar_mesh(0.1, 0.01, 0.01, (4, 1, 1)), ps.get_material("steel"), n_modes=2, thickness=0.001)
-
-
-def run(*args):
-    p = subprocess.run(
-        [sys.executable, "-m", "physsynth", *map(str, args)], capture_output=True, text=True, timeout=600
-    )
-    return p.returncode, p.stdout, p.stderr
 
 
 def test_cli_plate_and_membrane():
