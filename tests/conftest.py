@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import subprocess
 import sys
 
@@ -22,7 +23,7 @@ ROOT = os.path.dirname(HERE)
 MESHES = os.path.join(ROOT, "meshes")
 sys.path.insert(0, HERE)
 
-__all__ = ["HERE", "MESHES", "ROOT", "cents", "peak_freq", "rms", "run_cli"]
+__all__ = ["HERE", "MESHES", "ROOT", "cents", "number", "peak_freq", "rms", "run_cli", "run_example"]
 
 
 def run_cli(*args, cwd=None, timeout=600):
@@ -31,6 +32,26 @@ def run_cli(*args, cwd=None, timeout=600):
         [sys.executable, "-m", "physsynth", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=timeout
     )
     return p.returncode, p.stdout, p.stderr
+
+
+def run_example(name, *args, cwd=None):
+    """Run examples/NAME with ARGS; returns its stdout (fails the test on a non-zero exit)."""
+    p = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "examples", name), *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=cwd,
+    )
+    assert p.returncode == 0, p.stderr
+    return p.stdout
+
+
+def number(out, key):
+    """The number an example prints on its line ``KEY: VALUE``."""
+    m = re.search(rf"^{key}: (\S+)$", out, re.M)
+    assert m, out
+    return float(m.group(1))
 
 
 def peak_freq(x, sr, f_guess, search_cents=50.0):

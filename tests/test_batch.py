@@ -24,12 +24,10 @@ import pytest
 
 pytest.importorskip("dask.distributed")
 
-from conftest import gmsh_box  # noqa: E402
+from conftest import ROOT, gmsh_box  # noqa: E402
 
 import physsynth.batch as pb  # noqa: E402
 from physsynth.audio import read_wav  # noqa: E402
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 SPEC = """
 name = "test-sweep"
@@ -559,7 +557,7 @@ def test_mallet_and_noise_kinds(tmp_path):
 # ------------------------------------------------------------------ examples
 @pytest.mark.slow
 def test_examples_batch(tmp_path):
-    from test_examples import number, run_example
+    from conftest import number, run_example
 
     out = run_example("20_batch_dataset.py", "--outdir", str(tmp_path))
     n = number(out, "items")

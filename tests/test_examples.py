@@ -1,31 +1,10 @@
-"""Examples run and print the number they promise (scikit-fem's habit)."""
+"""Examples run and print the number they promise (scikit-fem's habit); run_example and number
+live in conftest.py, shared with the other tests that run examples."""
 
-import os
 import re
-import subprocess
-import sys
 
 import pytest
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def run_example(name, *args, cwd=None):
-    p = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "examples", name), *args],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        cwd=cwd,
-    )
-    assert p.returncode == 0, p.stderr
-    return p.stdout
-
-
-def number(out, key):
-    m = re.search(rf"^{key}: (\S+)$", out, re.M)
-    assert m, out
-    return float(m.group(1))
+from conftest import number, run_example
 
 
 def test_example_free_bar():

@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import MESHES
 from reference_values import FREE_SQUARE_PLATE_LAMBDA, STEINWAY_B_A3_PARTIALS
 from scipy.linalg import eigh
 
@@ -32,7 +33,6 @@ from physsynth.measure import cents, spectral_peaks, t60
 
 SR = 44100
 STEEL = get_material("steel")
-MESHES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "meshes")
 # Measured Steinway B A3 partials (tests/reference_values.py, with the source)
 STEINWAY_A3 = np.array(STEINWAY_B_A3_PARTIALS)
 

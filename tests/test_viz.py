@@ -13,9 +13,8 @@ import wave
 
 import numpy as np
 import pytest
-from conftest import MESHES, ROOT
+from conftest import MESHES, ROOT, number, run_example
 from scipy.special import jn_zeros
-from test_examples import number, run_example
 
 import physsynth as ps
 from physsynth import measure
