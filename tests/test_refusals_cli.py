@@ -150,6 +150,10 @@ WAV_CASES = {
         ["mesh-drum", "--size", "0.3,0.2", "--c", "100", "--at", "0.1", "--pickup", "0.2,0.1", "-o", "{out}"],
         "2 numbers",
     ),
+    "mesh-drum-outside": (
+        ["mesh-drum", "--size", "0.3,0.2", "--c", "100", "--at", "0.5,0.1", "--pickup", "0.2,0.1", "-o", "{out}"],
+        "outside",
+    ),
     # mallet and contact options
     "velocity-zero": (
         ["strike", "{model}", "--at", "0.2,0.01,0.01", "--mallet", "felt", "--velocity", "0", "-o", "{out}"],
@@ -249,6 +253,12 @@ OTHER_CASES = {
         ["export", "{model}", "--at", "0.2,0.01,0.01", "--response", "r.xdmf", "--frames", "100000000", "-o", "{out}"],
         "<= 10000",
     ),
+    "panels-many": (["plot-modes", "{model}", "-n", "100000", "-o", "{out}"], "panels"),
+    "gallery-pixels": (["plot-modes", "{model}", "--panel-size", "50", "--dpi", "1200", "-o", "{out}"], "budget"),
+    "animation-pixels": (
+        ["animate", "{model}", "--mode", "1", "--frames", "10000", "--cycles", "100", "--dpi", "1200", "-o", "{out}"],
+        "budget",
+    ),
     "n-modes-zero": (["plot-modes", "{model}", "-n", "0", "-o", "{out}"], ">= 1"),
     "mode-list": (["plot-modes", "{model}", "--modes", "0,2", "-o", "{out}"], ">= 1"),
     "figure-stdout": (["plot-modes", "{model}", "-o", "-"], "standard output"),
@@ -298,21 +308,25 @@ def test_refusals_include_start_up_time(argv, files, tmp_path):
     out = tmp_path / "keep.out"
     out.write_bytes(KEEP)
     before = sorted(os.listdir(tmp_path))
-    base = _python_startup()
-    t0 = time.perf_counter()
-    p = subprocess.run(
-        [sys.executable, "-m", "physsynth", *_args(argv, files, "keep.out")],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=60,
-    )
-    elapsed = time.perf_counter() - t0
-    assert p.returncode == 2, p.stderr
-    _one_error_line(p.stderr)
-    assert p.stdout == ""
     # under 1 s; on a machine so loaded that Python itself starts slowly, at most 0.5 s more
-    # than starting Python with numpy (the command's own imports and checks)
+    # than starting Python with numpy (the command's own imports and checks). A shared machine's
+    # load comes and goes, so the best of three tries is the time (as timeit takes the minimum).
+    for _ in range(3):
+        base = _python_startup()
+        t0 = time.perf_counter()
+        p = subprocess.run(
+            [sys.executable, "-m", "physsynth", *_args(argv, files, "keep.out")],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=60,
+        )
+        elapsed = time.perf_counter() - t0
+        assert p.returncode == 2, p.stderr
+        _one_error_line(p.stderr)
+        assert p.stdout == ""
+        if elapsed < BUDGET_S or elapsed - base < 0.5:
+            break
     assert elapsed < BUDGET_S or elapsed - base < 0.5, f"{elapsed:.2f} s (Python start-up {base:.2f} s)"
     _check_nothing_touched(tmp_path, before, out)
 

@@ -32,6 +32,7 @@ VECTOR_OPTS = ("--at", "--direction", "--pickup", "--pickup-direction", "--norma
 MAX_HEADROOM_DB = 60.0  # below -60 dBFS a 16-bit file keeps under 1 bit of the sound
 DPI_RANGE = (10.0, 1200.0)  # pixels per inch of a figure: a sketch to print quality
 MAX_PANEL_INCHES = 50.0
+MAX_PANELS = 400  # mode panels in one gallery
 MAX_FRAMES = 10_000  # frames of an animation or a strike response (7 min of GIF at 24 fps)
 MAX_CYCLES = 1000
 MAX_OVERSAMPLE = 64  # time steps per output sample of the FD and friction schemes

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from physsynth.cli import common
+from physsynth.errors import PhyssynthError
 
 
 def _write(out, y, sr, duration, fade):
@@ -85,6 +86,12 @@ def cmd_hybrid(args):
 def cmd_mesh_drum(args):
     out = common.output(args.output)
     common.check_render(args.duration, args.sr)
+    for name, (x, y) in (("--at", args.at), ("--pickup", args.pickup)):
+        if not (0 < x < args.size[0] and 0 < y < args.size[1]):
+            raise PhyssynthError(
+                f"{name} {x:g},{y:g} m is outside the {args.size[0]:g} x {args.size[1]:g} m membrane "
+                "(coordinates from its corner); give a point inside it"
+            )
     # junctions of the rectilinear mesh at spacing h = c sqrt(2) / sr (physsynth.models.mesh2d)
     h = args.c * math.sqrt(2.0) / args.sr
     points = (args.size[0] / h + 1.0) * (args.size[1] / h + 1.0)

@@ -29,6 +29,14 @@ def _check_strike(args):
         common.check_render(args.duration if args.duration is not None else 1.0, args.sr)
 
 
+def _check_pixels(pixels: float, what: str, fix: str) -> None:
+    """Refuse a figure or animation whose frames (4 B a pixel, twice: the canvas and the
+    encoder's copy) exceed the memory budget."""
+    from physsynth import validate
+
+    validate.check_memory(8.0 * pixels, what, fix)
+
+
 def _check_numbers(model, numbers, source):
     """0-based indices of 1-based mode numbers, or a one-line error naming the valid range."""
     from physsynth.viz import PlotError
@@ -55,7 +63,7 @@ def _strike(args, model):
 # ------------------------------------------------------------------ commands
 def cmd_plot_modes(args):
     common.output(args.output, stdout=False, what="a figure")
-    from physsynth.viz import plot_modes, save_figure
+    from physsynth.viz import PlotError, plot_modes, save_figure
     from physsynth.viz._mpl import check_image_path
 
     check_image_path(args.output)
@@ -63,6 +71,15 @@ def cmd_plot_modes(args):
         need = max(args.modes)
     else:
         need = args.n
+    panels = len(args.modes) if args.modes else args.n
+    if panels > common.MAX_PANELS:
+        raise PlotError(f"{panels} panels in one figure is more than {common.MAX_PANELS}; ask for fewer modes")
+    # the figure is panel_size wide per column and at most 1.5 panel_size high per row (viz.modes)
+    _check_pixels(
+        panels * 1.5 * (args.panel_size * args.dpi) ** 2,
+        f"a gallery of {panels} panels of {args.panel_size:g} in at {args.dpi:g} dpi",
+        "lower --dpi or --panel-size, or draw fewer modes",
+    )
     model = _load_model(args, need)
     modes = _check_numbers(model, args.modes, args.model) if args.modes else min(args.n, model.n_modes)
     fig = plot_modes(
@@ -89,6 +106,15 @@ def cmd_animate(args):
         raise PlotError("give --mode N (one mode oscillating) or --at X,Y,Z (a strike there), one of them")
     check_animation_path(args.output)
     _check_strike(args)
+    import inspect
+
+    frames = (args.frames or 24) * args.cycles if args.mode is not None else (args.frames or 96)
+    width, height = inspect.signature(animate_mode).parameters["size"].default  # inches
+    _check_pixels(
+        frames * width * height * args.dpi**2,
+        f"an animation of {frames} frames of {width:g} x {height:g} in at {args.dpi:g} dpi",
+        "lower --dpi, --frames or --cycles",
+    )
     model = _load_model(args, args.mode or 12)
     kw = {"exaggeration": args.exaggeration, "fps": args.fps, "dpi": args.dpi}
     if args.mode is not None:
