@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 import scipy.linalg as sla
@@ -9,7 +11,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg  # noqa: F401  (sp.linalg.norm)
 
 from physsynth.errors import SolverError
-from physsynth.modal.linsolve import available_backends, eigsh_shift_invert, factorize
+from physsynth.modal.linsolve import available_backends, eigsh_shift_invert, factorize, mode_limit
 
 BACKENDS = ["cholmod", "pardiso", "superlu"]
 
@@ -207,3 +209,13 @@ def test_eigsh_shift_invert_bad_arguments():
         eigsh_shift_invert(K, M, 30, -1.0)
     with pytest.raises(SolverError):
         eigsh_shift_invert(K, M, 3, -1.0, method="lobpcg")
+
+
+def test_too_many_eigenpairs_for_a_krylov_solve_are_refused_at_once():
+    """k above a quarter of n on a 4000-DOF problem would fall back to a dense solve (minutes):
+    refused before any factorisation, with the most it can give."""
+    K, M = _laplacian_1d(4000)
+    t0 = time.perf_counter()
+    with pytest.raises(SolverError, match=f"at most {mode_limit(4000)}"):
+        eigsh_shift_invert(K, M, 3000, -1.0)
+    assert time.perf_counter() - t0 < 0.5

@@ -72,7 +72,7 @@ def _refused(error, fn, *args, match=None, **kwargs):
 def test_mode_limit_is_the_lanczos_room():
     """A quarter of the DOFs less two blocks of 24, or everything on a small (dense) problem."""
     assert pipeline.mode_limit(11529) == 11529 // 4 - 48
-    assert pipeline.mode_limit(1000) == 999
+    assert pipeline.mode_limit(1000) == 999  # dense: every mode of a small problem
     for n in (1501, 1600, 5000, 10**6):
         k = pipeline.mode_limit(n)
         b = min(24, max(2, k // 2))

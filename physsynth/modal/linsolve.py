@@ -311,6 +311,37 @@ def factorize(A, *, backend: str = "auto") -> Factor:
 
 # --------------------------------------------------------------------------- eigen-solver
 
+#: Problems up to this many DOFs may ask for every eigenpair: the dense solver takes them in
+#: seconds (an n x n generalised eigh costs about 10 n^3 flops: 3e10 at 1500).
+DENSE_DOFS = 1500
+_BLOCK_MAX = 24
+
+
+def _block(k: int) -> int:
+    """Default block size of the block Lanczos for k eigenpairs."""
+    return min(_BLOCK_MAX, max(2, k // 2))
+
+
+def mode_limit(n_dofs: int) -> int:
+    """The most eigenpairs :func:`eigsh_shift_invert` computes on ``n_dofs`` DOFs.
+
+    The Krylov solver keeps a basis of about 2 k + b vectors of DOF length and needs room
+    to restart within the space: ``n_dofs >= 4 (k + 2 b)`` with blocks of b (24 for k >= 48)
+    vectors, so about a quarter of the DOFs; above that the solve would turn dense (O(n^3),
+    minutes at 10^4 DOF), which only small problems (:data:`DENSE_DOFS`) are allowed. The
+    highest modes of a discretisation are its least accurate anyway: a finer mesh gives more.
+    """
+    n = int(n_dofs)
+    if n <= DENSE_DOFS:
+        return max(n - 1, 0)
+    k = n // 4 - 2 * _BLOCK_MAX
+    if k >= 2 * _BLOCK_MAX:
+        return k
+    for k in range(2 * _BLOCK_MAX - 1, 0, -1):
+        if n >= 4 * (k + 2 * _block(k)):
+            return k
+    return 0
+
 
 def eigsh_shift_invert(
     K, M, k, sigma, *, backend="auto", tol=0.0, ncv=None, v0=None, method="block", block_size=None, factor=None
@@ -379,6 +410,11 @@ def eigsh_shift_invert(
     k = int(k)
     if not 1 <= k < n:
         raise SolverError(f"the number of modes k={k} must be between 1 and n-1={n - 1}")
+    if method == "block" and block_size is None and k > mode_limit(n):
+        raise SolverError(
+            f"k={k} eigenpairs of a problem of order {n} would need a dense solve (minutes to hours); "
+            f"at most {mode_limit(n)} here: ask for fewer, or refine the mesh"
+        )
     if method not in ("block", "arpack"):
         raise SolverError(f"unknown eigen-solver method {method!r}; choose 'block' or 'arpack'")
     K = sp.csr_matrix(K, dtype=np.float64)
@@ -399,7 +435,7 @@ def eigsh_shift_invert(
     if method == "arpack":
         vals, vecs = _arpack(K, M, k, sigma, factor, tol, ncv, v0)
     else:
-        b = block_size or min(24, max(2, k // 2))
+        b = block_size or _block(k)
         if n < 4 * (k + 2 * b):
             # Too small for a Krylov space with room to restart: the dense problem is cheap.
             vals, vecs = _dense(K, M, k, sigma)

@@ -34,37 +34,8 @@ from physsynth.mesh import Mesh
 from physsynth.modal import linsolve
 from physsynth.modal.model import ModalModel
 
-#: Problems up to this many free DOFs may ask for every mode: the dense solver takes them in
-#: seconds (an n x n generalised eigh costs about 10 n^3 flops: 3e10 at 1500).
-DENSE_DOFS = 1500
-
-# Block size of the Lanczos solver for k modes (linsolve.eigsh_shift_invert's default).
-_BLOCK_MAX = 24
-
-
-def _block(k: int) -> int:
-    return min(_BLOCK_MAX, max(2, k // 2))
-
-
-def mode_limit(n_dofs: int) -> int:
-    """The most eigenpairs (rigid-body modes included) a problem of ``n_dofs`` free DOFs gives.
-
-    The Krylov solver keeps a basis of about 2 k + b vectors of DOF length and needs room
-    to restart within the space: ``n_dofs >= 4 (k + 2 b)`` with blocks of b (24 for k >= 48)
-    vectors, so about a quarter of the DOFs; above that the solve turns dense (O(n^3), minutes
-    at 10^4 DOF), which only small problems (:data:`DENSE_DOFS`) are allowed. The highest
-    modes of a discretisation are its least accurate anyway: a finer mesh gives more modes.
-    """
-    n = int(n_dofs)
-    if n <= DENSE_DOFS:
-        return max(n - 1, 0)
-    k = n // 4 - 2 * _BLOCK_MAX
-    if k >= 2 * _BLOCK_MAX:
-        return k
-    for k in range(2 * _BLOCK_MAX - 1, 0, -1):
-        if n >= 4 * (k + 2 * _block(k)):
-            return k
-    return 0
+#: The most eigenpairs a problem gives (the solver's room); see linsolve.mode_limit.
+mode_limit = linsolve.mode_limit
 
 
 def check_request(n_modes, fmax, max_modes, f_shift):
