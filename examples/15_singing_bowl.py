@@ -19,33 +19,14 @@ import math
 import os
 
 import numpy as np
-from scipy.signal import butter, hilbert, sosfiltfilt
 
 import physsynth as ps
-from physsynth.measure import peak_frequency
+from physsynth.measure import band_envelope, peak_frequency, spectral_peaks
 from physsynth.modal.axisymmetric import wine_glass_modes
 from physsynth.simulate.friction import rub
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MEASURED_N2 = 221.0  # Hz, 180 mm bowl, /work/shared/reference/README.md
-
-
-def band_envelope(y, sr, f0, rel=0.15, step=48):
-    """Hilbert envelope of the band f0 (1 +- rel), decimated by ``step``."""
-    sos = butter(4, [f0 * (1 - rel), f0 * (1 + rel)], "bandpass", fs=sr, output="sos")
-    return np.abs(hilbert(sosfiltfilt(sos, y)))[::step]
-
-
-def modulation_rate(env, fs, fmin=0.2):
-    """Fundamental of an envelope's modulation (Hz): its strongest spectral line above fmin,
-    refined by parabolic interpolation."""
-    e = env - env.mean()
-    nfft = 1 << int(np.ceil(np.log2(16 * e.size)))
-    s = np.abs(np.fft.rfft(e * np.hanning(e.size), nfft))
-    k0 = int(np.ceil(fmin * nfft / fs))
-    k = k0 + int(np.argmax(s[k0:-1]))
-    a, b, c = np.log(s[k - 1 : k + 2])
-    return (k + 0.5 * (a - c) / (a - 2 * b + c)) * fs / nfft
 
 
 def main():
@@ -72,10 +53,12 @@ def main():
     f0 = peak_frequency(tail, sr=sr)
     per_second = np.sqrt(np.mean(y[: y.size // sr * sr].reshape(-1, sr) ** 2, axis=1))
     sustain = per_second[-1] / per_second.max()
-    env = band_envelope(y, sr, f_wg)[-4 * sr // 48 :]
-    beat = modulation_rate(env, sr / 48)
+    # the (2, 0) band's envelope over the last 4 s (band f_wg +- 15 %, at sr / 48)
+    env = band_envelope(y, sr=sr, f=f_wg, half_width=0.15 * f_wg, order=4)[::48][-4 * sr // 48 :]
     n = 2
     expected = 2 * n * args.speed / (2 * math.pi * r.path.radius)
+    # its strongest modulation line within +-50 % of the prediction (NaN if there is none)
+    beat = spectral_peaks(env - env.mean(), expected, sr=sr / 48, rel_window=0.5, pad=16)[0]
     depth = (env.max() - env.min()) / (env.max() + env.min())
     thr = float(r.threshold[wg[0]])
 
