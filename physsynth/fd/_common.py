@@ -1,24 +1,136 @@
-"""Pieces shared by the finite-difference schemes: excitations, read-out, rate conversion
-(spectral peaks are measured by physsynth.measure)."""
+"""Pieces shared by the finite-difference schemes: excitations, read-out, rate conversion,
+cost estimates and budgets (spectral peaks are measured by physsynth.measure)."""
 
 from __future__ import annotations
 
 import math
+import os
+from dataclasses import dataclass
 
 import numpy as np
 
+from physsynth import validate
 from physsynth.errors import PhyssynthError, RenderError, StabilityError
 
 QUANTITIES = ("velocity", "displacement")
 
+#: Largest oversampling factor: 64 x 48 kHz is a 3 MHz scheme, beyond which the grids and
+#: step counts only grow (the scheme rate is what sets the cost, not the audio band).
+MAX_OVERSAMPLE = 64
+#: Most grid points one scheme may have (2 x 10^9: a 44,000^2 plate, 32 GiB of state).
+MAX_GRID_POINTS = 2 * 10**9
+#: Seconds of computing one render may take (``PHYSSYNTH_TIME_BUDGET_S`` overrides it).
+TIME_BUDGET_S = 600.0
+#: Grid updates (points x steps) per second each kernel is budgeted at. Measured on a shared
+#: 2-core machine under load (the stencils reach 1-2 G/s alone on large grids, benchmarks/
+#: bench_fd.py and docs/fd-theory.md; measured under load: plate 0.23, membrane 0.42 G/s on
+#: small grids, the string 0.06 G/s on its short rows, the CSR operator of free/mixed edges
+#: 4-8 M/s), so that an estimate errs on the long side and a refusal is never a close call.
+UPDATE_RATE = {
+    "plate": 2e8,
+    "plate (free/mixed edges)": 4e6,
+    "membrane": 3e8,
+    "membrane (free edges)": 7e6,
+    "string": 5e7,
+}
+#: Bytes per grid point the sparse operator of free/mixed edges holds while it is assembled
+#: (the stiffness, two step matrices and scipy's temporaries, CSR at about 25 entries a row).
+OPERATOR_BYTES_PER_POINT = 4000
+
+
+def time_budget() -> float:
+    """Seconds one render may take: ``PHYSSYNTH_TIME_BUDGET_S`` or :data:`TIME_BUDGET_S`."""
+    env = os.environ.get("PHYSSYNTH_TIME_BUDGET_S")
+    if env:
+        try:
+            v = float(env)
+        except ValueError:
+            v = float("nan")
+        if math.isfinite(v) and v > 0:
+            return v
+    return TIME_BUDGET_S
+
+
+@dataclass(frozen=True)
+class FDCost:
+    """What a finite-difference render will cost, from the sizes alone (nothing allocated).
+
+    Attributes
+    ----------
+    what : str
+        The scheme and its grid, for messages.
+    kernel : str
+        Key of :data:`UPDATE_RATE`.
+    grid_points : int
+        Points updated per time step.
+    steps : int
+        Time steps at the scheme rate.
+    memory_bytes : int
+        Peak memory estimate: states, operator, output at the scheme rate and its decimated,
+        normalised and written copies.
+    updates : int
+        grid_points x steps.
+    seconds : float
+        Estimated computing time at the budgeted :data:`UPDATE_RATE`.
+    """
+
+    what: str
+    kernel: str
+    grid_points: int
+    steps: int
+    memory_bytes: int
+    updates: int
+    seconds: float
+
+
+def make_cost(what, kernel, grid_points, state_bytes, duration, sr, oversample, n_pickups) -> FDCost:
+    """An :class:`FDCost` for ``duration`` s at ``sr`` Hz x ``oversample`` (checked here)."""
+    duration = check_duration(duration)
+    steps = int(round(duration * sr)) * int(oversample)
+    n_pk = max(int(n_pickups), 1)
+    # output at the scheme rate, its decimated copy and the writer's two (float64 + integer)
+    out = n_pk * steps * 8 + 3 * n_pk * int(round(duration * sr)) * 8
+    updates = int(grid_points) * steps
+    return FDCost(what, kernel, int(grid_points), steps, int(state_bytes + out), updates, updates / UPDATE_RATE[kernel])
+
+
+def check_cost(cost: FDCost, fix: str) -> FDCost:
+    """Refuse a render over the memory budget (:func:`physsynth.validate.check_memory`) or the
+    time budget (:func:`time_budget`); ``fix`` says how to get under them."""
+    validate.check_memory(cost.memory_bytes, cost.what, fix)
+    budget = time_budget()
+    if not cost.seconds <= budget:
+        raise PhyssynthError(
+            f"{cost.what} needs {cost.updates:.3g} grid updates ({cost.grid_points:.3g} points x {cost.steps} steps), "
+            f"about {cost.seconds / 60:.3g} min at {UPDATE_RATE[cost.kernel]:.2g} updates/s, over the "
+            f"{budget / 60:.3g} min budget (set PHYSSYNTH_TIME_BUDGET_S to change it); {fix}"
+        )
+    return cost
+
+
+def check_grid(nx: float, ny: float, what: str, fix: str) -> None:
+    """Refuse a grid of more than :data:`MAX_GRID_POINTS` before any int() of its size."""
+    pts = (float(nx) + 1.0) * (float(ny) + 1.0)
+    if not pts <= MAX_GRID_POINTS:
+        raise PhyssynthError(
+            f"{what} would have {nx:.3g} x {ny:.3g} grid intervals ({pts:.3g} points), more than "
+            f"{MAX_GRID_POINTS:.3g}; {fix}"
+        )
+
 
 def scheme_rate(sr: int, oversample: int) -> float:
-    """Scheme rate (Hz) = audio rate x integer oversampling; both checked."""
-    if not (isinstance(sr, (int, np.integer)) or float(sr).is_integer()) or sr <= 0:
-        raise PhyssynthError(f"the sample rate must be a positive integer (Hz), got {sr}")
-    if int(oversample) != oversample or oversample < 1:
-        raise PhyssynthError(f"oversample must be a positive integer, got {oversample}")
-    return float(sr) * int(oversample)
+    """Scheme rate (Hz) = audio rate x integer oversampling; both checked
+    (:func:`physsynth.validate.sample_rate`, oversample 1..:data:`MAX_OVERSAMPLE`)."""
+    sr = validate.sample_rate(sr)
+    oversample = validate.integer(oversample, "oversample", lo=1, hi=MAX_OVERSAMPLE)
+    return float(sr) * oversample
+
+
+def t60_value(t60, name: str = "T60") -> float:
+    """A decay time > 0 s, or ``inf`` for no loss."""
+    if isinstance(t60, (int, float, np.floating)) and not isinstance(t60, bool) and t60 == math.inf:
+        return math.inf
+    return validate.positive(t60, name, "s")
 
 
 def raised_cosine_force(duration: float, amplitude: float, fs: float) -> np.ndarray:
@@ -37,8 +149,8 @@ def raised_cosine_force(duration: float, amplitude: float, fs: float) -> np.ndar
     -------
     ndarray, shape (ceil(T fs) + 1,), N
     """
-    if not duration > 0:
-        raise PhyssynthError(f"the strike duration must be > 0 s, got {duration}")
+    duration = validate.positive(duration, "the strike duration (contact time)", "s", hi=1.0)
+    amplitude = validate.finite(amplitude, "the strike force", "N")
     n = max(2, int(math.ceil(duration * fs)) + 1)
     t = np.arange(n) / fs
     f = 0.5 * amplitude * (1.0 - np.cos(2.0 * np.pi * np.minimum(t, duration) / duration))
@@ -70,7 +182,7 @@ def bilinear_weights(
 
 
 def check_inside(name: str, value: float, length: float, unit: str = "m") -> float:
-    value = float(value)
+    value = validate.finite(value, name, unit)
     if not (0.0 < value < length):
         raise PhyssynthError(f"{name} {value:g} {unit} lies outside the open interval (0, {length:g}) {unit}")
     return value
@@ -83,10 +195,7 @@ def check_quantity(quantity: str) -> bool:
 
 
 def check_duration(duration: float) -> float:
-    duration = float(duration)
-    if not (duration > 0 and math.isfinite(duration)):
-        raise PhyssynthError(f"the duration must be a positive number of seconds, got {duration}")
-    return duration
+    return validate.positive(duration, "the duration", "s")
 
 
 def to_audio_rate(out: np.ndarray, oversample: int) -> np.ndarray:
@@ -125,9 +234,20 @@ def render_2d(sch, run, *, duration, strike, pickups, contact_time, force, quant
     """
     duration = check_duration(duration)
     velocity = check_quantity(quantity)
-    strike = (0.37 * sch.lx, 0.29 * sch.ly) if strike is None else strike
-    pickups = [(0.71 * sch.lx, 0.63 * sch.ly)] if pickups is None else list(pickups)
+    strike = (0.37 * sch.lx, 0.29 * sch.ly) if strike is None else tuple(validate.point(strike, "strike point", dim=2))
+    if pickups is None:
+        pickups = [(0.71 * sch.lx, 0.63 * sch.ly)]
+    else:
+        if isinstance(pickups, str) or not hasattr(pickups, "__len__") or len(pickups) == 0:
+            raise PhyssynthError(f"pickups must be a list of (x, y) points in metres, got {pickups!r}")
+        pickups = [tuple(validate.point(p, f"pickup {i + 1}", dim=2)) for i, p in enumerate(pickups)]
+    for i, (x, y) in enumerate(pickups):
+        check_inside(f"pickup {i + 1} x", x, sch.lx)
+        check_inside(f"pickup {i + 1} y", y, sch.ly)
+    check_inside("strike x", strike[0], sch.lx)
+    check_inside("strike y", strike[1], sch.ly)
     f = raised_cosine_force(contact_time, force, sch.fs)
+    sch.check_budget(duration, n_pickups=len(pickups), precision=precision)
     dtype = state_dtype(precision)
     u0, u1 = aligned_zeros(sch.shape, dtype), aligned_zeros(sch.shape, dtype)
     n = int(round(duration * sch.sr)) * sch.oversample

@@ -19,14 +19,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from physsynth import validate
 from physsynth.errors import PhyssynthError
 from physsynth.fd._common import (
     EDGE_ORDER,
+    OPERATOR_BYTES_PER_POINT,
+    FDCost,
+    check_cost,
+    check_grid,
     grid_taps,
+    make_cost,
     render_2d,
     scheme_rate,
     split_edges,
     stability_message,
+    t60_value,
 )
 from physsynth.kernels.fd import membrane_steps
 
@@ -121,6 +128,25 @@ class MembraneScheme:
             return ((self.nx + 1) * (self.ny + 1),)
         return (self.nx + 1, self.ny + 1)
 
+    def estimate(self, duration: float, *, n_pickups: int = 1, precision: str = "double") -> FDCost:
+        """Grid points, memory (bytes), updates (points x steps) and seconds of a ``duration`` s
+        render, from the sizes alone (cheap: nothing is allocated). ``precision`` is accepted
+        for symmetry with the plate; the membrane runs in double precision."""
+        pts = (self.nx + 1) * (self.ny + 1)
+        what = f"a {duration:g} s membrane render on a {self.nx} x {self.ny} grid at {self.fs:g} Hz"
+        if self.free:
+            state = pts * (3 * 8 + OPERATOR_BYTES_PER_POINT)
+            return make_cost(what, "membrane (free edges)", pts, state, duration, self.sr, self.oversample, n_pickups)
+        return make_cost(what, "membrane", pts, 2 * pts * 8, duration, self.sr, self.oversample, n_pickups)
+
+    def check_budget(self, duration: float, *, n_pickups: int = 1, precision: str = "double") -> FDCost:
+        """:meth:`estimate`, refused over the memory or time budget with what would get under it."""
+        return check_cost(
+            self.estimate(duration, n_pickups=n_pickups, precision=precision),
+            "use a smaller membrane (--size) or a faster wave (more tension: fewer grid points), a coarser --grid, "
+            "a lower --sr or --oversample, or a shorter --duration",
+        )
+
     def coefficients(self) -> np.ndarray:
         """[u1 centre, u1 x-neighbours, u1 y-neighbours, u0 centre] for membrane_steps."""
         k = self.k
@@ -183,37 +209,36 @@ def membrane(
     # the closed grid's checkerboard mode sits exactly at 4/hx^2 + 4/hy^2: keep it strictly
     # inside the limit (equality would give a double root -1 and linear growth)
     q_max = 1.0 - 1e-9 if "free" in edges else 1.0 + 1e-12
-    lx, ly = (float(v) for v in size)
-    if not (lx > 0 and ly > 0):
-        raise PhyssynthError(f"membrane size must be > 0 m, got {lx}x{ly}")
+    if isinstance(size, str) or not hasattr(size, "__len__") or len(size) != 2:
+        raise PhyssynthError(f"membrane size must be two side lengths (lx, ly) in metres, got {size!r}")
+    lx, ly = (validate.positive(v, f"membrane side {n}", "m") for v, n in zip(size, ("lx", "ly")))
     if wave_speed is not None:
         if tension is not None:
             raise PhyssynthError("give the wave speed or the tension, not both")
-        c = float(wave_speed)
-        rho_a = 1.0 if areal_density is None else float(areal_density)
+        c = validate.positive(wave_speed, "wave speed", "m/s")
+        rho_a = 1.0 if areal_density is None else validate.positive(areal_density, "areal density", "kg/m^2")
     else:
         if tension is None or areal_density is None:
             raise PhyssynthError("a membrane needs --tension (N/m) and --areal-density (kg/m^2)")
-        if not (tension > 0 and areal_density > 0):
-            raise PhyssynthError("tension and areal density must be > 0")
-        rho_a = float(areal_density)
-        c = math.sqrt(float(tension) / rho_a)
-    if not (c > 0 and rho_a > 0):
-        raise PhyssynthError("wave speed and areal density must be > 0")
-    if not t60 > 0:
-        raise PhyssynthError(f"T60 must be > 0 s, got {t60}")
+        tension = validate.positive(tension, "tension", "N/m")
+        rho_a = validate.positive(areal_density, "areal density", "kg/m^2")
+        c = math.sqrt(tension / rho_a)
+    if not (c > 0 and math.isfinite(c)):
+        raise PhyssynthError(f"the wave speed sqrt(T / rho_a) must be a positive finite number, got {c:g} m/s")
+    t60 = t60_value(t60)
     s0 = 0.0 if math.isinf(t60) else LN1000 / t60
     fs = scheme_rate(sr, oversample)
     k = 1.0 / fs
     h_min = membrane_h_min(c, k)
+    fix = "use a smaller membrane, a faster wave, a coarser --grid, or a lower --sr/--oversample"
     if grid is None:
+        check_grid(lx / h_min, ly / h_min, "the membrane", fix)
         nx, ny = int(lx / h_min), int(ly / h_min)
         if (c * k) ** 2 * ((nx / lx) ** 2 + (ny / ly) ** 2) > q_max:
             nx -= 1
     else:
-        grid = float(grid)
-        if not grid > 0:
-            raise PhyssynthError(f"grid spacing must be > 0 m, got {grid}")
+        grid = validate.positive(grid, "grid spacing", "m")
+        check_grid(lx / grid, ly / grid, "the membrane", fix)
         nx, ny = max(1, round(lx / grid)), max(1, round(ly / grid))
         q = (c * k) ** 2 * ((nx / lx) ** 2 + (ny / ly) ** 2)
         if q > q_max:

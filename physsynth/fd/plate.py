@@ -28,9 +28,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from physsynth import validate
 from physsynth.errors import PhyssynthError
 from physsynth.fd._common import (
+    OPERATOR_BYTES_PER_POINT,
+    FDCost,
+    check_cost,
+    check_grid,
     grid_taps,
+    make_cost,
     render_2d,
     scheme_rate,
     split_edges,
@@ -154,6 +160,29 @@ class PlateScheme:
             return ((self.nx + 1) * (self.ny + 1),)
         return (self.nx + 3, self.ny + 3)
 
+    def estimate(self, duration: float, *, n_pickups: int = 1, precision: str = "double") -> FDCost:
+        """Grid points, memory (bytes), updates (points x steps) and seconds of a ``duration`` s
+        render, from the sizes alone (cheap: nothing is allocated)."""
+        pts = (self.nx + 1) * (self.ny + 1)
+        what = f"a {duration:g} s plate render on a {self.nx} x {self.ny} grid at {self.fs:g} Hz"
+        if self.uses_operator:
+            state = pts * (3 * 8 + OPERATOR_BYTES_PER_POINT)
+            return make_cost(
+                what, "plate (free/mixed edges)", pts, state, duration, self.sr, self.oversample, n_pickups
+            )
+        item = np.dtype(state_dtype(precision)).itemsize
+        state = 2 * (self.nx + 3) * (self.ny + 3) * item + 64 * (self.ny + 3) * 8  # states + kernel row buffers
+        return make_cost(what, "plate", pts, state, duration, self.sr, self.oversample, n_pickups)
+
+    def check_budget(self, duration: float, *, n_pickups: int = 1, precision: str = "double") -> FDCost:
+        """:meth:`estimate`, refused over the memory or time budget
+        (:func:`physsynth.fd._common.check_cost`) with what would get under it."""
+        return check_cost(
+            self.estimate(duration, n_pickups=n_pickups, precision=precision),
+            "use a smaller or thicker plate (fewer grid points: --size), a coarser grid (--grid), "
+            "a lower --sr or --oversample, or a shorter --duration",
+        )
+
     def coefficients(self) -> tuple[np.ndarray, np.ndarray]:
         """(a, b) for :func:`physsynth.kernels.fd.plate_steps` (docs/fd-theory.md eq. P5)."""
         k = self.k
@@ -268,10 +297,10 @@ def plate(
         Override the material's damping (1/s, m^2/s); (0, 0) is lossless.
     """
     bc = parse_plate_bc(bc)
-    lx, ly = (float(v) for v in size)
-    H = float(thickness)
-    if not (lx > 0 and ly > 0 and H > 0):
-        raise PhyssynthError(f"plate size and thickness must be > 0 m, got {lx}x{ly}x{H}")
+    if isinstance(size, str) or not hasattr(size, "__len__") or len(size) != 2:
+        raise PhyssynthError(f"plate size must be two side lengths (lx, ly) in metres, got {size!r}")
+    lx, ly = (validate.positive(v, f"plate side {n}", "m") for v, n in zip(size, ("lx", "ly")))
+    H = validate.positive(thickness, "plate thickness", "m")
     if H > 0.1 * min(lx, ly):
         log.info(
             "thickness %.3g m is more than a tenth of the shorter side: Kirchhoff theory "
@@ -283,16 +312,25 @@ def plate(
     D = material.E * H**3 / (12.0 * (1.0 - material.nu**2))
     rho_h = material.rho * H
     kappa = math.sqrt(D / rho_h)
-    s0, s1 = plate_losses(material, kappa, sr) if loss is None else (float(loss[0]), float(loss[1]))
-    if s0 < 0 or s1 < 0:
-        raise PhyssynthError("loss parameters sigma0, sigma1 must be >= 0")
+    if loss is None:
+        s0, s1 = plate_losses(material, kappa, sr)
+    else:
+        if isinstance(loss, str) or not hasattr(loss, "__len__") or len(loss) != 2:
+            raise PhyssynthError(f"loss must be (sigma0 1/s, sigma1 m^2/s), got {loss!r}")
+        s0 = validate.nonnegative(loss[0], "loss sigma0", "1/s")
+        s1 = validate.nonnegative(loss[1], "loss sigma1", "m^2/s")
+    if not (math.isfinite(kappa) and kappa > 0 and math.isfinite(s0) and math.isfinite(s1)):
+        raise PhyssynthError(
+            f"the plate's stiffness or losses are not finite (kappa {kappa:g} m^2/s); check the material"
+        )
     h_min = plate_h_min(kappa, s1, k)
+    fix = "use a smaller plate, a coarser --grid, or a lower --sr/--oversample"
     if grid is None:
+        check_grid(lx / h_min, ly / h_min, "the plate", fix)
         nx, ny = int(lx / h_min), int(ly / h_min)
     else:
-        grid = float(grid)
-        if not grid > 0:
-            raise PhyssynthError(f"grid spacing must be > 0 m, got {grid}")
+        grid = validate.positive(grid, "grid spacing", "m")
+        check_grid(lx / grid, ly / grid, "the plate", fix)
         nx, ny = max(1, round(lx / grid)), max(1, round(ly / grid))
         if not _plate_stable(kappa, s1, k, lx / nx, ly / ny):
             raise stability_message("plate", grid, h_min, _plate_fs_needed(kappa, s1, lx / nx, ly / ny), oversample)

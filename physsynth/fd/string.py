@@ -30,14 +30,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from physsynth import validate
 from physsynth.errors import PhyssynthError
 from physsynth.fd._common import (
+    MAX_GRID_POINTS,
+    MAX_OVERSAMPLE,
+    FDCost,
+    check_cost,
     check_duration,
     check_inside,
     check_quantity,
     linear_weights_1d,
+    make_cost,
     scheme_rate,
     stability_message,
+    t60_value,
     to_audio_rate,
 )
 from physsynth.kernels.fd import string_steps
@@ -47,6 +54,11 @@ log = logging.getLogger("physsynth")
 LN1000 = 3.0 * math.log(10.0)  # 60 dB of amplitude decay = ln(1000) nepers
 N_FIT = 8  # partials the tuning fit aims at (the issue's accuracy target)
 FIT_TOL = 1e-3  # largest relative error of the scheme's partials the automatic oversampling accepts
+#: Lowest fundamental (Hz): below 1 Hz a string is no longer heard as a pitch, and its grid
+#: (about sr / (2 f0) points) only grows.
+MIN_F0 = 1.0
+#: Largest inharmonicity: B = 1 puts the 2nd partial at 2 f0 sqrt(5), a bar rather than a string.
+MAX_B = 1.0
 
 
 def string_h_min(c: float, kappa: float, sigma1: float, k: float) -> float:
@@ -147,6 +159,21 @@ class StringScheme:
     def h_min(self) -> float:
         return string_h_min(self.c, self.kappa, self.sigma1, self.k)
 
+    def estimate(self, duration: float, *, n_pickups: int = 1, precision: str = "double") -> FDCost:
+        """Grid points, memory (bytes), updates (points x steps) and seconds of a ``duration`` s
+        render, from the sizes alone (cheap: nothing is allocated)."""
+        what = f"a {duration:g} s string render on {self.N} grid intervals at {self.fs:g} Hz"
+        return make_cost(
+            what, "string", self.N + 1, 3 * (self.N + 3) * 8, duration, self.sr, self.oversample, n_pickups
+        )
+
+    def check_budget(self, duration: float, *, n_pickups: int = 1, precision: str = "double") -> FDCost:
+        """:meth:`estimate`, refused over the memory or time budget with what would get under it."""
+        return check_cost(
+            self.estimate(duration, n_pickups=n_pickups, precision=precision),
+            "use a lower --oversample or --sr, a higher --f0 (fewer grid points), or a shorter --duration",
+        )
+
     def coefficients(self) -> tuple[np.ndarray, np.ndarray]:
         """(a, b) of the update u2 = a * u1-stencil + b * u0-stencil (see kernels.fd)."""
         k, h = self.k, self.h
@@ -233,16 +260,18 @@ def stiff_string(
     -------
     StringScheme
     """
-    f0 = float(f0)
-    B = float(inharmonicity)
-    if not (f0 > 0 and math.isfinite(f0)):
-        raise PhyssynthError(f"f0 must be a positive frequency in Hz, got {f0}")
-    if not (B >= 0 and math.isfinite(B)):
-        raise PhyssynthError(f"the inharmonicity B must be >= 0, got {B}")
-    t60_high = t60 if t60_high is None else t60_high
-    f_high = min(8 * f0, 0.4 * sr) if f_high is None else float(f_high)
+    sr = validate.sample_rate(sr)
+    f0 = validate.finite(f0, "f0", "Hz", lo=MIN_F0)
+    B = validate.finite(inharmonicity, "the inharmonicity B", lo=0.0, hi=MAX_B)
+    t60 = t60_value(t60, "T60")
+    t60_high = t60 if t60_high is None else t60_value(t60_high, "the high-frequency T60")
+    f_high = min(8 * f0, 0.4 * sr) if f_high is None else validate.positive(f_high, "the high-T60 frequency", "Hz")
     if f_high <= f0:
         raise PhyssynthError(f"the high-T60 frequency {f_high:g} Hz must lie above f0 = {f0:g} Hz")
+    if oversample is not None:
+        oversample = validate.integer(oversample, "oversample", lo=1, hi=MAX_OVERSAMPLE)
+    if n_intervals is not None:
+        n_intervals = validate.integer(n_intervals, "n_intervals", lo=4, hi=MAX_GRID_POINTS)
     choices = (1, 2, 3, 4, 6, 8) if oversample is None else (oversample,)
     for os_ in choices:
         sch, err = _design(f0, B, t60, t60_high, f_high, sr, os_, n_intervals)
@@ -416,6 +445,10 @@ def render_string(
     """
     duration = check_duration(duration)
     velocity = check_quantity(quantity)
+    pluck = check_inside("pluck position", pluck, 1.0, unit="(fraction of the length)")
+    pickup = check_inside("pickup position", pickup, 1.0, unit="(fraction of the length)")
+    width = validate.positive(width, "pluck width", "(fraction of the length)", hi=1.0)
+    sch.check_budget(duration)
     u = pluck_shape(sch.N, pluck, max(width, 2.0 / sch.N))
     u0, u1, u2 = initial_state(sch, u)
     n = int(round(duration * sch.sr)) * sch.oversample
