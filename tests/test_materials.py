@@ -60,3 +60,51 @@ def test_rayleigh_damping_ratio():
     w = 2 * np.pi * 500
     zeta = law.decay_rate(w) / w
     assert math.isclose(zeta, 2.0 / (2 * w) + 1e-6 * w / 2, rel_tol=1e-12)
+
+
+@pytest.mark.parametrize("bad", [True, "stiff", None, [1.0], float("inf"), float("-inf")])
+def test_material_constants_must_be_finite_numbers(bad):
+    for args in ((bad, 0.3, 7800), (200e9, bad, 7800), (200e9, 0.3, bad)):
+        with pytest.raises(ps.MaterialError):
+            ps.custom_material(*args)
+        with pytest.raises(ps.MaterialError):
+            ps.Material("m", *args)
+
+
+def test_material_constants_are_stored_as_floats():
+    m = ps.Material("m", np.float32(2e11), np.int64(0), 7800)
+    assert type(m.E) is float and type(m.nu) is float and type(m.rho) is float
+
+
+@pytest.mark.parametrize(
+    "law",
+    [
+        lambda: ps.LossFactor("x"),
+        lambda: ps.LossFactor(float("nan")),
+        lambda: ps.LossFactor(1e-3, exponent=float("inf")),
+        lambda: ps.Rayleigh(-1.0, 0.0),
+        lambda: ps.Rayleigh(0.0, None),
+        lambda: ps.TwoT60(100.0, 2.0, 50.0, 1.0),
+        lambda: ps.TwoT60(100.0, 1.0, 200.0, 2.0),
+    ],
+)
+def test_non_physical_damping_is_refused(law):
+    with pytest.raises(ps.MaterialError):
+        law()
+
+
+@pytest.mark.parametrize(
+    "d",
+    [
+        {"kind": "rayleigh", "alpha": 1.0, "gamma": 2.0},
+        {"kind": "viscous"},
+        {"eta": 1e-3},
+        "loss_factor",
+        {"kind": "loss_factor", "eta": "much"},
+    ],
+)
+def test_damping_from_a_bad_table_is_a_material_error(d):
+    from physsynth.damping import DampingLaw
+
+    with pytest.raises(ps.MaterialError):
+        DampingLaw.from_dict(d)
