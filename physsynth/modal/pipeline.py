@@ -128,14 +128,15 @@ def estimate(
 
 
 def check_budget(est: Estimate, what: str, fix: str) -> None:
-    """Refuse (before assembling) an analysis whose estimated memory exceeds the budget."""
+    """Refuse (before assembling) an analysis whose estimated memory exceeds the budget; log the estimate."""
     validate.check_memory(est.peak_bytes, what, fix)
-    if est.factor_seconds > 60:
-        log.info(
-            "the factorisation of %d DOF may take about %.0f s (estimate); Ctrl-C stops it",
-            est.n_dofs,
-            est.factor_seconds,
-        )
+    log.info(
+        "estimate: %d DOF, about %.2g GiB at the peak, factorisation about %.2g s%s",
+        est.n_dofs,
+        est.peak_bytes / 2**30,
+        est.factor_seconds,
+        " (Ctrl-C stops it)" if est.factor_seconds > 60 else "",
+    )
 
 
 @dataclass
