@@ -151,9 +151,12 @@ def peak_frequency(x, *, sr: float, f_guess: float | None = None, rel_window: fl
     x = _signal(x)
     _not_silent(x)
     rel_window = _fraction(rel_window, "rel_window")
+    nfft = 1 << int(np.ceil(np.log2(8 * x.size)))
+    # the padded FFT (16 bytes a bin) and the DTFT's complex phasors (16 bytes a sample, twice)
+    what = f"a peak search over {x.size} samples"
+    validate.check_memory(16.0 * nfft + 32.0 * x.size, what, "measure a shorter piece")
     xw = x * blackmanharris(x.size)
     n = np.arange(x.size)
-    nfft = 1 << int(np.ceil(np.log2(8 * x.size)))
     spec = np.abs(np.fft.rfft(xw, nfft))
     df = sr / nfft
     if f_guess is None:
@@ -215,6 +218,8 @@ def spectral_peaks(x, targets, *, sr: float, rel_window: float = 0.03, pad: int 
     rel_window = _fraction(rel_window, "rel_window")
     pad = validate.integer(pad, "pad", lo=1, hi=64)
     n = x.size * pad
+    what = f"a {pad}x padded spectrum of {x.size} samples"
+    validate.check_memory(24.0 * n, what, "lower pad or measure a shorter piece")
     mag = np.abs(np.fft.rfft(x * np.hanning(x.size), n))
     logm = np.log(mag + 1e-300)
     df = sr / n
@@ -345,13 +350,23 @@ def band_levels(x, *, sr: float, freqs, neighbours=None, half_width=None, hop: f
     x = _signal(x)
     _not_silent(x)
     freqs = _freqs(freqs, "freqs", sr)
-    others = np.concatenate([freqs, _freqs(neighbours, "neighbours") if neighbours is not None else []])
+    others = freqs
+    if neighbours is not None:
+        try:
+            nb = np.asarray(neighbours, dtype=np.float64).ravel()
+        except (TypeError, ValueError):
+            raise PhyssynthError(f"neighbours must be frequencies (Hz), got {neighbours!r}") from None
+        if not np.isfinite(nb).all():
+            raise PhyssynthError("neighbours must be finite frequencies (Hz)")
+        others = np.concatenate([freqs, nb[nb > 0]])  # rigid-body (0 Hz) entries keep out of no band
     if half_width is None:
         hws = [_auto_half_width(f, others) for f in freqs]
     else:
-        hws = np.broadcast_to(_freqs(half_width, "half_width"), freqs.shape) if np.ndim(half_width) <= 1 else None
-        if hws is None or len(hws) != freqs.size:
-            raise PhyssynthError("half_width must be one width or one per frequency (Hz)")
+        hws = _freqs(half_width, "half_width")
+        if hws.size == 1:
+            hws = np.full(freqs.size, hws[0])
+        elif hws.size != freqs.size:
+            raise PhyssynthError(f"half_width must be one width or one per frequency ({freqs.size}), got {hws.size}")
     hop = validate.positive(hop, "hop", "s")
     step = max(1, int(round(hop * sr)))
     env = np.array([band_envelope(x, sr=sr, f=f, half_width=hw)[::step] for f, hw in zip(freqs, hws)])
@@ -446,15 +461,8 @@ def decay_rates(x, *, sr: float, freqs, neighbours=None, half_width=None):
 
 
 def t60(x, *, sr: float, freqs, neighbours=None, half_width=None):
-    """60 dB decay time (s) of the signal near each frequency: ln(1000) / :func:`decay_rates`.
-
-    Parameters
-    ----------
-    x : array_like, shape (n,)
-    sr : float, Hz
-    freqs : float or array_like, shape (n_f,), Hz
-    neighbours, half_width
-        As :func:`band_levels`.
+    """60 dB decay time (s) of the signal near each frequency: ln(1000) / :func:`decay_rates`,
+    whose parameters it takes.
 
     Returns
     -------

@@ -175,6 +175,8 @@ BAD_CALLS = [
     ("band width 0", lambda: band_envelope(np.sin(T), sr=SR, f=100.0, half_width=0.0)),
     ("band wider than its centre", lambda: band_envelope(np.sin(T), sr=SR, f=100.0, half_width=150.0)),
     ("order 0", lambda: band_envelope(np.sin(T), sr=SR, f=100.0, half_width=10.0, order=0)),
+    ("half-widths ragged", lambda: t60(np.sin(T), sr=SR, freqs=[100.0, 200.0], half_width=[5.0, 6.0, 7.0])),
+    ("neighbours NaN", lambda: t60(np.sin(T), sr=SR, freqs=[100.0], neighbours=[np.nan])),
     ("ragged levels", lambda: fit_decay_rates(np.arange(10.0), np.zeros((2, 9)))),
     ("times not increasing", lambda: fit_decay_rates(np.zeros(10), np.zeros(10))),
     ("cents of 0 Hz", lambda: cents(0.0, 440.0)),
