@@ -17,6 +17,7 @@ same functions measure decimated envelopes (a few hundred Hz) and scheme-rate si
 :func:`fit_decay_rates`   decay rates (1/s) from band levels: straight lines in dB
 :func:`decay_rates`       decay rate (1/s) near each frequency: band levels, then the fit
 :func:`t60`               60 dB decay time (s) near each frequency, ln(1000) / decay rate
+:func:`frame_rms`         RMS level of each frame of a given length (does the tone sustain?)
 :func:`spectral_centroid` power-weighted mean frequency (Hz), one per channel
 :func:`cents`             the interval from one frequency to another, 1200 log2(f / f_ref)
 ========================  ====================================================================
@@ -55,6 +56,7 @@ __all__ = [
     "cents",
     "decay_rates",
     "fit_decay_rates",
+    "frame_rms",
     "peak_frequency",
     "spectral_centroid",
     "spectral_peaks",
@@ -475,7 +477,43 @@ def t60(x, *, sr: float, freqs, neighbours=None, half_width=None):
     return float(out) if np.ndim(freqs) == 0 else out
 
 
-# ------------------------------------------------------------------------------- brightness, intervals
+# ------------------------------------------------------------------------------- level, brightness, intervals
+def frame_rms(x, *, sr: float, frame: float) -> np.ndarray:
+    """Root-mean-square of each whole frame of ``frame`` seconds (the last, partial frame is
+    left out): how a sound's level evolves, e.g. whether a bowed or rubbed tone sustains.
+
+    Parameters
+    ----------
+    x : array_like, shape (n,)
+        The signal (one channel), at least 16 samples.
+    sr : float, Hz
+        Sample rate (any positive rate).
+    frame : float, s
+        Frame length: at least one sample, at most the whole signal.
+
+    Returns
+    -------
+    ndarray, shape (n // round(frame sr),), same unit as x
+
+    Examples
+    --------
+    >>> t = np.arange(48000) / 48000
+    >>> frame_rms(np.sin(2 * np.pi * 100 * t) * np.where(t < 0.5, 1.0, 0.5), sr=48000, frame=0.25).round(4)
+    array([0.7071, 0.7071, 0.3536, 0.3536])
+    """
+    sr = _rate(sr)
+    x = _signal(x)
+    frame = validate.positive(frame, "frame", "s")
+    m = int(round(frame * sr))
+    if not 1 <= m <= x.size:
+        raise PhyssynthError(
+            f"a frame of {frame:g} s is {m} samples at {sr:g} Hz; give one between 1 sample and the signal's "
+            f"{x.size / sr:g} s"
+        )
+    k = x.size // m
+    return np.sqrt(np.mean(x[: k * m].reshape(k, m) ** 2, axis=1))
+
+
 def spectral_centroid(x, *, sr: float):
     """Power-weighted mean frequency (Hz) of each channel, Hann-windowed to avoid the leakage
     of its abrupt ends (which would otherwise spread energy over the whole band).

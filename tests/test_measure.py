@@ -18,6 +18,7 @@ from physsynth.measure import (
     cents,
     decay_rates,
     fit_decay_rates,
+    frame_rms,
     peak_frequency,
     spectral_centroid,
     spectral_peaks,
@@ -126,6 +127,15 @@ def test_fit_decay_rates_of_straight_lines():
     assert np.isnan(fit_decay_rates(t[:5], level[:, :5])).all()
 
 
+# ----------------------------------------------------------------------------- level
+def test_frame_rms_of_a_sinusoid_whose_amplitude_steps():
+    # 0.25 s frames hold whole periods of 100 Hz: the RMS of A sin is A / sqrt(2) exactly
+    amp = np.where(T < 0.5, 1.0, 0.25)
+    got = frame_rms(amp * np.sin(2 * np.pi * 100.0 * T), sr=SR, frame=0.25)
+    np.testing.assert_allclose(got, np.array([1.0, 1.0, 0.25, 0.25]) / np.sqrt(2), rtol=1e-9)
+    assert frame_rms(np.ones(SR + 100), sr=SR, frame=0.5).shape == (2,)  # the partial frame left out
+
+
 # ----------------------------------------------------------------------------- centroid
 def test_spectral_centroid_per_channel_of_two_tones():
     # channel c holds a1 sin(2 pi f1 t) + a2 sin(2 pi f2 t): power a^2 / 2 at each, so the
@@ -177,6 +187,8 @@ BAD_CALLS = [
     ("order 0", lambda: band_envelope(np.sin(T), sr=SR, f=100.0, half_width=10.0, order=0)),
     ("half-widths ragged", lambda: t60(np.sin(T), sr=SR, freqs=[100.0, 200.0], half_width=[5.0, 6.0, 7.0])),
     ("neighbours NaN", lambda: t60(np.sin(T), sr=SR, freqs=[100.0], neighbours=[np.nan])),
+    ("frame longer than the signal", lambda: frame_rms(np.ones(100), sr=SR, frame=1.0)),
+    ("frame below a sample", lambda: frame_rms(np.ones(100), sr=SR, frame=1e-9)),
     ("ragged levels", lambda: fit_decay_rates(np.arange(10.0), np.zeros((2, 9)))),
     ("times not increasing", lambda: fit_decay_rates(np.zeros(10), np.zeros(10))),
     ("cents of 0 Hz", lambda: cents(0.0, 440.0)),
