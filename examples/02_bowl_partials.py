@@ -2,7 +2,7 @@
 
 Run: python examples/02_bowl_partials.py [--save bowl_modes.npz]
 Prints each wine-glass doublet (n = 2..8), its ratio to the fundamental, and the measured
-partials of a real 180 mm bowl (Csound manual, GEN33 modal frequency table).
+partials of a real 180 mm bowl (the Csound manual's modal frequency ratios; tests/reference_values.py).
 """
 
 import argparse

@@ -2,7 +2,7 @@
 
 The finite-difference scheme (docs/fd-theory.md sec. 1) is tuned to f_n = n f0 sqrt(1 + B n^2)
 with the B of a Steinway A3 string (about 2.15e-4); this prints the partials measured in the
-rendered audio against the measured Steinway partials (tests reference README) in cents.
+rendered audio against the measured Steinway partials (tests/reference_values.py) in cents.
 
     python examples/04_plucked_stiff_string.py [--out string.wav]
 """

@@ -1,6 +1,6 @@
 """A struck simply supported steel plate by finite differences, against the closed form.
 
-f_mn = (pi/2) ((m/a)^2 + (n/b)^2) sqrt(D / (rho h)) (tests reference README); the scheme is
+f_mn = (pi/2) ((m/a)^2 + (n/b)^2) sqrt(D / (rho h)) (Leissa 1969, ch. 4; docs/references.md); the scheme is
 the 13-point Kirchhoff-plate scheme of docs/fd-theory.md sec. 3, run at 2x the audio rate.
 
     python examples/05_struck_plate_fd.py [--out plate.wav]

@@ -2,8 +2,9 @@
 
 Each note is rendered with a bright-to-dark loss filter (T60 1 s, 0.3 s at high frequency) and
 its pitch measured as the maximum of |DTFT| of the windowed note (physsynth.measure.peak_frequency).
-STK's Plucked, asked for 440 Hz at 44.1 kHz, plays 435.65 Hz (-17 cents; ../shared/reference README: its loop is one
-sample longer than its tuning assumes). Ours counts every element's phase delay at f0.
+STK's Plucked, asked for 440 Hz at 44.1 kHz, plays 435.65 Hz (-17 cents; tests/reference_values.py,
+STK_PLUCKED_440_AT_44K1: its loop is one sample longer than its tuning assumes). Ours counts every
+element's phase delay at f0.
 
     python examples/06_ks_tuning_vs_stk.py
 
@@ -13,7 +14,7 @@ Prints one line per note and ends with ``max_error_cents: X``.
 from physsynth.measure import cents, peak_frequency
 from physsynth.models import ks_pluck
 
-STK_440_HZ_AT_44K1 = 435.65  # Hz, measured STK Plucked output for a 440 Hz request (reference)
+STK_440_HZ_AT_44K1 = 435.65  # Hz, STK Plucked for a 440 Hz request (tests/reference_values.py)
 
 
 def main():

@@ -7,7 +7,7 @@ Computes the bowl's modes below 3 kHz (about 20 s; or loads a saved model), rubs
 m/s (Inacio, Henrique & Antunes, Acta Acustica 92, 2006), and prints:
 
 - the tone's fundamental against the model's first wine-glass mode (2, 0) and against the
-  measured 221 Hz of a real 180 mm bowl (/work/shared/reference/README.md),
+  measured 221 Hz of a real 180 mm bowl (tests/reference_values.py),
 - the sustain ratio (RMS of the last second / RMS of the loudest second),
 - the beat rate: the envelope of the (2, 0) band pulses as the singing pattern turns with the
   puja, 2 n = 4 times per revolution, so at 2 n V / (2 pi R) Hz,
@@ -26,7 +26,7 @@ from physsynth.modal.axisymmetric import wine_glass_modes
 from physsynth.simulate.friction import rub
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-MEASURED_N2 = 221.0  # Hz, 180 mm bowl, /work/shared/reference/README.md
+MEASURED_N2 = 221.0  # Hz, 180 mm bowl (TIBETAN_BOWL_180MM, tests/reference_values.py)
 
 
 def main():

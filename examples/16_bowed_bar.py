@@ -6,7 +6,7 @@ its end face, the bow drawn across the thickness (z) and pressing along the bar'
 same friction kernel as the singing bowl, with a fixed contact point (Essl & Cook, JASA 108,
 2000, measured bowed vibraphone bars). Prints the sustained frequency against the bar's first
 bending mode (z) and against Euler-Bernoulli theory (beta_1 L = 4.730041, free-free; the
-reference table in /work/shared/reference/README.md), the sustain ratio and the fraction of
+value of tests/reference_values.py), the sustain ratio and the fraction of
 time the bow sticks.
 """
 

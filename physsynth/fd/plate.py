@@ -238,7 +238,7 @@ class PlateScheme:
 
     def closed_form(self, n: int = 10) -> np.ndarray:
         """Lowest n frequencies (Hz) of the simply supported plate,
-        f_mn = (pi/2) ((m/a)^2 + (n/b)^2) kappa (reference README)."""
+        f_mn = (pi/2) ((m/a)^2 + (n/b)^2) kappa (Navier; docs/references.md)."""
         if self.bc != "supported":
             raise PhyssynthError(f"the closed form is the simply supported plate's; this scheme's edges are {self.bc}")
         f = sorted(
