@@ -180,6 +180,14 @@ WAV_CASES = {
         ["fd", "string", "--f0", "220", "--oversample", "64", "--duration", "2000", "-o", "{out}"],
         "budget",
     ),
+    "fd-membrane-t60": (
+        ["fd", "membrane", "--size", "0.5x0.4", "--wave-speed", "100", "--t60", "1e-12", "-o", "{out}"],
+        ">= 0.001",
+    ),
+    "save-model-device": (
+        ["strike", "{model}", "--at", "0.2,0.01,0.01", "--save-model", "/dev/null", "-o", "{out}"],
+        "device",
+    ),
     "fd-size": (["fd", "plate", "--size", "0.5x-0.4x0.002", "-o", "{out}"], "--size takes"),
     "fd-grid-zero": (
         ["fd", "membrane", "--size", "0.5x0.4", "--wave-speed", "100", "--grid", "0", "-o", "{out}"],
@@ -259,6 +267,13 @@ OTHER_CASES = {
         ["animate", "{model}", "--mode", "1", "--frames", "10000", "--cycles", "100", "--dpi", "1200", "-o", "{out}"],
         "budget",
     ),
+    "gallery-side": (
+        ["plot-modes", "{model}", "--cols", "400", "--panel-size", "50", "--dpi", "1200", "-o", "{out}"],
+        "side",
+    ),
+    "cols-cap": (["plot-modes", "{model}", "--cols", "100000", "-o", "{out}"], "<= 400"),
+    "modes-fmax-huge": (["modes", "{mesh}", "--fmax", "1e300"], "<= 1e+07"),
+    "modes-to-device": (["modes", "{mesh}", "-o", "/dev/full"], "device"),
     "n-modes-zero": (["plot-modes", "{model}", "-n", "0", "-o", "{out}"], ">= 1"),
     "mode-list": (["plot-modes", "{model}", "--modes", "0,2", "-o", "{out}"], ">= 1"),
     "figure-stdout": (["plot-modes", "{model}", "-o", "-"], "standard output"),

@@ -36,6 +36,8 @@ MAX_PANELS = 400  # mode panels in one gallery
 MAX_FRAMES = 10_000  # frames of an animation or a strike response (7 min of GIF at 24 fps)
 MAX_CYCLES = 1000
 MAX_OVERSAMPLE = 64  # time steps per output sample of the FD and friction schemes
+MAX_FMAX = 1e7  # Hz: modes up to 10 MHz (ultrasound); beyond is a typo
+MIN_T60 = 1e-3  # s: a decay shorter than a millisecond is a click, not a sound
 #: A grid scheme's work: grid points x time steps, at about 1e9 point updates a second.
 MAX_GRID_UPDATES = 2e11
 #: Largest coordinate of a point option, m: ten times the largest mesh physsynth reads
@@ -123,13 +125,16 @@ def whole(*, lo=None, hi=None):
     return _type(lambda t: validate.integer(t, "", lo=lo, hi=hi), "whole number")
 
 
-def t60_type():
-    """A decay time, s: > 0, or ``inf`` (lossless)."""
+def t60_type(lo: float = 0.0):
+    """A decay time, s: > 0 (and >= ``lo``), or ``inf`` (lossless)."""
 
     def check(t):
         if str(t).strip().lower() in ("inf", "+inf", "infinity"):
             return math.inf
-        return validate.positive(t, "", "s")
+        v = validate.positive(t, "", "s")
+        if v < lo:
+            raise PhyssynthError(f" must be >= {lo:g} s (a shorter decay is a click), got {v:g}")
+        return v
 
     return _type(check, "decay time")
 
@@ -302,7 +307,7 @@ def add_fem(p):
 
 
 def add_fmax(p, help):
-    p.add_argument("--fmax", type=positive("Hz"), help=help)
+    p.add_argument("--fmax", type=positive("Hz", hi=MAX_FMAX), help=help)
 
 
 # ------------------------------------------------------------------ checks before work
@@ -377,6 +382,18 @@ def output(path, *, stdout: bool = True, what: str = "a WAV file") -> str:
             raise PhyssynthError(f"this output ({what}) cannot go to standard output; give a file name")
         return check_writable("/dev/stdout")
     return check_writable(path)
+
+
+def model_output(path) -> str:
+    """Check where a modal model goes (``.npz`` is appended, as ModalModel.save does)."""
+    from physsynth._io import check_writable, output_target
+
+    if path == STDOUT:
+        raise PhyssynthError("a modal model (.npz) cannot go to standard output; give a file name")
+    if not str(path).endswith(".npz") and os.path.exists(path) and output_target(path)[0] == "through":
+        # save() would write PATH.npz beside the device: refuse rather than create it there
+        raise PhyssynthError(f"{path} is a device or pipe; a modal model (.npz) needs a file name")
+    return check_writable(path if str(path).endswith(".npz") else f"{path}.npz")
 
 
 def announce(path) -> None:

@@ -227,7 +227,11 @@ def register(sub) -> None:
     p.add_argument("--areal-density", type=common.positive("kg/m^2"), metavar="KG_M2", help="mass per area, kg/m^2")
     p.add_argument("--wave-speed", type=common.positive("m/s"), metavar="M_S", help="instead of --tension, m/s")
     p.add_argument(
-        "--t60", type=common.t60_type(), default=3.0, metavar="S", help="decay time, s (default 3; inf: lossless)"
+        "--t60",
+        type=common.t60_type(lo=common.MIN_T60),
+        default=3.0,
+        metavar="S",
+        help=f"decay time, s (default 3; at least {common.MIN_T60:g}; inf: lossless)",
     )
     p.add_argument(
         "--bc",

@@ -73,11 +73,7 @@ def check_strike(args, channels: int) -> None:
 # ------------------------------------------------------------------ commands
 def cmd_modes(args):
     if args.output:
-        common.output(
-            args.output if args.output.endswith(".npz") or args.output == common.STDOUT else args.output + ".npz",
-            stdout=False,
-            what="a modal model .npz",
-        )
+        common.model_output(args.output)
     if args.n_modes is not None and args.fmax is not None:
         raise PhyssynthError("give --n-modes or --fmax, not both")
     common.check_material(args)
@@ -158,7 +154,7 @@ def _render_mallet_to_wav(args, model, at, direction, pickups, mallet, out):
 def cmd_strike(args):
     out = common.output(args.output)
     if args.save_model:
-        common.output(args.save_model, stdout=False, what="a modal model .npz")
+        common.model_output(args.save_model)
     check_strike(args, len(args.pickup) if args.pickup else 1)
     model = common.model_from(args, args.model)
     if args.save_model:
@@ -336,6 +332,11 @@ def register_demo(sub) -> None:
     add_render(p, duration=8.0)
     common.add_material(p, default="bell_bronze")
     common.add_fem(p)
-    p.add_argument("--fmax", type=common.positive("Hz"), default=8000.0, help="modes below this, Hz (default 8000)")
+    p.add_argument(
+        "--fmax",
+        type=common.positive("Hz", hi=common.MAX_FMAX),
+        default=8000.0,
+        help="modes below this, Hz (default 8000)",
+    )
     p.add_argument("--no-cache", action="store_true", help="recompute the modes")
     p.set_defaults(func=cmd_demo, contact_time=None)

@@ -56,7 +56,7 @@ def _check_args(args):
 def cmd_rub(args):
     out = common.output(args.output)
     if args.save_model:
-        common.output(args.save_model, stdout=False, what="a modal model .npz")
+        common.model_output(args.save_model)
     if args.attack is None:
         args.attack = 0.05 if args.at is not None else 0.3
     law = _check_args(args)

@@ -8,13 +8,17 @@ the ``physsynth modes`` table. Every output path and format is checked before an
 from __future__ import annotations
 
 import logging
+import math
 import os
 
 from physsynth.cli import common
+from physsynth.errors import PhyssynthError
 
 log = logging.getLogger("physsynth")
 
 _count = common.whole(lo=1)
+#: matplotlib's Agg canvas takes fewer than 2^23 pixels on a side
+MAX_IMAGE_SIDE = 2**23
 
 
 def _load_model(args, n_needed: int):
@@ -63,23 +67,29 @@ def _strike(args, model):
 # ------------------------------------------------------------------ commands
 def cmd_plot_modes(args):
     common.output(args.output, stdout=False, what="a figure")
-    from physsynth.viz import PlotError, plot_modes, save_figure
-    from physsynth.viz._mpl import check_image_path
-
-    check_image_path(args.output)
-    if args.modes:
-        need = max(args.modes)
-    else:
-        need = args.n
+    need = max(args.modes) if args.modes else args.n
     panels = len(args.modes) if args.modes else args.n
     if panels > common.MAX_PANELS:
-        raise PlotError(f"{panels} panels in one figure is more than {common.MAX_PANELS}; ask for fewer modes")
-    # the figure is panel_size wide per column and at most 1.5 panel_size high per row (viz.modes)
+        raise PhyssynthError(f"{panels} panels in one figure is more than {common.MAX_PANELS}; ask for fewer modes")
+    # the layout of viz.modes.plot_modes: up to 4 columns (or --cols), panel_size wide each, at
+    # most 1.5 panel_size high per row
+    cols = args.cols or min(4, math.ceil(math.sqrt(panels)))
+    rows = math.ceil(panels / cols)
+    width, height = cols * args.panel_size * args.dpi, (rows * 1.5 * args.panel_size + 0.35) * args.dpi
+    if max(width, height) >= MAX_IMAGE_SIDE:
+        raise PhyssynthError(
+            f"the gallery would be {width:.0f} x {height:.0f} pixels, beyond the {MAX_IMAGE_SIDE} an image "
+            "can have on a side; lower --dpi, --panel-size or --cols"
+        )
     _check_pixels(
-        panels * 1.5 * (args.panel_size * args.dpi) ** 2,
+        width * height,
         f"a gallery of {panels} panels of {args.panel_size:g} in at {args.dpi:g} dpi",
         "lower --dpi or --panel-size, or draw fewer modes",
     )
+    from physsynth.viz import plot_modes, save_figure
+    from physsynth.viz._mpl import check_image_path
+
+    check_image_path(args.output)
     model = _load_model(args, need)
     modes = _check_numbers(model, args.modes, args.model) if args.modes else min(args.n, model.n_modes)
     fig = plot_modes(
@@ -254,7 +264,11 @@ def register(subparsers) -> None:
         help="these mode numbers instead (from 1, as in the modes table)",
     )
     _add_exaggeration(p, "solids: largest displacement as a fraction of the object's size (default 0.08)")
-    p.add_argument("--cols", type=_count, help="panels per row (default: about square)")
+    p.add_argument(
+        "--cols",
+        type=common.whole(lo=1, hi=common.MAX_PANELS),
+        help="panels per row (default: about square, at most 4)",
+    )
     p.add_argument(
         "--panel-size",
         type=common.positive("in", hi=common.MAX_PANEL_INCHES),
