@@ -24,10 +24,12 @@ import math
 
 import numpy as np
 
+from physsynth import validate
 from physsynth.kernels.banded import banded_block
 from physsynth.models._design import ModelParameterError, allpass_for_delay
-from physsynth.models.bowed import MU_D, MU_S, V0, _finite_nonneg
-from physsynth.models.ks import _check_duration
+from physsynth.models.bowed import MU_D, MU_S, V0, check_bow
+from physsynth.models.ks import _check_duration, block_size
+from physsynth.pickups import snap
 
 #: The bandpass is Q_BP times narrower than its centre frequency (Essl & Cook use a fixed,
 #: fairly wide band: it has to reject only the loop's neighbouring resonances at 0 and 2 f_k),
@@ -104,13 +106,13 @@ def design_band(f, sigma, *, sr):
 def _node(model, where, name):
     if where is None:
         return None
-    a = np.asarray(where)
-    if a.ndim == 0:
-        node = int(a)
+    if isinstance(where, (int, np.integer)) and not isinstance(where, bool):
+        node = int(where)
         if not 0 <= node < model.mesh.n_nodes:
-            raise ModelParameterError(f"{name} node {node} is not in the mesh")
+            raise ModelParameterError(f"{name} node {node} is not in the mesh (nodes 0..{model.mesh.n_nodes - 1})")
         return node
-    return int(model.nearest_surface_node(a))
+    # a point (m): the nearest surface node, refused when the point is far from the object
+    return snap(model, where, f"{name} point")[0]
 
 
 class BandedWaveguide:
@@ -151,7 +153,12 @@ class BandedWaveguide:
     def strike(self, impulse=1e-3, *, width=None):
         """Add a strike at the contact: ``impulse`` (N s), spread as a raised cosine over
         ``width`` seconds (default: one sample, an ideal impulse)."""
-        m = 1 if width is None else max(int(round(float(width) * self.sr)), 1)
+        impulse = validate.finite(impulse, "impulse", "N s", error=ModelParameterError)
+        if impulse == 0.0:
+            raise ModelParameterError("a strike of impulse 0 N s is silent; give a non-zero impulse")
+        if width is not None:
+            width = validate.positive(width, "strike width", "s", hi=1.0, error=ModelParameterError)
+        m = 1 if width is None else max(int(round(width * self.sr)), 1)
         pulse = np.ones(1) if m == 1 else 1 - np.cos(2 * np.pi * (np.arange(m) + 0.5) / m)
         force = pulse / pulse.sum() * float(impulse) * self.sr  # N per sample, area = impulse
         rest = self._u[self._upos :]
@@ -162,17 +169,18 @@ class BandedWaveguide:
 
     def set_bow(self, *, force, velocity, mu_s=MU_S, mu_d=MU_D, v0=V0):
         """Bow at the contact with ``force`` (N) and ``velocity`` (m/s, along the normal)."""
-        velocity = float(velocity)
-        if not math.isfinite(velocity):
-            raise ModelParameterError(f"bow velocity must be finite, m/s, got {velocity}")
-        if not (0.0 <= mu_d <= mu_s and v0 > 0):
-            raise ModelParameterError("friction needs mu_s >= mu_d >= 0 and v0 > 0 m/s")
-        self._target = (_finite_nonneg("bow force", force, "N"), velocity)
-        self.friction = (float(mu_s), float(mu_d), float(v0))
+        target = check_bow(force, velocity, sounding=False)
+        mu_s = validate.finite(mu_s, "mu_s", lo=0.0, hi=10.0, error=ModelParameterError)
+        mu_d = validate.finite(mu_d, "mu_d", lo=0.0, hi=10.0, error=ModelParameterError)
+        v0 = validate.positive(v0, "v0", "m/s", error=ModelParameterError)
+        if not mu_d <= mu_s:
+            raise ModelParameterError(f"friction needs mu_s >= mu_d >= 0, got mu_s={mu_s}, mu_d={mu_d}")
+        self._target = target
+        self.friction = (mu_s, mu_d, v0)
 
     def process(self, n):
         """The next ``n`` samples of pickup velocity (m/s), ndarray shape (n,)."""
-        n = int(n)
+        n = block_size(n, self.sr)
         out = np.zeros(n)
         self.relative_velocity = np.zeros(n)
         if n == 0:
@@ -229,11 +237,13 @@ def banded_from_model(model, *, sr, at, pickup=None, fmax=None) -> BandedWavegui
     -------
     BandedWaveguide
     """
-    sr = float(sr)
-    if not (math.isfinite(sr) and sr > 0):
-        raise ModelParameterError(f"sr must be a positive sample rate in Hz, got {sr}")
-    fmax = sr / 4 if fmax is None else min(float(fmax), sr / 4)
-    keep = np.flatnonzero(np.asarray(model.frequencies) < fmax)
+    sr = float(validate.sample_rate(sr, error=ModelParameterError))
+    fmax = sr / 4 if fmax is None else min(validate.positive(fmax, "fmax", "Hz", error=ModelParameterError), sr / 4)
+    freqs_all = np.asarray(model.frequencies, dtype=float)
+    sig_all = np.asarray(model.decay_rates, dtype=float)
+    if not (np.isfinite(freqs_all).all() and np.isfinite(sig_all).all()):
+        raise ModelParameterError("the model's frequencies or decay rates hold NaN or inf; re-run the modal analysis")
+    keep = np.flatnonzero(freqs_all < fmax)
     if keep.size == 0:
         raise ModelParameterError(f"the model has no mode below {fmax:g} Hz")
     a = _node(model, at, "at")

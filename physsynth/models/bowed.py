@@ -10,13 +10,12 @@ Theory: docs/fastpaths-theory.md, "Bowed string".
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from physsynth import validate
 from physsynth.kernels.bowed import bowed_block
 from physsynth.models._design import ModelParameterError, design_loop
-from physsynth.models.ks import _check_duration
+from physsynth.models.ks import _check_duration, block_size, check_decay
 
 #: Defaults: a violin-like string (Z about 0.55 kg/s for a D string: Cremer, "The physics of the
 #: violin", table 3.1 order of magnitude) and rosin-like friction (Smith's / Woodhouse's
@@ -27,11 +26,36 @@ MU_D = 0.3
 V0 = 0.1
 
 
-def _finite_nonneg(name, v, unit):
-    v = float(v)
-    if not (math.isfinite(v) and v >= 0):
-        raise ModelParameterError(f"{name} must be a finite number >= 0 {unit}, got {v}")
-    return v
+#: Bow force range (N) of a sounding note: a violinist's 0.1-2 N with a wide margin each way
+#: (below 1 mN the "note" is rounding noise, above 100 N the string would break).
+BOW_FORCE = (1e-3, 100.0)
+#: Largest bow speed (m/s); players bow at about 0.05-1 m/s.
+MAX_BOW_VELOCITY = 10.0
+#: Slowest bow speed (m/s) of a sounding note.
+MIN_BOW_VELOCITY = 1e-4
+
+
+def check_bow(force, velocity, *, sounding: bool) -> tuple[float, float]:
+    """Bow force (N) and velocity (m/s). ``sounding``: a note must sound (force in
+    :data:`BOW_FORCE`, |velocity| in [MIN_BOW_VELOCITY, MAX_BOW_VELOCITY]); otherwise 0 is
+    allowed too (lifting the bow off a streaming string)."""
+    lo, hi = BOW_FORCE
+    f = validate.nonnegative(force, "bow force", "N", hi=hi, error=ModelParameterError)
+    v = validate.finite(
+        velocity, "bow velocity", "m/s", lo=-MAX_BOW_VELOCITY, hi=MAX_BOW_VELOCITY, error=ModelParameterError
+    )
+    if sounding or f != 0.0:
+        if f < lo:
+            raise ModelParameterError(
+                f"bow force {f:g} N is below {lo:g} N: the string would not sound; "
+                f"use {lo:g}..{hi:g} N (a violin: 0.1-2)"
+            )
+    if sounding and abs(v) < MIN_BOW_VELOCITY:
+        raise ModelParameterError(
+            f"bow velocity {v:g} m/s is below {MIN_BOW_VELOCITY:g} m/s: the string would not sound; "
+            "use 0.05-1 m/s (either sign)"
+        )
+    return f, v
 
 
 class BowedString:
@@ -85,23 +109,24 @@ class BowedString:
         v0=V0,
         nut_reflection=1.0,
     ):
-        self.sr = float(sr)
-        beta = float(position)
+        self.sr = float(validate.sample_rate(sr, error=ModelParameterError))
+        beta = validate.finite(position, "bow position", error=ModelParameterError)
         if not (0.0 < beta <= 0.5):
             raise ModelParameterError(
                 f"bow position must be in (0, 0.5] (fraction of the string from the bridge), got {position}"
             )
-        self.impedance = float(impedance)
-        if not (math.isfinite(self.impedance) and self.impedance > 0):
-            raise ModelParameterError(f"impedance must be positive, kg/s, got {impedance}")
-        self.mu_s, self.mu_d, self.v0 = float(mu_s), float(mu_d), float(v0)
+        self.impedance = validate.positive(impedance, "impedance", "kg/s", error=ModelParameterError)
+        self.mu_s = validate.finite(mu_s, "mu_s", lo=0.0, hi=10.0, error=ModelParameterError)
+        self.mu_d = validate.finite(mu_d, "mu_d", lo=0.0, hi=10.0, error=ModelParameterError)
+        self.v0 = validate.positive(v0, "v0", "m/s", error=ModelParameterError)
         if not (0.0 <= self.mu_d <= self.mu_s and self.v0 > 0):
             raise ModelParameterError(
                 f"friction needs mu_s >= mu_d >= 0 and v0 > 0 m/s, got mu_s={mu_s}, mu_d={mu_d}, v0={v0}"
             )
-        self.nut_reflection = float(nut_reflection)
+        self.nut_reflection = validate.finite(nut_reflection, "nut_reflection", error=ModelParameterError)
         if not 0.0 < self.nut_reflection <= 1.0:
             raise ModelParameterError(f"nut_reflection must be in (0, 1], got {nut_reflection}")
+        t60, t60_high = check_decay(f0, t60, t60_high)
         d = design_loop(f0, sr=self.sr, t60=t60, t60_high=t60_high, f_high=f_high)
         if d.n_delay < 4:
             raise ModelParameterError(f"f0 {f0} Hz is too high for sr {sr:g} Hz")
@@ -118,15 +143,13 @@ class BowedString:
         self.relative_velocity = np.zeros(0)  #: v_b - v at the bow over the last block, m/s
 
     def set_bow(self, *, force, velocity):
-        """Bow force (N, >= 0) and velocity (m/s, either sign), reached at the end of the next block."""
-        velocity = float(velocity)
-        if not math.isfinite(velocity):
-            raise ModelParameterError(f"bow velocity must be finite, m/s, got {velocity}")
-        self._target = (_finite_nonneg("bow force", force, "N"), velocity)
+        """Bow force (N, 0 or in :data:`BOW_FORCE`) and velocity (m/s, either sign, |v| <=
+        :data:`MAX_BOW_VELOCITY`), reached at the end of the next block."""
+        self._target = check_bow(force, velocity, sounding=False)
 
     def process(self, n):
         """The next ``n`` samples of the force on the bridge (N), ndarray shape (n,)."""
-        n = int(n)
+        n = block_size(n, self.sr)
         out = np.zeros(n)
         self.relative_velocity = np.zeros(n)
         if n == 0:
@@ -185,9 +208,9 @@ def bow(
     sr : float, Hz
     duration : float, s
     force : float, N
-        Bow force (normal to the string); about 0.1-2 N for a violin.
+        Bow force (normal to the string); about 0.1-2 N for a violin, within :data:`BOW_FORCE`.
     velocity : float, m/s
-        Bow velocity; about 0.05-0.5 m/s.
+        Bow velocity; about 0.05-0.5 m/s, |velocity| in [MIN_BOW_VELOCITY, MAX_BOW_VELOCITY].
     position : float
         Bow position beta, fraction of the string from the bridge, in (0, 0.5].
     attack : float, s
@@ -210,9 +233,8 @@ def bow(
     (8820,)
     """
     n = _check_duration(duration, sr)
-    attack = float(attack)
-    if not (math.isfinite(attack) and attack >= 0):
-        raise ModelParameterError(f"attack must be >= 0 s, got {attack}")
+    attack = validate.nonnegative(attack, "attack", "s", error=ModelParameterError)
+    check_bow(force, velocity, sounding=True)
     s = BowedString(
         f0,
         sr=sr,

@@ -28,10 +28,12 @@ import math
 
 import numpy as np
 
+from physsynth import validate
 from physsynth.kernels.hybrid import string_body_block
 from physsynth.models._design import ModelParameterError, design_loop
-from physsynth.models.ks import _check_duration
+from physsynth.models.ks import _check_duration, block_size, check_decay
 from physsynth.models.waveguide import _load, _positions, initial_rails
+from physsynth.pickups import snap
 
 #: Default string wave impedance, kg/s: a guitar string (T ~ 70 N, mu ~ 3.5 g/m).
 STRING_IMPEDANCE = 0.5
@@ -96,22 +98,33 @@ class StringOnBody:
     """
 
     def __init__(self, frequencies, decay_rates, d_bridge, d_pickup=None, *, sr, string_impedance=STRING_IMPEDANCE):
-        self.sr = float(sr)
-        f = np.asarray(frequencies, dtype=float).ravel()
-        sg = np.asarray(decay_rates, dtype=float).ravel()
-        d = np.asarray(d_bridge, dtype=float).ravel()
-        e = d if d_pickup is None else np.asarray(d_pickup, dtype=float).ravel()
+        self.sr = float(validate.sample_rate(sr, error=ModelParameterError))
+        try:
+            f = np.asarray(frequencies, dtype=float).ravel()
+            sg = np.asarray(decay_rates, dtype=float).ravel()
+            d = np.asarray(d_bridge, dtype=float).ravel()
+            e = d if d_pickup is None else np.asarray(d_pickup, dtype=float).ravel()
+        except (TypeError, ValueError):
+            raise ModelParameterError(
+                "frequencies, decay_rates and the mode shapes must be 1-D arrays of numbers, one value per mode"
+            ) from None
+        if f.size == 0:
+            raise ModelParameterError("the body has no modes; give at least one (frequency, decay rate, shape)")
         if not (f.shape == sg.shape == d.shape == e.shape):
             raise ModelParameterError(
                 "frequencies, decay_rates and the mode shapes at the bridge and pickup need one value per mode"
             )
-        if np.any(f <= 0) or np.any(sg < 0) or not np.all(np.isfinite(d)):
+        finite = np.isfinite(f).all() and np.isfinite(sg).all() and np.isfinite(d).all() and np.isfinite(e).all()
+        if not finite or np.any(f <= 0) or np.any(sg < 0):
             raise ModelParameterError(
                 "body modes need positive frequencies (Hz), decay rates >= 0 (1/s) and finite shapes"
             )
-        if not (string_impedance > 0 and math.isfinite(string_impedance)):
-            raise ModelParameterError(f"string_impedance must be positive (kg/s), got {string_impedance}")
+        string_impedance = validate.positive(string_impedance, "string_impedance", "kg/s", error=ModelParameterError)
         keep = f < 0.49 * self.sr
+        if not keep.any():
+            raise ModelParameterError(
+                f"every body mode lies at or above 0.49 sr = {0.49 * self.sr:g} Hz (lowest {f.min():g} Hz); raise sr"
+            )
         self.dropped_modes = int(np.count_nonzero(~keep))
         self.Z = float(string_impedance)
         self._b0, self._A1, self._A2 = (np.ascontiguousarray(a) for a in bilinear_modes(f[keep], sg[keep], sr=self.sr))
@@ -139,6 +152,10 @@ class StringOnBody:
         ``t60_high``, ``f_high`` its own losses (as :func:`physsynth.models.waveguide_pluck`);
         ``amplitude`` is the pluck's peak displacement (m) or the strike's peak velocity (m/s).
         The body's modal states are kept (a new note on a ringing body)."""
+        t60, t60_high = check_decay(f0, t60, t60_high)
+        amplitude = validate.finite(amplitude, "amplitude", error=ModelParameterError)
+        if amplitude == 0.0:
+            raise ModelParameterError("amplitude 0 gives silence; use a non-zero pluck or strike amplitude")
         d = design_loop(f0, sr=self.sr, t60=t60, t60_high=t60_high, f_high=f_high, granularity=2)
         L = d.n_delay // 2
         _, self._xp = _positions(L, position, pickup)
@@ -157,7 +174,7 @@ class StringOnBody:
     def process(self, n):
         """The next ``n`` samples: (string velocity at its pickup, body velocity at the body
         pickup), two ndarrays of shape (n,), m/s."""
-        n = int(n)
+        n = block_size(n, self.sr)
         vs, vb = np.zeros(n), np.zeros(n)
         if self.design is None or n == 0:
             return vs, vb
@@ -251,14 +268,16 @@ def body_modes_at(model, bridge, pickup=None, direction=None):
     d_bridge, d_pickup : ndarrays, shape (n_modes,), 1/sqrt(kg)
     """
 
-    def proj(point):
-        node = model.nearest_surface_node(point)
-        n = model.surface_normal(node) if direction is None else np.asarray(direction, float)
-        n = n / np.linalg.norm(n)
+    u = None if direction is None else validate.direction(direction, "string direction", error=ModelParameterError)
+
+    def proj(point, what):
+        # refused when the point is far from the body (wrong units, a typo): pickups.snap
+        node = snap(model, point, what)[0]
+        n = model.surface_normal(node) if u is None else u
         return model.shapes[:, node, :] @ n
 
-    d = proj(bridge)
-    e = d if pickup is None else proj(pickup)
+    d = proj(bridge, "bridge point")
+    e = d if pickup is None else proj(pickup, "body pickup point")
     return d, e
 
 

@@ -17,8 +17,38 @@ import math
 
 import numpy as np
 
+from physsynth import validate
 from physsynth.kernels.fastpaths import ks_block, ks_voices
 from physsynth.models._design import LoopDesign, ModelParameterError, design_loop, loss_filter
+
+#: Largest noise-burst seed (numpy's generators take integers in [0, 2^64)).
+MAX_SEED = 2**64 - 1
+
+
+def check_seed(seed) -> int:
+    """A noise seed: a whole number in [0, MAX_SEED]."""
+    return validate.integer(seed, "seed", lo=0, hi=MAX_SEED, error=ModelParameterError)
+
+
+def check_decay(f0, t60, t60_high=None, name: str = "t60") -> tuple[float, float | None]:
+    """T60s (s) of a string at ``f0`` (Hz): finite and at least one period 1/f0 (a string that
+    loses 60 dB in less than one round trip has no pitch, and the loop filter no design).
+    Returns (t60, t60_high)."""
+    f0 = validate.positive(f0, "f0", "Hz", error=ModelParameterError)
+    period = 1.0 / f0
+    out = []
+    for v, nm in ((t60, name), (t60_high, f"{name}_high")):
+        if v is None:
+            out.append(None)
+            continue
+        v = validate.positive(v, nm, "s", error=ModelParameterError)
+        if v < period:
+            raise ModelParameterError(
+                f"{nm} {v:g} s is shorter than one period of f0 = {f0:g} Hz ({period:.3g} s); "
+                f"use a decay time >= {period:.3g} s"
+            )
+        out.append(v)
+    return out[0], out[1]
 
 
 def ks_excitation(
@@ -48,16 +78,28 @@ def ks_excitation(
     """
     sr = design.sr
     P = sr / design.f1
+    amplitude = validate.finite(amplitude, "amplitude", error=ModelParameterError)
+    if amplitude == 0.0:
+        raise ModelParameterError("amplitude 0 gives silence; use a non-zero gain")
     if excitation is None:
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed(seed))
         e = rng.uniform(-1.0, 1.0, int(round(P)))
         e -= e.mean()
     else:
-        e = np.array(excitation, dtype=np.float64).ravel()
+        try:
+            e = np.array(excitation, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ModelParameterError("the excitation must be a 1-D array of numbers") from None
+        if e.ndim > 1 and max(e.shape) != e.size:
+            raise ModelParameterError(f"the excitation must be a 1-D array, got shape {e.shape}")
+        e = e.ravel()
         if e.size == 0 or not np.isfinite(e).all():
             raise ModelParameterError("the excitation must be a non-empty finite 1-D array")
+        if not np.any(e):
+            raise ModelParameterError("the excitation is all zeros (silence); give a non-zero signal")
+        validate.check_memory(e.nbytes * 4, f"an excitation of {e.size} samples", "use a shorter excitation")
     if pick is not None:
-        pick = float(pick)
+        pick = validate.finite(pick, "pick position", error=ModelParameterError)
         if not 0.0 < pick < 1.0:
             raise ModelParameterError(f"pick position must be in (0, 1), got {pick}")
         m = max(1, int(round(pick * P)))
@@ -66,7 +108,7 @@ def ks_excitation(
         comb[m:] -= e
         e = comb
     if level_cutoff is not None:
-        fc = float(level_cutoff)
+        fc = validate.finite(level_cutoff, "level cutoff", "Hz", error=ModelParameterError)
         if not 0.0 < fc < sr / 2:
             raise ModelParameterError(f"level cutoff must be in (0, sr/2) Hz, got {fc}")
         from scipy.signal import lfilter
@@ -76,11 +118,10 @@ def ks_excitation(
     return np.ascontiguousarray(e * float(amplitude))
 
 
-def _check_duration(duration, sr):
-    duration = float(duration)
-    if not (math.isfinite(duration) and duration > 0):
-        raise ModelParameterError(f"duration must be positive, in seconds, got {duration}")
-    return int(round(duration * sr))
+def _check_duration(duration, sr, channels: int = 1):
+    """Samples of a ``duration`` s render at ``sr`` Hz, within the memory budget
+    (:func:`physsynth.validate.check_samples`)."""
+    return validate.check_samples(duration, sr, channels, error=ModelParameterError)
 
 
 def ks_pluck(
@@ -129,6 +170,7 @@ def ks_pluck(
     (22050,)
     """
     n = _check_duration(duration, sr)
+    t60, t60_high = check_decay(f0, t60, t60_high)
     d = design_loop(f0, sr=sr, t60=t60, t60_high=t60_high, f_high=f_high, inharmonicity=inharmonicity)
     u = ks_excitation(d, excitation=excitation, pick=pick, level_cutoff=level_cutoff, seed=seed, amplitude=amplitude)
     buf = np.zeros(d.n_delay)
@@ -137,6 +179,13 @@ def ks_pluck(
         u, buf, np.zeros(1, np.int64), np.zeros(2), np.zeros(d.n_sections), d.eta, d.g, d.g, d.p, d.p, d.a_disp, out
     )
     return out
+
+
+def block_size(n, sr) -> int:
+    """A block length: a whole number >= 0 whose samples fit the memory budget."""
+    n = validate.integer(n, "block length n", lo=0, error=ModelParameterError)
+    validate.check_memory(3 * 8 * n, f"a block of {n} samples", "process shorter blocks", error=ModelParameterError)
+    return n
 
 
 class KarplusStrong:
@@ -160,7 +209,7 @@ class KarplusStrong:
     """
 
     def __init__(self, *, sr):
-        self.sr = float(sr)
+        self.sr = float(validate.sample_rate(sr, error=ModelParameterError))
         self.design = None
         self._u = np.zeros(0)
         self._upos = 0
@@ -180,6 +229,7 @@ class KarplusStrong:
         amplitude=1.0,
     ):
         """Start a note (parameters as :func:`ks_pluck`); any sounding note is cut."""
+        t60, t60_high = check_decay(f0, t60, t60_high)
         d = design_loop(f0, sr=self.sr, t60=t60, t60_high=t60_high, f_high=f_high, inharmonicity=inharmonicity)
         self.design = d
         self._f_high = f_high if f_high is not None else min(max(5000.0, 4 * d.f1), 0.45 * self.sr)
@@ -200,6 +250,7 @@ class KarplusStrong:
             return
         d = self.design
         t60_high = t60 if t60_high is None else t60_high
+        t60, t60_high = check_decay(d.f1, t60, t60_high)
         if t60_high > t60:
             raise ModelParameterError("t60_high must not exceed t60")
         self._target = loss_filter(d.f1, t60, t60_high, self._f_high, sr=self.sr)
@@ -210,7 +261,7 @@ class KarplusStrong:
 
     def process(self, n):
         """The next ``n`` samples, ndarray shape (n,)."""
-        n = int(n)
+        n = block_size(n, self.sr)
         out = np.zeros(n)
         if self.design is None or n == 0:
             return out
@@ -240,10 +291,16 @@ class KSVoices:
         nv = len(designs)
         if nv == 0 or len(excitations) != nv:
             raise ModelParameterError("give one excitation per voice, at least one voice")
+        if not all(isinstance(d, LoopDesign) for d in designs):
+            raise ModelParameterError("designs must be LoopDesign objects (from design_loop)")
+        if len({d.sr for d in designs}) != 1:
+            raise ModelParameterError("every voice's design must be at the same sample rate")
         self.sr = designs[0].sr
         max_n = max(d.n_delay for d in designs)
         max_m = max(max(d.n_sections for d in designs), 1)
+        excitations = [np.ascontiguousarray(e, dtype=np.float64).ravel() for e in excitations]
         n_u = max(len(e) for e in excitations)
+        validate.check_memory(nv * n_u * 8, f"{nv} voices of {n_u} excitation samples", "use fewer or shorter voices")
         self._u = np.zeros((nv, n_u))
         for i, e in enumerate(excitations):
             self._u[i, : len(e)] = e
@@ -259,11 +316,21 @@ class KSVoices:
         self.g = np.array([d.g for d in designs])
         self.p = np.array([d.p for d in designs])
         self.a = np.array([d.a_disp for d in designs])
-        self.w = np.ones(nv) if gains is None else np.ascontiguousarray(gains, dtype=np.float64)
+        if gains is None:
+            self.w = np.ones(nv)
+        else:
+            try:
+                self.w = np.ascontiguousarray(gains, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ModelParameterError("gains must be one number per voice") from None
+            if self.w.shape != (nv,) or not np.isfinite(self.w).all():
+                raise ModelParameterError(
+                    f"gains must be {nv} finite numbers (one per voice), got shape {self.w.shape}"
+                )
 
     def process(self, n):
         """The next ``n`` samples of the mix, ndarray shape (n,)."""
-        out = np.empty(int(n))
+        out = np.empty(block_size(n, self.sr))
         u = np.ascontiguousarray(self._u[:, self._upos : self._upos + out.size])
         self._upos += u.shape[1]
         ks_voices(

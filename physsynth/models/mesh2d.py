@@ -22,20 +22,31 @@ import math
 
 import numpy as np
 
+from physsynth import validate
+from physsynth.fd._common import FDCost, check_cost
 from physsynth.kernels.mesh2d import mesh_block
 from physsynth.models._design import ModelParameterError
-from physsynth.models.ks import _check_duration
+from physsynth.models.ks import _check_duration, block_size
+
+#: Most junctions a mesh may have (64 MiB of state).
+MAX_JUNCTIONS = 4_000_000
+#: Junction updates per second the mesh kernel is budgeted at (measured: 0.64 G/s on a
+#: loaded 2-core machine, a 5-point stencil like the FD membrane's).
+UPDATE_RATE = 3e8
 
 
 def _grid(size, c, sr):
-    a, b = (float(v) for v in size)
-    if not (a > 0 and b > 0 and math.isfinite(a) and math.isfinite(b)):
-        raise ModelParameterError(f"size must be two positive lengths in metres, got {size}")
-    if not (c > 0 and math.isfinite(c)):
-        raise ModelParameterError(f"wave speed c must be positive (m/s), got {c}")
-    if not (sr > 0 and math.isfinite(sr)):
-        raise ModelParameterError(f"sr must be a positive sample rate in Hz, got {sr}")
+    if isinstance(size, str) or not hasattr(size, "__len__") or len(size) != 2:
+        raise ModelParameterError(f"size must be two positive lengths (a, b) in metres, got {size!r}")
+    a, b = (validate.positive(v, "membrane side", "m", error=ModelParameterError) for v in size)
+    c = validate.positive(c, "wave speed c", "m/s", error=ModelParameterError)
+    sr = validate.sample_rate(sr, error=ModelParameterError)
     h = c * math.sqrt(2.0) / sr
+    if not (a / h + 1.0) * (b / h + 1.0) <= MAX_JUNCTIONS:
+        raise ModelParameterError(
+            f"a {a:g} x {b:g} m mesh at h = {h * 1000:.3g} mm has about {a / h:.3g} x {b / h:.3g} junctions, more "
+            f"than {MAX_JUNCTIONS:.3g}; make it smaller, or lower sr or raise c"
+        )
     Mx = int(round(a / h))
     My = int(round(b / h))
     if Mx < 3 or My < 3:
@@ -43,9 +54,29 @@ def _grid(size, c, sr):
             f"the membrane {a} x {b} m is smaller than 3 mesh spacings (h = {h * 1000:.3g} mm "
             f"at c {c} m/s, sr {sr} Hz); make it larger or raise sr"
         )
-    if Mx * My > 4_000_000:
-        raise ModelParameterError(f"{Mx} x {My} junctions is too large a mesh; lower sr or c")
     return h, Mx, My
+
+
+def waveguide_mesh_estimate(size, *, c, sr, duration) -> FDCost:
+    """What :func:`waveguide_mesh_strike` will cost (junctions, memory, updates, seconds at
+    :data:`UPDATE_RATE`), from the sizes alone; :meth:`FDCost` as for the FD schemes."""
+    _, Mx, My = _grid(size, c, sr)
+    n = _check_duration(duration, sr)
+    pts = (Mx + 1) * (My + 1)
+    return FDCost(
+        f"a {float(duration):g} s waveguide mesh of {Mx} x {My} junctions at {int(sr)} Hz",
+        "waveguide mesh",
+        pts,
+        n,
+        int(2 * pts * 8 + 3 * n * 8),
+        pts * n,
+        pts * n / UPDATE_RATE,
+    )
+
+
+def _check_mesh_budget(size, *, c, sr, duration) -> None:
+    cost = waveguide_mesh_estimate(size, c=c, sr=sr, duration=duration)
+    check_cost(cost, "make the membrane smaller, lower sr, raise c (fewer junctions) or shorten the duration")
 
 
 def mesh_mode_frequencies(size, modes, *, c, sr):
@@ -73,7 +104,10 @@ def mesh_mode_frequencies(size, modes, *, c, sr):
 
 def membrane_mode_frequencies(size, modes, *, c):
     """Continuous fixed rectangular membrane, f_mn = (c/2) sqrt((m/a)^2 + (n/b)^2), Hz."""
-    a, b = (float(v) for v in size)
+    if isinstance(size, str) or not hasattr(size, "__len__") or len(size) != 2:
+        raise ModelParameterError(f"size must be two positive lengths (a, b) in metres, got {size!r}")
+    a, b = (validate.positive(v, "membrane side", "m", error=ModelParameterError) for v in size)
+    c = validate.positive(c, "wave speed c", "m/s", error=ModelParameterError)
     mn = np.atleast_2d(np.asarray(modes, dtype=float))
     return 0.5 * c * np.sqrt((mn[:, 0] / a) ** 2 + (mn[:, 1] / b) ** 2)
 
@@ -86,20 +120,22 @@ def mesh_size(size, *, c, sr):
 
 def wave_speed(tension, density):
     """Membrane wave speed c = sqrt(tension / areal density), m/s (tension N/m, density kg/m^2)."""
-    if not (tension > 0 and density > 0):
-        raise ModelParameterError("tension (N/m) and areal density (kg/m^2) must be positive")
+    tension = validate.positive(tension, "tension", "N/m", error=ModelParameterError)
+    density = validate.positive(density, "areal density", "kg/m^2", error=ModelParameterError)
     return math.sqrt(tension / density)
 
 
 def _bilinear(p, h, Mx, My, name):
-    try:
-        x, y = (float(v) for v in p)
-    except (TypeError, ValueError):
-        x = y = math.nan
-    if not (math.isfinite(x) and math.isfinite(y)):
-        raise ModelParameterError(f"{name} must be a point (x, y) in metres, got {p}")
-    # keep all four junctions interior: index coordinates in [1, M - 1] (a point on or
-    # outside the rim is moved to the nearest interior cell)
+    x, y = validate.point(p, f"{name} point (x, y) in metres", dim=2, error=ModelParameterError)
+    a, b = Mx * h, My * h
+    tol = 1e-9 * max(a, b)
+    if not (-tol <= x <= a + tol and -tol <= y <= b + tol):
+        raise ModelParameterError(
+            f"{name} ({x:g}, {y:g}) m lies outside the {a:.4g} x {b:.4g} m membrane; give a point "
+            "with 0 <= x <= a and 0 <= y <= b, from the corner (0, 0)"
+        )
+    # keep all four junctions interior: index coordinates in [1, M - 1] (a point on the rim
+    # or in its outermost cell is moved to the nearest interior cell)
     xi = min(max(x / h, 1.0), Mx - 1.0)
     yi = min(max(y / h, 1.0), My - 1.0)
     i0 = min(int(math.floor(xi)), Mx - 2)
@@ -113,17 +149,22 @@ def _bilinear(p, h, Mx, My, name):
 
 def strike_pulse(*, sr, width=0.5e-3, amplitude=1.0):
     """Raised-cosine junction-velocity source e[n] of ``width`` s and peak ``amplitude`` m/s."""
+    width = validate.positive(width, "strike width", "s", hi=1.0, error=ModelParameterError)
+    amplitude = validate.finite(amplitude, "strike amplitude", "m/s", error=ModelParameterError)
+    if amplitude == 0.0:
+        raise ModelParameterError("strike amplitude 0 m/s is silent; give a non-zero amplitude")
     m = max(int(round(width * sr)), 1)
     return amplitude * 0.5 * (1 - np.cos(2 * np.pi * (np.arange(m) + 0.5) / m))
 
 
 def junction_loss(t60, *, sr):
     """Gain g per unit delay that makes every mode decay by 60 dB in ``t60`` s (None: 1)."""
-    if t60 is None or math.isinf(t60):
+    if t60 is None:
         return 1.0
-    if not t60 > 0:
-        raise ModelParameterError(f"t60 must be positive (s), got {t60}")
-    return 10.0 ** (-3.0 / (sr * float(t60)))
+    if isinstance(t60, (int, float, np.floating)) and t60 == math.inf:
+        return 1.0
+    t60 = validate.positive(t60, "t60", "s", error=ModelParameterError)
+    return 10.0 ** (-3.0 / (sr * t60))
 
 
 class WaveguideMesh:
@@ -148,15 +189,20 @@ class WaveguideMesh:
     """
 
     def __init__(self, size, *, c, sr, pickup, t60=None, bc="fixed", boundary_filter=None):
-        self.sr = float(sr)
-        self.c = float(c)
+        self.sr = float(validate.sample_rate(sr, error=ModelParameterError))
+        self.c = validate.positive(c, "wave speed c", "m/s", error=ModelParameterError)
         self.h, self.Mx, self.My = _grid(size, self.c, self.sr)
         self.size = (self.Mx * self.h, self.My * self.h)
         if bc not in ("fixed", "free"):
             raise ModelParameterError(f"bc must be 'fixed' or 'free', got {bc!r}")
         self.bc = bc
         self.g = junction_loss(t60, sr=self.sr)
-        gb, pb = (1.0, 0.0) if boundary_filter is None else (float(v) for v in boundary_filter)
+        if boundary_filter is None:
+            gb, pb = 1.0, 0.0
+        else:
+            if isinstance(boundary_filter, str) or not hasattr(boundary_filter, "__len__") or len(boundary_filter) != 2:
+                raise ModelParameterError(f"boundary_filter must be (gain, pole), got {boundary_filter!r}")
+            gb, pb = (validate.finite(v, "boundary_filter", error=ModelParameterError) for v in boundary_filter)
         if not (0.0 < gb <= 1.0 and 0.0 <= pb < 1.0):
             raise ModelParameterError(
                 f"boundary_filter (gain, pole) must have 0 < gain <= 1 and 0 <= pole < 1, got {boundary_filter}"
@@ -185,7 +231,7 @@ class WaveguideMesh:
 
     def process(self, n):
         """The next ``n`` samples of junction velocity at the pickup, ndarray shape (n,)."""
-        out = np.zeros(int(n))
+        out = np.zeros(block_size(n, self.sr))
         if out.size == 0:
             return out
         src = np.ascontiguousarray(self._src[: out.size])
@@ -284,6 +330,7 @@ def waveguide_mesh_strike(
     (800,)
     """
     n = _check_duration(duration, sr)
+    _check_mesh_budget(size, c=c, sr=sr, duration=duration)
     m = WaveguideMesh(size, c=c, sr=sr, pickup=pickup, t60=t60, bc=bc, boundary_filter=boundary_filter)
     m.strike(at, amplitude=amplitude, width=width)
     return m.process(n)
