@@ -102,7 +102,7 @@ def check_cost(cost: FDCost, fix: str) -> FDCost:
     if not cost.seconds <= budget:
         raise PhyssynthError(
             f"{cost.what} needs {cost.updates:.3g} grid updates ({cost.grid_points:.3g} points x {cost.steps} steps), "
-            f"about {cost.seconds / 60:.3g} min at {UPDATE_RATE[cost.kernel]:.2g} updates/s, over the "
+            f"about {cost.seconds / 60:.3g} min at {cost.updates / max(cost.seconds, 1e-300):.2g} updates/s, over the "
             f"{budget / 60:.3g} min budget (set PHYSSYNTH_TIME_BUDGET_S to change it); {fix}"
         )
     return cost
