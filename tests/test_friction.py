@@ -10,9 +10,9 @@ import sys
 import numpy as np
 import pytest
 import scipy.linalg
+from conftest import ROOT, number, run_example
 from reference_values import TIBETAN_BOWL_180MM
 from scipy.optimize import brentq
-from test_examples import number, run_example
 
 import physsynth as ps
 from physsynth.excitation.friction import ContactPath, FrictionLaw, detune_doublets, linear_stability, rim_path
@@ -22,7 +22,6 @@ from physsynth.modal.axisymmetric import circumferential_order
 from physsynth.simulate.friction import FrictionExciter, bow_modal, rub
 from physsynth.simulate.modal import hold_coefficients
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MEASURED_N2 = TIBETAN_BOWL_180MM[0]  # Hz, 221: a measured 180 mm bowl (tests/reference_values.py)
 SR = 48000
 

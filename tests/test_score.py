@@ -3,12 +3,11 @@ other excitations (plucks, noise, recorded forces), positions, the `play` comman
 
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from conftest import gmsh_box, gmsh_cylinder
+from conftest import run_cli as run
 
 import physsynth as ps
 from physsynth.excitation.score import Event, ScoreError, read_score, resolve_position, spread_nodes
@@ -18,13 +17,6 @@ from physsynth.simulate.score import render_score
 
 SR = 48000
 P1, P2 = (0.02, 0.006, 0.006), (0.2, 0.0, 0.003)
-
-
-def run(*args, cwd=None):
-    p = subprocess.run(
-        [sys.executable, "-m", "physsynth", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=600
-    )
-    return p.returncode, p.stdout, p.stderr
 
 
 def write_click(path, sr=SR, n=64):
@@ -446,7 +438,7 @@ def test_strike_with_physical_and_pulse_mallets(tmp_path, model_file):
 # ---------------------------------------------------------------- examples
 @pytest.mark.slow
 def test_example_mallet_comparison(tmp_path):
-    from test_examples import number, run_example
+    from conftest import number, run_example
 
     out = run_example("12_mallet_comparison.py", "--outdir", str(tmp_path))
     # harder tips: shorter contact, brighter (the example checks the order and prints it)
@@ -456,7 +448,7 @@ def test_example_mallet_comparison(tmp_path):
 
 @pytest.mark.slow
 def test_example_score_from_midi(tmp_path):
-    from test_examples import number, run_example
+    from conftest import number, run_example
 
     out = run_example("13_score_from_midi.py", "--outdir", str(tmp_path))
     assert number(out, "events") >= 8
