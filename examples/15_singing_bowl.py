@@ -21,7 +21,7 @@ import os
 import numpy as np
 
 import physsynth as ps
-from physsynth.measure import band_envelope, peak_frequency, spectral_peaks
+from physsynth.measure import band_envelope, frame_rms, peak_frequency, spectral_peaks
 from physsynth.modal.axisymmetric import wine_glass_modes
 from physsynth.simulate.friction import rub
 
@@ -51,7 +51,7 @@ def main():
 
     tail = y[-4 * sr :]
     f0 = peak_frequency(tail, sr=sr)
-    per_second = np.sqrt(np.mean(y[: y.size // sr * sr].reshape(-1, sr) ** 2, axis=1))
+    per_second = frame_rms(y, sr=sr, frame=1.0)
     sustain = per_second[-1] / per_second.max()
     # the (2, 0) band's envelope over the last 4 s (band f_wg +- 15 %, at sr / 48)
     env = band_envelope(y, sr=sr, f=f_wg, half_width=0.15 * f_wg, order=4)[::48][-4 * sr // 48 :]

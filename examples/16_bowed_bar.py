@@ -18,7 +18,7 @@ import numpy as np
 
 import physsynth as ps
 from physsynth.excitation.friction import FrictionLaw
-from physsynth.measure import peak_frequency
+from physsynth.measure import frame_rms, peak_frequency
 from physsynth.simulate.friction import bow_modal
 
 L, W, H = 0.300, 0.030, 0.010  # m; L / H = 30 keeps Timoshenko's shortfall near 1 %
@@ -55,7 +55,7 @@ def main():
     )
     y = r.audio[0]  # velocity of the bowed point along the bow
     f_bowed = peak_frequency(y[-sr // 2 :], sr=sr)
-    per = np.sqrt(np.mean(y[: y.size // (sr // 4) * (sr // 4)].reshape(-1, sr // 4) ** 2, axis=1))
+    per = frame_rms(y, sr=sr, frame=0.25)
     print(f"contact: {r.path.description}")
     print(f"threshold force of the first bending mode: {r.threshold[k1]:.4f} N")
     print(f"bowed_frequency_hz: {f_bowed:.3f}")

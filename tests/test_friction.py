@@ -17,7 +17,7 @@ from scipy.optimize import brentq
 import physsynth as ps
 from physsynth.excitation.friction import ContactPath, FrictionLaw, detune_doublets, linear_stability, rim_path
 from physsynth.kernels.friction import friction_block, friction_solve
-from physsynth.measure import band_envelope, cents, peak_frequency, spectral_peaks
+from physsynth.measure import band_envelope, cents, frame_rms, peak_frequency, spectral_peaks
 from physsynth.modal.axisymmetric import circumferential_order
 from physsynth.simulate.friction import FrictionExciter, bow_modal, rub
 from physsynth.simulate.modal import hold_coefficients
@@ -75,10 +75,6 @@ def sung(bowl):
 def envelope(y, sr, f0, step=48):
     """The envelope of the band f0 +- 15 %, decimated by ``step``."""
     return band_envelope(y, sr=sr, f=f0, half_width=0.15 * f0, order=4)[::step]
-
-
-def per_second_rms(y, sr):
-    return np.sqrt(np.mean(y[: y.size // sr * sr].reshape(-1, sr) ** 2, axis=1))
 
 
 def random_system(K=7, M=16, seed=3):
@@ -361,7 +357,7 @@ def test_bowl_sings_at_its_first_wine_glass_mode(bowl, bowl_n2, sung):
     # the issue's 3 %: 51 cents. The tone's lines sit n f_rot (0.5 Hz, 0.2 %) either side.
     assert abs(f0 / f_wg - 1) < 0.03
     assert abs(f0 / MEASURED_N2 - 1) < 0.03  # the coarse bowl's (2, 0) is 222.7 Hz
-    rms = per_second_rms(y, SR)
+    rms = frame_rms(y, sr=SR, frame=1.0)  # per second
     assert rms[-1] >= rms.max() / 3  # sustained: the issue's criterion
     assert rms[-1] > 30 * rms[0]  # and it grew from the puja's start (30 dB)
 
@@ -433,8 +429,8 @@ def test_no_singing_below_the_threshold(bowl, bowl_n2, sung):
     )
     weak = rub(bowl, force=0.5 * thr.min(), speed=0.15, duration=4.0, sr=SR)
     assert np.all(weak.growth < 0)
-    loud = per_second_rms(sung.audio[0], SR)[-1]
-    quiet = per_second_rms(weak.audio[0], SR)
+    loud = frame_rms(sung.audio[0], sr=SR, frame=1.0)[-1]
+    quiet = frame_rms(weak.audio[0], sr=SR, frame=1.0)
     assert quiet[-1] < 1e-2 * loud  # 40 dB below the singing bowl
     assert quiet[-1] <= quiet.max()
 
@@ -475,7 +471,7 @@ def test_bowed_bar_sustains_at_its_first_bending_mode(bar_model):
     y = r.audio[0]
     # 0.1 %: the bow's slip and stick shift a bowed mode by a few cents at most (Essl & Cook)
     assert peak_frequency(y[-SR // 2 :], sr=SR) == pytest.approx(bar_model.frequencies[k1], rel=1e-3)
-    rms = np.sqrt(np.mean(y[: y.size // 4800 * 4800].reshape(-1, 4800) ** 2, axis=1))
+    rms = frame_rms(y, sr=SR, frame=0.1)
     assert rms[-1] > 0.9 * rms.max()
     assert r.path.node >= 0 and np.any(r.relative_velocity == 0)  # it sticks: stick-slip
 
@@ -492,7 +488,7 @@ def test_bowed_plate_edge_sings_at_a_plate_mode():
     # 0.1 % of the nearest mode (the bowed bar's tolerance: a few cents of pull by the bow)
     assert f == pytest.approx(model.frequencies[np.argmin(np.abs(model.frequencies - f))], rel=1e-3)
     assert f == pytest.approx(model.frequencies[0], rel=1e-3)
-    rms = np.sqrt(np.mean(y[: y.size // 4800 * 4800].reshape(-1, 4800) ** 2, axis=1))
+    rms = frame_rms(y, sr=SR, frame=0.1)
     assert rms[-1] > 0.9 * rms.max()  # sustained, not a decaying transient
 
 
