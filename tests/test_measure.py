@@ -203,6 +203,24 @@ def test_bad_input_is_refused(what, call):
         call()
 
 
+def test_every_measurement_takes_sr_as_a_required_keyword():
+    import inspect
+
+    from physsynth import audio
+    from physsynth.viz import sound
+
+    funcs = [getattr(measure, n) for n in measure.__all__ if callable(getattr(measure, n))]
+    funcs += [audio.fade_out, sound.spectrum, sound.plot_spectrum, sound.plot_spectrogram, sound.strongest_modes]
+    funcs += [sound.plot_sound]
+    for f in funcs:
+        p = inspect.signature(f).parameters.get("sr")
+        if p is None:
+            assert f.__name__ in ("cents", "fit_decay_rates"), f.__name__  # rate-free: Hz in, cents or 1/s out
+            continue
+        assert p.kind is inspect.Parameter.KEYWORD_ONLY, f.__name__
+        assert p.default is inspect.Parameter.empty, f.__name__
+
+
 def test_sr_is_keyword_only_and_required():
     x = np.sin(2 * np.pi * 440.0 * T)
     with pytest.raises(TypeError):
