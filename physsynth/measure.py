@@ -78,6 +78,8 @@ def _rate(sr) -> float:
 
 def _signal(x, name: str = "signal", *, channels: bool = False, min_samples: int = _MIN_SAMPLES) -> np.ndarray:
     """``x`` as float64: shape (n,) (or (n_channels, n) with ``channels``), finite, long enough."""
+    if np.iscomplexobj(x):
+        raise PhyssynthError(f"the {name} must be real samples, got complex ones; measure x.real or abs(x)")
     try:
         a = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError):
@@ -568,6 +570,8 @@ def cents(f, f_ref):
     >>> cents([220.0, 880.0], 440.0)
     array([-1200.,  1200.])
     """
+    if any(v is None or isinstance(v, bool) for v in (f, f_ref)):
+        raise PhyssynthError(f"cents needs frequencies (Hz), got {f!r} and {f_ref!r}")
     try:
         a, b = np.broadcast_arrays(np.asarray(f, dtype=np.float64), np.asarray(f_ref, dtype=np.float64))
     except (TypeError, ValueError):

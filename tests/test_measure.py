@@ -191,6 +191,8 @@ BAD_CALLS = [
     ("frame below a sample", lambda: frame_rms(np.ones(100), sr=SR, frame=1e-9)),
     ("ragged levels", lambda: fit_decay_rates(np.arange(10.0), np.zeros((2, 9)))),
     ("times not increasing", lambda: fit_decay_rates(np.zeros(10), np.zeros(10))),
+    ("complex samples", lambda: peak_frequency(np.ones(100) * 1j, sr=SR)),
+    ("cents of None", lambda: cents(None, 440.0)),
     ("cents of 0 Hz", lambda: cents(0.0, 440.0)),
     ("cents of inf", lambda: cents(np.inf, 440.0)),
     ("cents ragged", lambda: cents([1.0, 2.0], [1.0, 2.0, 3.0])),
