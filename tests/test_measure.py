@@ -7,10 +7,12 @@ from the code under test.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 
-from physsynth import measure
+from physsynth import audio, measure
 from physsynth.errors import PhyssynthError
 from physsynth.measure import (
     band_envelope,
@@ -24,6 +26,7 @@ from physsynth.measure import (
     spectral_peaks,
     t60,
 )
+from physsynth.viz import sound
 
 SR = 48000
 T = np.arange(SR) / SR  # 1 s
@@ -206,11 +209,6 @@ def test_bad_input_is_refused(what, call):
 
 
 def test_every_measurement_takes_sr_as_a_required_keyword():
-    import inspect
-
-    from physsynth import audio
-    from physsynth.viz import sound
-
     funcs = [getattr(measure, n) for n in measure.__all__ if callable(getattr(measure, n))]
     funcs += [audio.fade_out, sound.spectrum, sound.plot_spectrum, sound.plot_spectrogram, sound.strongest_modes]
     funcs += [sound.plot_sound]
