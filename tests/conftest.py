@@ -26,10 +26,16 @@ sys.path.insert(0, HERE)
 __all__ = ["HERE", "MESHES", "ROOT", "cents", "number", "peak_freq", "rms", "run_cli", "run_example"]
 
 
-def run_cli(*args, cwd=None, timeout=600):
-    """Run ``python -m physsynth ARGS`` (each argument str()-ed); returns (exit code, stdout, stderr)."""
+def run_cli(*args, cwd=None, env=None, timeout=600):
+    """Run ``python -m physsynth ARGS`` (each argument str()-ed) in ``cwd`` with environment
+    ``env`` (default: this one); returns (exit code, stdout, stderr)."""
     p = subprocess.run(
-        [sys.executable, "-m", "physsynth", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=timeout
+        [sys.executable, "-m", "physsynth", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
     )
     return p.returncode, p.stdout, p.stderr
 

@@ -2,12 +2,10 @@
 manual's modal-ratio table, tests/reference_values.py), and the demo command."""
 
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-from conftest import MESHES
+from conftest import MESHES, run_cli
 from reference_values import TIBETAN_BOWL_180MM
 
 import physsynth as ps
@@ -59,14 +57,8 @@ def test_wine_glass_partials_match_measured_bowl(bowl):
 def test_demo_writes_a_real_render(tmp_path):
     env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
     out = tmp_path / "bowl.wav"
-    p = subprocess.run(
-        [sys.executable, "-m", "physsynth", "demo", "-o", str(out), "--duration", "3", "--fmax", "3000"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
-    )
-    assert p.returncode == 0, p.stderr
+    rc, _, err = run_cli("demo", "-o", out, "--duration", "3", "--fmax", "3000", env=env, timeout=900)
+    assert rc == 0, err
     y, sr = ps.read_wav(out)
     assert sr == 48000 and y.shape == (2, 3 * 48000)
     peak_db = 20 * np.log10(np.abs(y).max())
@@ -75,11 +67,5 @@ def test_demo_writes_a_real_render(tmp_path):
     low = peak_frequency(y[0], sr=sr, f_guess=250.0, rel_window=0.6)  # the strongest in 100..400 Hz
     assert abs(low / MEASURED[0] - 1) < 0.10
     # the second run uses the cached modes
-    p2 = subprocess.run(
-        [sys.executable, "-m", "physsynth", "demo", "-o", str(out), "--duration", "1", "--fmax", "3000"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
-    )
-    assert p2.returncode == 0 and "cached" in p2.stderr
+    rc, _, err = run_cli("demo", "-o", out, "--duration", "1", "--fmax", "3000", env=env, timeout=900)
+    assert rc == 0 and "cached" in err, err
