@@ -17,8 +17,6 @@ answers at once.
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 
 from physsynth._version import __version__ as __version__
 
@@ -113,25 +111,3 @@ def __getattr__(name: str):
 
 def __dir__():
     return sorted(set(globals()) | set(_PUBLIC))
-
-
-class _Package(types.ModuleType):
-    """Keeps a public name from being shadowed by the sub-module of the same name.
-
-    Importing ``physsynth.render`` (the module) binds it as the attribute ``physsynth.render``;
-    the public name is the function ``render`` in it, as it was when the names were imported
-    eagerly, so the import system's binding is not kept and ``__getattr__`` resolves the name.
-    """
-
-    def __setattr__(self, name, value):
-        if (
-            name in _PUBLIC
-            and isinstance(value, types.ModuleType)
-            and value.__name__ == f"{__name__}.{name}"
-            and hasattr(value, name)
-        ):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
