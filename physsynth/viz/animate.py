@@ -12,9 +12,10 @@ import os
 
 import numpy as np
 
+from physsynth import validate
 from physsynth._progress import log
 from physsynth.errors import PhyssynthError, RenderError
-from physsynth.viz._mpl import PlotError, new_figure
+from physsynth.viz._mpl import MAX_FPS, PlotError, check_figure, check_frames, new_figure
 from physsynth.viz.modes import SurfaceArtist, _view, deformation_scale, mode_indices, mode_labels
 
 #: Animation file types: extension -> matplotlib writer name.
@@ -47,16 +48,21 @@ def modal_response(model, excitation, *, duration: float, quantity: str = "displ
 
     if quantity not in QUANTITIES:
         raise PhyssynthError(f"unknown quantity {quantity!r}; use one of {', '.join(QUANTITIES)}")
-    sr = float(excitation.sr)
-    if not (math.isfinite(duration) and duration > 0):
-        raise PhyssynthError(f"duration must be > 0 s, got {duration}")
+    sr = float(validate.sample_rate(excitation.sr, "the excitation's sample rate"))
+    duration = validate.positive(duration, "duration", "s")
+    if fmax is not None:
+        fmax = validate.positive(fmax, "fmax", "Hz")
     limit = 0.49 * sr if fmax is None else min(fmax, 0.49 * sr)
     keep = np.flatnonzero(model.frequencies < limit)
     if keep.size == 0:
         raise RenderError(f"no mode below {limit:.4g} Hz to animate")
-    n = int(round(duration * sr))
-    if keep.size * n > 2e8:
-        raise PhyssynthError(f"{keep.size} modes x {n} samples is too large; shorten the duration or lower fmax")
+    n = validate.check_samples(duration, sr, copies=1)
+    # the modal coordinates (one row per mode) and the identity read-out
+    validate.check_memory(
+        8.0 * keep.size * (n + keep.size),
+        f"{keep.size} modes x {n} samples of modal response",
+        "shorten the duration or lower fmax",
+    )
     a1, a2, b0, b1, b2 = resonator_coefficients(model.omegas[keep], model.decay_rates[keep], sr=sr, quantity=quantity)
     g = model.shapes[keep][:, excitation.node, :] @ excitation.direction
     # One output per mode (w = identity) gives the modal coordinates themselves.
@@ -112,6 +118,28 @@ def _write_frames(fig, path, ext, fps, dpi, n_frames, draw):
     return os.fspath(path)
 
 
+def _check_look(fps, exaggeration):
+    fps = validate.positive(fps, "fps", "frames per second", hi=MAX_FPS, error=PlotError)
+    exaggeration = validate.nonnegative(exaggeration, "exaggeration", hi=10.0, error=PlotError)
+    return fps, exaggeration
+
+
+def _check_video(ext, n_frames, size, dpi):
+    """Frame size and, for a GIF (Pillow keeps every frame until the file is written), all
+    the frames against the memory budget, before anything is computed."""
+    if isinstance(size, str) or not hasattr(size, "__len__") or len(size) != 2:
+        raise PlotError(f"size must be (width, height) in inches, got {size!r}")
+    w, h, d = check_figure(size[0], size[1], dpi)
+    if ext == "gif":
+        px = (w * d) * (h * d)
+        validate.check_memory(
+            4.0 * px * n_frames,
+            f"a GIF of {n_frames} frames of {w * d:.0f} x {h * d:.0f} pixels",
+            "use fewer frames, a smaller size or dpi, or write .mp4",
+            error=PlotError,
+        )
+
+
 def _frame_figure(model, size, dpi):
     fig = new_figure(size[0], size[1], dpi=dpi)
     ax = fig.add_subplot(projection="3d")
@@ -158,8 +186,11 @@ def animate_mode(
     """
     k = int(mode_indices(model, [mode])[0])
     ext = check_animation_path(path)
-    if frames < 2 or cycles < 1:
-        raise PlotError("an animation needs at least 2 frames per cycle and 1 cycle")
+    frames = check_frames(frames, "frames per cycle")
+    cycles = validate.integer(cycles, "cycles", lo=1, error=PlotError)
+    check_frames(frames * cycles, "frames x cycles")
+    fps, exaggeration = _check_look(fps, exaggeration)
+    _check_video(ext, frames * cycles, size, dpi)
     u = model.shapes[k]
     peak = float(np.max(np.linalg.norm(u, axis=1)))
     fig, ax = _frame_figure(model, size, dpi)
@@ -219,10 +250,21 @@ def animate_response(
         The path written.
     """
     ext = check_animation_path(path)
-    if frames < 2:
-        raise PlotError("an animation needs at least 2 frames")
+    frames = check_frames(frames)
+    fps, exaggeration = _check_look(fps, exaggeration)
+    _check_video(ext, frames, size, dpi)
+    if fmax is not None:
+        fmax = validate.positive(fmax, "fmax", "Hz", error=PlotError)
     if duration is None:
         duration = frames / 24.0 / float(model.frequencies[0])
+    duration = validate.positive(duration, "duration", "s", error=PlotError)
+    # the displacement field of every frame is held at once: frames x nodes x 3 floats
+    validate.check_memory(
+        24.0 * frames * model.mesh.n_nodes * 2,
+        f"{frames} frames of a {model.mesh.n_nodes}-node field",
+        "use fewer frames",
+        error=PlotError,
+    )
     nyquist = 0.5 * frames / duration
     limit = nyquist if fmax is None else min(fmax, nyquist)
     if not (model.frequencies < limit).any():

@@ -18,8 +18,10 @@ import tempfile
 
 import numpy as np
 
+from physsynth import validate
 from physsynth._io import check_writable
-from physsynth.viz._mpl import PlotError
+from physsynth._progress import log
+from physsynth.viz._mpl import PlotError, check_frames, require_h5py
 from physsynth.viz.modes import mode_indices
 
 #: Mesh file types written (extension -> meshio format) and the time-series one.
@@ -54,6 +56,8 @@ def check_export_path(path, *, time_series: bool = False) -> str:
         TIME_SERIES_FORMATS if time_series else tuple(MESH_FORMATS),
         "a time series" if time_series else "mode shapes",
     )
+    if ext == "xdmf":
+        require_h5py()
     check_writable(path, PlotError)
     return ext
 
@@ -175,8 +179,24 @@ def export_response(
     from physsynth.viz.animate import modal_response
 
     check_export_path(path, time_series=True)
-    if frames < 1:
-        raise PlotError("a time series needs at least one frame")
+    frames = check_frames(frames, lo=1)
+    duration = validate.positive(duration, "duration", "s", error=PlotError)
+    n = model.mesh.n_nodes
+    # written frame by frame, so the file, not memory, grows with the frames: state its size
+    validate.check_memory(
+        24.0 * n * (len(model.frequencies) + 2),
+        f"the {n}-node fields of {len(model.frequencies)} modes",
+        "use a smaller model",
+        error=PlotError,
+    )
+    size = 24.0 * n * frames  # float64 vectors per node per frame in the .h5
+    free = shutil.disk_usage(os.path.dirname(os.path.abspath(os.fspath(path)))).free
+    if size > 0.9 * free:
+        raise PlotError(
+            f"{frames} frames of a {n}-node field make about {size / 1e9:.3g} GB, more than the "
+            f"{free / 1e9:.3g} GB free beside {os.fspath(path)}; use fewer frames"
+        )
+    log.info("export: %d frames of a %d-node field, about %.3g MB", frames, n, size / 1e6)
     q, keep = modal_response(model, excitation, duration=duration, quantity=quantity, fmax=fmax)
     times = np.arange(frames) * (duration / frames)
     idx = np.minimum(np.round(times * excitation.sr).astype(int), q.shape[1] - 1)

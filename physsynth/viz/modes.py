@@ -15,7 +15,8 @@ import math
 
 import numpy as np
 
-from physsynth.viz._mpl import PlotError, new_figure
+from physsynth import validate
+from physsynth.viz._mpl import MAX_INCHES, PlotError, check_dpi, check_figure, new_figure
 
 #: Colour maps: signed transverse displacement (diverging, white at the nodal lines) and
 #: displacement magnitude (sequential, perceptually uniform).
@@ -36,11 +37,17 @@ def mode_indices(model, modes) -> np.ndarray:
         If an index is outside 0 .. n_modes - 1 or N is not positive.
     """
     n = model.n_modes
-    if isinstance(modes, (int, np.integer)):
+    if isinstance(modes, (int, np.integer)) and not isinstance(modes, bool):
         if modes < 1:
             raise PlotError(f"the number of modes to show must be >= 1, got {modes}")
         return np.arange(min(int(modes), n))
-    idx = np.asarray(modes, dtype=int).ravel()
+    if isinstance(modes, (str, bytes)) or not hasattr(modes, "__iter__"):
+        raise PlotError(f"modes must be a count N or a list of 0-based mode indices, got {modes!r}")
+    try:
+        flat = np.asarray(modes, dtype=object).ravel()
+    except (TypeError, ValueError):
+        raise PlotError(f"modes must be a flat list of 0-based mode indices, got {modes!r}") from None
+    idx = np.array([validate.integer(v, "mode index", error=PlotError) for v in flat], dtype=np.int64)
     if idx.size == 0:
         raise PlotError("no mode selected")
     bad = idx[(idx < 0) | (idx >= n)]
@@ -428,11 +435,18 @@ def plot_modes(
         One axes per mode, in order (``fig.axes``), titled with the mode number (counting
         from 1, as the modes table), its frequency and any nodal counts.
     """
+    panel_size = validate.positive(panel_size, "panel size", "inches", hi=MAX_INCHES, error=PlotError)
+    dpi = check_dpi(dpi)
+    exaggeration = validate.nonnegative(exaggeration, "exaggeration", hi=10.0, error=PlotError)
     idx = mode_indices(model, modes)
-    titles = mode_labels(model, idx, axisymmetric=axisymmetric)
     n = len(idx)
+    if ncols is not None:
+        ncols = validate.integer(ncols, "ncols", lo=1, hi=64, error=PlotError)
     ncols = ncols or min(4, math.ceil(math.sqrt(n)))
     nrows = math.ceil(n / ncols)
+    # the whole figure checked (inches, pixels, memory) before any panel is drawn
+    check_figure(panel_size * ncols, panel_size * nrows * 1.5 + 0.35, dpi)
+    titles = mode_labels(model, idx, axisymmetric=axisymmetric)
     lo, hi = model.mesh.bounding_box
     ext = hi - lo
     flat = model.mesh.dim == 2

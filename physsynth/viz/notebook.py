@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from physsynth import validate
 from physsynth.errors import AudioError
 from physsynth.modal.model import MAX_ROWS, model_html
 
@@ -20,8 +21,8 @@ def wav_bytes(samples, sr: int, *, headroom_db: float = 1.0) -> bytes:
     """A 16-bit PCM WAV file in memory, peak-normalised to ``-headroom_db`` dBFS."""
     from physsynth.audio import normalise
 
-    x = np.atleast_2d(np.asarray(samples, dtype=np.float64))
-    x = normalise(x, headroom_db)
+    sr = validate.sample_rate(sr, error=AudioError)
+    x = np.atleast_2d(normalise(samples, headroom_db))
     q = np.clip(np.round(x.T * 32768.0), -32768, 32767).astype("<i2")
     buf = io.BytesIO()
     with wave.open(buf, "wb") as w:
@@ -56,13 +57,14 @@ class Sound:
     sr: int
 
     def __post_init__(self):
-        x = np.atleast_2d(np.asarray(self.samples, dtype=np.float64))
+        try:
+            x = np.atleast_2d(np.asarray(self.samples, dtype=np.float64))
+        except (TypeError, ValueError):
+            raise AudioError("a Sound needs a real array of samples, shape (n,) or (channels, n)") from None
         if x.ndim != 2 or x.shape[1] == 0:
             raise AudioError("a Sound needs samples of shape (n,) or (channels, n)")
-        if not (float(self.sr).is_integer() and self.sr > 0):
-            raise AudioError(f"sample rate must be a positive integer, got {self.sr}")
         object.__setattr__(self, "samples", x)
-        object.__setattr__(self, "sr", int(self.sr))
+        object.__setattr__(self, "sr", validate.sample_rate(self.sr, error=AudioError))
 
     @property
     def channels(self) -> int:
