@@ -200,6 +200,7 @@ def test_sheet_selectors_are_checked_before_assembly(square, no_assembly):
         ({"tension": 100.0, "areal_density": float("inf")}, MaterialError),
         ({"tension": 100.0}, PhyssynthError),
         ({"thickness": 0.002, "tension": 100.0, "areal_density": 0.1}, PhyssynthError),
+        ({"thickness": 0.002, "order": 1}, PhyssynthError),
     ],
 )
 def test_bad_sheet_constants_are_refused(square, no_assembly, kwargs, error):

@@ -99,6 +99,11 @@ def modal_analysis(
         raise PhyssynthError(f"solver must be a backend name, got {solver!r}")
     linsolve.check_backend(solver)
     if mesh.dim == 2:
+        if order != 2:
+            raise PhyssynthError(
+                f"element order {order!r} is for tetrahedral solids; plates use Morley's element and "
+                "membranes quadratic triangles (leave --order out)"
+            )
         return sheet_modal_analysis(
             mesh,
             material,
