@@ -98,8 +98,31 @@ def test_stiff_waveguide_uses_the_karplus_strong_dispersion_design():
     v.note_on(f0, t60=1.5, inharmonicity=B)
     d = design_loop(f0, sr=sr, t60=1.5, inharmonicity=B, granularity=2)
     assert v.design == d and d.n_sections > 0 and d.n_delay % 2 == 0
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(inharmonicity=-1e-4),
+        dict(inharmonicity=0.5),
+        dict(inharmonicity=float("nan")),
+        dict(position=0.0),
+        dict(position=float("nan")),
+        dict(pickup=1.5),
+        dict(excitation="bow"),
+        dict(excitation="strike", width=0.0),
+        dict(amplitude=0.0),
+        dict(amplitude=float("inf")),
+        dict(t60=1e-9),
+        dict(sr=0),
+        dict(duration=float("nan")),
+    ],
+)
+def test_waveguide_refuses_bad_input(kw):
+    # a PhyssynthError subclass naming the parameter, never a bare ValueError or a silent note
+    args = dict(sr=44100, duration=0.1) | kw
     with pytest.raises(ModelParameterError):
-        waveguide_pluck(220.0, sr=sr, duration=0.1, inharmonicity=-1e-4)
+        waveguide_pluck(220.0, **args)
 
 
 # ----------------------------------------------------------------- decay

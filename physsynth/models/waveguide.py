@@ -22,15 +22,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from physsynth import validate
 from physsynth.kernels.fastpaths import waveguide_block
 from physsynth.models._design import ModelParameterError, design_loop, loss_filter
-from physsynth.models.ks import _check_duration
+from physsynth.models.ks import _check_duration, block_size, check_decay
+
+
+def _fraction(v, name):
+    """A point on the string, as a fraction of its length from the nut, strictly inside."""
+    v = validate.finite(v, name, error=ModelParameterError)
+    if not 0.0 < v < 1.0:
+        raise ModelParameterError(f"{name} must be in (0, 1) (fraction of the string from the nut), got {v:g}")
+    return v
 
 
 def _positions(L, position, pickup):
-    for name, v in (("position", position), ("pickup", pickup)):
-        if not 0.0 < float(v) < 1.0:
-            raise ModelParameterError(f"{name} must be in (0, 1) (fraction of the string from the nut), got {v}")
+    position, pickup = _fraction(position, "position"), _fraction(pickup, "pickup")
     xe = min(max(int(round(position * L)), 1), L - 1)
     xp = min(max(int(round(pickup * L)), 1), L - 1)
     return xe, xp
@@ -51,17 +58,23 @@ def initial_rails(L, *, excitation="pluck", position=0.2, width=0.05, amplitude=
     amplitude : float
         Peak displacement (pluck), or peak velocity in displacement units per sample (strike).
     """
+    if excitation not in ("pluck", "strike"):
+        raise ModelParameterError(f"excitation must be 'pluck' or 'strike', got {excitation!r}")
+    position = _fraction(position, "position")
+    amplitude = validate.finite(amplitude, "amplitude", error=ModelParameterError)
+    if amplitude == 0.0:
+        raise ModelParameterError("amplitude 0 gives silence; use a non-zero amplitude")
     x = np.arange(L, dtype=float)
     xe = min(max(position * L, 1.0), L - 1.0)
     if excitation == "pluck":
         y0 = np.where(x <= xe, x / xe, (L - x) / (L - xe)) * amplitude
         return 0.5 * y0, 0.5 * y0
     if excitation == "strike":
+        width = validate.positive(width, "strike width", hi=1.0, error=ModelParameterError)
         hw = max(width * L / 2, 1.0)
         v0 = np.where(np.abs(x - xe) < hw, 0.5 * (1 + np.cos(np.pi * (x - xe) / hw)), 0.0)
         s = np.cumsum(v0) * amplitude
         return -0.5 * s, 0.5 * s
-    raise ModelParameterError(f"excitation must be 'pluck' or 'strike', got {excitation!r}")
 
 
 def _load(L, yr, yl):
@@ -158,7 +171,7 @@ class Waveguide:
     """
 
     def __init__(self, *, sr):
-        self.sr = float(sr)
+        self.sr = float(validate.sample_rate(sr, error=ModelParameterError))
         self.design = None
 
     def note_on(
@@ -176,6 +189,7 @@ class Waveguide:
         amplitude=1.0,
     ):
         """Start a note (parameters as :func:`waveguide_pluck`)."""
+        t60, t60_high = check_decay(f0, t60, t60_high)
         d = design_loop(
             f0, sr=self.sr, t60=t60, t60_high=t60_high, f_high=f_high, inharmonicity=inharmonicity, granularity=2
         )
@@ -195,6 +209,7 @@ class Waveguide:
         if self.design is None:
             return
         t60_high = t60 if t60_high is None else t60_high
+        t60, t60_high = check_decay(self.design.f1, t60, t60_high)
         if t60_high > t60:
             raise ModelParameterError("t60_high must not exceed t60")
         self._target = loss_filter(self.design.f1, t60, t60_high, self._f_high, sr=self.sr)
@@ -205,7 +220,7 @@ class Waveguide:
 
     def process(self, n):
         """The next ``n`` samples, ndarray shape (n,)."""
-        out = np.zeros(int(n))
+        out = np.zeros(block_size(n, self.sr))
         if self.design is None or out.size == 0:
             return out
         d = self.design
