@@ -139,7 +139,7 @@ def check_budget(est: Estimate, what: str, fix: str) -> None:
     )
 
 
-@dataclass
+@dataclass(frozen=True)
 class Eigenpairs:
     """Output of :func:`eigen_solve`: the lowest eigenpairs on the free DOFs."""
 
