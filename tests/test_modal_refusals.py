@@ -438,3 +438,14 @@ def test_ctrl_c_during_the_eigen_solve_stops_at_once(tmp_path):
     assert p.returncode in (130, -signal.SIGINT)
     assert dt < 2.0
     assert not out.exists()
+
+
+def test_select_and_below_refuse_what_is_not_there(saved):
+    m = ModalModel.load(saved)
+    assert m.select([0, 2]).n_modes == 2 and m.below(m.frequencies[1] * 1.0001).n_modes == 2
+    for bad in ([m.n_modes], [True, False], "first", np.zeros(m.n_modes, bool)):
+        with pytest.raises(PhyssynthError):
+            m.select(bad)
+    for fmax in (m.frequencies[0] * 0.5, float("nan"), -1.0):
+        with pytest.raises(PhyssynthError):
+            m.below(fmax)

@@ -93,14 +93,31 @@ class ModalModel:
         )
 
     def select(self, modes) -> ModalModel:
-        """A model with a subset of the modes (index array or boolean mask)."""
-        idx = np.arange(self.n_modes)[modes]
+        """A model with a subset of the modes (index array or boolean mask).
+
+        Raises
+        ------
+        PhyssynthError
+            Indices out of range, a mask of the wrong length, or a selection of no mode.
+        """
+        try:
+            idx = np.arange(self.n_modes)[modes]
+        except (IndexError, TypeError, ValueError) as exc:
+            raise PhyssynthError(f"cannot select modes {modes!r} of a {self.n_modes}-mode model: {exc}") from None
+        idx = np.atleast_1d(idx)
+        if idx.size == 0:
+            raise PhyssynthError("the selection holds no mode; a model needs one mode at least")
         return replace(
             self, frequencies=self.frequencies[idx], shapes=self.shapes[idx], decay_rates=self.decay_rates[idx]
         )
 
     def below(self, fmax: float) -> ModalModel:
-        """The modes below fmax (Hz)."""
+        """The modes below fmax (Hz); refused when there is none."""
+        fmax = validate.positive(fmax, "fmax", "Hz")
+        if not np.any(self.frequencies < fmax):
+            raise PhyssynthError(
+                f"no mode lies below {fmax:g} Hz (the lowest is at {self.frequencies[0]:.4g} Hz); raise fmax"
+            )
         return self.select(self.frequencies < fmax)
 
     def nearest_surface_node(self, point) -> int:
