@@ -449,3 +449,10 @@ def test_select_and_below_refuse_what_is_not_there(saved):
     for fmax in (m.frequencies[0] * 0.5, float("nan"), -1.0):
         with pytest.raises(PhyssynthError):
             m.below(fmax)
+
+
+def test_with_damping_takes_a_damping_law(saved):
+    m = ModalModel.load(saved)
+    np.testing.assert_allclose(m.with_damping(ps.LossFactor(2e-3)).decay_rates, 1e-3 * m.omegas, rtol=1e-12)
+    with pytest.raises(MaterialError):
+        m.with_damping("heavy")

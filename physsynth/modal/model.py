@@ -12,7 +12,7 @@ import numpy as np
 from physsynth import validate
 from physsynth._io import atomic_path
 from physsynth.damping import DampingLaw, t60_from_decay_rate
-from physsynth.errors import ModelFileError, PhyssynthError
+from physsynth.errors import MaterialError, ModelFileError, PhyssynthError
 from physsynth.materials import Material
 from physsynth.mesh import Mesh, Region
 
@@ -88,6 +88,8 @@ class ModalModel:
 
     def with_damping(self, law: DampingLaw) -> ModalModel:
         """The same modes with decay rates from another damping law."""
+        if not isinstance(law, DampingLaw):
+            raise MaterialError(f"with_damping takes a damping law (LossFactor, Rayleigh, TwoT60), got {law!r}")
         return replace(
             self, decay_rates=np.asarray(law.decay_rate(self.omegas), float), material=self.material.with_damping(law)
         )
