@@ -82,6 +82,10 @@ def _fmt(p) -> str:
 
 def surface_index(model) -> SurfaceIndex:
     """The :class:`SurfaceIndex` of a ModalModel (surface nodes, normals, bounding box)."""
+    if not (hasattr(model, "_surface") and hasattr(model, "mesh")):
+        raise PhyssynthError(
+            f"expected a ModalModel (physsynth.modal_analysis or ModalModel.load), got {type(model).__name__}"
+        )
     nodes, normals = model._surface()
     pts = model.mesh.points
     if len(nodes) == 0:

@@ -533,6 +533,13 @@ def test_bow_refuses_before_any_work(bar_model, kw, err, msg, monkeypatch):
         bow_modal(bar_model, args.pop("at"), **args)
 
 
+def test_friction_law_codes_are_the_kernels():
+    from physsynth.excitation.friction import KINDS
+    from physsynth.kernels import friction as kf
+
+    assert [FrictionLaw(kind=k).code for k in KINDS] == [kf.LAW_EXPONENTIAL, kf.LAW_HYPERBOLIC, kf.LAW_COULOMB]
+
+
 def test_friction_renders_take_sr_as_a_required_keyword():
     import inspect
 

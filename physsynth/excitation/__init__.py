@@ -10,44 +10,50 @@ The time stepping that turns these into sound is ``physsynth.simulate`` (``rende
 ``render_score``, ``mallet_strike``, ``rub``, ``bow_modal``).
 """
 
-from physsynth.excitation.friction import (
-    PUJA_DAMPING,
-    ContactPath,
-    FrictionLaw,
-    detune_doublets,
-    linear_stability,
-    point_contact,
-    rim_path,
-)
-from physsynth.excitation.mallet import MALLETS as MALLET_PRESETS
-from physsynth.excitation.mallet import ContactLaw, Mallet, MalletError, get_mallet
-from physsynth.excitation.score import Event, Score, ScoreError, read_score, resolve_position
-from physsynth.excitation.signals import force_from_wav, force_strike, noise_burst
-from physsynth.excitation.strike import MALLETS, Strike, contact_pulse, strike
+from __future__ import annotations
 
-__all__ = [
-    "MALLETS",
-    "MALLET_PRESETS",
-    "PUJA_DAMPING",
-    "ContactLaw",
-    "ContactPath",
-    "Event",
-    "FrictionLaw",
-    "Mallet",
-    "MalletError",
-    "Score",
-    "ScoreError",
-    "Strike",
-    "contact_pulse",
-    "detune_doublets",
-    "force_from_wav",
-    "force_strike",
-    "get_mallet",
-    "linear_stability",
-    "noise_burst",
-    "point_contact",
-    "read_score",
-    "resolve_position",
-    "rim_path",
-    "strike",
-]
+import importlib
+
+# name -> (module, name there); submodules load on first use, so that importing one excitation
+# (a strike) does not load scipy.signal for the noise bursts.
+_NAMES = {
+    "PUJA_DAMPING": ("friction", "PUJA_DAMPING"),
+    "ContactPath": ("friction", "ContactPath"),
+    "FrictionLaw": ("friction", "FrictionLaw"),
+    "detune_doublets": ("friction", "detune_doublets"),
+    "linear_stability": ("friction", "linear_stability"),
+    "point_contact": ("friction", "point_contact"),
+    "rim_path": ("friction", "rim_path"),
+    "MALLET_PRESETS": ("mallet", "MALLETS"),
+    "ContactLaw": ("mallet", "ContactLaw"),
+    "Mallet": ("mallet", "Mallet"),
+    "MalletError": ("mallet", "MalletError"),
+    "get_mallet": ("mallet", "get_mallet"),
+    "Event": ("score", "Event"),
+    "Score": ("score", "Score"),
+    "ScoreError": ("score", "ScoreError"),
+    "read_score": ("score", "read_score"),
+    "resolve_position": ("score", "resolve_position"),
+    "force_from_wav": ("signals", "force_from_wav"),
+    "force_strike": ("signals", "force_strike"),
+    "noise_burst": ("signals", "noise_burst"),
+    "MALLETS": ("strike", "MALLETS"),
+    "Strike": ("strike", "Strike"),
+    "contact_pulse": ("strike", "contact_pulse"),
+    "strike": ("strike", "strike"),
+}
+
+__all__ = sorted(_NAMES)
+
+
+def __getattr__(name):
+    if name not in _NAMES:
+        raise AttributeError(f"module 'physsynth.excitation' has no attribute {name!r}")
+    module, attr = _NAMES[name]
+    value = getattr(importlib.import_module(f"physsynth.excitation.{module}"), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_NAMES))

@@ -35,10 +35,11 @@ import numpy as np
 
 from physsynth import validate
 from physsynth.errors import PhyssynthError
-from physsynth.kernels.friction import LAW_COULOMB, LAW_EXPONENTIAL, LAW_HYPERBOLIC
 from physsynth.pickups import snap, surface_index, surface_normal
 
-_LAWS = {"exponential": LAW_EXPONENTIAL, "hyperbolic": LAW_HYPERBOLIC, "coulomb": LAW_COULOMB}
+#: The friction laws, in the order of their codes in the kernels (``kernels.friction.LAW_*``;
+#: tests/test_friction.py checks that the two agree).
+KINDS = ("exponential", "hyperbolic", "coulomb")
 
 #: Default dashpot of a puja's contact along the normal, N s/m: the losses of its leather or
 #: felt and of the hand holding it. Our assumption, of the order of the resistive part of the
@@ -83,7 +84,7 @@ class FrictionLaw:
     kind: str = "exponential"
 
     def __post_init__(self):
-        if self.kind not in _LAWS:
+        if not isinstance(self.kind, str) or self.kind not in KINDS:
             raise PhyssynthError(f"unknown friction law {self.kind!r}; use exponential, hyperbolic or coulomb")
         mus = validate.finite(self.mu_s, "mu_s", "", lo=0.0, lo_open=True)
         mud = validate.finite(self.mu_d, "mu_d", "", lo=0.0)
@@ -96,7 +97,8 @@ class FrictionLaw:
 
     @property
     def code(self) -> int:
-        return _LAWS[self.kind]
+        """The law's code for the friction kernel (its index in :data:`KINDS`)."""
+        return KINDS.index(self.kind)
 
     def mu(self, v):
         """Friction coefficient at sliding speed |v| (m/s)."""

@@ -242,6 +242,8 @@ def run_sources(
 
     if state is None:
         state = ModalState.rest(nm)
+    if not isinstance(state, ModalState):
+        raise PhyssynthError(f"state must be a ModalState (a previous render's .state), got {type(state).__name__}")
     if state.q.shape != (nm,):
         raise PhyssynthError(f"the initial state has {state.q.shape[0]} modes, the model {nm}")
     q = np.array(state.q, dtype=np.float64)

@@ -33,7 +33,7 @@ from physsynth.excitation.friction import (
 )
 from physsynth.kernels.friction import friction_block
 from physsynth.pickups import Pickup, as_pickups, pickup, pickup_weights
-from physsynth.simulate.modal import NYQUIST_FRACTION, check_modes, check_quantity, hold_coefficients
+from physsynth.simulate.modal import NYQUIST_FRACTION, check_model, check_modes, check_quantity, hold_coefficients
 
 #: The quantities a friction render reads (the kernel has no acceleration output).
 QUANTITIES = ("displacement", "velocity")
@@ -300,6 +300,8 @@ def _stroke(force, speed, duration, sr, attack, quantity, pickups, n_default: in
 def _render(model, path, pickups, stroke, law, oversample, quantity, start_angle, fmax, damping):
     force, speed, sr, attack, n = stroke
     check_modes(model.frequencies, model.decay_rates)
+    if law is not None and not isinstance(law, FrictionLaw):
+        raise PhyssynthError(f"law must be a FrictionLaw, got {type(law).__name__}")
     pickups = as_pickups(pickups, None)
     law = law or FrictionLaw()
     if fmax is not None:
@@ -426,6 +428,7 @@ def rub(
         (0, ``MAX_SLIDING_SPEED``] m/s, a sample rate outside 1000..768000 Hz, or a duration
         whose samples exceed the memory budget.
     """
+    check_model(model)
     stroke = _stroke(force, speed, duration, sr, attack, quantity, pickups, 2)
     model = detune_doublets(model, detune_cents)
     path = rim_path(model, height=height, region=region, n_angles=n_angles)
@@ -482,6 +485,7 @@ def bow_modal(
     RenderError, PhyssynthError
         As :func:`rub`.
     """
+    check_model(model)
     stroke = _stroke(force, speed, duration, sr, attack, quantity, pickups, 1)
     path = point_contact(model, at, direction, normal=normal)
     if pickups is None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from physsynth import validate
-from physsynth.errors import RenderError
+from physsynth.errors import PhyssynthError, RenderError
+from physsynth.excitation.strike import Strike
 from physsynth.kernels.resonators import resonator_bank
 from physsynth.pickups import Pickup, as_pickups, pickup_weights, point_weights
 from physsynth.simulate.modal import check_quantity, modes_below, resonator_coefficients
@@ -51,6 +52,10 @@ def render(
         would be silent (a force of zeros, a point that drives or reads none of the modes).
     """
     check_quantity(quantity)
+    if not isinstance(excitation, Strike):
+        raise PhyssynthError(
+            f"the excitation must be a Strike (physsynth.strike or force_strike), got {type(excitation).__name__}"
+        )
     sr = validate.sample_rate(excitation.sr)
     pickups = as_pickups(pickups, Pickup(excitation.node, np.array(excitation.direction), excitation.point))
     n = validate.check_samples(duration, sr, len(pickups))

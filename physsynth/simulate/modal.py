@@ -52,6 +52,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from physsynth import validate
 from physsynth._progress import log
 from physsynth.errors import PhyssynthError, RenderError
 
@@ -83,7 +84,7 @@ def _phi2(x):
 
 def check_quantity(quantity: str, allowed=QUANTITIES) -> int:
     """The derivative order of a pickup quantity (0, 1, 2), or PhyssynthError."""
-    if quantity not in allowed:
+    if not isinstance(quantity, str) or quantity not in allowed:
         raise PhyssynthError(f"unknown pickup quantity {quantity!r}; use one of {', '.join(allowed)}")
     return QUANTITIES[quantity]
 
@@ -272,6 +273,14 @@ def check_modes(frequencies, decay_rates) -> None:
         )
 
 
+def check_model(model) -> None:
+    """Refuse what is not a ModalModel (PhyssynthError), before its attributes are read."""
+    if not all(hasattr(model, a) for a in ("frequencies", "decay_rates", "shapes", "mesh")):
+        raise PhyssynthError(
+            f"expected a ModalModel (physsynth.modal_analysis or ModalModel.load), got {type(model).__name__}"
+        )
+
+
 def modes_below(model, *, sr: float, fmax: float | None = None):
     """(omega (rad/s), sigma (1/s), shapes) of the modes a render at ``sr`` keeps: those below
     0.49 sr (the resonators need omega T < pi) and below ``fmax``; the rest are logged.
@@ -281,12 +290,11 @@ def modes_below(model, *, sr: float, fmax: float | None = None):
     RenderError
         If the model's modes are not renderable (:func:`check_modes`) or none is kept.
     """
+    check_model(model)
     check_modes(model.frequencies, model.decay_rates)
     limit = NYQUIST_FRACTION * sr
     if fmax is not None:
-        if not (np.isfinite(fmax) and fmax > 0):
-            raise PhyssynthError(f"fmax must be a finite frequency > 0 Hz, got {fmax}")
-        limit = min(float(fmax), limit)
+        limit = min(validate.positive(fmax, "fmax", "Hz"), limit)
     keep = model.frequencies < limit
     if not keep.any():
         raise RenderError(f"no mode below {limit:.0f} Hz; raise the sample rate (or fmax)")

@@ -144,8 +144,8 @@ def render_score(
     signals = [_signal(ev, sr) for ev in events]
     if duration is None:
         duration = max(ev.time + (0.0 if sig is None else len(sig) / sr) for ev, sig in zip(events, signals)) + tail
-    n_out = 1 if pickups is None or isinstance(pickups, Pickup) else max(len(pickups), 1)
-    n = validate.check_samples(duration, sr, n_out)
+    pickups = None if pickups is None else as_pickups(pickups, None)
+    n = validate.check_samples(duration, sr, 1 if pickups is None else len(pickups))
 
     forces, kicks, mallets = [], [], []
     nodes, dirs, mallet_events = [], [], []
@@ -189,7 +189,8 @@ def render_score(
     if state is None and not any(drives):
         raise RenderError("every event is on a nodal point of the modes kept: the render would be silent")
 
-    pickups = as_pickups(pickups, Pickup(nodes[0], dirs[0], model.mesh.points[nodes[0]]))
+    if pickups is None:
+        pickups = [Pickup(nodes[0], dirs[0], model.mesh.points[nodes[0]])]
     w = pickup_weights(shapes, pickups)
     sim = run_sources(
         omega,
