@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from physsynth import validate
 from physsynth.errors import PhyssynthError, StabilityError
 
 
@@ -35,6 +36,9 @@ D_MIN = 0.5
 #: Dispersion fit: the first N_PARTIALS partials, at most MAX_SECTIONS identical sections.
 N_PARTIALS = 8
 MAX_SECTIONS = 16
+#: Largest stiffness coefficient B accepted (the design's range; piano strings have about 1e-4
+#: to 1e-3 in the middle octaves, more in the treble; tested from 1e-4 to 1e-3).
+MAX_INHARMONICITY = 0.01
 
 
 def allpass_phase_delay(a, w):
@@ -203,15 +207,9 @@ def design_loop(f0, *, sr, t60, t60_high=None, f_high=None, inharmonicity=0.0, g
     -------
     LoopDesign
     """
-    sr = float(sr)
-    f0 = float(f0)
-    B = float(inharmonicity)
-    if not (math.isfinite(f0) and f0 > 0):
-        raise ModelParameterError(f"f0 must be a positive frequency in Hz, got {f0}")
-    if not (math.isfinite(sr) and sr > 0):
-        raise ModelParameterError(f"sr must be a positive sample rate in Hz, got {sr}")
-    if not (math.isfinite(B) and 0.0 <= B <= 0.01):
-        raise ModelParameterError(f"inharmonicity B must be in [0, 0.01], got {B}")
+    f0 = validate.positive(f0, "f0", "Hz", error=ModelParameterError)
+    sr = validate.positive(sr, "sr", "Hz", error=ModelParameterError)
+    B = validate.finite(inharmonicity, "inharmonicity B", lo=0.0, hi=MAX_INHARMONICITY, error=ModelParameterError)
     f1 = f0 * math.sqrt(1 + B)
     P1 = sr / f1
     if P1 < 2 * granularity + D_MIN + 1:
@@ -219,17 +217,15 @@ def design_loop(f0, *, sr, t60, t60_high=None, f_high=None, inharmonicity=0.0, g
             f"f0 {f0} Hz is too high for sr {sr:g} Hz (the loop needs at least "
             f"{2 * granularity + D_MIN + 1:g} samples per period); lower f0 or raise sr"
         )
-    t60 = float(t60)
-    t60_high = t60 if t60_high is None else float(t60_high)
-    if not (math.isfinite(t60) and t60 > 0 and math.isfinite(t60_high) and t60_high > 0):
-        raise ModelParameterError(f"T60s must be positive, in seconds; got {t60} and {t60_high}")
+    t60 = validate.positive(t60, "t60", "s", error=ModelParameterError)
+    t60_high = t60 if t60_high is None else validate.positive(t60_high, "t60_high", "s", error=ModelParameterError)
     if t60_high > t60:
         raise ModelParameterError(
             f"t60_high ({t60_high} s) must not exceed t60 ({t60} s): high partials of a string decay faster"
         )
     if f_high is None:
         f_high = min(max(5000.0, 4 * f1), 0.45 * sr)
-    f_high = float(f_high)
+    f_high = validate.finite(f_high, "f_high", "Hz", error=ModelParameterError)
     if not (f1 < f_high < sr / 2):
         raise ModelParameterError(f"f_high must lie between f1 {f1:.2f} Hz and sr/2, got {f_high}")
     g, p = loss_filter(f1, t60, t60_high, f_high, sr=sr)
