@@ -456,3 +456,18 @@ def test_with_damping_takes_a_damping_law(saved):
     np.testing.assert_allclose(m.with_damping(ps.LossFactor(2e-3)).decay_rates, 1e-3 * m.omegas, rtol=1e-12)
     with pytest.raises(MaterialError):
         m.with_damping("heavy")
+
+
+@pytest.mark.parametrize("scale", [1e30, 1e6, 1e-30])
+def test_objects_of_absurd_size_are_refused_before_assembly(no_assembly, scale):
+    """A 0.1 m bar scaled to 10^5 m has modes near 0.03 Hz, under the solver's 10 Hz shift
+    (where it cannot tell them from rigid motion); scaled to 10^-31 m, above any sound."""
+    a = ps.bar_mesh(0.1, 0.01, 0.01, (8, 1, 1))
+    mesh = ps.Mesh(a.points * scale, a.cells)  # the dataclass: from_arrays has its own extent checks
+    msg = _refused(PhyssynthError, ps.modal_analysis, mesh, ps.get_material("steel"), n_modes=4)
+    assert "--units" in msg
+
+
+def test_huge_membrane_is_refused(no_assembly, square):
+    big = ps.Mesh(square.points * 1e4, square.cells)  # 2 km across at 100 N/m: modes near 0.006 Hz
+    _refused(PhyssynthError, ps.modal_analysis, big, None, n_modes=4, tension=100.0, areal_density=0.1)

@@ -74,6 +74,33 @@ def check_mode_count(n_modes, n_rigid: int, n_dofs: int, what: str, max_modes: i
         )
 
 
+#: Frequency scales (Hz) beyond which a request is refused: above, the object is smaller than
+#: a few micrometres of metal (numerically meaningless); between SCALE_WARN and it, every mode
+#: lies far above hearing (a mesh in mm read as m is the usual cause).
+SCALE_MAX = 1e9
+SCALE_WARN = 1e6
+
+
+def check_scale(f_scale: float, f_shift: float, size: float, what: str) -> None:
+    """Refuse an object whose modes cannot lie in the solver's range; warn far above hearing.
+
+    ``f_scale`` (Hz) is an upper estimate of the lowest elastic mode from the size alone
+    (a solid's longitudinal fundamental c / 2L, which bending modes undercut).
+    """
+    hint = "is the mesh in metres? (--units mm|cm|in converts it)"
+    if not (f_scale >= f_shift):
+        raise PhyssynthError(
+            f"{what} is {size:.3g} m across: its lowest modes lie below {f_scale:.3g} Hz, under the eigen-solver's "
+            f"shift of {f_shift:g} Hz, where they cannot be told from rigid-body motion; {hint}"
+        )
+    if f_scale > SCALE_MAX:
+        raise PhyssynthError(
+            f"{what} is {size:.3g} m across: its modes would start above {f_scale:.3g} Hz, far beyond any sound; {hint}"
+        )
+    if f_scale > SCALE_WARN:
+        log.warning("%s is %.3g m across: its modes lie far above hearing; %s", what, size, hint)
+
+
 @dataclass(frozen=True)
 class Estimate:
     """Up-front cost of a modal analysis, from the sizes alone.

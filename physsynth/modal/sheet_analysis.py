@@ -26,7 +26,9 @@ F_SHIFT = 1.0
 N_RIGID = {"plate": 3, "membrane": 1}
 
 
-def check_sheet(mesh: Mesh, material, *, n_modes, clamp, support, thickness, tension, areal_density, max_modes=None):
+def check_sheet(
+    mesh: Mesh, material, *, n_modes, clamp, support, thickness, tension, areal_density, max_modes=None, f_shift=F_SHIFT
+):
     """Every check that needs no assembly; returns (kind, thickness, tension, areal_density)."""
     if thickness is not None and (tension is not None or areal_density is not None):
         raise PhyssynthError("give a thickness (plate) or a tension and areal density (membrane), not both")
@@ -48,6 +50,14 @@ def check_sheet(mesh: Mesh, material, *, n_modes, clamp, support, thickness, ten
             "a flat triangle mesh is a plate or a membrane: give --thickness (plate, with a "
             "material) or --tension and --areal-density (membrane)"
         )
+    lo, hi = mesh.bounding_box
+    size = float(np.max((hi - lo)[:2]))
+    if kind == "plate":
+        # bending: f ~ c h / L^2 (a free square plate's first mode is about 0.65 of it)
+        f_scale = material.bar_speed * thickness / size**2
+    else:
+        f_scale = float(np.sqrt(tension / areal_density)) / (2 * size)
+    pipeline.check_scale(f_scale, f_shift, size, f"the {kind}")
     points = sheet.selector_points(mesh)
     check_selectors(mesh, clamp, keywords=("boundary",), option="--clamp", points=points)
     check_selectors(mesh, support, keywords=("boundary",), option="--support", points=points)
@@ -95,6 +105,7 @@ def sheet_modal_analysis(
         tension=tension,
         areal_density=areal_density,
         max_modes=max_modes,
+        f_shift=F_SHIFT if f_shift is None else f_shift,
     )
     if f_shift is None:
         f_shift = F_SHIFT

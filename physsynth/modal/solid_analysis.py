@@ -23,7 +23,9 @@ RIGID_FRACTION = 0.9
 N_RIGID = 6
 
 
-def check_solid(mesh: Mesh, material, *, n_modes, order, clamp, max_modes=None) -> tuple[int, pipeline.Estimate]:
+def check_solid(
+    mesh: Mesh, material, *, n_modes, order, clamp, max_modes=None, f_shift=F_SHIFT
+) -> tuple[int, pipeline.Estimate]:
     """Every check that needs no assembly; returns the element order and the cost estimate."""
     if not isinstance(material, Material):
         raise PhyssynthError("a solid needs a material (a Material, e.g. get_material('steel'))")
@@ -31,6 +33,9 @@ def check_solid(mesh: Mesh, material, *, n_modes, order, clamp, max_modes=None) 
     if order not in (1, 2):
         raise MeshError(f"element order must be 1 or 2, got {order}")
     check_selectors(mesh, clamp, keywords=("all", "boundary"), option="--clamp", midpoints=order == 2)
+    lo, hi = mesh.bounding_box
+    size = float(np.max(hi - lo))
+    pipeline.check_scale(material.bar_speed / (2 * size), f_shift, size, "the solid")
     n = solid.count_dofs(mesh, order)
     n_rigid = 0 if clamp else N_RIGID
     pipeline.check_mode_count(n_modes, n_rigid, n, "this mesh", max_modes)
@@ -53,9 +58,11 @@ def solid_modal_analysis(
     mesh: Mesh, material: Material, *, n_modes, fmax, order, clamp, solver, f_shift, max_modes
 ) -> ModalModel:
     """Modes of a free or clamped elastic solid (arguments as :func:`physsynth.modal_analysis`)."""
-    order, _ = check_solid(mesh, material, n_modes=n_modes, order=order, clamp=clamp, max_modes=max_modes)
     if f_shift is None:
         f_shift = F_SHIFT
+    order, _ = check_solid(
+        mesh, material, n_modes=n_modes, order=order, clamp=clamp, max_modes=max_modes, f_shift=f_shift
+    )
     with step(f"assembling P{order} elasticity on {mesh.n_cells} tetrahedra") as s_asm:
         disc = solid.assemble_solid(mesh, material, order=order)
         s_asm["result"] = f"{disc.n_dofs} DOF"
