@@ -29,7 +29,7 @@ log = logging.getLogger("physsynth")
 #: Options whose value may start with a minus sign (``--at -0.09,0,0.08``).
 VECTOR_OPTS = ("--at", "--direction", "--pickup", "--pickup-direction", "--normal", "--bridge", "--strike")
 #: Stated bounds of options that have no physical limit but a practical one.
-MAX_HEADROOM_DB = 60.0  # below -60 dBFS a 16-bit file keeps under 1 bit of the sound
+MAX_HEADROOM_DB = 60.0  # a peak at -60 dBFS leaves a 16-bit file 6 bits: more is no use for a render
 DPI_RANGE = (10.0, 1200.0)  # pixels per inch of a figure: a sketch to print quality
 MAX_PANEL_INCHES = 50.0
 MAX_PANELS = 400  # mode panels in one gallery
