@@ -223,3 +223,37 @@ def test_symlink_target_is_replaced_not_the_link(saved_bar, tmp_path):
     p = _strike_to(saved_bar, str(dangling))
     assert p.returncode == 2 and b"symbolic link" in p.stderr
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_io_refuses_what_it_cannot_write_safely(tmp_path):
+    """physsynth._io: a socket or a directory is refused before any work; a failed write
+    through a device leaves no temporary file (TMPDIR) and the device itself untouched."""
+    import socket
+    import stat
+    import tempfile
+
+    from physsynth._io import atomic_path, check_writable, is_stdout, output_target
+    from physsynth.errors import PhyssynthError
+
+    sock_path = tmp_path / "s.sock"
+    with socket.socket(socket.AF_UNIX) as s:
+        s.bind(str(sock_path))
+        with pytest.raises(PhyssynthError, match="socket"):
+            check_writable(sock_path)
+    with pytest.raises(PhyssynthError, match="directory"):
+        check_writable(tmp_path)
+    assert output_target("/dev/null")[0] == "through" and output_target(tmp_path / "new.wav")[0] == "replace"
+    assert is_stdout("-") and is_stdout("/dev/stdout") and not is_stdout(tmp_path / "x.wav")
+    private = tmp_path / "tmp"
+    private.mkdir()
+    old, tempfile.tempdir = tempfile.tempdir, str(private)
+    try:
+        with pytest.raises(OSError, match="No space left"), atomic_path("/dev/full") as tmp:
+            with open(tmp, "wb") as fh:
+                fh.write(b"x" * 10_000)
+        with pytest.raises(RuntimeError), atomic_path("/dev/null") as tmp:
+            raise RuntimeError("the writer failed")
+    finally:
+        tempfile.tempdir = old
+    assert os.listdir(private) == []
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode) and stat.S_ISCHR(os.stat("/dev/null").st_mode)
