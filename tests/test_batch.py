@@ -236,6 +236,22 @@ BAD = [
         "excitations[0].at.random",
     ),
     ("x = [\n", "not valid TOML"),
+    ("foo = 1\n", "foo: unknown key"),
+]
+# a valid bar sweep with one line changed: each must be refused when the spec is read
+_BAR = (
+    '[[meshes]]\nname = "b"\ngenerator = "bar"\nlength = 0.1\nwidth = 0.01\nheight = 0.01\n'
+    'n = [2, 1, 1]\n[[materials]]\nname = "steel"\n[[excitations]]\nat = {at}\n'
+)
+BAD += [
+    ("duration = 1e9\n" + _BAR.format(at="[0.05, 0.005, 0.01]"), "duration"),
+    # 40000 s x 48 kHz x 8 B x 3 buffers = 46 GB, over the 8 GiB budget the test sets
+    ("duration = 40000\n" + _BAR.format(at="[0.05, 0.005, 0.01]"), "duration"),
+    ("sr = 1000000000\n" + _BAR.format(at="[0.05, 0.005, 0.01]"), "sr"),
+    (_BAR.format(at="[5.0, 5.0, 5.0]"), "snap_tolerance"),  # 8.7 m from a 10 cm bar
+    (_BAR.format(at='"nowhere"'), "nowhere"),
+    (_BAR.format(at='{random = 2, region = "z>=1"}'), "z>=1"),
+    ("headroom_db = 400\n" + _BAR.format(at="[0.05, 0.005, 0.01]"), "headroom_db"),
 ]
 
 
@@ -249,6 +265,7 @@ def test_bad_spec_is_one_clear_line(tmp_path, text, key):
         capture_output=True,
         text=True,
         timeout=120,
+        env={**os.environ, "PHYSSYNTH_MEMORY_GB": "8"},
     )
     assert p.returncode == 2, p.stderr
     lines = p.stderr.strip().splitlines()
@@ -304,11 +321,16 @@ def test_serial_run_and_failures_recorded(work, serial, tmp_path):
         assert t["item_id"] == [r["item_id"] for r in rows]
         assert t["sha256"] == [r["sha256"] for r in rows]
         assert t["peak_physical"] == [float(r["peak_physical"]) for r in rows]
-    # a point off the mesh and a missing mesh file fail alone, with their errors
+    # a point off the mesh is refused when the spec is read, before the dataset exists
+    far = tmp_path / "far.toml"
+    far.write_text(open(work["spec"]).read().replace('"x>=0.0999",', '"x>=0.0999", [1.0, 1.0, 1.0],'))
+    with pytest.raises(pb.SpecError, match="snap_tolerance"):
+        pb.run_batch(str(far), str(tmp_path / "far-ds"), workers=0, progress=False)
+    assert not (tmp_path / "far-ds").exists()
+    # a missing mesh file fails its items alone, with its error
     text = (
         open(work["spec"])
         .read()
-        .replace('"x>=0.0999",', '"x>=0.0999", [1.0, 1.0, 1.0],')
         .replace(
             '[[materials]]\nname = "steel"',
             '[[meshes]]\nname = "ghost"\nfile = "missing.msh"\n\n[[materials]]\nname = "steel"',
@@ -320,28 +342,26 @@ def test_serial_run_and_failures_recorded(work, serial, tmp_path):
     spec.write_text(text)
     ds = tmp_path / "ds"
     r = pb.run_batch(str(spec), str(ds), workers=0, progress=False)
-    n_far = 2 * 2  # the far point on the bar: materials x mallets
     n_ghost = 2  # the missing mesh: materials x its one point
     rows = check_dataset(str(ds), r.items)
     failed = [x for x in rows if x["status"] == "failed"]
-    assert r.items == N_ITEMS + n_far + n_ghost
-    assert r.rendered == N_ITEMS and len(failed) == r.failed == n_far + n_ghost
-    assert sum("snap_tolerance" in x["error"] for x in failed) == n_far
+    assert r.items == N_ITEMS + n_ghost
+    assert r.rendered == N_ITEMS and len(failed) == r.failed == n_ghost
     assert sum("cannot read mesh file" in x["error"] for x in failed) == n_ghost
     # the items that did render are the reference's, byte for byte
     assert wav_bytes(str(ds)) == wav_bytes(out)
     # a re-run retries the failed items (and only them)
     r2 = pb.run_batch(str(spec), str(ds), workers=0, progress=False)
-    assert r2.skipped == N_ITEMS and r2.failed == n_far + n_ghost and r2.rendered == 0
+    assert r2.skipped == N_ITEMS and r2.failed == n_ghost and r2.rendered == 0
 
 
 @pytest.mark.slow
 def test_cluster_sweep_is_bit_identical_to_serial(work, serial, cluster, tmp_path):
     ref, _ = serial
     out = str(tmp_path / "dask")
-    t0 = time.perf_counter()
     report = pb.run_batch(work["spec"], out, scheduler=cluster.scheduler_address, progress=False)
-    assert time.perf_counter() - t0 < 60
+    # speed is measured in benchmarks/bench_batch.py; here: each (mesh, material) model made
+    # once for the whole cluster (4), not once per item or per worker
     assert report.rendered == N_ITEMS >= 50 and report.failed == report.unfinished == 0
     assert report.models_computed == 4 and report.workers == 2
     rows = check_dataset(out, N_ITEMS)

@@ -22,12 +22,14 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import shutil
 import sys
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from physsynth import validate
 from physsynth._progress import log
 from physsynth.batch.dataset import Dataset
 from physsynth.batch.excitations import get_excitation
@@ -239,6 +241,28 @@ def _cached_model(ds: Dataset, key: str):
 
 
 # ------------------------------------------------------------------ the run
+#: Most local worker processes: 4 per CPU (each holds a model and one render at a time; more
+#: only queue for the cores).
+MAX_WORKERS = 4 * (os.cpu_count() or 1)
+#: Largest chunk a task may take.
+MAX_CHUNK_ITEMS = 100_000
+
+
+def _check_room(sweep, dataset) -> None:
+    """Refuse a sweep whose WAV files would not fit on the dataset's disk (before it is made)."""
+    root = os.path.abspath(os.fspath(dataset))
+    parent = root if os.path.isdir(root) else os.path.dirname(root)
+    if not os.path.isdir(parent):
+        return  # Dataset.prepare says the parent is missing
+    need = sweep.wav_bytes
+    free = shutil.disk_usage(parent).free
+    if need > 0.95 * free:
+        raise PhyssynthError(
+            f"the sweep's {len(sweep.items)} WAV files need about {need / 1e9:.3g} GB, more than the "
+            f"{free / 1e9:.3g} GB free at {parent}; free space, shorten the durations or split the sweep"
+        )
+
+
 def run_batch(
     spec,
     dataset,
@@ -278,13 +302,26 @@ def run_batch(
         Counts, timings and the table's path. Items that failed are in the table with their
         error; run again to retry them and to finish unfinished ones.
     """
-    sweep = spec if isinstance(spec, Sweep) else load_spec(spec)
     if scheduler is not None and workers is not None:
         raise PhyssynthError("give a scheduler address or a number of local workers, not both")
-    if workers is not None and workers < 0:
-        raise PhyssynthError(f"the number of workers must be >= 0, got {workers}")
-    if chunk is not None and chunk < 1:
-        raise PhyssynthError(f"the chunk size must be >= 1 item, got {chunk}")
+    if workers is not None:
+        workers = validate.integer(workers, "the number of workers", lo=0, hi=MAX_WORKERS)
+    if chunk is not None:
+        chunk = validate.integer(chunk, "the chunk size (items per task)", lo=1, hi=MAX_CHUNK_ITEMS)
+    retries = validate.integer(retries, "retries", lo=0, hi=10)
+    sweep = spec if isinstance(spec, Sweep) else load_spec(spec)
+    _check_room(sweep, dataset)
+    if sweep.items and scheduler is None and workers != 0:
+        # every local worker renders one item at a time: the largest render, once per worker
+        n_workers = workers or (os.cpu_count() or 1)
+        big = max(sweep.items, key=lambda it: it.params["duration"] * it.params["sr"] * len(it.params["pickups"]["at"]))
+        p = big.params
+        per = p["duration"] * p["sr"] * max(len(p["pickups"]["at"]), 1) * 8 * 3
+        validate.check_memory(
+            n_workers * per,
+            f"{n_workers} workers each rendering {p['duration']:g} s at {p['sr']} Hz",
+            "use fewer workers (--workers) or shorter durations",
+        )
     kinds = {name: get_excitation(name) for name in {it.params["excitation"]["kind"] for it in sweep.items}}
     ds = Dataset(dataset)
     ds.prepare()

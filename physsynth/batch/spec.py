@@ -17,13 +17,18 @@ run and machine, and an item's files are named by its ID. Items whose modal mode
 from __future__ import annotations
 
 import itertools
+import math
 import os
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from physsynth import validate
 from physsynth.batch._base import SpecError, short_hash
 from physsynth.batch.excitations import get_excitation
-from physsynth.batch.meshes import MeshSource, parse_mesh
-from physsynth.batch.positions import parse_pickup_positions
+from physsynth.batch.meshes import MeshSource, build_mesh, parse_mesh
+from physsynth.batch.positions import RenderContext, parse_pickup_positions
+from physsynth.errors import PhyssynthError
 
 TOP_KEYS = (
     "name",
@@ -56,6 +61,13 @@ DEFAULTS = {
 }
 #: The default pickup set: one channel at the excitation point, along its direction.
 DRIVING_POINT = {"name": "strike", "at": ["strike"]}
+#: Most items one sweep may have (a million files; split a larger sweep into several specs).
+MAX_ITEMS = 1_000_000
+#: Bytes per sample of each WAV format.
+FORMAT_BYTES = {"pcm16": 2, "pcm24": 3, "float32": 4}
+#: Mesh kinds whose positions are checked when the spec is read (their meshes load in well
+#: under a second); generated gmsh meshes (bowl, plate) are checked on the worker that makes them.
+CHECKED_MESH_KINDS = ("file", "bar")
 
 
 @dataclass(frozen=True)
@@ -110,6 +122,20 @@ class Sweep:
 
     def __len__(self) -> int:
         return len(self.items)
+
+    @property
+    def wav_bytes(self) -> int:
+        """Bytes of all the sweep's WAV files (samples x channels x sample size, 44-byte headers)."""
+        return sum(_item_bytes(it.params) for it in self.items)
+
+
+def _channels(params) -> int:
+    return max(len(params["pickups"]["at"]), 1)
+
+
+def _item_bytes(params) -> int:
+    n = int(round(params["duration"] * params["sr"]))
+    return 44 + n * _channels(params) * FORMAT_BYTES[params["format"]]
 
 
 # ------------------------------------------------------------------ reading
@@ -210,9 +236,9 @@ def _scalar(raw, key, typ, *, low=None, choices=(), allow_list=True, nonneg=Fals
 
 
 def _material(entry, key) -> dict:
+    from physsynth.damping import DampingLaw, LossFactor
     from physsynth.errors import MaterialError
     from physsynth.materials import custom_material, get_material
-    from physsynth.damping import DampingLaw, LossFactor
 
     try:
         if isinstance(entry, str):
@@ -316,6 +342,9 @@ def _excitations(entry, key, meshes) -> tuple[list, set | None]:
         if k not in known:
             raise SpecError(f"{key}.{k}: unknown parameter of excitation kind {name!r} (known: {', '.join(known)})")
     axes = [p.values(entry.get(p.name), f"{key}.{p.name}") for p in kind.params]
+    n = math.prod(len(a) for a in axes)
+    if n > MAX_ITEMS:
+        raise SpecError(f"{key}: its lists expand to {n:,} excitations, more than the {MAX_ITEMS:,} items of a sweep")
     out = []
     for combo in itertools.product(*axes):
         p = {"kind": name, **dict(zip(known, combo))}
@@ -365,13 +394,23 @@ def parse_spec(raw: dict, *, base_dir: str = ".", source: str = "<spec>") -> Swe
         raise SpecError("name: expected a string")
 
     axes = {
-        "sr": _scalar(raw.get("sr", DEFAULTS["sr"]), "sr", int, low=0),
+        "sr": [
+            validate.sample_rate(v, "sr", error=SpecError)
+            for v in _scalar(raw.get("sr", DEFAULTS["sr"]), "sr", int, low=0)
+        ],
         "duration": _scalar(raw.get("duration", DEFAULTS["duration"]), "duration", float, low=0),
         "quantity": _scalar(raw.get("quantity", DEFAULTS["quantity"]), "quantity", str, choices=QUANTITIES),
     }
     fixed = {
         "format": _scalar(raw.get("format", "pcm24"), "format", str, choices=FORMATS, allow_list=False)[0],
-        "headroom_db": _scalar(raw.get("headroom_db", 1.0), "headroom_db", float, nonneg=True, allow_list=False)[0],
+        "headroom_db": validate.finite(
+            _scalar(raw.get("headroom_db", 1.0), "headroom_db", float, nonneg=True, allow_list=False)[0],
+            "headroom_db",
+            "dB",
+            lo=0.0,
+            hi=60.0,
+            error=SpecError,
+        ),
         "fade": _scalar(raw.get("fade", 0.05), "fade", float, nonneg=True, allow_list=False)[0],
         "snap_tolerance": (
             None
@@ -447,6 +486,20 @@ def parse_spec(raw: dict, *, base_dir: str = ".", source: str = "<spec>") -> Swe
             _excitations(e, f"excitations[{i}]", meshes)
             for i, e in enumerate(_list_of_tables(raw["excitations"], "excitations"))
         ]
+        bound = (
+            len(meshes)
+            * len(materials)
+            * sum(len(x) for x, _ in excs)
+            * len(pickups)
+            * len(axes["sr"])
+            * len(axes["duration"])
+            * len(axes["quantity"])
+        )
+        if bound > MAX_ITEMS:
+            raise SpecError(
+                f"the sweep expands to up to {bound:,} items (meshes x materials x excitations x pickups x "
+                f"sr x duration x quantity), more than {MAX_ITEMS:,}; split it into several specs"
+            )
         for mesh_name in meshes:
             for mat in materials.values():
                 mkey = None
@@ -499,6 +552,8 @@ def parse_spec(raw: dict, *, base_dir: str = ".", source: str = "<spec>") -> Swe
                     vals[k] = _scalar(
                         it[k], f"{key}.{k}", typ, low=None if typ is str else 0, choices=QUANTITIES, allow_list=False
                     )[0]
+                    if k == "sr":
+                        vals[k] = validate.sample_rate(vals[k], f"{key}.sr", error=SpecError)
                 elif len(axes[k]) > 1:
                     raise SpecError(
                         f"{k}: with product = false give one value (the default of every item) or give {key}.{k}"
@@ -506,6 +561,8 @@ def parse_spec(raw: dict, *, base_dir: str = ".", source: str = "<spec>") -> Swe
                 else:
                     vals[k] = axes[k][0]
             mkey = model_for(mesh_name, mat)
+            if len(rows) + len(exc_list) > MAX_ITEMS:
+                raise SpecError(f"{key}: the sweep has more than {MAX_ITEMS:,} items; split it into several specs")
             for exc in exc_list:
                 rows.append((params_of(mesh_name, mat, exc, pk, vals["sr"], vals["duration"], vals["quantity"]), mkey))
     if not rows:
@@ -518,6 +575,8 @@ def parse_spec(raw: dict, *, base_dir: str = ".", source: str = "<spec>") -> Swe
         seen.add(iid)
         items.append(Item(iid, len(items), params, mkey))
     used = {it.model_key for it in items}
+    _check_lengths(items)
+    _check_positions(items, {n: src for n, (src, _) in meshes.items()})
     return Sweep(
         source,
         name,
@@ -526,3 +585,77 @@ def parse_spec(raw: dict, *, base_dir: str = ".", source: str = "<spec>") -> Swe
         duplicates=len(rows) - len(items),
         warnings=tuple(warnings),
     )
+
+
+def _check_lengths(items) -> None:
+    """Each render within the memory budget (duration x sr x channels, validate.check_samples),
+    and the fade no longer than the render, before anything is written."""
+    seen = set()
+    for it in items:
+        p = it.params
+        key = (p["duration"], p["sr"], _channels(p))
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            validate.check_samples(p["duration"], p["sr"], _channels(p), error=SpecError)
+        except SpecError as exc:
+            raise SpecError(f"duration: {exc}") from None
+    fade = items[0].params["fade"] if items else 0.0
+    shortest = min((it.params["duration"] for it in items), default=math.inf)
+    if fade > shortest:
+        raise SpecError(f"fade: {fade:g} s is longer than the shortest render ({shortest:g} s); shorten the fade")
+
+
+class _MeshOnly:
+    """What :class:`RenderContext` asks of a model, from the mesh alone (no modal analysis)."""
+
+    def __init__(self, mesh):
+        self.mesh = mesh
+        self._surf = mesh.surface_nodes()
+
+    def nearest_surface_node(self, point) -> int:
+        p = np.asarray(point, dtype=float)
+        d2 = np.einsum("ij,ij->i", self.mesh.points[self._surf] - p, self.mesh.points[self._surf] - p)
+        return int(self._surf[int(np.argmin(d2))])
+
+
+def _check_positions(items, sources: dict) -> None:
+    """Every excitation and pickup position of every item resolved on its mesh (snapped within
+    snap_tolerance, regions and predicates selecting something), for the meshes that load
+    quickly (:data:`CHECKED_MESH_KINDS`), so that a point off the object is refused when the
+    spec is read, not recorded as a failed item."""
+    views: dict = {}
+    checked: set = set()
+    for it in items:
+        p = it.params
+        name = p["mesh"]["name"]
+        src = sources[name]
+        if src.kind not in CHECKED_MESH_KINDS or src.error:
+            continue
+        if name not in views:
+            try:
+                views[name] = _MeshOnly(build_mesh(src))
+            except PhyssynthError as exc:
+                raise SpecError(f"meshes ({name}): {exc}") from None
+        kind = get_excitation(p["excitation"]["kind"])
+        positions = [
+            (f"excitation {p['excitation']['kind']}.{q.name}", p["excitation"][q.name])
+            for q in kind.params
+            if q.type == "position" and p["excitation"].get(q.name) is not None
+        ]
+        positions += [(f"pickups {p['pickups']['name']}.at[{i}]", v) for i, v in enumerate(p["pickups"]["at"])]
+        for what, pos in positions:
+            if pos == "strike":
+                continue
+            # random points lie on their region by construction: check the region once
+            rid = {k: v for k, v in pos.items() if k != "index"} if isinstance(pos, dict) else pos
+            sig = (name, p.get("snap_tolerance"), repr(rid))
+            if sig in checked:
+                continue
+            checked.add(sig)
+            ctx = RenderContext(views[name], {**p, "pickups": {"at": []}}, seed=0)
+            try:
+                ctx.locate(pos, what)
+            except PhyssynthError as exc:
+                raise SpecError(f"mesh {name!r}: {exc}") from None
