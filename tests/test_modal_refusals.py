@@ -471,3 +471,24 @@ def test_objects_of_absurd_size_are_refused_before_assembly(no_assembly, scale):
 def test_huge_membrane_is_refused(no_assembly, square):
     big = ps.Mesh(square.points * 1e4, square.cells)  # 2 km across at 100 N/m: modes near 0.006 Hz
     _refused(PhyssynthError, ps.modal_analysis, big, None, n_modes=4, tension=100.0, areal_density=0.1)
+
+
+def test_check_modal_analysis_refuses_what_modal_analysis_would_and_assembles_nothing(bar, square, no_assembly):
+    """The up-front check for sweeps and command lines: the same refusals, no work."""
+    from physsynth.modal.analysis import check_modal_analysis
+
+    steel = ps.get_material("steel")
+    check_modal_analysis(bar, steel, n_modes=20, clamp=["x<=0"])
+    check_modal_analysis(square, steel, fmax=3000.0, thickness=0.002, support="boundary")
+    check_modal_analysis(square, None, n_modes=8, tension=100.0, areal_density=0.1, clamp="boundary")
+    for kwargs, error in (
+        ({"n_modes": 5000}, PhyssynthError),
+        ({"fmax": float("nan")}, PhyssynthError),
+        ({"clamp": ["ends"]}, SelectorError),
+        ({"solver": "nope"}, SolverError),
+        ({"n_modes": 4, "thickness": 0.002}, PhyssynthError),
+    ):
+        with pytest.raises(error):
+            check_modal_analysis(bar, steel, **kwargs)
+    with pytest.raises(SelectorError):
+        check_modal_analysis(square, steel, n_modes=4, thickness=0.002, support=["rim"])

@@ -14,10 +14,17 @@ from physsynth.materials import Material
 from physsynth.mesh import Mesh
 from physsynth.modal import linsolve, pipeline
 from physsynth.modal.model import ModalModel
-from physsynth.modal.sheet_analysis import sheet_modal_analysis
-from physsynth.modal.solid_analysis import F_SHIFT, RIGID_FRACTION, solid_modal_analysis, stiffness_and_mass
+from physsynth.modal.sheet_analysis import F_SHIFT as SHEET_F_SHIFT
+from physsynth.modal.sheet_analysis import check_sheet, sheet_modal_analysis
+from physsynth.modal.solid_analysis import (
+    F_SHIFT,
+    RIGID_FRACTION,
+    check_solid,
+    solid_modal_analysis,
+    stiffness_and_mass,
+)
 
-__all__ = ["modal_analysis", "stiffness_and_mass", "F_SHIFT", "RIGID_FRACTION"]
+__all__ = ["modal_analysis", "check_modal_analysis", "stiffness_and_mass", "F_SHIFT", "RIGID_FRACTION"]
 
 
 def modal_analysis(
@@ -90,6 +97,67 @@ def modal_analysis(
         missing solver backend (:class:`SolverError`). After the solve: no mode found, or more
         zero-frequency modes than a free body has (:class:`SolverError`).
     """
+    r = _request(
+        mesh, n_modes, fmax, order, clamp, support, thickness, tension, areal_density, solver, f_shift, max_modes
+    )
+    if mesh.dim == 2:
+        return sheet_modal_analysis(mesh, material, **r)
+    return solid_modal_analysis(mesh, material, **r)
+
+
+def check_modal_analysis(
+    mesh: Mesh,
+    material: Material,
+    *,
+    n_modes: int | None = None,
+    fmax: float | None = None,
+    order: int = 2,
+    clamp=(),
+    support=(),
+    thickness: float | None = None,
+    tension: float | None = None,
+    areal_density: float | None = None,
+    solver: str = "auto",
+    f_shift: float | None = None,
+    max_modes: int = 2000,
+) -> None:
+    """Make every check :func:`modal_analysis` makes before assembling, and nothing else.
+
+    For callers that refuse a whole job up front (a sweep spec, a command line) before any
+    model is computed. The arguments are those of :func:`modal_analysis`; it raises what
+    :func:`modal_analysis` would raise before its assembly, in milliseconds to a second (it
+    counts the mesh's edges and evaluates selectors on its nodes).
+    """
+    r = _request(
+        mesh, n_modes, fmax, order, clamp, support, thickness, tension, areal_density, solver, f_shift, max_modes
+    )
+    if mesh.dim == 2:
+        check_sheet(
+            mesh,
+            material,
+            n_modes=r["n_modes"],
+            clamp=r["clamp"],
+            support=r["support"],
+            thickness=r["thickness"],
+            tension=r["tension"],
+            areal_density=r["areal_density"],
+            max_modes=r["max_modes"],
+            f_shift=SHEET_F_SHIFT if r["f_shift"] is None else r["f_shift"],
+        )
+    else:
+        check_solid(
+            mesh,
+            material,
+            n_modes=r["n_modes"],
+            order=r["order"],
+            clamp=r["clamp"],
+            max_modes=r["max_modes"],
+            f_shift=F_SHIFT if r["f_shift"] is None else r["f_shift"],
+        )
+
+
+def _request(mesh, n_modes, fmax, order, clamp, support, thickness, tension, areal_density, solver, f_shift, max_modes):
+    """The checks common to every front end; the arguments of the front end, cleaned."""
     if not isinstance(mesh, Mesh):
         raise PhyssynthError(f"modal_analysis needs a Mesh (load_mesh, from_arrays), got {type(mesh).__name__}")
     clamp = _selectors(clamp, "clamp")
@@ -98,26 +166,14 @@ def modal_analysis(
     if not isinstance(solver, str):
         raise PhyssynthError(f"solver must be a backend name, got {solver!r}")
     linsolve.check_backend(solver)
+    common = dict(n_modes=n_modes, fmax=fmax, clamp=clamp, solver=solver, f_shift=f_shift, max_modes=max_modes)
     if mesh.dim == 2:
         if order != 2:
             raise PhyssynthError(
                 f"element order {order!r} is for tetrahedral solids; plates use Morley's element and "
                 "membranes quadratic triangles (leave --order out)"
             )
-        return sheet_modal_analysis(
-            mesh,
-            material,
-            n_modes=n_modes,
-            fmax=fmax,
-            clamp=clamp,
-            support=support,
-            thickness=thickness,
-            tension=tension,
-            areal_density=areal_density,
-            solver=solver,
-            f_shift=f_shift,
-            max_modes=max_modes,
-        )
+        return common | dict(support=support, thickness=thickness, tension=tension, areal_density=areal_density)
     if thickness is not None or tension is not None or areal_density is not None:
         raise PhyssynthError(
             "thickness, tension and areal density are for flat triangle "
@@ -125,17 +181,7 @@ def modal_analysis(
         )
     if support:
         raise PhyssynthError("--support is for plates and membranes; clamp a solid instead")
-    return solid_modal_analysis(
-        mesh,
-        material,
-        n_modes=n_modes,
-        fmax=fmax,
-        order=order,
-        clamp=clamp,
-        solver=solver,
-        f_shift=f_shift,
-        max_modes=max_modes,
-    )
+    return common | dict(order=order)
 
 
 def _selectors(value, name: str) -> list[str]:
