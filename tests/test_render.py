@@ -205,3 +205,13 @@ def test_points_near_the_surface_snap_to_the_nearest_node(small):
     assert model.mesh.points[near.node][0] == pytest.approx(0.1)
     with pytest.raises(ps.PhyssynthError, match="10 %"):
         ps.pickup(model, (0.1 + 0.012, 0.01, 0.01))
+
+
+def test_render_refuses_what_is_not_a_model_or_a_strike(small):
+    model, hit = small
+    with pytest.raises(ps.PhyssynthError, match="ModalModel"):
+        ps.render(None, hit, duration=0.1)
+    with pytest.raises(ps.PhyssynthError, match="Strike"):
+        ps.render(model, "strike", duration=0.1)
+    with pytest.raises(ps.PhyssynthError, match="ModalModel"):
+        ps.strike("bar.npz", (0.0, 0.0, 0.0), sr=48000)

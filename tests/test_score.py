@@ -311,6 +311,17 @@ def test_render_score_refuses_before_any_work(bar_model, kw, err, match, monkeyp
         render_score(bar_model, [Event.make(0.0, "mallet", list(P1))], **args)
 
 
+def test_unreadable_scores_are_score_errors(tmp_path, bar_model):
+    (tmp_path / "big.csv").write_text('time,kind,at\n0,mallet,"' + "a" * 200_000 + '"\n')
+    with pytest.raises(ScoreError, match="not a readable CSV"):
+        read_score(tmp_path / "big.csv")
+    for score in (None, 3.0, object()):
+        with pytest.raises(ScoreError, match="list of Event"):
+            render_score(bar_model, score, sr=SR, duration=0.1)
+    with pytest.raises(ps.PhyssynthError, match="path to a WAV"):
+        force_from_wav(1, sr=SR)  # an int is a file descriptor to open(): never read stdout
+
+
 def test_points_far_from_the_object_are_refused_in_scores(bar_model):
     for at in ((1e300, 0.0, 0.0), (50.0, 50.0, 50.0)):
         with pytest.raises(ScoreError, match="field 'at': strike point .* from the object's surface"):

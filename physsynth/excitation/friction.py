@@ -215,7 +215,7 @@ def rim_path(
         ring around the z axis.
     """
     mesh = model.mesh
-    if region not in mesh.regions:
+    if not isinstance(region, str) or region not in mesh.regions:
         have = ", ".join(sorted(mesh.regions)) or "none"
         raise PhyssynthError(
             f"the model's mesh has no region {region!r} to rub (regions: {have}); "
@@ -365,7 +365,7 @@ def detune_doublets(model, cents: float, *, tolerance: float = 0.002):
     tolerance : float
         Modes closer than this fraction of their frequency are a doublet.
     """
-    cents = validate.finite(cents, "detune", "cents")
+    cents = validate.finite(cents, "detune", "cents", lo=-1200.0, hi=1200.0)  # within an octave
     if cents == 0:
         return model
     f = model.frequencies.copy()

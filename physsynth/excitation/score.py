@@ -381,7 +381,10 @@ def _read_csv(path) -> Score:
         raise ScoreError(f"cannot read {path}: {exc}") from None
     if not lines:
         raise ScoreError(f"{name}: empty score (a header line and one row per event are needed)")
-    rows = list(csv.reader([ln for _, ln in lines], skipinitialspace=True))
+    try:
+        rows = list(csv.reader([ln for _, ln in lines], skipinitialspace=True))
+    except csv.Error as exc:
+        raise ScoreError(f"{name}: not a readable CSV score: {exc}") from None
     header = [h.strip().lower() for h in rows[0]]
     known = set(COMMON) | {p for ps_ in KINDS.values() for p in ps_}
     for h in header:

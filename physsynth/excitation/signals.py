@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import math
+import os
 from fractions import Fraction
 
 import numpy as np
@@ -48,7 +49,9 @@ def force_from_wav(path, *, sr: float, gain: float = 1.0, channel: int = 0) -> n
     gain = validate.finite(gain, "force gain", "N")
     if gain == 0:
         raise PhyssynthError("the force gain must be a non-zero number of newtons, got 0")
-    x, file_sr = read_wav(path)
+    if not isinstance(path, (str, os.PathLike)):  # an int would be read as a file descriptor
+        raise PhyssynthError(f"the force file must be a path to a WAV file, got {type(path).__name__}")
+    x, file_sr = read_wav(os.fspath(path))
     if not channel < x.shape[0]:
         raise PhyssynthError(f"{path} has {x.shape[0]} channel(s); channel {channel} does not exist")
     y = x[channel]
@@ -115,7 +118,10 @@ def force_strike(model, at, signal, *, sr: float, direction=None):
     idx = surface_index(model)
     node, point = snap(model, at, "force point", index=idx)
     d = -surface_normal(idx, node) if direction is None else validate.direction(direction, "force direction")
-    f = np.ascontiguousarray(np.asarray(signal, dtype=float).reshape(-1))
+    try:
+        f = np.ascontiguousarray(np.asarray(signal, dtype=float).reshape(-1))
+    except (TypeError, ValueError):
+        raise PhyssynthError("the force signal must be an array of newtons") from None
     if f.size == 0 or not np.isfinite(f).all():
         raise PhyssynthError("the force signal must be a non-empty array of finite newtons")
     return Strike(node, d, f, float(sr), point)

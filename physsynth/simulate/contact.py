@@ -351,11 +351,14 @@ def impact(
         Its ``trace`` holds the force at every sub-step (``trace_times`` its times, s) and
         ``audio`` the contact point's velocity.
     """
-    omega = np.atleast_1d(np.asarray(omega, dtype=float))
-    sigma = np.atleast_1d(np.asarray(sigma, dtype=float))
-    g = np.atleast_1d(np.asarray(g, dtype=float))
-    if not (omega.shape == sigma.shape == g.shape):
-        raise MalletError("omega, sigma and g must have the same length")
+    try:
+        omega, sigma, g = (np.atleast_1d(np.asarray(a, dtype=float)) for a in (omega, sigma, g))
+    except (TypeError, ValueError):
+        raise MalletError("omega, sigma and g must be arrays of numbers") from None
+    if not (omega.shape == sigma.shape == g.shape and omega.ndim == 1):
+        raise MalletError("omega, sigma and g must be 1D arrays of the same length")
+    if not (np.isfinite(g).all() and np.isfinite(omega).all() and np.isfinite(sigma).all()):
+        raise MalletError("omega, sigma and g must be finite")
     mass = validate.positive(mass, "mallet mass", "kg", error=MalletError)
     src = MalletSource(0, g, law, mass, check_velocity(velocity), release_gap, release_time)
     sr = validate.sample_rate(sr)

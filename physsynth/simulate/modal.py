@@ -360,13 +360,17 @@ def pluck_state(omega, g, force: float) -> ModalState:
     ModalState
         q_k = g_k F / omega_k^2, v = 0.
     """
-    omega = np.asarray(omega, dtype=float)
-    g = np.asarray(g, dtype=float)
+    try:
+        omega = np.asarray(omega, dtype=float)
+        g = np.asarray(g, dtype=float)
+    except (TypeError, ValueError):
+        raise PhyssynthError("omega and g must be arrays of numbers") from None
     if omega.shape != g.shape:
         raise PhyssynthError(f"omega and g must have the same shape, got {omega.shape} and {g.shape}")
     if not (np.isfinite(omega).all() and (omega > 0).all()):
         raise PhyssynthError("the modes' angular frequencies must be finite and > 0 rad/s")
-    if not (np.isfinite(force) and force != 0):
-        raise PhyssynthError(f"the pluck force must be a non-zero number of newtons, got {force}")
+    force = validate.finite(force, "pluck force", "N")
+    if force == 0:
+        raise PhyssynthError("the pluck force must be a non-zero number of newtons, got 0")
     q = g * force / omega**2
     return ModalState(q, np.zeros_like(q), np.zeros_like(q))

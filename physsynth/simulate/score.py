@@ -121,7 +121,12 @@ def render_score(
     -------
     ScoreResult
     """
-    events = list(score.events if isinstance(score, Score) else score)
+    if isinstance(score, Event):
+        score = [score]
+    try:
+        events = list(score.events if isinstance(score, Score) else score)
+    except TypeError:
+        raise ScoreError(f"a score is a Score or a list of Event objects, got {type(score).__name__}") from None
     if not events:
         raise ScoreError("the score has no events")
     for ev in events:
