@@ -257,3 +257,22 @@ def test_io_refuses_what_it_cannot_write_safely(tmp_path):
         tempfile.tempdir = old
     assert os.listdir(private) == []
     assert stat.S_ISCHR(os.stat("/dev/full").st_mode) and stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_pluck_waveguide_takes_the_inharmonicity(tmp_path):
+    """`pluck --model waveguide --inharmonicity B` (refused before issue 11): partial n of the
+    written WAV at n f0 sqrt(1 + B n^2), partials 1..8 within 3 cents."""
+    from physsynth.measure import cents, spectral_peaks
+
+    f0, B, sr = 110.0, 4e-4, 48000
+    out = tmp_path / "stiff.wav"
+    code, _, err = run(
+        "pluck", "--f0", f0, "--model", "waveguide", "--inharmonicity", B, "--t60", 4, "--duration", 2, "--sr", sr,
+        "-o", out,
+    )  # fmt: skip
+    assert code == 0, err
+    y, got_sr = ps.read_wav(out)
+    n = np.arange(1, 9)
+    target = n * f0 * np.sqrt(1 + B * n**2)
+    measured = spectral_peaks(y[0], target, sr=got_sr, rel_window=0.01)
+    assert np.max(np.abs(cents(measured, target))) < 3.0, cents(measured, target)
