@@ -244,6 +244,16 @@ def test_blocks_chain_exactly():
     np.testing.assert_array_equal(whole, parts)
 
 
+def test_exciter_state_is_a_modal_state():
+    f, sigma, tg, tn, _ = random_system(seed=5)
+    ex = FrictionExciter(f, sigma, ContactPath(tg, tn, radius=0.09, height=0.0), np.ones((1, f.size)), sr=8000)
+    ex.set_contact(force=1.0, speed=0.1)
+    ex.process(200)
+    st = ex.state
+    assert st.q.shape == (f.size,) and not np.any(st.p)
+    assert st.energy(2 * np.pi * f) == ex.energy > 0
+
+
 # ------------------------------------------------------------------ stick-slip, energy
 def test_mass_on_moving_belt_matches_the_analytic_limit_cycle():
     """A 0.2 kg mass on a 50 Hz spring, on a belt at V = 0.1 m/s with Coulomb friction (mu_s 0.5,

@@ -33,7 +33,15 @@ from physsynth.excitation.friction import (
 )
 from physsynth.kernels.friction import friction_block
 from physsynth.pickups import Pickup, as_pickups, pickup, pickup_weights
-from physsynth.simulate.modal import NYQUIST_FRACTION, check_model, check_modes, check_quantity, hold_coefficients
+from physsynth.simulate.modal import (
+    NYQUIST_FRACTION,
+    ModalState,
+    check_model,
+    check_modes,
+    check_quantity,
+    hold_coefficients,
+    modal_energy,
+)
 
 #: The quantities a friction render reads (the kernel has no acceleration output).
 QUANTITIES = ("displacement", "velocity")
@@ -222,9 +230,15 @@ class FrictionExciter:
         return float(self._st[0])
 
     @property
+    def state(self) -> ModalState:
+        """The modes now, as the other renders' :class:`~physsynth.simulate.modal.ModalState`
+        (the friction force is held over a step, so no force ramp is pending: p = 0)."""
+        return ModalState(self.q.copy(), self.v.copy(), np.zeros_like(self.q))
+
+    @property
     def energy(self) -> float:
         """Vibrational energy of the modes, 1/2 sum (v^2 + omega^2 q^2) (J)."""
-        return float(0.5 * np.sum(self.v**2 + (self.omega * self.q) ** 2))
+        return modal_energy(self.q, self.v, self.omega)
 
     @property
     def work(self) -> tuple[float, float, float]:
