@@ -109,7 +109,7 @@ def test_midi_times_follow_the_tempo_map_and_velocity_scales(tmp_path):
     "text,match",
     [
         ("time,kind,at\n0,hammer,0 0 0\n", r"s.csv row 2, field 'kind': unknown kind 'hammer'"),
-        ("time,kind,at,velocity\n0,mallet,0 0 0,fast\n", r"row 2, field 'velocity': expected a number"),
+        ("time,kind,at,velocity\n0,mallet,0 0 0,fast\n", r"row 2, field 'velocity': must be a number"),
         ("time,kind,at,velocity\n0,mallet,0 0 0,-1\n", r"row 2, field 'velocity': must be > 0"),
         ("time,kind,at,velocity\n0,pluck,0 0 0,1\n", r"row 2, field 'velocity': not a parameter of a pluck"),
         ("time,kind,at\n-1,pluck,0 0 0\n", r"row 2, field 'time': must be >= 0"),

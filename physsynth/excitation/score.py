@@ -154,24 +154,15 @@ def event_error(origin, key, msg) -> ScoreError:
 
 
 def _number(origin, key, value, *, positive=False, nonneg=False, nonzero=False, integer=False):
-    if isinstance(value, bool):
-        raise event_error(origin, key, f"expected a number, got {value!r}")
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise event_error(origin, key, f"expected a number, got {value!r}") from None
-    if not math.isfinite(x):
-        raise event_error(origin, key, f"expected a finite number, got {value!r}")
-    if positive and x <= 0:
-        raise event_error(origin, key, f"must be > 0, got {value!r}")
-    if nonneg and x < 0:
-        raise event_error(origin, key, f"must be >= 0, got {value!r}")
+    """A field's number, checked by physsynth.validate; the ScoreError names the row and field."""
+    name = f"{origin}, field {key!r}:"
+    if integer:
+        x = validate.integer(value, name, lo=0 if nonneg else None, error=ScoreError)
+    else:
+        lo = 0.0 if (positive or nonneg) else None
+        x = validate.finite(value, name, lo=lo, lo_open=positive, error=ScoreError)
     if nonzero and x == 0:
         raise event_error(origin, key, "must not be zero")
-    if integer:
-        if not x.is_integer():
-            raise event_error(origin, key, f"expected an integer, got {value!r}")
-        return int(x)
     return x
 
 
