@@ -492,3 +492,26 @@ def test_check_modal_analysis_refuses_what_modal_analysis_would_and_assembles_no
             check_modal_analysis(bar, steel, **kwargs)
     with pytest.raises(SelectorError):
         check_modal_analysis(square, steel, n_modes=4, thickness=0.002, support=["rim"])
+
+
+def test_a_model_file_declaring_huge_arrays_is_refused_from_its_headers(saved, tmp_path, monkeypatch):
+    """An .npz whose header declares a 10^12-mode array is refused before decompressing it."""
+    bomb = tmp_path / "bomb.npz"
+    with np.load(saved) as z:
+        arrays = {k: z[k] for k in z.files}
+    np.savez(bomb, **arrays)
+    # rewrite the frequencies' header to claim 10^12 entries (the data stays tiny)
+    with zipfile.ZipFile(bomb) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    raw = members["frequencies.npy"]
+    head_len = int.from_bytes(raw[8:10], "little")
+    header = raw[10 : 10 + head_len].decode("latin1")
+    n = len(arrays["frequencies"])
+    fake = header.replace(f"({n},)", "(1000000000000,)")
+    fake = fake.rstrip("\n").ljust(head_len - 1) + "\n"
+    members["frequencies.npy"] = raw[:10] + fake.encode("latin1") + raw[10 + head_len :]
+    with zipfile.ZipFile(bomb, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    msg = _refused(ModelFileError, ModalModel.load, bomb)
+    assert "GiB" in msg

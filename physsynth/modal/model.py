@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import os
 from dataclasses import dataclass, field, replace
 
@@ -254,7 +255,27 @@ def _count(meta: dict, path: str, name: str) -> int:
     return v
 
 
+def _check_sizes(z, path: str) -> None:
+    """Refuse a file whose arrays would not fit in memory, from their headers alone.
+
+    A compressed .npz can declare arrays far larger than the file (a "zip bomb"); the headers
+    give each array's shape and type before anything is decompressed.
+    """
+    total = 0
+    for name in z.files:
+        with z.zip.open(name + ".npy") as fh:
+            version = np.lib.format.read_magic(fh)
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, dtype = read(fh)
+        total += math.prod(shape) * dtype.itemsize
+    # the arrays, then their float64 copies
+    validate.check_memory(
+        2 * total, f"reading model {path}", "this file is not a model physsynth wrote", error=ModelFileError
+    )
+
+
 def _read(z, path: str) -> ModalModel:
+    _check_sizes(z, path)
     try:
         meta = json.loads(str(_array(z, path, "meta")))
     except ValueError:
