@@ -224,6 +224,14 @@ WAV_CASES = {
         ["strike", "{mesh}", "--at", "0.2,0.01,0.01", "--material", "steel", "--E", "1e9", "-o", "{out}"],
         "not both",
     ),
+    "material-name": (
+        ["strike", "{mesh}", "--at", "0.2,0.01,0.01", "--material", "vibranium", "-o", "{out}"],
+        "unknown",
+    ),
+    "material-nu": (
+        ["strike", "{mesh}", "--at", "0.2,0.01,0.01", "--E", "1e9", "--nu", "0.6", "--rho", "1000", "-o", "{out}"],
+        "Poisson",
+    ),
     "material-partial": (["strike", "{mesh}", "--at", "0.2,0.01,0.01", "--E", "1e9", "-o", "{out}"], "all of"),
     "material-E": (["strike", "{mesh}", "--at", "0.2,0.01,0.01", "--E", "-1", "-o", "{out}"], "> 0"),
     "rayleigh": (["strike", "{mesh}", "--at", "0.2,0.01,0.01", "--rayleigh", "1", "-o", "{out}"], "ALPHA,BETA"),

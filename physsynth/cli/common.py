@@ -466,6 +466,12 @@ def check_material(args):
         raise PhyssynthError("give either --material or --E/--nu/--rho, not both")
     if any(v is not None for v in custom) and any(v is None for v in custom):
         raise PhyssynthError("a custom material needs all of --E (Pa), --nu and --rho (kg/m^3)")
+    from physsynth.materials import custom_material, get_material  # light: numpy only
+
+    if getattr(args, "material", None):
+        get_material(args.material)
+    elif all(v is not None for v in custom):
+        custom_material(*custom)
 
 
 def load_mesh(path, units):
