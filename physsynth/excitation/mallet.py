@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 
 from scipy.special import beta
 
+from physsynth import validate
 from physsynth.errors import PhyssynthError
 
 
@@ -250,10 +251,4 @@ def get_mallet(name) -> Mallet:
 
 def check_velocity(velocity) -> float:
     """An impact velocity (m/s): finite, > 0 and below 50 m/s (beyond, no mallet survives)."""
-    try:
-        v = float(velocity)
-    except (TypeError, ValueError):
-        raise MalletError(f"impact velocity must be a number in m/s, got {velocity!r}") from None
-    if not (math.isfinite(v) and 0 < v <= 50):
-        raise MalletError(f"impact velocity must be > 0 and <= 50 m/s, got {velocity!r}")
-    return v
+    return validate.positive(velocity, "impact velocity", "m/s", hi=50.0, error=MalletError)
