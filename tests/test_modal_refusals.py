@@ -126,6 +126,7 @@ def test_fmax_must_be_a_positive_frequency(bar, no_assembly, fmax):
         {"thickness": 0.001},
         {"support": ["x<=0"]},
         {"clamp": [3]},
+        {"clamp": "all"},
     ],
 )
 def test_bad_options_for_a_solid_are_refused(bar, no_assembly, kwargs):

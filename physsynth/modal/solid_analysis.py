@@ -33,6 +33,8 @@ def check_solid(
     if order not in (1, 2):
         raise MeshError(f"element order must be 1 or 2, got {order}")
     check_selectors(mesh, clamp, keywords=("all", "boundary"), option="--clamp", midpoints=order == 2)
+    if any(c.strip() == "all" for c in clamp):
+        raise PhyssynthError("--clamp 'all' holds every node fixed: nothing is left to vibrate; clamp a part")
     lo, hi = mesh.bounding_box
     size = float(np.max(hi - lo))
     pipeline.check_scale(material.bar_speed / (2 * size), f_shift, size, "the solid")
