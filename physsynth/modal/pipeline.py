@@ -81,17 +81,18 @@ SCALE_MAX = 1e9
 SCALE_WARN = 1e6
 
 
-def check_scale(f_scale: float, f_shift: float, size: float, what: str) -> None:
+def check_scale(f_scale: float, f_shift: float, size: float, what: str, constants: str) -> None:
     """Refuse an object whose modes cannot lie in the solver's range; warn far above hearing.
 
     ``f_scale`` (Hz) is an upper estimate of the lowest elastic mode from the size alone
-    (a solid's longitudinal fundamental c / 2L, which bending modes undercut).
+    (a solid's longitudinal fundamental c / 2L, which bending modes undercut); ``constants``
+    names the physical constants that set it, with their units, for the message.
     """
-    hint = "is the mesh in metres? (--units mm|cm|in converts it)"
+    hint = f"is the mesh in metres (--units mm|cm|in converts it), {constants}?"
     if not (f_scale >= f_shift):
         raise PhyssynthError(
             f"{what} is {size:.3g} m across: its lowest modes lie below {f_scale:.3g} Hz, under the eigen-solver's "
-            f"shift of {f_shift:g} Hz, where they cannot be told from rigid-body motion; {hint}"
+            f"shift of {f_shift:g} Hz, where they cannot be told from rigid-body motion; {hint} (or lower f_shift)"
         )
     if f_scale > SCALE_MAX:
         raise PhyssynthError(

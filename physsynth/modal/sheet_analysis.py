@@ -55,9 +55,11 @@ def check_sheet(
     if kind == "plate":
         # bending: f ~ c h / L^2 (a free square plate's first mode is about 0.65 of it)
         f_scale = material.bar_speed * thickness / size**2
+        constants = "E in Pa, rho in kg/m^3 and the thickness in m"
     else:
         f_scale = float(np.sqrt(tension / areal_density)) / (2 * size)
-    pipeline.check_scale(f_scale, f_shift, size, f"the {kind}")
+        constants = "the tension in N/m and the areal density in kg/m^2"
+    pipeline.check_scale(f_scale, f_shift, size, f"the {kind}", constants)
     points = sheet.selector_points(mesh)
     check_selectors(mesh, clamp, keywords=("boundary",), option="--clamp", points=points)
     check_selectors(mesh, support, keywords=("boundary",), option="--support", points=points)

@@ -37,7 +37,7 @@ def check_solid(
         raise PhyssynthError("--clamp 'all' holds every node fixed: nothing is left to vibrate; clamp a part")
     lo, hi = mesh.bounding_box
     size = float(np.max(hi - lo))
-    pipeline.check_scale(material.bar_speed / (2 * size), f_shift, size, "the solid")
+    pipeline.check_scale(material.bar_speed / (2 * size), f_shift, size, "the solid", "E in Pa and rho in kg/m^3")
     n = solid.count_dofs(mesh, order)
     n_rigid = 0 if clamp else N_RIGID
     pipeline.check_mode_count(n_modes, n_rigid, n, "this mesh", max_modes)
