@@ -383,3 +383,25 @@ def test_batch_workers_are_capped(tmp_path, workers):
     with pytest.raises(PhyssynthError, match="workers"):
         run_batch(str(spec), str(out), workers=workers, progress=False)
     assert not out.exists()
+
+
+def test_batch_ranges_are_the_renderers():
+    import physsynth.batch.excitations as bx
+    from physsynth.simulate.friction import MAX_NORMAL_FORCE, MAX_SLIDING_SPEED
+
+    assert (bx.MAX_NORMAL_FORCE, bx.MAX_SLIDING_SPEED) == (MAX_NORMAL_FORCE, MAX_SLIDING_SPEED)
+    from physsynth.excitation.mallet import MalletError, check_velocity
+
+    assert check_velocity(bx.MAX_IMPACT_VELOCITY) == bx.MAX_IMPACT_VELOCITY
+    with pytest.raises(MalletError):
+        check_velocity(np.nextafter(bx.MAX_IMPACT_VELOCITY, np.inf))
+
+
+@pytest.mark.parametrize(
+    "line", ['kind = "bow"\ndirection = [1, 0, 0]\nforce = 1e9\nspeed = 0.1', 'kind = "mallet"\nvelocity = 1000']
+)
+def test_batch_excitation_out_of_range_is_refused_when_read(tmp_path, line):
+    spec = tmp_path / "sweep.toml"
+    spec.write_text(_SPEC.format(duration="0.1", extra="", at="[0.05, 0.005, 0.01]") + line + "\n")
+    with pytest.raises(SpecError, match="must be <="):
+        load_spec(spec)

@@ -30,6 +30,14 @@ import numpy as np
 from physsynth.batch._base import SpecError
 from physsynth.errors import PhyssynthError
 
+#: The renderers' stated ranges, repeated here so that reading a spec does not import the
+#: friction code (and numba): physsynth.simulate.friction.MAX_NORMAL_FORCE (N) and
+#: MAX_SLIDING_SPEED (m/s), physsynth.excitation.mallet.check_velocity (m/s);
+#: tests/test_refusals_api.py checks that they agree.
+MAX_NORMAL_FORCE = 1000.0
+MAX_SLIDING_SPEED = 20.0
+MAX_IMPACT_VELOCITY = 50.0
+
 #: Marks a parameter without a default.
 REQUIRED = object()
 _TYPES = ("float", "int", "str", "vec3", "position", "bool")
@@ -57,6 +65,9 @@ class Param:
         Allowed values of a ``str`` parameter (empty: any).
     low : float, optional
         Numbers must be greater than this.
+    high : float, optional
+        Numbers must be at most this (a stated physical range, so that a sweep is refused when
+        it is read rather than failing item by item).
     unit : str
         For the docs and messages.
     sweep : bool
@@ -68,6 +79,7 @@ class Param:
     default: object = REQUIRED
     choices: tuple = ()
     low: float | None = None
+    high: float | None = None
     unit: str = ""
     doc: str = ""
     sweep: bool = True
@@ -131,6 +143,8 @@ class Param:
         if not math.isfinite(x) or (self.low is not None and not x > self.low):
             bound = f" > {self.low:g}{' ' + self.unit if self.unit else ''}" if self.low is not None else ""
             raise SpecError(f"{key}: must be a finite number{bound}, got {v!r}")
+        if self.high is not None and x > self.high:
+            raise SpecError(f"{key}: must be <= {self.high:g}{' ' + self.unit if self.unit else ''}, got {v!r}")
         return [x]
 
 
@@ -332,7 +346,15 @@ register_excitation(
         (
             _AT,
             Param("mallet", "str", "rubber", doc="felt, rubber, wood, plastic or metal"),
-            Param("velocity", "float", None, low=0.0, unit="m/s", doc="impact velocity (default the mallet's)"),
+            Param(
+                "velocity",
+                "float",
+                None,
+                low=0.0,
+                high=MAX_IMPACT_VELOCITY,
+                unit="m/s",
+                doc="impact velocity (default the mallet's)",
+            ),
             Param("mass", "float", None, low=0.0, unit="kg", doc="head mass (default the mallet's)"),
             _DIRECTION,
         ),
@@ -426,8 +448,8 @@ register_excitation(
     ExcitationKind(
         "rub",
         (
-            Param("force", "float", low=0.0, unit="N", doc="normal force of the puja"),
-            Param("speed", "float", low=0.0, unit="m/s", doc="puja speed along the rim"),
+            Param("force", "float", low=0.0, high=MAX_NORMAL_FORCE, unit="N", doc="normal force of the puja"),
+            Param("speed", "float", low=0.0, high=MAX_SLIDING_SPEED, unit="m/s", doc="puja speed along the rim"),
             Param("height", "float", None, unit="m", doc="height of the rubbed ring (default: the rim)"),
             Param("region", "str", "outer", doc="surface region the ring lies on"),
             Param("detune_cents", "float", 0.0, doc="split each doublet by this much"),
@@ -445,8 +467,8 @@ register_excitation(
         (
             _AT,
             Param("direction", "vec3", doc="sliding direction of the bow"),
-            Param("force", "float", low=0.0, unit="N", doc="bow force"),
-            Param("speed", "float", low=0.0, unit="m/s", doc="bow speed"),
+            Param("force", "float", low=0.0, high=MAX_NORMAL_FORCE, unit="N", doc="bow force"),
+            Param("speed", "float", low=0.0, high=MAX_SLIDING_SPEED, unit="m/s", doc="bow speed"),
             Param("attack", "float", 0.05, low=0.0, unit="s", doc="force and speed ramp"),
         ),
         _render_bow,
