@@ -133,18 +133,19 @@ def estimate(
 ) -> Estimate:
     """Memory and time of the assembly, factorisation and vectors (measured constants).
 
-    Measured on P2 tetrahedral bars of 10^4..2 10^5 DOF with CHOLMOD: the assembly peaks at
-    39 KB per tetrahedron; K has about 80 entries per DOF; the factor of a 3D problem has
-    about 14 n^(4/3) entries (nested dissection) and takes about 19 s at 2 10^5 DOF, growing
-    as n^2; a 2D problem's factor has about 8 n log2(n) entries (George's bound) and its time
-    grows as n^1.5. The Lanczos basis and its M-image hold about 4 k vectors, the Ritz vectors
-    and their images 3 k more: 7 k vectors of n doubles; the shapes 3 k per node.
+    Measured with CHOLMOD on P2 tetrahedral bars (10^4..2 10^5 DOF) and cubes (3 10^4..7 10^4
+    DOF), 2 shared cores: the assembly peaks at 39 KB per tetrahedron; K has about 80 entries
+    per DOF; the factor of a 3D problem has 14 (bars) to 19 (cubes) n^(4/3) entries (nested
+    dissection; 20 is used) and takes up to 2e-9 n^2 s (a cube of 7 10^4 DOF: 10 s); a 2D
+    problem's factor has about 8 n log2(n) entries (George's bound) and its time grows as
+    n^1.5. The Lanczos basis and its M-image hold about 4 k vectors, the Ritz vectors and
+    their images 3 k more: 7 k vectors of n doubles; the shapes 3 k per node.
     """
     n = max(int(n_dofs), 1)
     nnz_k = nnz_per_dof * n
     if solid:
-        nnz_l = 14.0 * n ** (4 / 3)
-        seconds = 19.0 * (n / 2.0e5) ** 2
+        nnz_l = 20.0 * n ** (4 / 3)
+        seconds = 2e-9 * n**2
     else:
         nnz_l = 8.0 * n * math.log2(max(n, 2))
         seconds = 2.0 * (n / 2.0e5) ** 1.5
