@@ -95,14 +95,20 @@ class Material:
 
     @staticmethod
     def from_dict(d: dict) -> Material:
+        """The material :meth:`to_dict` wrote; a missing or bad entry is a MaterialError naming it."""
+        if not isinstance(d, dict):
+            raise MaterialError(f"a material is a table of name, E, nu, rho and damping, got {d!r}")
+        missing = [k for k in ("name", "E", "nu", "rho", "damping") if k not in d]
+        if missing:
+            raise MaterialError(f"material table lacks {', '.join(missing)}")
         return Material(
             name=d["name"],
-            E=float(d["E"]),
-            nu=float(d["nu"]),
-            rho=float(d["rho"]),
+            E=d["E"],
+            nu=d["nu"],
+            rho=d["rho"],
             damping=DampingLaw.from_dict(d["damping"]),
-            source=d.get("source", ""),
-            description=d.get("description", ""),
+            source=str(d.get("source", "")),
+            description=str(d.get("description", "")),
         )
 
 

@@ -108,3 +108,22 @@ def test_damping_from_a_bad_table_is_a_material_error(d):
 
     with pytest.raises(ps.MaterialError):
         DampingLaw.from_dict(d)
+
+
+@pytest.mark.parametrize(
+    "d",
+    [
+        {"name": "x", "E": 1e9, "nu": 0.3, "rho": 1000},
+        {"name": "x", "E": "hard", "nu": 0.3, "rho": 1000, "damping": {"kind": "loss_factor", "eta": 1e-3}},
+        {"name": 7, "E": 1e9, "nu": 0.3, "rho": 1000, "damping": {"kind": "loss_factor", "eta": 1e-3}},
+        ["steel"],
+    ],
+)
+def test_material_from_a_bad_table_is_a_material_error(d):
+    with pytest.raises(ps.MaterialError):
+        ps.Material.from_dict(d)
+
+
+def test_material_round_trips_through_its_table():
+    m = ps.get_material("brass")
+    assert ps.Material.from_dict(m.to_dict()) == m
