@@ -229,6 +229,8 @@ def get_material(name: str) -> Material:
     MaterialError
         If the name is unknown; the message lists the known names.
     """
+    if not isinstance(name, str):
+        raise MaterialError(f"a material name is text (e.g. 'steel'), got {name!r}")
     key = name.strip().lower().replace("-", "_").replace(" ", "_")
     key = ALIASES.get(key, key)
     try:

@@ -127,3 +127,9 @@ def test_material_from_a_bad_table_is_a_material_error(d):
 def test_material_round_trips_through_its_table():
     m = ps.get_material("brass")
     assert ps.Material.from_dict(m.to_dict()) == m
+
+
+@pytest.mark.parametrize("name", [None, 7, ["steel"], ""])
+def test_material_names_are_text_in_the_library(name):
+    with pytest.raises(ps.MaterialError):
+        ps.get_material(name)
