@@ -9,7 +9,8 @@ modes dropped). See docs/theory.md, "Eigenproblem".
 
 from __future__ import annotations
 
-from physsynth.errors import PhyssynthError
+from physsynth import validate
+from physsynth.errors import MeshError, PhyssynthError
 from physsynth.materials import Material
 from physsynth.mesh import Mesh
 from physsynth.modal import linsolve, pipeline
@@ -166,6 +167,7 @@ def _request(mesh, n_modes, fmax, order, clamp, support, thickness, tension, are
     if not isinstance(solver, str):
         raise PhyssynthError(f"solver must be a backend name, got {solver!r}")
     linsolve.check_backend(solver)
+    order = validate.integer(order, "element order (--order)", error=MeshError)
     common = dict(n_modes=n_modes, fmax=fmax, clamp=clamp, solver=solver, f_shift=f_shift, max_modes=max_modes)
     if mesh.dim == 2:
         if order != 2:
