@@ -219,3 +219,16 @@ def test_too_many_eigenpairs_for_a_krylov_solve_are_refused_at_once():
     with pytest.raises(SolverError, match=f"at most {mode_limit(4000)}"):
         eigsh_shift_invert(K, M, 3000, -1.0)
     assert time.perf_counter() - t0 < 0.5
+
+
+@pytest.mark.parametrize("k,sigma", [("many", -1.0), (2.5, -1.0), (4, float("nan")), (4, "low")])
+def test_bad_counts_and_shifts_are_solver_errors(k, sigma):
+    K, M = _laplacian_1d(200)
+    with pytest.raises(SolverError):
+        eigsh_shift_invert(K, M, k, sigma)
+
+
+def test_dense_arrays_are_refused():
+    K, M = _laplacian_1d(50)
+    with pytest.raises(SolverError):
+        eigsh_shift_invert(K.toarray(), M, 4, -1.0)

@@ -47,6 +47,7 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, LinearOperator, eigsh, splu
 
+from physsynth import validate
 from physsynth.errors import SolverError
 
 __all__ = ["Factor", "factorize", "available_backends", "check_backend", "eigsh_shift_invert"]
@@ -404,10 +405,13 @@ def eigsh_shift_invert(
     SolverError
         Bad arguments, failed factorisation, or no convergence.
     """
+    if not (sp.issparse(K) and sp.issparse(M)):
+        raise SolverError("K and M must be scipy.sparse matrices")
     n = K.shape[0]
     if K.shape != (n, n) or M.shape != (n, n):
         raise SolverError(f"K {K.shape} and M {M.shape} must be square and of the same order")
-    k = int(k)
+    k = validate.integer(k, "the number of eigenpairs k", error=SolverError)
+    sigma = validate.finite(sigma, "the shift sigma", "rad^2/s^2", error=SolverError)
     if not 1 <= k < n:
         raise SolverError(f"the number of modes k={k} must be between 1 and n-1={n - 1}")
     if method == "block" and block_size is None and k > mode_limit(n):
