@@ -50,6 +50,13 @@ def _tokens(text: str):
 def parse_predicate(text: str):
     """Parse a coordinate predicate into a function ``points (n, 3) -> bool mask (n,)``.
 
+    >>> import numpy as np
+    >>> on_rim = parse_predicate("r>=0.089 and z>0.07")
+    >>> on_rim(np.array([[0.09, 0.0, 0.08], [0.0, 0.05, 0.08], [0.0, 0.09, 0.01]]))
+    array([ True, False, False])
+    >>> parse_predicate("R<=1")(np.array([[0.6, 0.0, 0.8], [0.6, 0.6, 0.6]]))  # distance from the origin
+    array([ True, False])
+
     Raises
     ------
     SelectorError

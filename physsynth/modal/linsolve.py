@@ -331,6 +331,11 @@ def mode_limit(n_dofs: int) -> int:
     vectors, so about a quarter of the DOFs; above that the solve would turn dense (O(n^3),
     minutes at 10^4 DOF), which only small problems (:data:`DENSE_DOFS`) are allowed. The
     highest modes of a discretisation are its least accurate anyway: a finer mesh gives more.
+
+    >>> mode_limit(1000)  # small: every mode, by the dense solver
+    999
+    >>> mode_limit(8841)  # a quarter, less two blocks of 24
+    2162
     """
     n = int(n_dofs)
     if n <= DENSE_DOFS:
