@@ -26,6 +26,7 @@ import contextlib
 import logging
 import os
 import sys
+import threading
 
 from physsynth.cli import batch, fast, fd, modal, rub, score, viz
 from physsynth.cli.common import Parser, join_negative_vectors, print_err
@@ -58,13 +59,56 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _setup_logging(quiet: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("physsynth: %(message)s"))
+class _HeldHandler(logging.Handler):
+    """Progress to stderr, held back for the first ``HOLD_S`` seconds of a command.
+
+    A refusal comes within well under a second and must be one line; progress matters for
+    the long jobs. So records wait until the command has run ``HOLD_S`` seconds (a timer
+    releases them even when no new record comes), or until it succeeds; on an error the
+    held ones are dropped and the error line stands alone.
+    """
+
+    HOLD_S = 1.0
+
+    def __init__(self, stream):
+        super().__init__()
+        self.target = logging.StreamHandler(stream)
+        self.target.setFormatter(logging.Formatter("physsynth: %(message)s"))
+        self.held: list[logging.LogRecord] | None = []
+        self.hold_lock = threading.Lock()
+        self.timer = threading.Timer(self.HOLD_S, self.release)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def emit(self, record):
+        with self.hold_lock:
+            if self.held is not None:
+                self.held.append(record)
+                return
+        self.target.handle(record)
+
+    def release(self):
+        """Show what was held (the command is long or finished) and pass records on from now."""
+        self.timer.cancel()
+        with self.hold_lock:
+            held, self.held = self.held, None
+        for record in held or ():
+            self.target.handle(record)
+
+    def drop(self):
+        """Forget what was held (the command failed: its error line stands alone)."""
+        self.timer.cancel()
+        with self.hold_lock:
+            self.held = None
+
+
+def _setup_logging(quiet: bool) -> _HeldHandler:
+    handler = _HeldHandler(sys.stderr)
     log.handlers[:] = [handler]
     log.setLevel(logging.WARNING if quiet else logging.INFO)
     log.propagate = False
     logging.getLogger("skfem").setLevel(logging.WARNING)
+    return handler
 
 
 def main(argv=None) -> int:
@@ -74,9 +118,15 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("physsynth: interrupted", file=sys.stderr)
         return 130
-    _setup_logging(args.quiet)
+    held = _setup_logging(args.quiet)
     try:
-        return int(args.func(args) or 0)
+        try:
+            status = int(args.func(args) or 0)
+        except BaseException:
+            held.drop()
+            raise
+        held.release()
+        return status
     except PhyssynthError as exc:
         if args.debug:
             raise
