@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import wave
 
 import numpy as np
@@ -185,6 +186,10 @@ def read_wav(path) -> tuple[np.ndarray, int]:
     with 128 as zero (the WAV convention), the wider formats are signed."""
     from scipy.io import wavfile
 
+    try:
+        path = os.fspath(path)  # never an int: scipy would read (and close) that file descriptor
+    except TypeError:
+        raise AudioError(f"the WAV path must be a file name, got {path!r}") from None
     try:
         sr, data = wavfile.read(path)
     except FileNotFoundError:

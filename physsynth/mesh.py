@@ -429,6 +429,8 @@ def _compact(mesh: Mesh) -> Mesh:
 
 
 def _unit_scale(units: str) -> float:
+    if not isinstance(units, str):
+        raise MeshError(f"units must be one of {', '.join(UNITS)}, got {units!r}")
     try:
         return UNITS[units]
     except KeyError:
@@ -456,7 +458,10 @@ def load_mesh(path, *, units: str = "m") -> Mesh:
     """
     import meshio
 
-    path = os.fspath(path)
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        raise MeshError(f"the mesh path must be a file name, got {path!r}") from None
     _unit_scale(units)
     if not os.path.exists(path):
         raise MeshError(f"mesh file not found: {path}")

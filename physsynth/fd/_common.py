@@ -189,13 +189,18 @@ def check_inside(name: str, value: float, length: float, unit: str = "m") -> flo
 
 
 def check_quantity(quantity: str) -> bool:
-    if quantity not in QUANTITIES:
+    if not isinstance(quantity, str) or quantity not in QUANTITIES:
         raise PhyssynthError(f"quantity must be one of {', '.join(QUANTITIES)}, got {quantity!r}")
     return quantity == "velocity"
 
 
+#: Longest render (s) any scheme is asked for: 11.6 days (the budgets refuse far less; this
+#: only keeps the step count a finite integer).
+MAX_DURATION = 1e6
+
+
 def check_duration(duration: float) -> float:
-    return validate.positive(duration, "the duration", "s")
+    return validate.positive(duration, "the duration", "s", hi=MAX_DURATION)
 
 
 def to_audio_rate(out: np.ndarray, oversample: int) -> np.ndarray:
@@ -261,7 +266,12 @@ EDGE_ORDER = "x=0, x=lx, y=0, y=ly"
 def split_edges(bc) -> list:
     """The four edge conditions (x = 0, x = lx, y = 0, y = ly) of a rectangle's ``bc``: one
     value for all edges, four comma-separated, or a sequence of four (not yet checked)."""
-    parts = [bc] * 4 if isinstance(bc, str) and "," not in bc else (bc.split(",") if isinstance(bc, str) else list(bc))
+    if isinstance(bc, str):
+        parts = [bc] * 4 if "," not in bc else bc.split(",")
+    elif isinstance(bc, (list, tuple)) and all(isinstance(q, str) for q in bc):
+        parts = list(bc)
+    else:
+        raise PhyssynthError(f"bc takes a name or four names ({EDGE_ORDER}), got {bc!r}")
     if len(parts) != 4:
         raise PhyssynthError(f"bc takes one value or four ({EDGE_ORDER}), got {bc!r}")
     return parts
@@ -285,10 +295,11 @@ def state_dtype(precision: str):
     kernels, about 1.3x the double-precision plate's speed in cache; the waveform drifts from
     double precision's by about -60 dB (rms, relative) in the first second, partials agree
     within 0.1 cent: measured in tests/test_fd.py)."""
-    if precision in ("double", "float64", np.float64):
-        return np.float64
-    if precision in ("single", "float32", np.float32):
-        return np.float32
+    if isinstance(precision, str) or precision is np.float64 or precision is np.float32:
+        if precision in ("double", "float64", np.float64):
+            return np.float64
+        if precision in ("single", "float32", np.float32):
+            return np.float32
     raise PhyssynthError(f"unknown precision {precision!r}: use 'double' or 'single'")
 
 

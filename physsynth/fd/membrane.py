@@ -26,6 +26,7 @@ from physsynth.fd._common import (
     OPERATOR_BYTES_PER_POINT,
     FDCost,
     check_cost,
+    check_duration,
     check_grid,
     grid_taps,
     make_cost,
@@ -40,6 +41,9 @@ from physsynth.kernels.fd import membrane_steps
 log = logging.getLogger("physsynth")
 
 LN1000 = 3.0 * math.log(10.0)
+#: Fastest transverse wave (m/s): ten times the speed of sound in steel; beyond it the
+#: "membrane" is a mistake in units.
+MAX_WAVE_SPEED = 1e5
 MEMBRANE_BCS = ("fixed", "free")
 
 
@@ -132,6 +136,7 @@ class MembraneScheme:
         """Grid points, memory (bytes), updates (points x steps) and seconds of a ``duration`` s
         render, from the sizes alone (cheap: nothing is allocated). ``precision`` is accepted
         for symmetry with the plate; the membrane runs in double precision."""
+        duration = check_duration(duration)
         pts = (self.nx + 1) * (self.ny + 1)
         what = f"a {duration:g} s membrane render on a {self.nx} x {self.ny} grid at {self.fs:g} Hz"
         if self.free:
@@ -211,7 +216,7 @@ def membrane(
     q_max = 1.0 - 1e-9 if "free" in edges else 1.0 + 1e-12
     if isinstance(size, str) or not hasattr(size, "__len__") or len(size) != 2:
         raise PhyssynthError(f"membrane size must be two side lengths (lx, ly) in metres, got {size!r}")
-    lx, ly = (validate.positive(v, f"membrane side {n}", "m") for v, n in zip(size, ("lx", "ly")))
+    lx, ly = (validate.positive(v, f"membrane side {n}", "m", hi=1e4) for v, n in zip(size, ("lx", "ly")))
     if wave_speed is not None:
         if tension is not None:
             raise PhyssynthError("give the wave speed or the tension, not both")
@@ -223,8 +228,11 @@ def membrane(
         tension = validate.positive(tension, "tension", "N/m")
         rho_a = validate.positive(areal_density, "areal density", "kg/m^2")
         c = math.sqrt(tension / rho_a)
-    if not (c > 0 and math.isfinite(c)):
-        raise PhyssynthError(f"the wave speed sqrt(T / rho_a) must be a positive finite number, got {c:g} m/s")
+    if not (0 < c <= MAX_WAVE_SPEED):
+        raise PhyssynthError(
+            f"the wave speed sqrt(T / rho_a) must be in (0, {MAX_WAVE_SPEED:g}] m/s, got {c:g} m/s; "
+            "check the tension and areal density"
+        )
     t60 = t60_value(t60)
     s0 = 0.0 if math.isinf(t60) else LN1000 / t60
     fs = scheme_rate(sr, oversample)

@@ -34,6 +34,7 @@ from physsynth.fd._common import (
     OPERATOR_BYTES_PER_POINT,
     FDCost,
     check_cost,
+    check_duration,
     check_grid,
     grid_taps,
     make_cost,
@@ -163,6 +164,7 @@ class PlateScheme:
     def estimate(self, duration: float, *, n_pickups: int = 1, precision: str = "double") -> FDCost:
         """Grid points, memory (bytes), updates (points x steps) and seconds of a ``duration`` s
         render, from the sizes alone (cheap: nothing is allocated)."""
+        duration = check_duration(duration)
         pts = (self.nx + 1) * (self.ny + 1)
         what = f"a {duration:g} s plate render on a {self.nx} x {self.ny} grid at {self.fs:g} Hz"
         if self.uses_operator:
@@ -299,8 +301,9 @@ def plate(
     bc = parse_plate_bc(bc)
     if isinstance(size, str) or not hasattr(size, "__len__") or len(size) != 2:
         raise PhyssynthError(f"plate size must be two side lengths (lx, ly) in metres, got {size!r}")
-    lx, ly = (validate.positive(v, f"plate side {n}", "m") for v, n in zip(size, ("lx", "ly")))
-    H = validate.positive(thickness, "plate thickness", "m")
+    lx, ly = (validate.positive(v, f"plate side {n}", "m", hi=1e4) for v, n in zip(size, ("lx", "ly")))
+    # thicker than its shorter side, a plate is a block (Kirchhoff theory long invalid)
+    H = validate.positive(thickness, "plate thickness", "m", hi=min(lx, ly))
     if H > 0.1 * min(lx, ly):
         log.info(
             "thickness %.3g m is more than a tenth of the shorter side: Kirchhoff theory "

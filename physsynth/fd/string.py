@@ -162,6 +162,7 @@ class StringScheme:
     def estimate(self, duration: float, *, n_pickups: int = 1, precision: str = "double") -> FDCost:
         """Grid points, memory (bytes), updates (points x steps) and seconds of a ``duration`` s
         render, from the sizes alone (cheap: nothing is allocated)."""
+        duration = check_duration(duration)
         what = f"a {duration:g} s string render on {self.N} grid intervals at {self.fs:g} Hz"
         return make_cost(
             what, "string", self.N + 1, 3 * (self.N + 3) * 8, duration, self.sr, self.oversample, n_pickups

@@ -246,6 +246,8 @@ def banded_from_model(model, *, sr, at, pickup=None, fmax=None) -> BandedWavegui
     keep = np.flatnonzero(freqs_all < fmax)
     if keep.size == 0:
         raise ModelParameterError(f"the model has no mode below {fmax:g} Hz")
+    if at is None:
+        raise ModelParameterError("at (the contact node or point, m) is required")
     a = _node(model, at, "at")
     p = a if pickup is None else _node(model, pickup, "pickup")
     na, npk = model.surface_normal(a), model.surface_normal(p)

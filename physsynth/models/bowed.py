@@ -233,7 +233,7 @@ def bow(
     (8820,)
     """
     n = _check_duration(duration, sr)
-    attack = validate.nonnegative(attack, "attack", "s", error=ModelParameterError)
+    attack = validate.nonnegative(attack, "attack", "s", hi=1e4, error=ModelParameterError)
     check_bow(force, velocity, sounding=True)
     s = BowedString(
         f0,

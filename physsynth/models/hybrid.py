@@ -153,6 +153,8 @@ class StringOnBody:
         ``amplitude`` is the pluck's peak displacement (m) or the strike's peak velocity (m/s).
         The body's modal states are kept (a new note on a ringing body)."""
         t60, t60_high = check_decay(f0, t60, t60_high)
+        if not isinstance(excitation, str) or excitation not in ("pluck", "strike"):
+            raise ModelParameterError(f"excitation must be 'pluck' or 'strike', got {excitation!r}")
         amplitude = validate.finite(amplitude, "amplitude", error=ModelParameterError)
         if amplitude == 0.0:
             raise ModelParameterError("amplitude 0 gives silence; use a non-zero pluck or strike amplitude")
@@ -236,7 +238,7 @@ def string_on_modes(
     -------
     ndarray, shape (round(duration sr),) or (round(duration sr), 2), m/s
     """
-    if output not in ("body", "string", "both"):
+    if not isinstance(output, str) or output not in ("body", "string", "both"):
         raise ModelParameterError(f"output must be 'body', 'string' or 'both', got {output!r}")
     n = _check_duration(duration, sr)
     s = StringOnBody(frequencies, decay_rates, d_bridge, d_pickup, sr=sr, string_impedance=string_impedance)

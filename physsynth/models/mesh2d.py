@@ -193,7 +193,7 @@ class WaveguideMesh:
         self.c = validate.positive(c, "wave speed c", "m/s", error=ModelParameterError)
         self.h, self.Mx, self.My = _grid(size, self.c, self.sr)
         self.size = (self.Mx * self.h, self.My * self.h)
-        if bc not in ("fixed", "free"):
+        if not isinstance(bc, str) or bc not in ("fixed", "free"):
             raise ModelParameterError(f"bc must be 'fixed' or 'free', got {bc!r}")
         self.bc = bc
         self.g = junction_loss(t60, sr=self.sr)

@@ -95,9 +95,18 @@ def image_formats() -> dict[str, str]:
     return dict(FigureCanvasAgg.get_supported_filetypes())
 
 
+def output_path(path) -> str:
+    """``path`` as a str, or :class:`PlotError` when it is not a file name."""
+    try:
+        return os.fspath(path)
+    except TypeError:
+        raise PlotError(f"the output path must be a file name, got {path!r}") from None
+
+
 def check_image_path(path) -> str:
     """The extension of an image output path, or :class:`PlotError` if matplotlib can't write it."""
-    ext = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
+    path = output_path(path)
+    ext = os.path.splitext(path)[1].lower().lstrip(".")
     formats = image_formats()
     if ext not in formats:
         known = ", ".join(f".{e}" for e in ("png", "pdf", "svg", "jpg") if e in formats)

@@ -15,7 +15,7 @@ import numpy as np
 from physsynth import validate
 from physsynth._progress import log
 from physsynth.errors import PhyssynthError, RenderError
-from physsynth.viz._mpl import MAX_FPS, PlotError, check_figure, check_frames, new_figure
+from physsynth.viz._mpl import MAX_FPS, PlotError, check_figure, check_frames, new_figure, output_path
 from physsynth.viz.modes import SurfaceArtist, _view, deformation_scale, mode_indices, mode_labels
 
 #: Animation file types: extension -> matplotlib writer name.
@@ -46,7 +46,7 @@ def modal_response(model, excitation, *, duration: float, quantity: str = "displ
     from physsynth.kernels.resonators import resonator_bank
     from physsynth.simulate.modal import QUANTITIES, resonator_coefficients
 
-    if quantity not in QUANTITIES:
+    if not isinstance(quantity, str) or quantity not in QUANTITIES:
         raise PhyssynthError(f"unknown quantity {quantity!r}; use one of {', '.join(QUANTITIES)}")
     sr = float(validate.sample_rate(excitation.sr, "the excitation's sample rate"))
     duration = validate.positive(duration, "duration", "s")
@@ -78,7 +78,7 @@ def modal_response(model, excitation, *, duration: float, quantity: str = "displ
 def check_animation_path(path) -> str:
     """The writer for an animation output path, or :class:`PlotError` (unknown extension, or
     .mp4 without ffmpeg) before anything is computed."""
-    ext = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
+    ext = os.path.splitext(output_path(path))[1].lower().lstrip(".")
     if ext not in ANIMATION_FORMATS:
         got = f"'.{ext}'" if ext else "no extension"
         raise PlotError(

@@ -21,7 +21,7 @@ import numpy as np
 from physsynth import validate
 from physsynth._io import check_writable
 from physsynth._progress import log
-from physsynth.viz._mpl import PlotError, check_frames, require_h5py
+from physsynth.viz._mpl import PlotError, check_frames, output_path, require_h5py
 from physsynth.viz.modes import mode_indices
 
 #: Mesh file types written (extension -> meshio format) and the time-series one.
@@ -40,7 +40,7 @@ def mode_field_name(k: int, frequency: float) -> str:
 
 
 def _ext(path, allowed, what):
-    ext = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
+    ext = os.path.splitext(output_path(path))[1].lower().lstrip(".")
     if ext not in allowed:
         got = f"'.{ext}'" if ext else "no extension"
         raise PlotError(

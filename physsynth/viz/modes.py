@@ -47,16 +47,16 @@ def mode_indices(model, modes) -> np.ndarray:
         flat = np.asarray(modes, dtype=object).ravel()
     except (TypeError, ValueError):
         raise PlotError(f"modes must be a flat list of 0-based mode indices, got {modes!r}") from None
-    idx = np.array([validate.integer(v, "mode index", error=PlotError) for v in flat], dtype=np.int64)
-    if idx.size == 0:
+    vals = [validate.integer(v, "mode index", error=PlotError) for v in flat]
+    if not vals:
         raise PlotError("no mode selected")
-    bad = idx[(idx < 0) | (idx >= n)]
-    if bad.size:
+    bad = [v for v in vals if not 0 <= v < n]
+    if bad:
         raise PlotError(
-            f"mode index {int(bad[0])} is out of range: the model has {n} modes "
+            f"mode index {bad[0]} is out of range: the model has {n} modes "
             f"(indices 0..{n - 1}, numbers 1..{n} in the modes table)"
         )
-    return idx
+    return np.array(vals, dtype=np.int64)
 
 
 def sheet_triangles(mesh) -> np.ndarray:
