@@ -88,3 +88,16 @@ def test_edge_midpoints_count_only_when_asked(box):
     with pytest.raises(SelectorError):
         check_selectors(box, ["x==0.0125"])
     check_selectors(box, ["x==0.0125"], midpoints=True)
+
+
+def test_select_among_candidates(box):
+    from physsynth.fem.selectors import select_among
+
+    cand = np.arange(box.n_nodes)[::2]
+    np.testing.assert_array_equal(select_among(box, "end", cand), np.intersect1d(box.regions["end"].nodes, cand))
+    got = select_among(box, "x>=0.099", cand)
+    assert np.all(box.points[got, 0] >= 0.099) and set(got) <= set(cand)
+    with pytest.raises(SelectorError, match="regions: end, top"):
+        select_among(box, "rim", cand, words=("surface",))
+    with pytest.raises(SelectorError, match="selects none"):
+        select_among(box, "x<-1", cand)

@@ -177,6 +177,45 @@ def resolve(mesh, selector, *, keywords=("all", "boundary"), option: str = "sele
     return "predicate", parse_predicate(name)
 
 
+def select_among(mesh, selector, nodes, *, option: str = "selector", words=()) -> np.ndarray:
+    """The nodes among ``nodes`` that a region name or a predicate selects (for positions).
+
+    For strike points, pickups and sweep positions, which pick among the surface nodes: the
+    caller handles its own words first ("rim", "surface", ...) and names them in ``words``
+    for the message.
+
+    Parameters
+    ----------
+    mesh : Mesh
+    selector : str
+        A region name of the mesh or a predicate of the grammar above.
+    nodes : ndarray of int
+        Candidate node indices (e.g. the surface nodes).
+
+    Returns
+    -------
+    ndarray of int
+        The selected candidates, sorted; never empty.
+
+    Raises
+    ------
+    SelectorError
+        Unknown name (the message lists the regions and ``words``), a predicate that does not
+        parse, or nothing selected.
+    """
+    nodes = np.asarray(nodes, dtype=np.int64)
+    kind, value = resolve(mesh, selector, keywords=tuple(words), option=option)
+    if kind == "keyword":
+        raise SelectorError(f"{option} {selector!r} is a word the caller handles, not a region or predicate")
+    if kind == "region":
+        out = np.intersect1d(value.nodes, nodes)
+    else:
+        out = np.sort(nodes[value(mesh.points[nodes], 1e-6 * characteristic_length(mesh))])
+    if len(out) == 0:
+        raise SelectorError(f"{option} {selector!r} selects none of the {len(nodes)} candidate nodes (surface nodes)")
+    return out
+
+
 def check_selectors(
     mesh, selectors, *, keywords=("all", "boundary"), option: str = "selector", points=None, midpoints=False
 ):
