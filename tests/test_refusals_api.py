@@ -405,3 +405,11 @@ def test_batch_excitation_out_of_range_is_refused_when_read(tmp_path, line):
     spec.write_text(_SPEC.format(duration="0.1", extra="", at="[0.05, 0.005, 0.01]") + line + "\n")
     with pytest.raises(SpecError, match="must be <="):
         load_spec(spec)
+
+
+@pytest.mark.parametrize("ext", [".json", ".toml", ".yaml"])
+def test_batch_spec_nested_100k_deep_is_refused(tmp_path, ext):
+    pytest.importorskip("yaml") if ext == ".yaml" else None
+    spec = tmp_path / f"deep{ext}"
+    spec.write_text(("x = " if ext == ".toml" else "") + "[" * 100_000 + "]" * 100_000)
+    _refused(SpecError, lambda: load_spec(spec))

@@ -61,6 +61,10 @@ DEFAULTS = {
 }
 #: The default pickup set: one channel at the excitation point, along its direction.
 DRIVING_POINT = {"name": "strike", "at": ["strike"]}
+#: Deepest bracket nesting read (a spec needs 3 or 4 levels).
+MAX_NESTING = 64
+#: Largest spec file read (bytes).
+MAX_SPEC_BYTES = 64 * 2**20
 #: Most items one sweep may have (a million files; split a larger sweep into several specs).
 MAX_ITEMS = 1_000_000
 #: Bytes per sample of each WAV format.
@@ -141,14 +145,35 @@ def _item_bytes(params) -> int:
 # ------------------------------------------------------------------ reading
 def read_spec(path) -> dict:
     """The raw table of a spec file: TOML (.toml), YAML (.yaml, .yml; needs PyYAML) or JSON."""
-    path = os.fspath(path)
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        raise SpecError(f"the spec must be a file name, got {path!r}") from None
     name = os.path.basename(path)
     ext = os.path.splitext(path)[1].lower()
     try:
         with open(path, "rb") as fh:
-            data = fh.read()
+            data = fh.read(MAX_SPEC_BYTES + 1)
     except OSError as exc:
         raise SpecError(f"cannot read the spec {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_SPEC_BYTES:
+        raise SpecError(
+            f"{name}: the spec is larger than {MAX_SPEC_BYTES // 2**20} MiB; a sweep spec lists axes, not items "
+            "(use random positions or lists of values)"
+        )
+    # brackets nested deeper than any spec needs: refused before a (pure-Python) parser
+    # spends seconds on them (brackets inside strings count too; no real spec comes near)
+    b = np.frombuffer(data, dtype=np.uint8)
+    step = np.isin(b, (ord("["), ord("{"))).astype(np.int32) - np.isin(b, (ord("]"), ord("}"))).astype(np.int32)
+    if step.size and int(np.cumsum(step).max()) > MAX_NESTING:
+        raise SpecError(f"{name}: brackets nested more than {MAX_NESTING} deep; a spec is a few levels of tables")
+    try:
+        return _parse_text(data, name, ext)
+    except RecursionError:
+        raise SpecError(f"{name}: the spec is nested too deeply to read; a spec is a few levels of tables") from None
+
+
+def _parse_text(data: bytes, name: str, ext: str) -> dict:
     if ext == ".toml":
         try:
             import tomllib
@@ -191,6 +216,10 @@ def load_spec(path) -> Sweep:
         return parse_spec(raw, base_dir=os.path.dirname(os.path.abspath(path)), source=os.path.abspath(path))
     except SpecError as exc:
         raise SpecError(f"{os.path.basename(path)}: {exc}") from None
+    except RecursionError:
+        raise SpecError(
+            f"{os.path.basename(path)}: a value is nested too deeply; a spec is a few levels of tables"
+        ) from None
 
 
 # ------------------------------------------------------------------ checks
