@@ -279,7 +279,31 @@ def from_arrays(points, cells, *, regions=None, source="arrays", units="m") -> M
             )
     cells = _orient(points, cells)
     _check_one_body(points, cells)
-    return _compact(Mesh(points, cells, dict(regions or {}), source))
+    return _compact(Mesh(points, cells, _check_regions(regions, len(points), len(cells)), source))
+
+
+def _check_regions(regions, n_nodes: int, n_cells: int) -> dict:
+    """Regions whose node, triangle and cell indices exist in the mesh."""
+    if regions is None:
+        return {}
+    if not isinstance(regions, dict):
+        raise MeshError(f"regions must be a dict of name -> Region, got {type(regions).__name__}")
+    out = {}
+    for name, r in regions.items():
+        if not isinstance(r, Region):
+            raise MeshError(f"region {name!r} must be a physsynth.mesh.Region, got {type(r).__name__}")
+        for what, arr, n in (
+            ("nodes", r.nodes, n_nodes),
+            ("triangles", r.triangles, n_nodes),
+            ("cells", r.cells, n_cells),
+        ):
+            if arr is None:
+                continue
+            a = np.asarray(arr)
+            if a.size and (not np.issubdtype(a.dtype, np.integer) or a.min() < 0 or a.max() >= n):
+                raise MeshError(f"region {name!r} has {what} indices outside 0..{n - 1} (or not whole numbers)")
+        out[name] = r
+    return out
 
 
 def _point_array(points) -> np.ndarray:
