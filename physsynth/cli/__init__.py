@@ -28,6 +28,7 @@ import os
 import sys
 import threading
 
+from physsynth._version import __version__
 from physsynth.cli import batch, fast, fd, modal, rub, score, viz
 from physsynth.cli.common import Parser, join_negative_vectors, print_err
 from physsynth.cli.modal import find_bundled_mesh
@@ -42,8 +43,6 @@ __all__ = ["build_parser", "find_bundled_mesh", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from physsynth._version import __version__
-
     ap = Parser(
         prog="physsynth", description="Physical-modelling sound synthesis: the sound of an object from its mesh."
     )

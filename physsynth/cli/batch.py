@@ -5,13 +5,13 @@ from __future__ import annotations
 import sys
 
 from physsynth.cli import common
+from physsynth.errors import PhyssynthError
 
 
 def cmd_batch(args):
     from physsynth.batch import EXCITATIONS, load_spec, run_batch
     from physsynth.batch.dataset import Dataset
     from physsynth.batch.excitations import REQUIRED
-    from physsynth.errors import PhyssynthError
 
     if args.kinds:
         for name, kind in sorted(EXCITATIONS.items()):

@@ -22,6 +22,8 @@ import re
 import sys
 
 from physsynth import validate
+from physsynth._io import check_writable, is_stdout, output_target
+from physsynth._progress import step
 from physsynth.errors import PhyssynthError
 
 log = logging.getLogger("physsynth")
@@ -375,7 +377,6 @@ def output(path, *, stdout: bool = True, what: str = "a WAV file") -> str:
 
     ``-`` is standard output (``/dev/stdout``) where ``stdout`` allows it.
     """
-    from physsynth._io import check_writable
 
     if path == STDOUT:
         if not stdout:
@@ -386,7 +387,6 @@ def output(path, *, stdout: bool = True, what: str = "a WAV file") -> str:
 
 def model_output(path) -> str:
     """Check where a modal model goes (``.npz`` is appended, as ModalModel.save does)."""
-    from physsynth._io import check_writable, output_target
 
     if path == STDOUT:
         raise PhyssynthError("a modal model (.npz) cannot go to standard output; give a file name")
@@ -398,7 +398,6 @@ def model_output(path) -> str:
 
 def announce(path) -> None:
     """Print the written path on stdout, unless the data itself went there."""
-    from physsynth._io import is_stdout
 
     log.info("wrote %s", "standard output" if is_stdout(path) else path)
     if not is_stdout(path):
@@ -475,7 +474,6 @@ def check_material(args):
 
 
 def load_mesh(path, units):
-    from physsynth._progress import step
     from physsynth.mesh import load_mesh as _load
 
     with step(f"loading mesh {path}") as s:

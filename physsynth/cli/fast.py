@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from physsynth._progress import step
 from physsynth.cli import common
 from physsynth.errors import PhyssynthError
 
@@ -17,7 +18,6 @@ def cmd_pluck(args):
     common.check_render(args.duration, args.sr)
     common.check_t60(args.t60, args.f0)
     common.check_t60(args.t60_high, args.f0, "--t60-high")
-    from physsynth._progress import step
     from physsynth.models import pluck
 
     kw = {"t60": args.t60, "t60_high": args.t60_high, "inharmonicity": args.inharmonicity}
@@ -36,7 +36,6 @@ def cmd_bow(args):
     out = common.output(args.output)
     common.check_render(args.duration, args.sr)
     common.check_t60(args.t60, args.f0)
-    from physsynth._progress import step
     from physsynth.models import bow
 
     with step(f"bowing a string at {args.f0:g} Hz") as info:
@@ -59,7 +58,6 @@ def cmd_hybrid(args):
     common.check_render(args.duration, args.sr)
     common.check_t60(args.t60, args.f0)
     common.check_t60(args.t60_high, args.f0, "--t60-high")
-    from physsynth._progress import step
     from physsynth.modal.model import ModalModel
     from physsynth.models import string_on_body
 
@@ -102,7 +100,6 @@ def cmd_mesh_drum(args):
         "make it smaller or shorter, raise --c or lower --sr",
         bytes_per_point=100.0,
     )
-    from physsynth._progress import step
     from physsynth.models import waveguide_mesh_strike
 
     with step(f"striking a {args.size[0]:g} x {args.size[1]:g} m waveguide mesh") as info:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from physsynth._progress import step
 from physsynth.cli import common
 
 log = logging.getLogger("physsynth")
@@ -37,7 +38,6 @@ def cmd_string(args):
     common.check_render(args.duration, args.sr, 1, oversample=args.oversample or 8)
     common.check_t60(args.t60, args.f0)
     common.check_t60(args.t60_high, args.f0, "--t60-high")
-    from physsynth._progress import step
     from physsynth.fd.string import render_string, stiff_string
 
     with common.held_logs() as held:
@@ -67,7 +67,6 @@ def cmd_plate(args):
     out = common.output(args.output)
     common.check_render(args.duration, args.sr, 1, oversample=args.oversample)
     common.check_material(args)
-    from physsynth._progress import step
     from physsynth.fd.plate import plate, render_plate
 
     lx, ly, H = args.size
@@ -93,7 +92,6 @@ def cmd_plate(args):
 def cmd_membrane(args):
     out = common.output(args.output)
     common.check_render(args.duration, args.sr, 1, oversample=args.oversample)
-    from physsynth._progress import step
     from physsynth.fd.membrane import membrane, render_membrane
 
     lx, ly = args.size

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -9,6 +10,8 @@ import sys
 
 import numpy as np
 
+from physsynth._progress import step
+from physsynth._version import __version__
 from physsynth.cli import common
 from physsynth.errors import PhyssynthError
 
@@ -92,7 +95,6 @@ def cmd_modes(args):
 
 def render_to_wav(args, model, at, direction, pickups, mallet, out):
     """Strike ``model`` (a half-sine pulse or a physical mallet) and write the WAV."""
-    from physsynth._progress import step
     from physsynth.excitation.strike import strike
     from physsynth.pickups import pickup
     from physsynth.simulate.linear import render
@@ -119,7 +121,6 @@ def render_to_wav(args, model, at, direction, pickups, mallet, out):
 
 def _render_mallet_to_wav(args, model, at, direction, pickups, mallet, out):
     """A physical mallet (issue 5): the contact simulated with the object's modes."""
-    from physsynth._progress import step
     from physsynth.pickups import pickup
     from physsynth.simulate.score import mallet_strike
 
@@ -231,10 +232,6 @@ def cmd_demo(args):
 
 
 def _cache_path(mesh_path, args):
-    import hashlib
-
-    from physsynth._version import __version__
-
     h = hashlib.sha256()
     with open(mesh_path, "rb") as fh:
         h.update(fh.read())

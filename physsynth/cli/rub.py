@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
+
+from physsynth._progress import step
 from physsynth.cli import common
 from physsynth.errors import PhyssynthError
 
@@ -60,9 +63,7 @@ def cmd_rub(args):
     if args.attack is None:
         args.attack = 0.05 if args.at is not None else 0.3
     law = _check_args(args)
-    import numpy as np
 
-    from physsynth._progress import step
     from physsynth.pickups import pickup
     from physsynth.simulate.friction import bow_modal, rub
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from physsynth._progress import step
 from physsynth.cli import common
 from physsynth.errors import PhyssynthError
 
@@ -29,7 +30,6 @@ def cmd_play(args):
     if args.duration is None:
         common.check_render(score.end + args.tail, args.sr, channels)
     model = ModalModel.load(args.model)
-    from physsynth._progress import step
     from physsynth.pickups import pickup
     from physsynth.simulate.score import render_score
 

@@ -7,12 +7,14 @@ the ``physsynth modes`` table. Every output path and format is checked before an
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import os
 
+from physsynth import validate
 from physsynth.cli import common
-from physsynth.errors import PhyssynthError
+from physsynth.errors import AudioError, PhyssynthError
 
 log = logging.getLogger("physsynth")
 
@@ -36,7 +38,6 @@ def _check_strike(args):
 def _check_pixels(pixels: float, what: str, fix: str) -> None:
     """Refuse a figure or animation whose frames (4 B a pixel, twice: the canvas and the
     encoder's copy) exceed the memory budget."""
-    from physsynth import validate
 
     validate.check_memory(8.0 * pixels, what, fix)
 
@@ -116,7 +117,6 @@ def cmd_animate(args):
         raise PlotError("give --mode N (one mode oscillating) or --at X,Y,Z (a strike there), one of them")
     check_animation_path(args.output)
     _check_strike(args)
-    import inspect
 
     frames = (args.frames or 24) * args.cycles if args.mode is not None else (args.frames or 96)
     width, height = inspect.signature(animate_mode).parameters["size"].default  # inches
@@ -143,7 +143,6 @@ def cmd_animate(args):
 def cmd_spectrum(args):
     common.output(args.output, stdout=False, what="a figure")
     from physsynth.audio import read_wav
-    from physsynth.errors import AudioError
     from physsynth.modal.model import ModalModel
     from physsynth.viz import plot_sound, save_figure
     from physsynth.viz._mpl import check_image_path
