@@ -7,6 +7,7 @@ import os
 import wave
 
 import numpy as np
+from scipy.io import wavfile
 
 from physsynth import validate
 from physsynth._io import atomic_path
@@ -159,8 +160,6 @@ def write_wav(path, samples: np.ndarray, *, sr: int, fmt: str = "pcm24", headroo
     inter = np.ascontiguousarray(x.T)  # (n, channels)
     with atomic_path(path, AudioError, suffix=".wav") as tmp:
         if is_float:
-            from scipy.io import wavfile
-
             wavfile.write(tmp, sr, inter.astype(np.float32))
         else:
             # Scale by 2^(N-1) (the reader's convention) and keep +1.0 representable.
@@ -184,7 +183,6 @@ def read_wav(path) -> tuple[np.ndarray, int]:
 
     Integer PCM is scaled by 2^(bits-1), so full scale maps to [-1, 1); 8-bit PCM is unsigned
     with 128 as zero (the WAV convention), the wider formats are signed."""
-    from scipy.io import wavfile
 
     try:
         path = os.fspath(path)  # never an int: scipy would read (and close) that file descriptor

@@ -15,9 +15,11 @@ import math
 import os
 from dataclasses import dataclass, field
 
+import meshio
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
+from skfem import MeshTet
 
 from physsynth import validate
 from physsynth._progress import log
@@ -480,7 +482,6 @@ def load_mesh(path, *, units: str = "m") -> Mesh:
     MeshError
         Missing or unreadable file, no tetrahedra (surface-only or hexahedral mesh), bad cells.
     """
-    import meshio
 
     try:
         path = os.fspath(path)
@@ -643,7 +644,6 @@ def bar_mesh(length: float, width: float, height: float, n: tuple[int, int, int]
     n : tuple of 3 int
         Divisions along x, y, z, each >= 1; at most ``MAX_GENERATED_NODES`` nodes in all.
     """
-    from skfem import MeshTet
 
     length, width, height = (
         validate.positive(v, f"bar_mesh {name}", "m", hi=MAX_EXTENT, error=MeshError)

@@ -47,30 +47,40 @@ OPTIONAL = frozenset(
 )
 
 
-#: The command line checks every argument before it loads the numerical stack, so that a
-#: refusal takes well under a second and `physsynth --help` stays instant: in physsynth.cli
-#: the command functions import the layers they run (physsynth's numerical modules, numpy's
-#: heavier neighbours) inside the function, after the checks. Its light helpers (errors,
-#: validate, output paths, progress, version) and the standard library stay at module level;
-#: test_cli_refusals_load_no_numerical_stack below keeps the point of the exemption honest.
-CLI = "physsynth.cli"
-CLI_LIGHT = frozenset(
-    {"physsynth.errors", "physsynth.validate", "physsynth._io", "physsynth._progress", "physsynth._version"}
+#: Two front layers check their whole input before they load the numerical stack, so that a
+#: refusal takes well under a second (and `physsynth --help` stays instant): the command line
+#: (physsynth.cli) and the batch sweeps (physsynth.batch, whose spec is read and checked whole
+#: on the client before any item runs, and whose excitation kinds load their renderers where
+#: they run). There, the functions that do the work import physsynth's numerical layers (and
+#: scipy, numba, meshio, scikit-fem) inside the function, after the checks. Their light helpers
+#: (errors, validate, output paths, progress, version, materials and damping laws) and the
+#: standard library stay at module level; test_light_modules_do_not_import_numba keeps the
+#: point of the exemption honest.
+LAZY_FRONTS = ("physsynth.cli", "physsynth.batch")
+LIGHT = frozenset(
+    {
+        "physsynth.errors",
+        "physsynth.validate",
+        "physsynth._io",
+        "physsynth._progress",
+        "physsynth._version",
+        "physsynth.damping",
+        "physsynth.materials",
+    }
 )
+NUMERICAL = frozenset({"scipy", "numba", "meshio", "skfem"})
 
 
 def _lazy_allowed(module: str, target: str) -> bool:
     root = target.split(".")[0]
     if root in OPTIONAL:
         return True
-    if module == CLI or module.startswith(CLI + "."):
-        return (root == PACKAGE and target not in CLI_LIGHT and not target.startswith(CLI)) or root in {
-            "scipy",
-            "numba",
-            "meshio",
-            "skfem",
-        }
-    return False
+    front = next((f for f in LAZY_FRONTS if module == f or module.startswith(f + ".")), None)
+    if front is None:
+        return False
+    if root == PACKAGE:
+        return target not in LIGHT and not target.startswith(front)
+    return root in NUMERICAL
 
 
 def _module_name(path: Path) -> str:

@@ -29,6 +29,7 @@ import os
 import socket
 
 from physsynth._io import atomic_path, check_writable
+from physsynth._version import __version__
 from physsynth.batch._base import canonical_json
 from physsynth.errors import PhyssynthError
 
@@ -180,7 +181,6 @@ class Dataset:
 
     def write(self, item, res: dict) -> dict:
         """Write an item's WAV (if it rendered) and then its record, each atomically."""
-        from physsynth._version import __version__
 
         rec = {
             "item_id": item.id,

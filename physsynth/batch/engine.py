@@ -23,10 +23,12 @@ import logging
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from physsynth import validate
@@ -188,8 +190,6 @@ class ModelMaker:
         if self.in_process:
             return compute_model(mi)
         if self._pool is None:
-            from concurrent.futures import ProcessPoolExecutor
-
             with _ENV_LOCK, _children_ignore_sigint():
                 saved = {k: os.environ.get(k) for k in ONE_THREAD_ENV}
                 os.environ.update(ONE_THREAD_ENV)
@@ -421,7 +421,6 @@ def _children_ignore_sigint():
     """Processes spawned inside ignore SIGINT (an ignored signal stays ignored across exec,
     and Python then installs no KeyboardInterrupt handler): Ctrl-C reaches the whole process
     group, and the client, not each worker, should handle it (by closing the cluster)."""
-    import signal
 
     if threading.current_thread() is not threading.main_thread():
         yield

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from physsynth.batch._base import SpecError
+from physsynth.batch.positions import parse_position
 from physsynth.errors import PhyssynthError
 
 #: The renderers' stated ranges, repeated here so that reading a spec does not import the
@@ -114,8 +115,6 @@ class Param:
     def _one(self, v, key) -> list:
         t = self.type
         if t == "position":
-            from physsynth.batch.positions import parse_position
-
             return parse_position(v, key)
         if t == "vec3":
             if not (isinstance(v, list) and len(v) == 3 and all(_is_number(x) for x in v)):

@@ -28,6 +28,7 @@ import types
 from dataclasses import dataclass, replace
 
 from physsynth.batch._base import SpecError
+from physsynth.errors import MeshError
 
 GENERATORS = ("bar", "bowl", "plate")
 _SCRIPTS = {"bowl": "make_bowl.py", "plate": "make_plates.py"}
@@ -256,7 +257,6 @@ def parse_mesh(entry, key: str, base_dir: str) -> tuple[MeshSource, dict]:
 # ------------------------------------------------------------------ building (worker side)
 def build_mesh(src: MeshSource):
     """Make the Mesh of a MeshSource (on the worker that makes its model)."""
-    from physsynth.errors import MeshError
     from physsynth.mesh import bar_mesh, load_mesh
 
     if src.error:

@@ -17,6 +17,7 @@ run and machine, and an item's files are named by its ID. Items whose modal mode
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -24,11 +25,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from physsynth import validate
+from physsynth._version import __version__
 from physsynth.batch._base import SpecError, short_hash
 from physsynth.batch.excitations import get_excitation
 from physsynth.batch.meshes import MeshSource, build_mesh, parse_mesh
 from physsynth.batch.positions import RenderContext, parse_pickup_positions
-from physsynth.errors import PhyssynthError
+from physsynth.damping import DampingLaw, LossFactor
+from physsynth.errors import MaterialError, PhyssynthError
+from physsynth.materials import custom_material, get_material
 
 TOP_KEYS = (
     "name",
@@ -196,8 +200,6 @@ def _parse_text(data: bytes, name: str, ext: str) -> dict:
         except yaml.YAMLError as exc:
             raise SpecError(f"{name}: not valid YAML: {' '.join(str(exc).split())}") from None
     elif ext == ".json":
-        import json
-
         try:
             raw = json.loads(data)
         except ValueError as exc:
@@ -265,10 +267,6 @@ def _scalar(raw, key, typ, *, low=None, choices=(), allow_list=True, nonneg=Fals
 
 
 def _material(entry, key) -> dict:
-    from physsynth.damping import DampingLaw, LossFactor
-    from physsynth.errors import MaterialError
-    from physsynth.materials import custom_material, get_material
-
     try:
         if isinstance(entry, str):
             m = get_material(entry)
@@ -412,7 +410,6 @@ def _list_of_tables(raw, key, *, allow_strings=False) -> list:
 # ------------------------------------------------------------------ the spec
 def parse_spec(raw: dict, *, base_dir: str = ".", source: str = "<spec>") -> Sweep:
     """A Sweep from a spec's raw table (see :func:`load_spec`)."""
-    from physsynth._version import __version__
 
     _check_keys(raw, TOP_KEYS, "")
     product = raw.get("product", True)

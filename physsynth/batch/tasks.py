@@ -10,6 +10,7 @@ retrying (a worker that ran out of memory), and one bad item does not stop the o
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import logging
 import math
@@ -19,6 +20,11 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+
+from physsynth.batch.meshes import build_mesh
+from physsynth.batch.positions import RenderContext
+from physsynth.errors import PhyssynthError
+from physsynth.materials import Material
 
 #: How many modal frequencies each row of the metadata table lists.
 N_FREQUENCIES = 20
@@ -44,8 +50,6 @@ def tune_malloc() -> None:
         return
     _MALLOC_TUNED = True
     try:
-        import ctypes
-
         ctypes.CDLL("libc.so.6").mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD
     except (OSError, AttributeError):
         pass
@@ -71,8 +75,6 @@ def quiet():
 
 
 def _describe(exc: BaseException) -> str:
-    from physsynth.errors import PhyssynthError
-
     text = " ".join(str(exc).split()) or "(no message)"
     if isinstance(exc, PhyssynthError):
         return text
@@ -101,8 +103,6 @@ def register_sizeof() -> None:
 
 def compute_model(mi):
     """The ModalModel of a :class:`~physsynth.batch.spec.ModelInput`, or a ModelFailure."""
-    from physsynth.batch.meshes import build_mesh
-    from physsynth.materials import Material
     from physsynth.modal.analysis import modal_analysis
 
     register_sizeof()
@@ -169,8 +169,6 @@ def render_item(model, item, kind) -> dict:
         ``render_s`` (wall-clock seconds).
     """
     from physsynth.audio import fade_out, read_wav, write_wav
-    from physsynth.batch.positions import RenderContext
-    from physsynth.errors import PhyssynthError
 
     t0 = time.perf_counter()
     p = item.params

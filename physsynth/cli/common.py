@@ -24,7 +24,9 @@ import sys
 from physsynth import validate
 from physsynth._io import check_writable, is_stdout, output_target
 from physsynth._progress import step
+from physsynth.damping import LossFactor, Rayleigh
 from physsynth.errors import PhyssynthError
+from physsynth.materials import custom_material, get_material
 
 log = logging.getLogger("physsynth")
 
@@ -418,8 +420,6 @@ def write_audio(out, audio, *, sr, fmt="pcm24", headroom=1.0, fade=0.0, duration
 # ------------------------------------------------------------------ models
 def material_from(args):
     """The Material of --material or --E/--nu/--rho, with --loss-factor or --rayleigh."""
-    from physsynth.damping import LossFactor, Rayleigh
-    from physsynth.materials import custom_material, get_material
 
     custom = [args.E, args.nu, args.rho]
     if args.material and any(v is not None for v in custom):
@@ -465,7 +465,6 @@ def check_material(args):
         raise PhyssynthError("give either --material or --E/--nu/--rho, not both")
     if any(v is not None for v in custom) and any(v is None for v in custom):
         raise PhyssynthError("a custom material needs all of --E (Pa), --nu and --rho (kg/m^3)")
-    from physsynth.materials import custom_material, get_material  # light: numpy only
 
     if getattr(args, "material", None):
         get_material(args.material)

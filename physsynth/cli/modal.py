@@ -14,6 +14,7 @@ from physsynth._progress import step
 from physsynth._version import __version__
 from physsynth.cli import common
 from physsynth.errors import PhyssynthError
+from physsynth.materials import LIBRARY
 
 log = logging.getLogger("physsynth")
 
@@ -165,8 +166,6 @@ def cmd_strike(args):
 
 
 def cmd_materials(args):
-    from physsynth.materials import LIBRARY
-
     if args.json:
         json.dump({k: m.to_dict() for k, m in LIBRARY.items()}, sys.stdout, indent=1)
         sys.stdout.write("\n")

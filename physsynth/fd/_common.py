@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.signal import resample_poly
 
 from physsynth import validate
 from physsynth.errors import PhyssynthError, RenderError, StabilityError
@@ -214,7 +215,6 @@ def to_audio_rate(out: np.ndarray, oversample: int) -> np.ndarray:
         )
     if oversample == 1:
         return out
-    from scipy.signal import resample_poly
 
     return resample_poly(out, 1, int(oversample), axis=-1)
 

@@ -49,7 +49,9 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg import eigh
 
+from physsynth.fd._common import bilinear_weights, check_inside
 from physsynth.kernels.fd import csr_steps
 
 EDGE_NAMES = ("x0", "x1", "y0", "y1")  # x = 0, x = lx, y = 0, y = ly
@@ -182,7 +184,6 @@ def rigid_modes_of(K: sp.csr_matrix, active: np.ndarray, nx, ny, hx, hy, m) -> n
     if Q.shape[1] == 0:
         return np.zeros((0, active.size))
     V = B @ Q
-    from scipy.linalg import eigh
 
     ev, vec = eigh(V.T @ (K @ V), V.T @ (m[:, None] * V))
     scale = gershgorin(K, m) if K.nnz else 1.0
@@ -283,7 +284,6 @@ class FreeOperator:
 
 def pickup_weights(op: FreeOperator, lx, ly, pickups):
     """Flat indices (n_pk, 4) and bilinear weights of the pickups."""
-    from physsynth.fd._common import bilinear_weights, check_inside
 
     pk_idx = np.zeros((len(pickups), 4), dtype=np.int64)
     pk_w = np.zeros((len(pickups), 4))
@@ -299,7 +299,6 @@ def pickup_weights(op: FreeOperator, lx, ly, pickups):
 def source_weights(op: FreeOperator, lx, ly, at, k, rho, sigma0):
     """Flat indices and weights (m per N) of a point force at ``at``: J = M^{-1} I^T,
     the transpose of the bilinear interpolant (energy-consistent); fixed points dropped."""
-    from physsynth.fd._common import bilinear_weights, check_inside
 
     x, y = at
     i, j, w = bilinear_weights(

@@ -36,6 +36,7 @@ from physsynth.fd._common import (
     stability_message,
     t60_value,
 )
+from physsynth.fd.free import FreeOperator, active_mask, laplacian_stiffness, run_free
 from physsynth.kernels.fd import membrane_steps
 
 log = logging.getLogger("physsynth")
@@ -264,7 +265,6 @@ def membrane(
 @functools.lru_cache(maxsize=8)
 def free_operator(sch: MembraneScheme):
     """(FreeOperator, CSR step matrices) of a membrane with a free edge (``physsynth.fd.free``)."""
-    from physsynth.fd.free import FreeOperator, active_mask, laplacian_stiffness
 
     nx, ny, hx, hy = sch.nx, sch.ny, sch.hx, sch.hy
     n_rigid = 1 if all(e == "free" for e in sch.edges) else 0
@@ -298,8 +298,6 @@ def run_membrane(
     the fixed-edge kernel (:func:`physsynth.kernels.fd.membrane_steps`); default: as many as
     keep about 2 (depth + 2) rows of both states within 512 kB (L2), at most 16."""
     if sch.free:
-        from physsynth.fd.free import run_free
-
         op, mats = free_operator(sch)
         return run_free(
             op,

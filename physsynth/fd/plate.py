@@ -44,6 +44,14 @@ from physsynth.fd._common import (
     stability_message,
     state_dtype,
 )
+from physsynth.fd.free import (
+    FreeOperator,
+    active_mask,
+    clamped_edge_stiffness,
+    laplacian_stiffness,
+    plate_stiffness,
+    run_free,
+)
 from physsynth.kernels.fd import plate_block_buffers, plate_buffers, plate_steps, plate_steps_blocked
 from physsynth.kernels.fd_simd import MIN_NY, plate_simd_buffers, plate_steps_simd
 
@@ -364,13 +372,6 @@ def free_operator(sch: PlateScheme):
     """(FreeOperator, CSR step matrices) of a plate with free or mixed edges
     (``physsynth.fd.free``); checks that
     Gershgorin's bound on M^{-1} K stays within the stability limit the grid was designed for."""
-    from physsynth.fd.free import (
-        FreeOperator,
-        active_mask,
-        clamped_edge_stiffness,
-        laplacian_stiffness,
-        plate_stiffness,
-    )
 
     nx, ny, hx, hy = sch.nx, sch.ny, sch.hx, sch.hy
     K = plate_stiffness(nx, ny, hx, hy, sch.nu)
@@ -430,8 +431,6 @@ def run_plate(
     if kernel not in ("auto", "simd", "wavefront", "blocked"):
         raise PhyssynthError(f"unknown plate kernel {kernel!r}; use auto, simd, wavefront or blocked")
     if sch.uses_operator:
-        from physsynth.fd.free import run_free
-
         op, mats = free_operator(sch)
         return run_free(
             op,

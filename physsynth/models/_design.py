@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import minimize_scalar
 
 from physsynth import validate
 from physsynth.errors import PhyssynthError, StabilityError
@@ -233,7 +234,6 @@ def design_loop(f0, *, sr, t60, t60_high=None, f_high=None, inharmonicity=0.0, g
     a, M = 0.0, 0
     if B > 0:
         best = (np.inf, 0.0, 0)
-        from scipy.optimize import minimize_scalar
 
         for m in range(1, MAX_SECTIONS + 1):
             # at 0 Hz a section delays (1 - a) / (1 + a); keep the sections within the loop

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.signal import lfilter
 
 from physsynth import validate
 from physsynth.kernels.fastpaths import ks_block, ks_voices
@@ -111,7 +112,6 @@ def ks_excitation(
         fc = validate.finite(level_cutoff, "level cutoff", "Hz", error=ModelParameterError)
         if not 0.0 < fc < sr / 2:
             raise ModelParameterError(f"level cutoff must be in (0, sr/2) Hz, got {fc}")
-        from scipy.signal import lfilter
 
         R = math.exp(-2 * math.pi * fc / sr)
         e = lfilter([1.0 - R], [1.0, -R], e)

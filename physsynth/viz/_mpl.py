@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import os
 
 from physsynth import validate
+from physsynth._io import atomic_path
 from physsynth.errors import PhyssynthError
 
 #: Resolutions accepted (pixels per inch): a thumbnail to a print at 1200 dpi.
@@ -132,7 +134,6 @@ def save_figure(fig, path, *, dpi: float | None = None, colors: int | None = Non
         PNG only: reduce to a palette of this many colours (Pillow's median cut), which
         makes smooth colour fields several times smaller, e.g. for documentation.
     """
-    from physsynth._io import atomic_path
 
     ext = check_image_path(path)
     if dpi is not None:
@@ -146,8 +147,6 @@ def save_figure(fig, path, *, dpi: float | None = None, colors: int | None = Non
         if colors is None:
             fig.savefig(tmp, format=ext, dpi=dpi)
         else:
-            import io
-
             from PIL import Image
 
             buf = io.BytesIO()

@@ -13,8 +13,11 @@ import os
 import numpy as np
 
 from physsynth import validate
+from physsynth._io import atomic_path
 from physsynth._progress import log
 from physsynth.errors import PhyssynthError, RenderError
+from physsynth.kernels.resonators import resonator_bank
+from physsynth.simulate.modal import QUANTITIES, resonator_coefficients
 from physsynth.viz._mpl import MAX_FPS, PlotError, check_figure, check_frames, new_figure, output_path
 from physsynth.viz.modes import SurfaceArtist, _view, deformation_scale, mode_indices, mode_labels
 
@@ -43,8 +46,6 @@ def modal_response(model, excitation, *, duration: float, quantity: str = "displ
     keep : ndarray of int, shape (n_kept,)
         Indices of the modes included.
     """
-    from physsynth.kernels.resonators import resonator_bank
-    from physsynth.simulate.modal import QUANTITIES, resonator_coefficients
 
     if not isinstance(quantity, str) or quantity not in QUANTITIES:
         raise PhyssynthError(f"unknown quantity {quantity!r}; use one of {', '.join(QUANTITIES)}")
@@ -104,7 +105,6 @@ def _writer(ext, fps):
 def _write_frames(fig, path, ext, fps, dpi, n_frames, draw):
     """Draw ``n_frames`` frames with ``draw(i)`` and write them atomically to ``path``,
     reporting progress through the physsynth logger (stderr in the CLI)."""
-    from physsynth._io import atomic_path
 
     writer = _writer(ext, fps)
     step = max(1, n_frames // 10)

@@ -16,12 +16,15 @@ import re
 import shutil
 import tempfile
 
+import meshio
 import numpy as np
 
 from physsynth import validate
 from physsynth._io import check_writable
 from physsynth._progress import log
+from physsynth.errors import ModelFileError
 from physsynth.viz._mpl import PlotError, check_frames, output_path, require_h5py
+from physsynth.viz.animate import modal_response
 from physsynth.viz.modes import mode_indices
 
 #: Mesh file types written (extension -> meshio format) and the time-series one.
@@ -80,8 +83,6 @@ def _atomic_files(path):
 
 
 def _meshio_mesh(model, point_data):
-    import meshio
-
     mesh = model.mesh
     cell_type = _CELL_TYPES[mesh.cells.shape[1]]
     return meshio.Mesh(
@@ -92,8 +93,6 @@ def _meshio_mesh(model, point_data):
 
 
 def _time_series_writer(path):
-    import meshio
-
     class Writer(meshio.xdmf.TimeSeriesWriter):
         # meshio opens the .h5 in the current directory (filename.stem + ".h5"); keep it
         # beside the .xdmf, where the .xdmf (which names it without a folder) looks for it.
@@ -128,7 +127,6 @@ def export_modes(model, path, *, modes=None) -> str:
     Point data ``mode_NNN_<frequency>Hz``, shape (n_nodes, 3), 1/sqrt(kg); read it back with
     :func:`read_modes` (or any VTK/XDMF reader).
     """
-    import meshio
 
     ext = check_export_path(path)
     idx = mode_indices(model, model.n_modes if modes is None else modes)
@@ -176,7 +174,6 @@ def export_response(
     str
         The path written.
     """
-    from physsynth.viz.animate import modal_response
 
     check_export_path(path, time_series=True)
     frames = check_frames(frames, lo=1)
@@ -221,9 +218,6 @@ def read_modes(path):
         To the six significant digits of the field names.
     shapes : ndarray, shape (n, n_nodes, 3)
     """
-    import meshio
-
-    from physsynth.errors import ModelFileError
 
     try:
         m = meshio.read(os.fspath(path))

@@ -14,8 +14,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from physsynth import validate
+from physsynth.modal.axisymmetric import circumferential_order
 from physsynth.viz._mpl import MAX_INCHES, PlotError, check_dpi, check_figure, new_figure
 
 #: Colour maps: signed transverse displacement (diverging, white at the nodal lines) and
@@ -163,7 +165,6 @@ def mode_labels(model, modes, *, axisymmetric: bool | None = None) -> list[str]:
         axisymmetric = is_axisymmetric(model.mesh)
     if not axisymmetric:
         return labels
-    from physsynth.modal.axisymmetric import circumferential_order
 
     order, purity = circumferential_order(model.select(idx))
     out = []
@@ -231,7 +232,6 @@ def zero_lines(ax, tri, w, *, fixed_xy=None, scale: float = 1.0) -> list[np.ndar
     cs.remove()
     if fixed_xy is None or len(fixed_xy) == 0 or not lines:
         return lines
-    from scipy.spatial import cKDTree
 
     tree = cKDTree(fixed_xy)
     out = []

@@ -11,15 +11,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from physsynth import validate
+from physsynth.audio import normalise, write_wav
 from physsynth.errors import AudioError
 from physsynth.modal.model import MAX_ROWS, model_html
+from physsynth.viz.sound import plot_sound
 
 __all__ = ["MAX_ROWS", "Sound", "model_html", "wav_bytes"]
 
 
 def wav_bytes(samples, sr: int, *, headroom_db: float = 1.0) -> bytes:
     """A 16-bit PCM WAV file in memory, peak-normalised to ``-headroom_db`` dBFS."""
-    from physsynth.audio import normalise
 
     sr = validate.sample_rate(sr, error=AudioError)
     x = np.atleast_2d(normalise(samples, headroom_db))
@@ -77,14 +78,12 @@ class Sound:
 
     def write(self, path, *, fmt: str = "pcm24", headroom_db: float = 1.0) -> str:
         """Write a WAV file (see :func:`physsynth.write_wav`)."""
-        from physsynth.audio import write_wav
 
         return write_wav(path, self.samples, sr=self.sr, fmt=fmt, headroom_db=headroom_db)
 
     def plot(self, model=None, **kw):
         """Spectrum, spectrogram and (with a model) decay per mode: see
         :func:`physsynth.viz.plot_sound`."""
-        from physsynth.viz.sound import plot_sound
 
         return plot_sound(self.samples, sr=self.sr, model=model, **kw)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.signal import spectrogram
 
 from physsynth import validate
 from physsynth.errors import PhyssynthError
@@ -140,7 +141,6 @@ def plot_spectrogram(
     -------
     matplotlib.axes.Axes
     """
-    from scipy.signal import spectrogram
 
     sr = _check_sr(sr)
     x = _mono(samples, channel)
