@@ -41,17 +41,30 @@ def _physical_memory() -> int:
         return 8 * 2**30
 
 
+#: Seconds of computing one job may take before it is refused up front
+#: (``PHYSSYNTH_TIME_BUDGET_S`` overrides it).
+TIME_BUDGET_S = 600.0
+
+
+def _env_positive(name: str) -> float | None:
+    """A positive finite number from the environment variable ``name``, or None."""
+    try:
+        v = float(os.environ.get(name) or "nan")
+    except ValueError:
+        return None
+    return v if math.isfinite(v) and v > 0 else None
+
+
 def memory_budget() -> int:
     """Bytes one job may allocate: ``PHYSSYNTH_MEMORY_GB`` or half the physical memory."""
-    env = os.environ.get("PHYSSYNTH_MEMORY_GB")
-    if env:
-        try:
-            gb = float(env)
-        except ValueError:
-            gb = float("nan")
-        if math.isfinite(gb) and gb > 0:
-            return int(gb * 2**30)
-    return _physical_memory() // 2
+    gb = _env_positive("PHYSSYNTH_MEMORY_GB")
+    return int(gb * 2**30) if gb is not None else _physical_memory() // 2
+
+
+def time_budget() -> float:
+    """Seconds one job may take: ``PHYSSYNTH_TIME_BUDGET_S`` or :data:`TIME_BUDGET_S`."""
+    s = _env_positive("PHYSSYNTH_TIME_BUDGET_S")
+    return s if s is not None else TIME_BUDGET_S
 
 
 MEMORY_BUDGET = memory_budget()

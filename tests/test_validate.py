@@ -94,3 +94,13 @@ def test_check_samples(monkeypatch):
     with pytest.raises(PhyssynthError, match="shorter than one sample"):
         validate.check_samples(1e-6, 48000)
     assert math.isclose(validate.check_samples(0.5, 44100), 22050)
+
+
+def test_time_budget_from_environment(monkeypatch):
+    monkeypatch.delenv("PHYSSYNTH_TIME_BUDGET_S", raising=False)
+    assert validate.time_budget() == validate.TIME_BUDGET_S == 600.0
+    monkeypatch.setenv("PHYSSYNTH_TIME_BUDGET_S", "30")
+    assert validate.time_budget() == 30.0
+    for bad in ("-5", "inf", "nan", "soon"):  # ignored, the stated default stands
+        monkeypatch.setenv("PHYSSYNTH_TIME_BUDGET_S", bad)
+        assert validate.time_budget() == 600.0

@@ -42,8 +42,6 @@ MAX_CYCLES = 1000
 MAX_OVERSAMPLE = 64  # time steps per output sample of the FD and friction schemes
 MAX_FMAX = 1e7  # Hz: modes up to 10 MHz (ultrasound); beyond is a typo
 MIN_T60 = 1e-3  # s: a decay shorter than a millisecond is a click, not a sound
-#: A grid scheme's work: grid points x time steps, at about 1e9 point updates a second.
-MAX_GRID_UPDATES = 2e11
 #: Largest coordinate of a point option, m: ten times the largest mesh physsynth reads
 #: (physsynth.mesh.MAX_EXTENT, 1 km); anything beyond is a typo or a unit slip.
 MAX_COORDINATE = 1e4
@@ -333,17 +331,6 @@ def check_t60(t60, f0, name="--t60"):
         raise PhyssynthError(
             f"{name} {t60:g} s is shorter than one period of the {f0:g} Hz fundamental "
             f"({1.0 / f0:.3g} s); give a longer decay time"
-        )
-
-
-def check_grid(points: float, steps: float, what: str, fix: str, *, bytes_per_point: float = 40.0):
-    """Refuse a grid scheme beyond the memory budget or :data:`MAX_GRID_UPDATES`."""
-    validate.check_memory(points * bytes_per_point, what, fix)
-    work = points * steps
-    if not work <= MAX_GRID_UPDATES:
-        raise PhyssynthError(
-            f"{what} means {points:.3g} grid points x {steps:.3g} time steps = {work:.3g} updates, more than "
-            f"the {MAX_GRID_UPDATES:.3g} this command runs (hours of computing); {fix}"
         )
 
 

@@ -9,27 +9,9 @@ from physsynth.cli import common
 
 log = logging.getLogger("physsynth")
 
-#: Bytes a grid point holds: three time levels in double (24 B, with headroom) on the
-#: stencil kernels; the sparse operator of a free or mixed edge adds its 13-point rows.
-BYTES_PER_POINT = 40.0
-BYTES_PER_POINT_SPARSE = 200.0
-
 
 def _write(args, audio, out):
     common.write_audio(out, audio, sr=args.sr, fmt=args.format, fade=0.05, duration=args.duration)
-
-
-def _check_grid(sch, args, what):
-    points = float(sch.nx + 1) * float(sch.ny + 1)
-    steps = args.duration * sch.fs
-    sparse = "free" in str(args.bc) or (what == "plate" and "," in str(args.bc))
-    common.check_grid(
-        points,
-        steps,
-        f"a {args.duration:g} s {what} on a {sch.nx} x {sch.ny} grid at {sch.fs:g} Hz",
-        "make it smaller, shorter or thicker, give a coarser --grid, or lower --sr",
-        bytes_per_point=BYTES_PER_POINT_SPARSE if sparse else BYTES_PER_POINT,
-    )
 
 
 def cmd_string(args):
@@ -49,12 +31,7 @@ def cmd_string(args):
             sr=args.sr,
             oversample=args.oversample,
         )
-    common.check_grid(
-        float(sch.N + 1),
-        args.duration * sch.fs,
-        f"a {args.duration:g} s string of {sch.N} intervals at {sch.fs:g} Hz",
-        "lower --oversample, --sr or --duration",
-    )
+    sch.check_budget(args.duration)
     held.release()
     with step(f"stiff string: {args.duration:g} s, {sch.N} grid intervals at {sch.fs:g} Hz") as s:
         audio = render_string(sch, duration=args.duration, pluck=args.pluck, pickup=args.pickup, quantity=args.quantity)
@@ -73,7 +50,7 @@ def cmd_plate(args):
     material = common.material_from(args)
     with common.held_logs() as held:
         sch = plate((lx, ly), H, material, bc=args.bc, sr=args.sr, oversample=args.oversample, grid=args.grid)
-    _check_grid(sch, args, "plate")
+    sch.check_budget(args.duration, precision=args.precision)
     held.release()
     with step(f"plate: {args.duration:g} s on a {sch.nx} x {sch.ny} grid at {sch.fs:g} Hz"):
         audio = render_plate(
@@ -107,7 +84,7 @@ def cmd_membrane(args):
             oversample=args.oversample,
             grid=args.grid,
         )
-    _check_grid(sch, args, "membrane")
+    sch.check_budget(args.duration)
     held.release()
     with step(f"membrane: {args.duration:g} s on a {sch.nx} x {sch.ny} grid at {sch.fs:g} Hz"):
         audio = render_membrane(

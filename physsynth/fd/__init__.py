@@ -18,7 +18,6 @@ from physsynth.fd._common import (
     FDCost,
     check_cost,
     raised_cosine_force,
-    time_budget,
 )
 from physsynth.fd.membrane import MembraneScheme, membrane, membrane_energy, render_membrane
 from physsynth.fd.plate import PlateScheme, plate, plate_energy, render_plate
@@ -30,7 +29,6 @@ __all__ = [
     "UPDATE_RATE",
     "FDCost",
     "check_cost",
-    "time_budget",
     "MembraneScheme",
     "PlateScheme",
     "StringScheme",

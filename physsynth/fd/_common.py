@@ -4,7 +4,6 @@ cost estimates and budgets (spectral peaks are measured by physsynth.measure).""
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,8 +19,6 @@ QUANTITIES = ("velocity", "displacement")
 MAX_OVERSAMPLE = 64
 #: Most grid points one scheme may have (2 x 10^9: a 44,000^2 plate, 32 GiB of state).
 MAX_GRID_POINTS = 2 * 10**9
-#: Seconds of computing one render may take (``PHYSSYNTH_TIME_BUDGET_S`` overrides it).
-TIME_BUDGET_S = 600.0
 #: Grid updates (points x steps) per second each kernel is budgeted at. Measured on a shared
 #: 2-core machine under load (the stencils reach 1-2 G/s alone on large grids, benchmarks/
 #: bench_fd.py and docs/fd-theory.md; measured under load: plate 0.23, membrane 0.42 G/s on
@@ -37,19 +34,6 @@ UPDATE_RATE = {
 #: Bytes per grid point the sparse operator of free/mixed edges holds while it is assembled
 #: (the stiffness, two step matrices and scipy's temporaries, CSR at about 25 entries a row).
 OPERATOR_BYTES_PER_POINT = 4000
-
-
-def time_budget() -> float:
-    """Seconds one render may take: ``PHYSSYNTH_TIME_BUDGET_S`` or :data:`TIME_BUDGET_S`."""
-    env = os.environ.get("PHYSSYNTH_TIME_BUDGET_S")
-    if env:
-        try:
-            v = float(env)
-        except ValueError:
-            v = float("nan")
-        if math.isfinite(v) and v > 0:
-            return v
-    return TIME_BUDGET_S
 
 
 @dataclass(frozen=True)
@@ -97,9 +81,9 @@ def make_cost(what, kernel, grid_points, state_bytes, duration, sr, oversample, 
 
 def check_cost(cost: FDCost, fix: str) -> FDCost:
     """Refuse a render over the memory budget (:func:`physsynth.validate.check_memory`) or the
-    time budget (:func:`time_budget`); ``fix`` says how to get under them."""
+    time budget (:func:`physsynth.validate.time_budget`); ``fix`` says how to get under them."""
     validate.check_memory(cost.memory_bytes, cost.what, fix)
-    budget = time_budget()
+    budget = validate.time_budget()
     if not cost.seconds <= budget:
         raise PhyssynthError(
             f"{cost.what} needs {cost.updates:.3g} grid updates ({cost.grid_points:.3g} points x {cost.steps} steps), "
