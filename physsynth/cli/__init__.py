@@ -117,7 +117,20 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("physsynth: interrupted", file=sys.stderr)
         return 130
+    saved = (list(log.handlers), log.level, log.propagate)
     held = _setup_logging(args.quiet)
+    try:
+        return _dispatch(args, held)
+    finally:
+        # in-process callers (tests, notebooks, scripts) get their logging set-up back
+        held.drop()
+        log.handlers[:] = saved[0]
+        log.setLevel(saved[1])
+        log.propagate = saved[2]
+
+
+def _dispatch(args, held: _HeldHandler) -> int:
+    """Run the sub-command; map errors to one line on stderr and an exit status."""
     try:
         try:
             status = int(args.func(args) or 0)
