@@ -41,9 +41,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.optimize import minimize_scalar
-from scipy.signal import butter, sosfiltfilt
-from scipy.signal.windows import blackmanharris
 
 from physsynth import validate
 from physsynth.errors import PhyssynthError
@@ -151,6 +148,9 @@ def peak_frequency(x, *, sr: float, f_guess: float | None = None, rel_window: fl
     >>> round(peak_frequency(x, sr=48000, f_guess=523.0), 4)
     523.26
     """
+    from scipy.optimize import minimize_scalar
+    from scipy.signal.windows import blackmanharris
+
     sr = _rate(sr)
     x = _signal(x)
     _not_silent(x)
@@ -283,6 +283,8 @@ def band_envelope(x, *, sr: float, f: float, half_width: float, order: int = 2) 
     >>> round(float(env[24000]), 4)
     0.5
     """
+    from scipy.signal import butter, sosfiltfilt
+
     sr = _rate(sr)
     x = _signal(x)
     if np.ndim(f) != 0:

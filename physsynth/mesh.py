@@ -19,7 +19,6 @@ import meshio
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
-from skfem import MeshTet
 
 from physsynth import validate
 from physsynth._progress import log
@@ -644,6 +643,7 @@ def bar_mesh(length: float, width: float, height: float, n: tuple[int, int, int]
     n : tuple of 3 int
         Divisions along x, y, z, each >= 1; at most ``MAX_GENERATED_NODES`` nodes in all.
     """
+    from skfem import MeshTet
 
     length, width, height = (
         validate.positive(v, f"bar_mesh {name}", "m", hi=MAX_EXTENT, error=MeshError)

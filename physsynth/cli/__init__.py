@@ -75,7 +75,7 @@ class _HeldHandler(logging.Handler):
         self.target.setFormatter(logging.Formatter("physsynth: %(message)s"))
         self.held: list[logging.LogRecord] | None = []
         self.hold_lock = threading.Lock()
-        self.timer = threading.Timer(self.HOLD_S, self.release)
+        self.timer = threading.Timer(self.HOLD_S, self.show)
         self.timer.daemon = True
         self.timer.start()
 
@@ -86,7 +86,7 @@ class _HeldHandler(logging.Handler):
                 return
         self.target.handle(record)
 
-    def release(self):
+    def show(self):
         """Show what was held (the command is long or finished) and pass records on from now."""
         self.timer.cancel()
         with self.hold_lock:
@@ -94,7 +94,7 @@ class _HeldHandler(logging.Handler):
         for record in held or ():
             self.target.handle(record)
 
-    def drop(self):
+    def forget(self):
         """Forget what was held (the command failed: its error line stands alone)."""
         self.timer.cancel()
         with self.hold_lock:
@@ -123,7 +123,7 @@ def main(argv=None) -> int:
         return _dispatch(args, held)
     finally:
         # in-process callers (tests, notebooks, scripts) get their logging set-up back
-        held.drop()
+        held.forget()
         log.handlers[:] = saved[0]
         log.setLevel(saved[1])
         log.propagate = saved[2]
@@ -135,9 +135,9 @@ def _dispatch(args, held: _HeldHandler) -> int:
         try:
             status = int(args.func(args) or 0)
         except BaseException:
-            held.drop()
+            held.forget()
             raise
-        held.release()
+        held.show()
         return status
     except PhyssynthError as exc:
         if args.debug:

@@ -17,8 +17,6 @@ import os
 from fractions import Fraction
 
 import numpy as np
-from scipy.signal import butter, resample_poly, sosfiltfilt
-from scipy.signal.windows import tukey
 
 from physsynth import validate
 from physsynth.audio import read_wav
@@ -44,6 +42,8 @@ def force_from_wav(path, *, sr: float, gain: float = 1.0, channel: int = 0) -> n
     -------
     ndarray, shape (n,), N
     """
+    from scipy.signal import resample_poly
+
     sr = validate.sample_rate(sr)
     channel = validate.integer(channel, "channel", lo=0)
     gain = validate.finite(gain, "force gain", "N")
@@ -85,6 +85,9 @@ def noise_burst(
     -------
     ndarray, shape (round(duration sr),), N
     """
+    from scipy.signal import butter, sosfiltfilt
+    from scipy.signal.windows import tukey
+
     sr = validate.sample_rate(sr)
     duration = validate.positive(duration, "noise duration", "s")
     rms = validate.positive(rms, "noise force", "N rms")

@@ -7,7 +7,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import resample_poly
 
 from physsynth import validate
 from physsynth.errors import PhyssynthError, RenderError, StabilityError
@@ -192,6 +191,8 @@ def to_audio_rate(out: np.ndarray, oversample: int) -> np.ndarray:
     """Decimate scheme-rate samples to the audio rate with a polyphase FIR low-pass
     (Kaiser window, cut-off at the new Nyquist frequency), so that scheme modes above it
     do not alias into the audio band."""
+    from scipy.signal import resample_poly
+
     if not np.isfinite(out).all():
         raise RenderError(
             "the finite-difference scheme produced non-finite samples "

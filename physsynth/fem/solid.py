@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.spatial import cKDTree
 from skfem import Basis, BilinearForm, ElementTetP1, ElementTetP2, MeshTet1, MeshTet2, asm
 
 from physsynth.errors import MeshError, SelectorError
@@ -294,6 +293,8 @@ def _select(disc: SolidDiscretisation, selector: str) -> np.ndarray:
 
 
 def _dofs_at(disc, pts, region) -> np.ndarray:
+    from scipy.spatial import cKDTree
+
     tol = 1e-6 * characteristic_length(disc.mesh)
     tree = cKDTree(disc.doflocs)
     hits = tree.query_ball_point(pts, r=tol)

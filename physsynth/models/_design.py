@@ -21,7 +21,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
 from physsynth import validate
 from physsynth.errors import PhyssynthError, StabilityError
@@ -208,6 +207,8 @@ def design_loop(f0, *, sr, t60, t60_high=None, f_high=None, inharmonicity=0.0, g
     -------
     LoopDesign
     """
+    from scipy.optimize import minimize_scalar
+
     f0 = validate.positive(f0, "f0", "Hz", error=ModelParameterError)
     sr = validate.positive(sr, "sr", "Hz", error=ModelParameterError)
     B = validate.finite(inharmonicity, "inharmonicity B", lo=0.0, hi=MAX_INHARMONICITY, error=ModelParameterError)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.signal import lfilter
 
 from physsynth import validate
 from physsynth.kernels.fastpaths import ks_block, ks_voices
@@ -77,6 +76,8 @@ def ks_excitation(
     -------
     ndarray, shape (n,)
     """
+    from scipy.signal import lfilter
+
     sr = design.sr
     P = sr / design.f1
     amplitude = validate.finite(amplitude, "amplitude", error=ModelParameterError)

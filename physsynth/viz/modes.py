@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from physsynth import validate
 from physsynth.modal.axisymmetric import circumferential_order
@@ -225,6 +224,8 @@ def zero_lines(ax, tri, w, *, fixed_xy=None, scale: float = 1.0) -> list[np.ndar
     points are dropped, so what remains are the nodal lines of the free surface (which may
     end on the constrained edge).
     """
+    from scipy.spatial import cKDTree
+
     cs = ax.tricontour(tri, w, levels=[0.0])
     lines = []
     for path in cs.get_paths():

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.signal import spectrogram
 
 from physsynth import validate
 from physsynth.errors import PhyssynthError
@@ -141,6 +140,7 @@ def plot_spectrogram(
     -------
     matplotlib.axes.Axes
     """
+    from scipy.signal import spectrogram
 
     sr = _check_sr(sr)
     x = _mono(samples, channel)
