@@ -32,6 +32,8 @@ from physsynth.errors import PhyssynthError
 #: Sample rates accepted anywhere (Hz): telephone audio up to 8x a 96 kHz studio rate.
 MIN_SAMPLE_RATE = 1000
 MAX_SAMPLE_RATE = 768000
+#: Highest frequency any option takes (Hz): modes up to 10 MHz (ultrasound); beyond is a typo.
+MAX_FREQUENCY = 1e7
 
 
 def _physical_memory() -> int:

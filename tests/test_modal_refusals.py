@@ -110,7 +110,7 @@ def test_n_modes_must_be_a_whole_number(bar, no_assembly, n_modes):
     _refused(PhyssynthError, ps.modal_analysis, bar, ps.get_material("steel"), n_modes=n_modes)
 
 
-@pytest.mark.parametrize("fmax", [float("nan"), float("inf"), -1.0, 0.0, "loud"])
+@pytest.mark.parametrize("fmax", [float("nan"), float("inf"), -1.0, 0.0, "loud", 1e300])  # 1e300: an OverflowError once
 def test_fmax_must_be_a_positive_frequency(bar, no_assembly, fmax):
     _refused(PhyssynthError, ps.modal_analysis, bar, ps.get_material("steel"), fmax=fmax)
 

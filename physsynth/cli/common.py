@@ -40,7 +40,7 @@ MAX_PANELS = 400  # mode panels in one gallery
 MAX_FRAMES = 10_000  # frames of an animation or a strike response (7 min of GIF at 24 fps)
 MAX_CYCLES = 1000
 MAX_OVERSAMPLE = 64  # time steps per output sample of the FD and friction schemes
-MAX_FMAX = 1e7  # Hz: modes up to 10 MHz (ultrasound); beyond is a typo
+MAX_FMAX = validate.MAX_FREQUENCY  # Hz
 MIN_T60 = 1e-3  # s: a decay shorter than a millisecond is a click, not a sound
 #: Largest coordinate of a point option, m: ten times the largest mesh physsynth reads
 #: (physsynth.mesh.MAX_EXTENT, 1 km); anything beyond is a typo or a unit slip.

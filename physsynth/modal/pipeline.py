@@ -46,7 +46,7 @@ def check_request(n_modes, fmax, max_modes, f_shift):
     if n_modes is not None:
         n_modes = validate.integer(n_modes, "the number of modes (n_modes, --n-modes)", lo=1)
     if fmax is not None:
-        fmax = validate.positive(fmax, "fmax (--fmax)", "Hz")
+        fmax = validate.positive(fmax, "fmax (--fmax)", "Hz", hi=validate.MAX_FREQUENCY)
     if n_modes is None and fmax is None:
         n_modes = 20
     if f_shift is not None:
