@@ -67,7 +67,7 @@ class _HeldHandler(logging.Handler):
     held ones are dropped and the error line stands alone.
     """
 
-    HOLD_S = 1.0
+    HOLD_S = 3.0  # s: refusals come well within it, even on a loaded machine; long jobs run far longer
 
     def __init__(self, stream):
         super().__init__()
