@@ -334,33 +334,6 @@ def check_t60(t60, f0, name="--t60"):
         )
 
 
-class held_logs:
-    """Hold the progress a design step logs until the checks after it pass.
-
-    ``with held_logs() as held: sch = plate(...)``, then the size checks, then
-    ``held.release()``: a refused job prints its one error line and nothing before it.
-    """
-
-    def __enter__(self):
-        self.records = []
-        self._filter = self._hold
-        log.addFilter(self._filter)
-        return self
-
-    def _hold(self, record):
-        self.records.append(record)
-        return False
-
-    def __exit__(self, *exc):
-        log.removeFilter(self._filter)
-        return False
-
-    def release(self):
-        for record in self.records:
-            log.handle(record)
-        self.records = []
-
-
 def output(path, *, stdout: bool = True, what: str = "a WAV file") -> str:
     """Check an output path before any work; returns the path the writers get.
 

@@ -22,17 +22,15 @@ def cmd_string(args):
     common.check_t60(args.t60_high, args.f0, "--t60-high")
     from physsynth.fd.string import render_string, stiff_string
 
-    with common.held_logs() as held:
-        sch = stiff_string(
-            args.f0,
-            inharmonicity=args.inharmonicity,
-            t60=args.t60,
-            t60_high=args.t60_high,
-            sr=args.sr,
-            oversample=args.oversample,
-        )
-    sch.check_budget(args.duration)
-    held.release()
+    # the design is cheap; render_string checks the grid's memory and time before allocating
+    sch = stiff_string(
+        args.f0,
+        inharmonicity=args.inharmonicity,
+        t60=args.t60,
+        t60_high=args.t60_high,
+        sr=args.sr,
+        oversample=args.oversample,
+    )
     with step(f"stiff string: {args.duration:g} s, {sch.N} grid intervals at {sch.fs:g} Hz") as s:
         audio = render_string(sch, duration=args.duration, pluck=args.pluck, pickup=args.pickup, quantity=args.quantity)
         s["result"] = f"partials 1-3 at {', '.join(f'{f:.2f}' for f in sch.partials(3))} Hz"
@@ -48,10 +46,8 @@ def cmd_plate(args):
 
     lx, ly, H = args.size
     material = common.material_from(args)
-    with common.held_logs() as held:
-        sch = plate((lx, ly), H, material, bc=args.bc, sr=args.sr, oversample=args.oversample, grid=args.grid)
-    sch.check_budget(args.duration, precision=args.precision)
-    held.release()
+    # the design is cheap; render_plate checks the grid's memory and time before allocating
+    sch = plate((lx, ly), H, material, bc=args.bc, sr=args.sr, oversample=args.oversample, grid=args.grid)
     with step(f"plate: {args.duration:g} s on a {sch.nx} x {sch.ny} grid at {sch.fs:g} Hz"):
         audio = render_plate(
             sch,
@@ -72,20 +68,18 @@ def cmd_membrane(args):
     from physsynth.fd.membrane import membrane, render_membrane
 
     lx, ly = args.size
-    with common.held_logs() as held:
-        sch = membrane(
-            (lx, ly),
-            tension=args.tension,
-            areal_density=args.areal_density,
-            wave_speed=args.wave_speed,
-            t60=args.t60,
-            bc=args.bc,
-            sr=args.sr,
-            oversample=args.oversample,
-            grid=args.grid,
-        )
-    sch.check_budget(args.duration)
-    held.release()
+    # the design is cheap; render_membrane checks the grid's memory and time before allocating
+    sch = membrane(
+        (lx, ly),
+        tension=args.tension,
+        areal_density=args.areal_density,
+        wave_speed=args.wave_speed,
+        t60=args.t60,
+        bc=args.bc,
+        sr=args.sr,
+        oversample=args.oversample,
+        grid=args.grid,
+    )
     with step(f"membrane: {args.duration:g} s on a {sch.nx} x {sch.ny} grid at {sch.fs:g} Hz"):
         audio = render_membrane(
             sch,
