@@ -195,7 +195,7 @@ WAV_CASES = {
     ),
     "mesh-drum-grid": (
         ["mesh-drum", "--size", "100,100", "--c", "100", "--at", "1,1", "--pickup", "2,2", "-o", "{out}"],
-        "waveguide mesh",
+        "junctions",
     ),
     # strings: decay times, seeds, positions
     "t60-tiny": (["pluck", "--f0", "220", "--t60", "1e-9", "-o", "{out}"], "one period"),
