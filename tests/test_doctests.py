@@ -139,7 +139,15 @@ def home_of(module, name):
     if inspect.ismodule(obj):
         return obj.__name__
     table = getattr(module, "_PUBLIC", {})  # physsynth's {name: module} table
-    return table.get(name, module.__name__)
+    if name in table:
+        return table[name]
+    if not _static_reexport(module) and hasattr(module, "__path__"):
+        # a constant a lazy package re-exports (maybe renamed): the submodule that holds it
+        for info in pkgutil.iter_modules(module.__path__, module.__name__ + "."):
+            sub = importlib.import_module(info.name)
+            if any(v is obj for k, v in vars(sub).items() if not k.startswith("_")):
+                return info.name
+    return module.__name__
 
 
 def test_api_reference_covers_every_public_name():
