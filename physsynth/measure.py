@@ -148,8 +148,6 @@ def peak_frequency(x, *, sr: float, f_guess: float | None = None, rel_window: fl
     >>> round(peak_frequency(x, sr=48000, f_guess=523.0), 4)
     523.26
     """
-    from scipy.optimize import minimize_scalar
-    from scipy.signal.windows import blackmanharris
 
     sr = _rate(sr)
     x = _signal(x)
@@ -159,6 +157,8 @@ def peak_frequency(x, *, sr: float, f_guess: float | None = None, rel_window: fl
     # the padded FFT (16 bytes a bin) and the DTFT's complex phasors (16 bytes a sample, twice)
     what = f"a peak search over {x.size} samples"
     validate.check_memory(16.0 * nfft + 32.0 * x.size, what, "measure a shorter piece")
+    from scipy.signal.windows import blackmanharris
+
     xw = x * blackmanharris(x.size)
     n = np.arange(x.size)
     spec = np.abs(np.fft.rfft(xw, nfft))
@@ -174,6 +174,8 @@ def peak_frequency(x, *, sr: float, f_guess: float | None = None, rel_window: fl
     k = lo + int(np.argmax(spec[lo : hi + 1]))
     if spec[k] == 0:
         raise PhyssynthError("the signal has no energy in the search window; widen rel_window or check f_guess")
+    from scipy.optimize import minimize_scalar
+
     r = minimize_scalar(
         lambda f: -abs(np.dot(xw, np.exp(-2j * np.pi * f / sr * n))),
         bounds=((k - 1) * df, (k + 1) * df),
@@ -283,7 +285,6 @@ def band_envelope(x, *, sr: float, f: float, half_width: float, order: int = 2) 
     >>> round(float(env[24000]), 4)
     0.5
     """
-    from scipy.signal import butter, sosfiltfilt
 
     sr = _rate(sr)
     x = _signal(x)
@@ -304,6 +305,8 @@ def band_envelope(x, *, sr: float, f: float, half_width: float, order: int = 2) 
     pad = min(n - 1, int(math.ceil(4.0 * sr / half_width)))
     ext = np.concatenate([2.0 * x[0] - x[pad:0:-1], x, 2.0 * x[-1] - x[-2 : -pad - 2 : -1]])
     z = ext * np.exp(-2j * np.pi * (f / sr) * (np.arange(ext.size) - pad))
+    from scipy.signal import butter, sosfiltfilt
+
     sos = butter(order, half_width, btype="lowpass", fs=sr, output="sos")
     try:
         base = sosfiltfilt(sos, z.real) + 1j * sosfiltfilt(sos, z.imag)

@@ -643,7 +643,6 @@ def bar_mesh(length: float, width: float, height: float, n: tuple[int, int, int]
     n : tuple of 3 int
         Divisions along x, y, z, each >= 1; at most ``MAX_GENERATED_NODES`` nodes in all.
     """
-    from skfem import MeshTet
 
     length, width, height = (
         validate.positive(v, f"bar_mesh {name}", "m", hi=MAX_EXTENT, error=MeshError)
@@ -665,6 +664,8 @@ def bar_mesh(length: float, width: float, height: float, n: tuple[int, int, int]
         "use fewer divisions",
         error=MeshError,
     )
+    from skfem import MeshTet
+
     m = MeshTet.init_tensor(
         np.linspace(0, length, nx + 1), np.linspace(0, width, ny + 1), np.linspace(0, height, nz + 1)
     )

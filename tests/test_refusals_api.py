@@ -20,10 +20,24 @@ import numpy as np
 import pytest
 
 import physsynth as ps
+import physsynth.batch.excitations as bx
 from physsynth.audio import read_wav, write_wav
 from physsynth.batch import SpecError, load_spec, run_batch
 from physsynth.errors import AudioError, MeshError, PhyssynthError, RenderError
-from physsynth.models import ModelParameterError
+from physsynth.excitation.mallet import MalletError, check_velocity
+from physsynth.fd import membrane, plate, render_membrane, render_plate, render_string, stiff_string
+from physsynth.models import (
+    ModelParameterError,
+    banded_strike,
+    bow,
+    ks_pluck,
+    pluck,
+    string_on_body,
+    string_on_modes,
+    waveguide_mesh_strike,
+)
+from physsynth.simulate.friction import MAX_NORMAL_FORCE, MAX_SLIDING_SPEED
+from physsynth.viz import PlotError, animate_mode, animate_response, export_modes, export_response, plot_modes
 
 # every refusal comes back well within this (s): the checks run on sizes, not on work
 FAST = 1.0
@@ -157,7 +171,6 @@ def _steel():
 
 
 def _fd_cases():
-    from physsynth.fd import membrane, plate, render_membrane, render_plate, render_string, stiff_string
 
     small = lambda: plate((0.3, 0.2), 0.002, _steel())  # noqa: E731
     return {
@@ -191,7 +204,6 @@ def test_fd_refusals(case):
 
 
 def test_fd_estimates_are_the_sizes():
-    from physsynth.fd import plate, stiff_string
 
     sch = plate((0.3, 0.2), 0.002, _steel(), sr=48000)
     c = sch.estimate(0.5)
@@ -209,7 +221,6 @@ def test_fd_estimates_are_the_sizes():
 
 # ------------------------------------------------------------------ string and membrane models
 def _model_cases():
-    from physsynth.models import bow, ks_pluck, string_on_modes, waveguide_mesh_strike
 
     drum = dict(c=100.0, sr=16000, duration=0.05, at=(0.1, 0.07), pickup=(0.2, 0.13), t60=1.0)
     return {
@@ -251,7 +262,6 @@ def bar_model():
 
 
 def test_hybrid_bridge_outside_the_body_is_refused(bar_model):
-    from physsynth.models import string_on_body
 
     # 50 m from a 20 cm bar: a mistake (wrong units), not a place on it
     _refused(
@@ -261,7 +271,6 @@ def test_hybrid_bridge_outside_the_body_is_refused(bar_model):
 
 
 def test_banded_contact_outside_the_body_is_refused(bar_model):
-    from physsynth.models import banded_strike
 
     _refused(PhyssynthError, lambda: banded_strike(bar_model, sr=48000, duration=0.1, at=(50.0, 50.0, 50.0)))
 
@@ -275,7 +284,6 @@ def plate_model():
 
 
 def _viz_cases(model, tmp_path):
-    from physsynth.viz import animate_mode, animate_response, export_response, plot_modes
 
     hit = ps.strike(model, (0.07, 0.05, 0.0), sr=48000)
     return {
@@ -314,7 +322,6 @@ VIZ_CASES = [
 
 @pytest.mark.parametrize("case", VIZ_CASES)
 def test_viz_refusals_write_nothing(plate_model, tmp_path, case):
-    from physsynth.viz import PlotError
 
     fn = _viz_cases(plate_model, tmp_path)[case]
     _refused(PlotError, fn)
@@ -322,7 +329,6 @@ def test_viz_refusals_write_nothing(plate_model, tmp_path, case):
 
 
 def test_xdmf_without_h5py_names_the_extra(plate_model, tmp_path, monkeypatch):
-    from physsynth.viz import PlotError, export_modes
 
     monkeypatch.setitem(sys.modules, "h5py", None)  # import h5py now raises ImportError
     msg = _refused(PlotError, lambda: export_modes(plate_model, tmp_path / "m.xdmf"))
@@ -386,11 +392,8 @@ def test_batch_workers_are_capped(tmp_path, workers):
 
 
 def test_batch_ranges_are_the_renderers():
-    import physsynth.batch.excitations as bx
-    from physsynth.simulate.friction import MAX_NORMAL_FORCE, MAX_SLIDING_SPEED
 
     assert (bx.MAX_NORMAL_FORCE, bx.MAX_SLIDING_SPEED) == (MAX_NORMAL_FORCE, MAX_SLIDING_SPEED)
-    from physsynth.excitation.mallet import MalletError, check_velocity
 
     assert check_velocity(bx.MAX_IMPACT_VELOCITY) == bx.MAX_IMPACT_VELOCITY
     with pytest.raises(MalletError):
@@ -413,3 +416,11 @@ def test_batch_spec_nested_100k_deep_is_refused(tmp_path, ext):
     spec = tmp_path / f"deep{ext}"
     spec.write_text(("x = " if ext == ".toml" else "") + "[" * 100_000 + "]" * 100_000)
     _refused(SpecError, lambda: load_spec(spec))
+
+
+@pytest.mark.parametrize("model, kwargs", [("waveguide", {"pick": 0.1}), ("ks", {"bogus": 1}), (["ks"], {})])
+def test_pluck_refuses_options_its_model_does_not_take(model, kwargs):
+    """A keyword the chosen string does not take is a refusal naming what it does take (it was a TypeError)."""
+
+    with pytest.raises(ModelParameterError):
+        pluck(220.0, sr=48000, duration=0.1, model=model, **kwargs)

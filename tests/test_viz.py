@@ -524,11 +524,3 @@ def test_docs_build(tmp_path):
     )
     assert p.returncode == 0, p.stderr[-3000:]
     assert (tmp_path / "site" / "api" / "index.html").exists()
-
-
-def test_docstring_examples():
-    import doctest
-
-    import physsynth.viz.notebook
-
-    assert doctest.testmod(physsynth.viz.notebook).failed == 0

@@ -159,9 +159,10 @@ def power_law_contact_time(mass: float, K: float, velocity: float, alpha: float 
     eq. 11.24) T = 2.943 delta_m / v = 3.218 (m / K)^(2/5) v^(-1/5), which with
     K = (4/3) E* sqrt(R) is the familiar 2.868 (m^2 / (E*^2 R v))^(1/5).
     """
-    from scipy.special import beta
 
     dm = ((alpha + 1.0) * mass * velocity**2 / (2.0 * K)) ** (1.0 / (alpha + 1.0))
+    from scipy.special import beta
+
     return 2.0 * dm / velocity * beta(1.0 / (alpha + 1.0), 0.5) / (alpha + 1.0)
 
 

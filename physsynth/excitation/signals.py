@@ -42,7 +42,6 @@ def force_from_wav(path, *, sr: float, gain: float = 1.0, channel: int = 0) -> n
     -------
     ndarray, shape (n,), N
     """
-    from scipy.signal import resample_poly
 
     sr = validate.sample_rate(sr)
     channel = validate.integer(channel, "channel", lo=0)
@@ -57,6 +56,8 @@ def force_from_wav(path, *, sr: float, gain: float = 1.0, channel: int = 0) -> n
     y = x[channel]
     if y.size == 0 or not np.any(y):
         raise PhyssynthError(f"{path} is silent: it would apply no force")
+    from scipy.signal import resample_poly
+
     if int(file_sr) != int(round(sr)):
         ratio = Fraction(int(round(sr)), int(file_sr)).limit_denominator(10000)
         y = resample_poly(y, ratio.numerator, ratio.denominator)
@@ -85,8 +86,6 @@ def noise_burst(
     -------
     ndarray, shape (round(duration sr),), N
     """
-    from scipy.signal import butter, sosfiltfilt
-    from scipy.signal.windows import tukey
 
     sr = validate.sample_rate(sr)
     duration = validate.positive(duration, "noise duration", "s")
@@ -96,6 +95,8 @@ def noise_burst(
     validate.check_samples(duration, sr, 1, copies=4)
     n = max(int(round(duration * sr)), 2)
     x = np.random.default_rng(seed).standard_normal(n)
+    from scipy.signal import butter, sosfiltfilt
+
     if band is not None:
         try:
             lo, hi = (validate.finite(b, "noise band edge", "Hz") for b in band)
@@ -107,6 +108,8 @@ def noise_burst(
             )
         sos = butter(4, [lo, hi], btype="band", fs=sr, output="sos")
         x = sosfiltfilt(sos, x, padlen=min(3 * 13, n - 1))
+    from scipy.signal.windows import tukey
+
     x *= tukey(n, taper)
     r = math.sqrt(float(np.mean(x**2)))
     if r == 0:

@@ -191,7 +191,6 @@ def to_audio_rate(out: np.ndarray, oversample: int) -> np.ndarray:
     """Decimate scheme-rate samples to the audio rate with a polyphase FIR low-pass
     (Kaiser window, cut-off at the new Nyquist frequency), so that scheme modes above it
     do not alias into the audio band."""
-    from scipy.signal import resample_poly
 
     if not np.isfinite(out).all():
         raise RenderError(
@@ -200,6 +199,8 @@ def to_audio_rate(out: np.ndarray, oversample: int) -> np.ndarray:
         )
     if oversample == 1:
         return out
+
+    from scipy.signal import resample_poly
 
     return resample_poly(out, 1, int(oversample), axis=-1)
 

@@ -293,9 +293,10 @@ def _select(disc: SolidDiscretisation, selector: str) -> np.ndarray:
 
 
 def _dofs_at(disc, pts, region) -> np.ndarray:
-    from scipy.spatial import cKDTree
 
     tol = 1e-6 * characteristic_length(disc.mesh)
+    from scipy.spatial import cKDTree
+
     tree = cKDTree(disc.doflocs)
     hits = tree.query_ball_point(pts, r=tol)
     dofs = np.unique(np.concatenate([np.asarray(h, dtype=np.int64) for h in hits]))

@@ -5,6 +5,8 @@ Karplus-Strong, a many-voice renderer; all run on the kernels in physsynth/kerne
 Also: a 2-D waveguide-mesh membrane (mesh2d) and a waveguide string on a modal body (hybrid).
 """
 
+import inspect
+
 from physsynth.models._design import LoopDesign, ModelParameterError, design_loop, loss_filter
 from physsynth.models.banded import BandedWaveguide, banded_from_model, banded_strike
 from physsynth.models.bowed import BowedString, bow
@@ -22,11 +24,17 @@ from physsynth.models.waveguide import Waveguide, waveguide_pluck
 def pluck(f0, *, sr, duration, model="ks", **kwargs):
     """Render one plucked note with ``model`` "ks" (:func:`ks_pluck`) or "waveguide"
     (:func:`waveguide_pluck`); keyword arguments go to that function."""
-    if model == "ks":
-        return ks_pluck(f0, sr=sr, duration=duration, **kwargs)
-    if model == "waveguide":
-        return waveguide_pluck(f0, sr=sr, duration=duration, **kwargs)
-    raise ModelParameterError(f"model must be 'ks' or 'waveguide', got {model!r}")
+    models = {"ks": ks_pluck, "waveguide": waveguide_pluck}
+    if not isinstance(model, str) or model not in models:
+        raise ModelParameterError(f"model must be 'ks' or 'waveguide', got {model!r}")
+    fn = models[model]
+    accepted = set(inspect.signature(fn).parameters) - {"f0", "sr", "duration"}
+    unknown = sorted(set(kwargs) - accepted)
+    if unknown:
+        raise ModelParameterError(
+            f"the {model} string takes no {', '.join(unknown)}; it takes {', '.join(sorted(accepted))}"
+        )
+    return fn(f0, sr=sr, duration=duration, **kwargs)
 
 
 __all__ = [

@@ -207,7 +207,6 @@ def design_loop(f0, *, sr, t60, t60_high=None, f_high=None, inharmonicity=0.0, g
     -------
     LoopDesign
     """
-    from scipy.optimize import minimize_scalar
 
     f0 = validate.positive(f0, "f0", "Hz", error=ModelParameterError)
     sr = validate.positive(sr, "sr", "Hz", error=ModelParameterError)
@@ -233,6 +232,8 @@ def design_loop(f0, *, sr, t60, t60_high=None, f_high=None, inharmonicity=0.0, g
     g, p = loss_filter(f1, t60, t60_high, f_high, sr=sr)
     w1 = 2 * math.pi * f1 / sr
     a, M = 0.0, 0
+    from scipy.optimize import minimize_scalar
+
     if B > 0:
         best = (np.inf, 0.0, 0)
 

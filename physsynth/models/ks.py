@@ -76,7 +76,6 @@ def ks_excitation(
     -------
     ndarray, shape (n,)
     """
-    from scipy.signal import lfilter
 
     sr = design.sr
     P = sr / design.f1
@@ -109,6 +108,8 @@ def ks_excitation(
         comb[: e.size] += e
         comb[m:] -= e
         e = comb
+    from scipy.signal import lfilter
+
     if level_cutoff is not None:
         fc = validate.finite(level_cutoff, "level cutoff", "Hz", error=ModelParameterError)
         if not 0.0 < fc < sr / 2:

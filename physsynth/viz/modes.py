@@ -224,7 +224,6 @@ def zero_lines(ax, tri, w, *, fixed_xy=None, scale: float = 1.0) -> list[np.ndar
     points are dropped, so what remains are the nodal lines of the free surface (which may
     end on the constrained edge).
     """
-    from scipy.spatial import cKDTree
 
     cs = ax.tricontour(tri, w, levels=[0.0])
     lines = []
@@ -233,6 +232,8 @@ def zero_lines(ax, tri, w, *, fixed_xy=None, scale: float = 1.0) -> list[np.ndar
     cs.remove()
     if fixed_xy is None or len(fixed_xy) == 0 or not lines:
         return lines
+
+    from scipy.spatial import cKDTree
 
     tree = cKDTree(fixed_xy)
     out = []

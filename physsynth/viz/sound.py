@@ -140,11 +140,12 @@ def plot_spectrogram(
     -------
     matplotlib.axes.Axes
     """
-    from scipy.signal import spectrogram
 
     sr = _check_sr(sr)
     x = _mono(samples, channel)
     nper = int(min(x.size, 2 ** round(math.log2(max(window * sr, 16)))))
+    from scipy.signal import spectrogram
+
     f, t, S = spectrogram(
         x, fs=sr, window="blackmanharris", nperseg=nper, noverlap=3 * nper // 4, scaling="spectrum", mode="psd"
     )
