@@ -8,16 +8,18 @@ through :func:`atomic_path`, and every command checks its outputs with
   target, then renamed onto it, so a failed or interrupted write leaves the old file (or
   nothing) in place. A symbolic link to a regular file is resolved: the file it points to is
   replaced, the link stays a link.
-- **a character device or a FIFO** (``/dev/null``, ``/dev/full``, a named pipe, a terminal),
-  or a name for one of this process's open files (``/dev/stdout``, ``/dev/stderr``,
+- **the null device, a terminal or a FIFO** (``/dev/null``, a named pipe, a tty), or a name
+  for one of this process's open files (``/dev/stdout``, ``/dev/stderr``,
   ``/dev/fd/N``, ``/proc/self/fd/N``): renaming over it would replace the device with a
   regular file, so the data is written *through* it: it is made in a temporary file in the
   system's temporary folder (removed whatever happens), then copied into the open target with
-  plain ``write`` calls whose errors are raised (``ENOSPC`` on ``/dev/full`` is an
-  :class:`OSError`). Such a target is never created, truncated or replaced, and a failed
-  copy may leave part of the data in it (a pipe cannot take bytes back).
-- **anything else** (a directory, a block device, a socket, a dangling symbolic link, a
-  missing folder, no permission): refused with ``error`` before any work.
+  plain ``write`` calls whose errors are raised (``ENOSPC`` of a standard output that is
+  ``/dev/full`` is an :class:`OSError`). Such a target is never created, truncated or
+  replaced, and a failed copy may leave part of the data in it (a pipe cannot take bytes back).
+- **anything else** (another character device such as ``/dev/full`` or ``/dev/zero``, whose
+  write would fail or do harm only after the work, a directory, a block device, a socket, a
+  dangling symbolic link, a missing folder, no permission): refused with ``error`` before any
+  work.
 
 The command line maps ``-o -`` to ``/dev/stdout`` for the formats that can be streamed.
 """
@@ -56,6 +58,20 @@ def _through_proc(path: str) -> bool:
     return path.startswith("/proc/") or _fd_of(path) is not None
 
 
+def _harmless_device(path: str, st: os.stat_result) -> bool:
+    """The null device, or a terminal: the character devices an output may be written through."""
+    try:
+        if st.st_rdev == os.stat(os.devnull).st_rdev:
+            return True
+        fd = os.open(path, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        return os.isatty(fd)
+    finally:
+        os.close(fd)
+
+
 def output_target(path, error=PhyssynthError) -> tuple[str, str]:
     """How ``path`` will be written: ``("replace", file)`` or ``("through", path)``.
 
@@ -90,8 +106,13 @@ def output_target(path, error=PhyssynthError) -> tuple[str, str]:
         return "replace", os.path.realpath(path)
     if stat.S_ISDIR(mode):
         raise error(f"output {path} is a directory; give a file name")
-    if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
+    if stat.S_ISFIFO(mode) or (stat.S_ISCHR(mode) and _harmless_device(path, st)):
         return "through", path
+    if stat.S_ISCHR(mode):
+        raise error(
+            f"cannot write {path}: it is a device other than /dev/null or a terminal (writing into it could fail "
+            "or do harm after all the work); give a file name, - for standard output, or /dev/null"
+        )
     kind = "a block device" if stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "a special file"
     raise error(f"cannot write {path}: it is {kind}; give a regular file name")
 

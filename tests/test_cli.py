@@ -157,12 +157,27 @@ def _strike_to(model, out, *extra, **kw):
     )
 
 
-def test_dev_full_is_written_through_and_fails(saved_bar, tmp_path):
-    """ENOSPC is an I/O error (exit 1, one line); the device stays a device, no temp file stays."""
+def test_dev_full_is_refused_and_a_full_stdout_fails(saved_bar, tmp_path):
+    """`-o /dev/full` is refused before any work (a device other than /dev/null or a terminal:
+    exit 2, one line), and stays a device; a stdout that fills (`-o - > /dev/full`) is an I/O
+    error (exit 1, one line). No temporary file stays behind either way."""
     import stat
 
     env = dict(os.environ, TMPDIR=str(tmp_path))
     p = _strike_to(saved_bar, "/dev/full", env=env)
+    err = p.stderr.decode()
+    assert p.returncode == 2, err
+    assert err.count("\n") == 1 and err.startswith("physsynth: error:") and "device" in err, err
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+    with open("/dev/full", "wb") as full:
+        p = subprocess.run(
+            [sys.executable, "-m", "physsynth", "strike", saved_bar, "--at", "0.2,0.01,0.01", "--duration", "0.2"]
+            + ["-o", "-"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            timeout=300,
+            env=env,
+        )
     err = p.stderr.decode()
     assert p.returncode == 1, err
     lines = [line for line in err.splitlines() if line.startswith("physsynth: error")]
@@ -248,10 +263,9 @@ def test_io_refuses_what_it_cannot_write_safely(tmp_path):
     private.mkdir()
     old, tempfile.tempdir = tempfile.tempdir, str(private)
     try:
-        with pytest.raises(OSError, match="No space left"), atomic_path("/dev/full") as tmp:
-            with open(tmp, "wb") as fh:
-                fh.write(b"x" * 10_000)
-        with pytest.raises(RuntimeError), atomic_path("/dev/null") as tmp:
+        with pytest.raises(PhyssynthError, match="device other than /dev/null"), atomic_path("/dev/full"):
+            pass
+        with pytest.raises(RuntimeError), atomic_path("/dev/null"):
             raise RuntimeError("the writer failed")
     finally:
         tempfile.tempdir = old
