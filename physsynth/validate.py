@@ -5,7 +5,7 @@ these, so a bad value gets the same one-line message (the problem and the fix) w
 given, and is refused before any heavy work. Each check returns the cleaned value or raises a
 :class:`~physsynth.errors.PhyssynthError` (``error=`` picks the subclass).
 
-The budgets are stated, not guessed: :data:`MEMORY_BUDGET` is what one job may allocate (by
+The budgets are stated, not guessed: :func:`memory_budget` is what one job may allocate (by
 default half the machine's physical memory, ``PHYSSYNTH_MEMORY_GB`` overrides it) and
 :data:`MAX_SAMPLE_RATE` bounds sample rates to what audio hardware and our resonator
 discretisation are meant for.
@@ -67,9 +67,6 @@ def time_budget() -> float:
     """Seconds one job may take: ``PHYSSYNTH_TIME_BUDGET_S`` or :data:`TIME_BUDGET_S`."""
     s = _env_positive("PHYSSYNTH_TIME_BUDGET_S")
     return s if s is not None else TIME_BUDGET_S
-
-
-MEMORY_BUDGET = memory_budget()
 
 
 def _num(value, name: str, error) -> float:
