@@ -227,3 +227,57 @@ def test_sr_is_keyword_only_and_required():
         peak_frequency(x, SR)  # the positional rate of the old physsynth.analysis
     with pytest.raises(TypeError):
         spectral_centroid(x)
+
+
+# ----------------------------------------------------------------------------- spectral loss
+def test_spectral_loss_sizes_are_ddsps():
+    # Engel et al., "DDSP", ICLR 2020, sec. 4.2.1: FFT sizes 2048, 1024, 512, 256, 128, 64
+    assert measure.SPECTRAL_LOSS_SIZES == (2048, 1024, 512, 256, 128, 64)
+
+
+def test_spectral_loss_of_a_scaled_noise_in_closed_form():
+    """y = g x: each bin's log magnitudes differ by exactly |ln g| and its magnitudes by
+    (1 - g) |X|; the mean |X| of white noise of variance v through a Hann window scaled by its
+    sum is the Rayleigh mean sqrt(pi v sum(w^2) / 4) / sum(w)."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal(SR)
+    g = 0.5
+    sizes = measure.SPECTRAL_LOSS_SIZES
+    got = measure.spectral_loss(x, g * x, sr=SR, eps=1e-300)
+    mean_mag = []
+    for n in sizes:
+        w = np.hanning(n + 2)[1:-1]
+        mean_mag.append(np.sqrt(np.pi * np.sum(w**2) / 4.0) / w.sum())
+    expected = sum((1 - g) * m + abs(np.log(g)) for m in mean_mag)
+    # 2 %: the Rayleigh mean holds for complex bins; DC, Nyquist and the zero-padded end
+    # frames (a few of 1000s) pull it by well under 1 %
+    np.testing.assert_allclose(got, expected, rtol=0.02)
+    assert measure.spectral_loss(x, x, sr=SR) == 0.0
+    assert measure.spectral_loss(x, g * x, sr=SR) == measure.spectral_loss(g * x, x, sr=SR)
+
+
+def test_spectral_loss_grows_with_detuning_and_decay_error():
+    def tone(f, t60_s):
+        return damped(f, t60_s, T)
+
+    ref = tone(440.0, 0.8)
+    by_cents = [measure.spectral_loss(ref, tone(440.0 * 2 ** (c / 1200), 0.8), sr=SR) for c in (1, 10, 100)]
+    assert by_cents[0] < by_cents[1] < by_cents[2]
+    by_t60 = [measure.spectral_loss(ref, tone(440.0, 0.8 * r), sr=SR) for r in (1.02, 1.2, 2.0)]
+    assert by_t60[0] < by_t60[1] < by_t60[2]
+
+
+@pytest.mark.parametrize(
+    "kwargs, y",
+    [
+        ({}, np.ones(999)),
+        ({"fft_sizes": (1000,)}, np.ones(1000)),
+        ({"fft_sizes": ()}, np.ones(1000)),
+        ({"overlap": 1.0}, np.ones(1000)),
+        ({"eps": 0.0}, np.ones(1000)),
+    ],
+    ids=["lengths differ", "not a power of two", "no sizes", "overlap 1", "eps 0"],
+)
+def test_spectral_loss_refuses_bad_input(kwargs, y):
+    with pytest.raises(PhyssynthError):
+        measure.spectral_loss(np.ones(1000), y, sr=SR, **kwargs)
