@@ -1,0 +1,213 @@
+"""Faust export: a modal library in mesh2faust's form, and a .dsp that strikes it.
+
+mesh2faust (Michon, Martin & Smith, "Mesh2faust: a modal physical model generator for the Faust
+programming language", ICMC 2017) writes an object as a bank of ``pm.modeFilter`` (Faust's
+``physmodels.lib``) with an exposed-position selector: ``model(exPos, t60Scale)`` sums one
+filter per mode, each with the mode's frequency, T60 and its gain at the exposed position. The
+library written here has that form, with the numbers of a :class:`PortableModel`:
+
+- ``pm.modeFilter(f, t60, g)`` is ``g (1 - z^-2) / (1 - 2 r cos(w) z^-1 + r^2 z^-2)`` with
+  ``w = 2 pi f / SR`` and ``r = 0.001^(1 / (t60 SR))``. Its poles are those of physsynth's
+  exact discretisation, ``exp((-sigma +- i omega_d) / SR)``, when ``f`` is the *damped*
+  frequency omega_d / 2 pi and ``t60 = ln(1000) / sigma``: so the library lists the ringing
+  frequencies sqrt(f_k^2 - (sigma_k / 2 pi)^2), not the undamped ones.
+- The gain of mode k at exposed point p makes the filter's ringing amplitude equal to that of
+  physsynth's resonator (velocity at the point for a force there, ramp-invariant): the two
+  transfer functions share their poles, and the ratio of their residues at the pole z_k is
+  ``|b0 + b1 / z_k + b2 / z_k^2| / |1 - 1 / z_k^2|`` (``simulate.modal.resonator_coefficients``),
+  times the point's weight squared w_pk^2 (1/kg). The residues scale as 1 / SR, which the
+  library applies (``designSR / ma.SR``); at the design rate the gains are exact, elsewhere
+  they are off by O((omega T)^2) (0.01 dB at a tenth of the sample rate).
+
+The model's input is the force (N) at the exposed point, its output the velocity (m/s) there,
+as :func:`physsynth.render` with its default pickup. The .dsp adds a half-sine strike (the
+pulse of :func:`physsynth.contact_pulse`: the same samples, computed in Faust) on a
+``strike`` button, with mallet (contact-time preset), impulse, exposed-position and T60-scale
+controls, and an output scale that puts the default strike near half of full scale.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+
+import numpy as np
+
+from physsynth import validate
+from physsynth._io import atomic_path
+from physsynth.errors import PhyssynthError
+from physsynth.export.model_json import PortableModel
+
+#: Sample rate (Hz) the gains are computed for unless told.
+DESIGN_SR = 48000
+#: T60 written for an undamped mode (s): pm.modeFilter's pole radius is then 1 to double precision.
+T60_UNDAMPED = 1e30
+#: Largest bank written (Faust's compile time grows with the number of filters).
+MAX_MODES = 2000
+
+
+def faust_gains(pm: PortableModel, *, sr: float = DESIGN_SR) -> np.ndarray:
+    """Gains of ``pm.modeFilter`` per exposed point and mode, shape (n_points, n_modes).
+
+    Mode k's filter with this gain rings with the amplitude of physsynth's exactly discretised
+    resonator at rate ``sr`` (velocity at point p, m/s, per newton of force there); modes at or
+    above 0.49 sr get 0 (physsynth leaves them out).
+    """
+    from physsynth.simulate.modal import NYQUIST_FRACTION, resonator_coefficients
+
+    sr = validate.sample_rate(sr)
+    keep = pm.frequencies < NYQUIST_FRACTION * sr
+    ratio = np.zeros(pm.n_modes)
+    if keep.any():
+        om = 2 * np.pi * pm.frequencies[keep]
+        sig = pm.decay_rates[keep]
+        _, _, b0, b1, b2 = resonator_coefficients(om, sig, sr=sr, quantity="velocity")
+        z = np.exp((-sig + 1j * np.sqrt((om - sig) * (om + sig))) / sr)
+        ratio[keep] = np.abs(b0 + b1 / z + b2 / z**2) / np.abs(1.0 - 1.0 / z**2)
+    return pm.weights**2 * ratio[None, :]
+
+
+def _ident(name: str) -> str:
+    """A Faust identifier from a model name ('tibetan_bowl-180' -> 'tibetan_bowl_180')."""
+    s = re.sub(r"[^A-Za-z0-9_]", "_", name) or "model"
+    return s if s[0].isalpha() else "m" + s
+
+
+def _nums(values) -> str:
+    return ",".join(repr(float(v)) for v in values)
+
+
+def faust_library(pm: PortableModel, *, sr: float = DESIGN_SR, name: str | None = None) -> str:
+    """Faust source of the modal library: ``NAME(exPos, t60Scale)``, force (N) in, velocity (m/s) out.
+
+    Parameters
+    ----------
+    pm : PortableModel
+    sr : float, Hz
+        Sample rate the gains are exact at (they are rescaled by sr / ma.SR at run time).
+    name : str, optional
+        The function's name (default: ``pm.name`` made an identifier, plus "Model").
+    """
+    if not isinstance(pm, PortableModel):
+        raise PhyssynthError(f"the Faust export takes a PortableModel (export.from_model), got {type(pm).__name__}")
+    sr = validate.sample_rate(sr)
+    if pm.n_modes > MAX_MODES:
+        raise PhyssynthError(f"{pm.n_modes} modes is more than a Faust bank of {MAX_MODES}; export fewer (fmax)")
+    fn = _ident(name or pm.name + "Model")
+    gains = faust_gains(pm, sr=sr)
+    t60 = np.where(pm.decay_rates > 0, pm.t60, T60_UNDAMPED)
+    prov = pm.provenance
+    mat = prov.get("material", {})
+    return f"""// {fn}: a modal model written by {prov.get("generator", "physsynth")} (physsynth.export.faust)
+// in the form of mesh2faust's libraries: a bank of pm.modeFilter with an exposed-position selector.
+// Object: {pm.name}; mesh {prov.get("mesh", "") or "(arrays)"}; material {mat.get("name", "?")}.
+// {pm.n_modes} modes, {pm.n_points} exposed positions (points, m, and force directions):
+{chr(10).join(f"//   exPos {i}: ({p[0]:.6g}, {p[1]:.6g}, {p[2]:.6g}) along ({d[0]:.4g}, {d[1]:.4g}, {d[2]:.4g})" for i, (p, d) in enumerate(zip(pm.points, pm.directions)))}
+// Input: force at the exposed position (N). Output: velocity there along the same direction (m/s).
+// modesFreqs are the ringing (damped) frequencies, Hz; modesT60s the 60 dB decay times, s;
+// modesGains(p, n) in m/s per N per sample, exact at designSR (rescaled to ma.SR).
+// Usage: force : {fn}(exPos, t60Scale) : _
+import("stdfaust.lib");
+
+{fn}(exPos, t60Scale) = _ <: par(n, nModes, pm.modeFilter(modesFreqs(n), modesT60s(n), modesGains(int(exPos), n))) :> _
+with {{
+    nModes = {pm.n_modes};
+    nExPos = {pm.n_points};
+    designSR = {float(sr)!r};
+    modesFreqs(n) = ba.take(n + 1, ({_nums(pm.damped_frequencies)}));
+    modesT60s(n) = t60Scale * ba.take(n + 1, ({_nums(t60)}));
+    modesGains(p, n) = waveform{{{_nums(gains.reshape(-1))}}}, int(max(0, min(nExPos - 1, p)) * nModes + n)
+        : rdtable : *(designSR / ma.SR) : select2(modesFreqs(n) < (ma.SR / 2 - 1), 0);
+}};
+"""
+
+
+def faust_dsp(
+    pm: PortableModel, *, sr: float = DESIGN_SR, name: str | None = None, impulse: float = 1e-2, mallet="medium"
+) -> str:
+    """A self-contained .dsp: the library, a half-sine strike on a ``strike`` button, controls.
+
+    Parameters
+    ----------
+    pm : PortableModel
+    sr : float, Hz
+        Design rate of the gains (see :func:`faust_library`).
+    name : str, optional
+        The model function's name.
+    impulse : float, N s
+        Default impulse of a strike (the ``impulse`` slider).
+    mallet : {"soft", "medium", "hard"}
+        Default contact-time preset (physsynth.excitation.strike.MALLETS).
+
+    Controls: ``strike`` (button), ``exPos`` (exposed position), ``mallet`` (soft, medium,
+    hard), ``impulse`` (N s), ``t60Scale``, ``outScale`` (output per m/s; default: half of full
+    scale for the default strike, the loudest exposed position).
+    """
+    from physsynth.excitation.strike import MALLETS, contact_pulse
+
+    impulse = validate.positive(impulse, "impulse", "N s", hi=1.0)
+    names = list(MALLETS)
+    if mallet not in MALLETS:
+        raise PhyssynthError(f"unknown mallet {mallet!r}; use one of {', '.join(names)}")
+    lib = faust_library(pm, sr=sr, name=name)
+    fn = _ident(name or pm.name + "Model")
+    # the output scale: half of full scale for the default strike at the loudest position
+    pulse = contact_pulse(MALLETS[mallet], sr=sr, impulse=impulse)
+    peak = max(float(np.max(np.abs(pm.render(pulse, point=i, sr=sr, duration=0.1)))) for i in range(pm.n_points))
+    scale = 0.5 / peak if peak > 0 else 1.0
+    menu = ";".join(f"'{m}':{i}" for i, m in enumerate(names))
+    cts = ", ".join(repr(MALLETS[m]) for m in names)
+    return (
+        lib
+        + f"""
+// ---- a strike: the half-sine contact force of physsynth.contact_pulse, N
+// f[i] = A sin(pi i / (ct SR)) for i < ct SR, A = impulse SR / sum_i sin(pi i / (ct SR)),
+// the sum in closed form: sum_(i=0..K) sin(i x) = sin(K x / 2) sin((K + 1) x / 2) / sin(x / 2).
+declare name "{fn}";
+declare description "Strike a physsynth modal model: {pm.name}";
+gate = button("strike");
+exPos = nentry("exPos", 0, 0, {pm.n_points - 1}, 1);
+malletChoice = nentry("mallet[style:menu{{{menu}}}]", {names.index(mallet)}, 0, {len(names) - 1}, 1);
+impulse = hslider("impulse[unit:N s]", {impulse!r}, 0.0001, 1, 0.0001);
+t60Scale = hslider("t60Scale", 1, 0.01, 10, 0.01);
+outScale = hslider("outScale", {scale!r}, 0, {10 * scale!r}, {scale / 1000!r});
+contactTime = ba.selectn({len(names)}, int(malletChoice), {cts});
+trig = gate > gate';
+armed = trig : max ~ _;
+since = (+(1) : *(1 - trig)) ~ _;
+x = ma.PI / (contactTime * ma.SR);
+K = ceil(contactTime * ma.SR) - 1;
+area = sin(K * x / 2) * sin((K + 1) * x / 2) / sin(x / 2);
+strikeForce = armed * (since < contactTime * ma.SR) * sin(since * x) * impulse * ma.SR / area;
+process = strikeForce : {fn}(exPos, t60Scale) : *(outScale);
+"""
+    )
+
+
+def write_faust(pm: PortableModel, path, **kw) -> str:
+    """Write ``pm`` as a Faust library (``.lib``) or a ready .dsp (``.dsp``), atomically.
+
+    Keywords as :func:`faust_dsp` (``sr``, ``name``, ``impulse``, ``mallet``; a .lib takes
+    ``sr`` and ``name``). Returns the path written.
+    """
+    path = os.fspath(path)
+    ext = os.path.splitext(path)[1].lower()
+    if ext == ".lib":
+        text = faust_library(pm, sr=kw.get("sr", DESIGN_SR), name=kw.get("name"))
+    elif ext == ".dsp":
+        text = faust_dsp(pm, **kw)
+    else:
+        raise PhyssynthError(f"a Faust export is .lib or .dsp, got {path!r}")
+    with atomic_path(path, PhyssynthError, suffix=ext) as tmp:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    return path
+
+
+def gain_error_db(pm: PortableModel, sr: float, design_sr: float = DESIGN_SR) -> float:
+    """Largest level error (dB) of the library's 1/SR rescaling at rate ``sr`` (vs exact gains)."""
+    exact = faust_gains(pm, sr=sr)
+    scaled = faust_gains(pm, sr=design_sr) * design_sr / sr
+    ok = (exact > 0) & (scaled > 0)
+    return float(np.max(np.abs(20 * np.log10(scaled[ok] / exact[ok])))) if ok.any() else math.nan
