@@ -99,11 +99,15 @@ def faust_library(pm: PortableModel, *, sr: float = DESIGN_SR, name: str | None 
     t60 = np.where(pm.decay_rates > 0, pm.t60, T60_UNDAMPED)
     prov = pm.provenance
     mat = prov.get("material", {})
+    positions = "\n".join(
+        f"//   exPos {i}: ({p[0]:.6g}, {p[1]:.6g}, {p[2]:.6g}) along ({d[0]:.4g}, {d[1]:.4g}, {d[2]:.4g})"
+        for i, (p, d) in enumerate(zip(pm.points, pm.directions))
+    )
     return f"""// {fn}: a modal model written by {prov.get("generator", "physsynth")} (physsynth.export.faust)
 // in the form of mesh2faust's libraries: a bank of pm.modeFilter with an exposed-position selector.
 // Object: {pm.name}; mesh {prov.get("mesh", "") or "(arrays)"}; material {mat.get("name", "?")}.
 // {pm.n_modes} modes, {pm.n_points} exposed positions (points, m, and force directions):
-{chr(10).join(f"//   exPos {i}: ({p[0]:.6g}, {p[1]:.6g}, {p[2]:.6g}) along ({d[0]:.4g}, {d[1]:.4g}, {d[2]:.4g})" for i, (p, d) in enumerate(zip(pm.points, pm.directions)))}
+{positions}
 // Input: force at the exposed position (N). Output: velocity there along the same direction (m/s).
 // modesFreqs are the ringing (damped) frequencies, Hz; modesT60s the 60 dB decay times, s;
 // modesGains(p, n) in m/s per N per sample, exact at designSR (rescaled to ma.SR).

@@ -175,7 +175,7 @@ class PortableModel:
         g = self.weights[i, keep]
         w = np.ascontiguousarray(self.weights[j, keep][None, :])
         if not (np.any(g) and np.any(w)):
-            raise RenderError("the point or the pickup is on a nodal line of every mode kept: the render would be silent")
+            raise RenderError("the point or the pickup is on a nodal line of every mode kept: the render is silent")
         a1, a2, b0, b1, b2 = resonator_coefficients(
             2 * np.pi * self.frequencies[keep], self.decay_rates[keep], sr=sr, quantity="velocity"
         )
