@@ -88,12 +88,16 @@ class Mesh:
         Named regions from the file.
     source : str
         Where the mesh came from (path or generator).
+    info : dict
+        For a mesh made from a surface file: the report of its repair and tetrahedralisation.
     """
 
     points: np.ndarray
     cells: np.ndarray
     regions: dict[str, Region] = field(default_factory=dict)
     source: str = ""
+    #: How the mesh was made when physsynth made it from a surface (repairs, mesher, size).
+    info: dict = field(default_factory=dict, compare=False)
 
     @property
     def dim(self) -> int:
@@ -450,7 +454,7 @@ def _compact(mesh: Mesh) -> Mesh:
             tri = tri[(tri >= 0).all(axis=1)]
         if len(nodes):
             regions[name] = Region(name, r.dim, nodes, tri, r.cells)
-    return Mesh(mesh.points[used], new[mesh.cells], regions, mesh.source)
+    return Mesh(mesh.points[used], new[mesh.cells], regions, mesh.source, mesh.info)
 
 
 def _unit_scale(units: str) -> float:
@@ -462,15 +466,21 @@ def _unit_scale(units: str) -> float:
         raise MeshError(f"unknown units {units!r}; use one of {', '.join(UNITS)}") from None
 
 
-def load_mesh(path, *, units: str = "m") -> Mesh:
-    """Load a tetrahedral volume mesh from any file meshio reads.
+def load_mesh(path, *, units: str = "m", **surface) -> Mesh:
+    """Load a mesh: a tetrahedral volume mesh from any file meshio reads, or a surface.
 
     Parameters
     ----------
     path : str or path-like
-        gmsh .msh (2.2 or 4.1), .vtu, .xdmf, Abaqus .inp, medit .mesh, ...
+        A volume mesh (gmsh .msh 2.2 or 4.1, .vtu, .xdmf, Abaqus .inp, medit .mesh, ...), a flat
+        triangle mesh in the xy-plane (a plate or membrane), or a closed surface (STL, OBJ, PLY,
+        OFF, glTF/GLB, or a triangle-only .msh/.vtu), which is checked, repaired and
+        tetrahedralised (:func:`physsynth.mesh.tetra.surface_mesh`).
     units : {"m", "cm", "mm", "in"}
         Length unit of the file's coordinates; converted to metres.
+    **surface
+        For a surface: ``thickness``, ``side``, ``repair``, ``body``, ``size``, ``target_dofs``,
+        ``fmax``, ``material``, ``order``, ``mesher``, ``cache`` (see ``surface_mesh``).
 
     Returns
     -------
@@ -479,7 +489,8 @@ def load_mesh(path, *, units: str = "m") -> Mesh:
     Raises
     ------
     MeshError
-        Missing or unreadable file, no tetrahedra (surface-only or hexahedral mesh), bad cells.
+        Missing or unreadable file, no tetrahedra (a hexahedral mesh), a surface that cannot be
+        closed or meshed, bad cells.
     """
 
     try:
@@ -491,6 +502,15 @@ def load_mesh(path, *, units: str = "m") -> Mesh:
         raise MeshError(f"mesh file not found: {path}")
     if os.path.isdir(path):
         raise MeshError(f"{path} is a directory, not a mesh file")
+    from physsynth.mesh import surface as _surface
+
+    if _surface.is_surface_file(path):
+        flat = _surface.read_flat(path, units)
+        if flat is not None:
+            return flat
+        from physsynth.mesh.tetra import surface_mesh
+
+        return surface_mesh(path, units=units, **surface)
     try:
         # meshio prints to stdout and may call sys.exit() on a file it cannot parse
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
@@ -512,6 +532,10 @@ def load_mesh(path, *, units: str = "m") -> Mesh:
         pts = np.asarray(m.points, dtype=np.float64)
         if tris and (pts.shape[1] == 2 or _is_flat(pts, tris)):
             vol, flat = tris, True
+        elif tris and not any(t in _OTHER_FLAT for _, t, _ in blocks):
+            from physsynth.mesh.tetra import surface_mesh
+
+            return surface_mesh(path, units=units, **surface)
     if not vol:
         types = sorted({t for _, t, _ in blocks}) or ["none"]
         if any(t in _OTHER_VOLUME for t in types):
