@@ -29,7 +29,7 @@ import sys
 import threading
 
 from physsynth._version import __version__
-from physsynth.cli import batch, fast, fd, modal, rub, score, viz
+from physsynth.cli import batch, fast, fd, mesh, modal, rub, score, viz
 from physsynth.cli.common import Parser, join_negative_vectors, print_err
 from physsynth.cli.modal import find_bundled_mesh
 from physsynth.errors import PhyssynthError
@@ -37,7 +37,7 @@ from physsynth.errors import PhyssynthError
 log = logging.getLogger("physsynth")
 
 #: The families, in the order their sub-commands appear in ``physsynth --help``.
-FAMILIES = (modal, fd, fast, viz, score, batch, rub)
+FAMILIES = (modal, fd, fast, viz, score, batch, rub, mesh)
 
 __all__ = ["build_parser", "find_bundled_mesh", "main"]
 

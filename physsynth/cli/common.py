@@ -306,6 +306,90 @@ def add_fem(p):
         "--units", choices=("m", "cm", "mm", "in"), default="m", help="length unit of the mesh file (default m)"
     )
     g.add_argument("--solver", default="auto", help="factorisation backend: auto, cholmod, pardiso, superlu")
+    add_surface(p)
+
+
+def body_choice(text):
+    """--body: largest, all or a body number (0 = largest)."""
+    t = str(text).strip().lower()
+    if t in ("largest", "all"):
+        return t
+    try:
+        k = int(t)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--body takes largest, all or a body number (0 = largest), got {text!r}"
+        ) from None
+    if k < 0:
+        raise argparse.ArgumentTypeError(f"--body N counts from 0 (the largest body), got {k}")
+    return k
+
+
+def add_surface(p):
+    """Options for surface files (STL, OBJ, PLY, OFF, glTF): repair, sizing, mesher."""
+    g = p.add_argument_group(
+        "surface meshes (STL, OBJ, PLY, OFF, glTF: tetrahedralised, the result cached)",
+        "--thickness T makes an open sheet (a bowl or bell as one surface) a closed wall T thick",
+    )
+    g.add_argument(
+        "--thickness-side",
+        choices=("mid", "in", "out"),
+        default="mid",
+        help="where the wall of an open sheet lies: the sheet as its mid-surface (default), "
+        "its outer face (in) or its inner face (out)",
+    )
+    g.add_argument("--size", type=positive("m"), metavar="M", help="element edge length, m")
+    g.add_argument(
+        "--target-dofs",
+        type=whole(lo=100, hi=50_000_000),
+        metavar="N",
+        help="an element size for about N elasticity DOFs (instead of --size)",
+    )
+    g.add_argument(
+        "--repair",
+        nargs="?",
+        const="yes",
+        default="auto",
+        choices=("auto", "yes", "no"),
+        help="auto (default): fix winding and orientation, drop degenerate faces, fill small holes; "
+        "yes (or --repair alone): also fill large holes and rebuild non-manifold parts (MeshFix); "
+        "no: refuse a surface that is not clean",
+    )
+    g.add_argument(
+        "--body",
+        type=body_choice,
+        metavar="largest|N",
+        help="which of several separate bodies to use (0 = the largest)",
+    )
+    g.add_argument(
+        "--mesher",
+        choices=("auto", "tetgen", "ftetwild", "gmsh"),
+        default="auto",
+        help="tetrahedraliser: auto (TetGen for a clean surface, fTetWild for a dirty one), or force one",
+    )
+    g.add_argument("--no-mesh-cache", action="store_true", help="re-tetrahedralise instead of using the cache")
+
+
+def surface_kwargs(args, *, fmax=None, n_modes=None) -> dict:
+    """The load_mesh options of a surface file from the CLI arguments (checked, no work done)."""
+    if getattr(args, "size", None) is not None and getattr(args, "target_dofs", None) is not None:
+        raise PhyssynthError("give either --size or --target-dofs, not both")
+    kw = dict(
+        thickness=getattr(args, "thickness", None),
+        side=getattr(args, "thickness_side", "mid"),
+        repair=getattr(args, "repair", "auto"),
+        body=getattr(args, "body", None),
+        size=getattr(args, "size", None),
+        target_dofs=getattr(args, "target_dofs", None),
+        fmax=fmax,
+        n_modes=n_modes,
+        order=getattr(args, "order", 2),
+        mesher=getattr(args, "mesher", "auto"),
+        cache=not getattr(args, "no_mesh_cache", False),
+    )
+    if hasattr(args, "E"):
+        kw["material"] = material_from(args)
+    return kw
 
 
 def add_fmax(p, help):
@@ -432,12 +516,16 @@ def check_material(args):
         custom_material(*custom)
 
 
-def load_mesh(path, units):
+def load_mesh(path, units, args=None, *, fmax=None, n_modes=None):
+    """A mesh file, or a surface file tetrahedralised with the surface options of ``args``."""
     from physsynth.mesh import load_mesh as _load
 
+    kw = surface_kwargs(args, fmax=fmax, n_modes=n_modes) if args is not None else {}
     with step(f"loading mesh {path}") as s:
-        mesh = _load(path, units=units)
+        mesh = _load(path, units=units, **kw)
         s["result"] = mesh.describe()
+    if mesh.info.get("summary"):
+        log.info("made from the surface: %s; %s", mesh.info["report"], mesh.info["summary"])
     return mesh
 
 
@@ -460,7 +548,8 @@ def modal(args, mesh, *, fmax=None, n_modes=None):
         order=args.order,
         clamp=args.clamp or (),
         support=args.support or (),
-        thickness=args.thickness,
+        # a wall made from an open sheet already has its thickness
+        thickness=None if mesh.info.get("thickness") else args.thickness,
         tension=args.tension,
         areal_density=args.areal_density,
         solver=args.solver,
@@ -484,9 +573,9 @@ def model_from(args, source, *, n_modes=None, fmax=None):
             log.info("note: the material of a saved model is fixed; --material is ignored")
         return model
     check_material(args)
-    mesh = load_mesh(source, args.units)
     if fmax is None and n_modes is None:
         fmax = args.fmax if args.fmax is not None else min(10000.0, 0.49 * args.sr)
+    mesh = load_mesh(source, args.units, args, fmax=fmax, n_modes=n_modes)
     return modal(args, mesh, fmax=fmax, n_modes=n_modes)
 
 

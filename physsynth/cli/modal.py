@@ -81,7 +81,7 @@ def cmd_modes(args):
     if args.n_modes is not None and args.fmax is not None:
         raise PhyssynthError("give --n-modes or --fmax, not both")
     common.check_material(args)
-    mesh = common.load_mesh(args.mesh, args.units)
+    mesh = common.load_mesh(args.mesh, args.units, args, fmax=args.fmax, n_modes=args.n_modes)
     model = common.modal(args, mesh, fmax=args.fmax, n_modes=args.n_modes)
     if args.output:
         path = model.save(args.output)

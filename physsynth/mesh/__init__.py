@@ -702,3 +702,41 @@ def characteristic_length(mesh: Mesh) -> float:
     p = mesh.points[mesh.cells[:, : mesh.n_corners]]
     e = p[:, edges[:, 0]] - p[:, edges[:, 1]]
     return float(np.linalg.norm(e, axis=2).mean())
+
+
+def save_mesh(mesh: Mesh, path) -> str:
+    """Write ``mesh`` (a solid) with its surface regions, atomically, for inspection or reuse.
+
+    ``.msh`` (gmsh 2.2): the tetrahedra as physical volume "volume" and each surface region's
+    triangles as a named physical surface, so :func:`load_mesh` reads the regions back.
+    ``.vtu`` / ``.vtk`` / ``.xdmf``: region numbers as the cell data ``CellEntityIds`` (0 for the
+    tetrahedra, 1, 2, ... for the regions in name order). Returns the path written.
+    """
+    from physsynth._io import atomic_path
+
+    path = os.fspath(path)
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix not in (".msh", ".vtu", ".vtk", ".xdmf"):
+        raise MeshError(
+            f"cannot write a volume mesh as {suffix or 'a file without a suffix'}: use .msh, .vtu, .vtk or .xdmf"
+        )
+    if mesh.dim != 3:
+        raise MeshError("save_mesh writes solids (tetrahedra)")
+    kind = "tetra" if mesh.order == 1 else "tetra10"
+    blocks = [(n, r.triangles) for n, r in sorted(mesh.regions.items()) if r.triangles is not None and len(r.triangles)]
+    cells = [(kind, mesh.cells)] + [("triangle", t) for _, t in blocks]
+    tags = [np.zeros(len(mesh.cells), dtype=np.int64)] + [np.full(len(t), i + 1) for i, (_, t) in enumerate(blocks)]
+    if suffix == ".msh":
+        phys = [t + (1 if i == 0 else 10) for i, t in enumerate(tags)]
+        field = {"volume": np.array([1, 3])} | {n: np.array([11 + i, 2]) for i, (n, _) in enumerate(blocks)}
+        m = meshio.Mesh(
+            mesh.points, cells, cell_data={"gmsh:physical": phys, "gmsh:geometrical": phys}, field_data=field
+        )
+        fmt = dict(file_format="gmsh22", binary=False)
+    else:
+        m = meshio.Mesh(mesh.points, cells, cell_data={"CellEntityIds": tags})
+        fmt = {}
+    with atomic_path(path, MeshError, suffix=suffix) as tmp:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            meshio.write(tmp, m, **fmt)
+    return path

@@ -447,6 +447,22 @@ def find_bodies(s: Surface, shell: np.ndarray, n_shells: int) -> tuple[Surface, 
     return Surface(s.vertices, ff, s.groups, s.source), bodies
 
 
+def cavity_points(s: Surface) -> np.ndarray:
+    """A point inside each cavity of a closed, oriented surface (shells of negative volume):
+    the centroid of the cavity's largest face moved a little into the cavity."""
+    chk = inspect_surface(s)
+    vol = _shell_volumes(s, chk.shell, chk.n_shells)
+    pts = []
+    for i in np.flatnonzero(vol < 0):
+        faces = np.flatnonzero(chk.shell == i)
+        cr = _face_cross(s.vertices, s.faces[faces])
+        k = int(np.argmax(np.linalg.norm(cr, axis=1)))
+        a = np.linalg.norm(cr[k])
+        c = s.vertices[s.faces[faces[k]]].mean(axis=0)
+        pts.append(c + 0.05 * math.sqrt(a) * cr[k] / a)
+    return np.array(pts).reshape(-1, 3)
+
+
 def boundary_loops(s: Surface) -> list[np.ndarray]:
     """The open boundary as closed loops of vertex indices (manifold boundaries)."""
     e, _, uniq, inv, counts = _edges(s.faces)

@@ -38,7 +38,7 @@ from physsynth import validate
 from physsynth._progress import log, step
 from physsynth.errors import MeshError
 from physsynth.mesh import TET_EDGES, Mesh, Region, from_arrays
-from physsynth.mesh.surface import Surface, prepare_surface, read_surface
+from physsynth.mesh.surface import Surface, cavity_points, prepare_surface, read_surface
 
 MESHERS = ("auto", "tetgen", "ftetwild", "gmsh")
 #: Quadratic elements per shortest wavelength for the default size (about 1 % on the modes).
@@ -230,10 +230,12 @@ def _run_child(fn, *args):
     return out
 
 
-def _tetgen_job(v, f, h):
+def _tetgen_job(v, f, h, holes):
     import tetgen
 
     tg = tetgen.TetGen(v, f.astype(np.int32))
+    for p in holes:
+        tg.add_hole(p)
     maxvol = h**3 / (6 * math.sqrt(2))  # a regular tetrahedron of edge h
     nodes, elem = tg.tetrahedralize(quality=True, minratio=1.5, mindihedral=10.0, maxvolume=maxvol, verbose=0)[:2]
     return np.asarray(nodes, dtype=np.float64), np.asarray(elem, dtype=np.int64)
@@ -347,7 +349,7 @@ def tetrahedralize(s: Surface, h: float, *, mesher: str = "auto", dirty: bool = 
     eps = 1e-3
     if choice == "tetgen":
         try:
-            pts, tets = _run_child(_tetgen_job, tg_surface.vertices, tg_surface.faces, h)
+            pts, tets = _run_child(_tetgen_job, tg_surface.vertices, tg_surface.faces, h, cavity_points(s))
         except MeshError as exc:
             if mesher == "tetgen":
                 raise MeshError(f"TetGen failed on this surface ({exc}); try --mesher ftetwild") from None
