@@ -13,6 +13,8 @@ module             sub-commands
 ``cli.common``     the parser, argument types, option groups, checks, writers
 =================  ==============================================================
 
+``cli.export_cmd`` adds ``web``, and ``export`` to .lib, .dsp and .json.
+
 Results go to stdout (a table, JSON with ``--json``, or the path written; a WAV itself with
 ``-o -``); progress and errors go to stderr. Errors are one line ``physsynth: error: ...``
 and an exit status: 2 for bad input (refused before any work), 1 for I/O failures, 130 on
@@ -29,7 +31,7 @@ import sys
 import threading
 
 from physsynth._version import __version__
-from physsynth.cli import batch, fast, fd, mesh, modal, rub, score, viz
+from physsynth.cli import batch, export_cmd, fast, fd, mesh, modal, rub, score, viz
 from physsynth.cli.common import Parser, join_negative_vectors, print_err
 from physsynth.cli.modal import find_bundled_mesh
 from physsynth.errors import PhyssynthError
@@ -37,7 +39,7 @@ from physsynth.errors import PhyssynthError
 log = logging.getLogger("physsynth")
 
 #: The families, in the order their sub-commands appear in ``physsynth --help``.
-FAMILIES = (modal, fd, fast, viz, score, batch, rub, mesh)
+FAMILIES = (modal, fd, fast, viz, score, batch, rub, mesh, export_cmd)
 
 __all__ = ["build_parser", "find_bundled_mesh", "main"]
 

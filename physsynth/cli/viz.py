@@ -13,7 +13,7 @@ import math
 import os
 
 from physsynth import validate
-from physsynth.cli import common
+from physsynth.cli import common, export_cmd
 from physsynth.errors import AudioError, PhyssynthError
 
 log = logging.getLogger("physsynth")
@@ -173,6 +173,8 @@ def cmd_spectrum(args):
 
 
 def cmd_export(args):
+    if export_cmd.suffix(args.output) in export_cmd.MODEL_SUFFIXES:  # Faust or JSON: cli.export_cmd
+        return export_cmd.cmd_export_model(args, _load_model)
     common.output(args.output, stdout=False, what="a mesh export")
     from physsynth.viz import PlotError, export_modes, export_response
     from physsynth.viz.export import check_export_path
@@ -326,7 +328,9 @@ def register(subparsers) -> None:
     p.set_defaults(func=cmd_spectrum)
 
     p = subparsers.add_parser(
-        "export", help="mesh and mode shapes (and a strike response) for ParaView: .vtu, .vtk or .xdmf"
+        "export",
+        help="mesh and mode shapes (and a strike response) for ParaView: .vtu, .vtk or .xdmf; "
+        "a Faust modal model .lib or .dsp; the portable JSON model .json",
     )
     _add_model_source(p)
     p.add_argument("-n", "--n-modes", dest="n", type=_count, help="only the first N modes (default: all)")
@@ -342,5 +346,6 @@ def register(subparsers) -> None:
         metavar="OUT.xdmf",
         help="also write the displacement after a strike --at X,Y,Z as an XDMF time series",
     )
-    p.add_argument("-o", "--output", required=True, metavar="OUT.vtu")
+    export_cmd.add_export_options(p)
+    p.add_argument("-o", "--output", required=True, metavar="OUT.vtu|.xdmf|.lib|.dsp|.json")
     p.set_defaults(func=cmd_export)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -261,7 +262,7 @@ def from_model(
             surf["shapes"] = model.shapes[: min(n_shapes, model.n_modes)][:, verts, :]
     src = model.mesh.source or ""
     if name is None:
-        name = os.path.splitext(os.path.basename(src))[0] or "model"
+        name = model_name(model)
     mat = model.material
     provenance = {
         "generator": f"physsynth {__version__}",
@@ -280,6 +281,15 @@ def from_model(
         surf,
         provenance,
     )
+
+
+def model_name(model) -> str:
+    """A short name for a model: its mesh file's stem ("tibetan_bowl_180"), else "model"."""
+    src = os.path.basename(getattr(model.mesh, "source", "") or "")
+    stem, ext = os.path.splitext(src)
+    if stem and re.fullmatch(r"\.[A-Za-z0-9]{1,5}", ext or ".") and re.fullmatch(r"[\w.+-]+", stem):
+        return stem
+    return "model"
 
 
 def _jsonable(v) -> bool:
