@@ -632,8 +632,13 @@ def spectral_loss(
         Frame lengths, each a power of two from 16 to 65536.
     overlap : float
         Fraction of each frame shared with the next (0 <= overlap < 1; hop = n_fft (1 - overlap)).
-    eps : float
-        Added to each magnitude before its log (> 0, in the unit of the signals).
+    eps : float, sequence of float, or "floor"
+        Added to each magnitude before its log (> 0, in the unit of the signals), one for all
+        sizes or one per size; ``"floor"``: at each size 10 times (20 dB above) the median
+        magnitude of ``x``. Most time-frequency bins of a decaying recording hold only its
+        noise, so the median is its noise floor; 20 dB above it, the noise of a recording
+        against a clean resynthesis costs log(1.1) = 0.1 a bin, where an eps at the floor
+        itself would charge log 2 = 0.7 for each bin of noise.
     fmax : float, Hz, optional
         Compare only bins at or below this frequency (default: up to Nyquist).
 
@@ -666,16 +671,25 @@ def spectral_loss(
     if not sizes or any(n & (n - 1) for n in sizes):
         raise PhyssynthError(f"fft_sizes must be powers of two from 16 to 65536, got {fft_sizes!r}")
     overlap = validate.finite(overlap, "overlap", lo=0.0, hi=0.99)
-    eps = validate.positive(eps, "eps")
+    floor = isinstance(eps, str) and eps == "floor"
+    if floor:
+        eps_all = [None] * len(sizes)
+    else:
+        eps_all = np.atleast_1d(np.asarray(eps, dtype=object))
+        if eps_all.size not in (1, len(sizes)):
+            raise PhyssynthError(f"eps must be one number, one per FFT size ({len(sizes)}) or 'floor', got {eps!r}")
+        eps_all = [validate.positive(e, "eps") for e in np.broadcast_to(eps_all, (len(sizes),))]
     if fmax is not None:
         fmax = validate.positive(fmax, "fmax", "Hz")
     # two padded copies of each signal framed, windowed and transformed: 3 x 16 bytes a bin
     biggest = max(a.size / max(1, int(n * (1 - overlap))) * (n // 2 + 1) for n in sizes)
     validate.check_memory(96.0 * biggest, f"a spectral loss over {a.size} samples", "compare shorter pieces")
     total = 0.0
-    for n in sizes:
+    for n, eps in zip(sizes, eps_all):
         hop = max(1, int(round(n * (1.0 - overlap))))
         sa, sb = _stft_magnitude(a, n, hop), _stft_magnitude(b, n, hop)
+        if eps is None:
+            eps = max(10.0 * float(np.median(sa)), 1e-300)
         if fmax is not None:
             keep = np.fft.rfftfreq(n, 1.0 / sr) <= fmax
             sa, sb = sa[:, keep], sb[:, keep]

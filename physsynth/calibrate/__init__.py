@@ -9,5 +9,18 @@
 from __future__ import annotations
 
 from physsynth.calibrate.esprit import Analysis, RecordingError, analyse, check_recording
+from physsynth.calibrate.fit import Fit, FitError, fit_model, pair_modes, resynthesise, scaled, score
 
-__all__ = ["Analysis", "RecordingError", "analyse", "check_recording"]
+__all__ = [
+    "Analysis",
+    "Fit",
+    "FitError",
+    "RecordingError",
+    "analyse",
+    "check_recording",
+    "fit_model",
+    "pair_modes",
+    "resynthesise",
+    "scaled",
+    "score",
+]
