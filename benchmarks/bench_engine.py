@@ -8,9 +8,10 @@ contact's duration, the worst case). The modes are a synthetic bank (geometrical
 from 50 Hz to 0.45 sr, random weights scaled so that sum_k g_k^2 = 1 / (50 g) at each point:
 the first instant of a strike meets 50 g of the object, the order of a bowl's rim; unscaled
 unit weights for 1000 modes would make a 20 g mass of the object and the mallet chatter
-on it): the engine's cost depends on the number of modes, not on where they come from. Printed: the best of several repeats, as a fraction of the
-block's duration (the real-time load; 1.0 is the limit), and the ratio to a baseline measured
-in the same run (numpy's matrix-vector product of the same size, per sample), so a loaded
+on it): the engine's cost depends on the number of modes, not on where they come from.
+Printed: the best of several repeats, as a fraction of the block's duration (the
+real-time load; 1.0 is the limit), and the ratio to a baseline measured in the same run
+(numpy's matrix-vector product of the same size, per sample), so that a loaded
 machine shifts both alike.
 
     python benchmarks/bench_engine.py [--repeats 7]

@@ -187,9 +187,8 @@ if __name__ == "__main__":  # the screenshot of docs/export.md
         b = Browser(1000, 640)
         try:
             open_page(b, page)
-            b.eval(
-                "document.getElementById('mode').value = '3'; document.getElementById('mode').dispatchEvent(new Event('change'))"
-            )
+            sel = "document.getElementById('mode')"
+            b.eval(f"{sel}.value = '3'; {sel}.dispatchEvent(new Event('change'))")
             x, y = b.eval("physsynth.screenPoint(10)")
             b.click(x, y)
             b.wait("document.getElementById('strike-result').textContent", "report a strike")
