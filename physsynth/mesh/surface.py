@@ -398,8 +398,9 @@ class Body:
     """A solid: an outer shell and the cavity shells inside it (indices of shells)."""
 
     outer: int
-    cavities: tuple[int, ...]
+    cavities: tuple[int, ...]  # the other shells of the body: cavities and shells cutting the outer
     volume: float  # m^3, cavities subtracted
+    intersecting: bool = False  # shells that cut each other (meshed as their union by fTetWild)
 
 
 def find_bodies(s: Surface, shell: np.ndarray, n_shells: int) -> tuple[Surface, list[Body]]:
@@ -416,14 +417,23 @@ def find_bodies(s: Surface, shell: np.ndarray, n_shells: int) -> tuple[Surface, 
     # nesting: shell j inside shell i when a vertex of j has winding number ~1 w.r.t. i
     depth_parent = [-1] * n_shells
     order = np.argsort(vol)[::-1]
+    merged = list(range(n_shells))  # shells that cut each other are one body (their union)
     if n_shells > 1:
-        probe = np.array([s.vertices[f[np.flatnonzero(shell == j)[0], 0]] for j in range(n_shells)])
+        rng = np.random.default_rng(0)
+        probes = []
+        for j in range(n_shells):
+            verts = np.unique(f[shell == j])
+            probes.append(s.vertices[rng.choice(verts, size=min(16, len(verts)), replace=False)])
         inside = np.zeros((n_shells, n_shells), dtype=bool)  # inside[i, j]: j in i
         for i in order:
-            others = [j for j in range(n_shells) if j != i and vol[j] < vol[i]]
-            if others:
-                w = winding_number(s, shell == i, probe[others])
-                inside[i, others] = w > 0.5
+            for j in range(n_shells):
+                if j == i or vol[j] > vol[i]:
+                    continue
+                w = winding_number(s, shell == i, probes[j]) > 0.5
+                if w.all():
+                    inside[i, j] = True
+                elif w.any():
+                    merged[j] = merged[i]
         for j in range(n_shells):
             containers = [i for i in range(n_shells) if inside[i, j]]
             if containers:  # the smallest container is the direct parent
@@ -438,8 +448,13 @@ def find_bodies(s: Surface, shell: np.ndarray, n_shells: int) -> tuple[Surface, 
     ff = s.faces.copy()
     for i in range(n_shells):
         if depth[i] % 2 == 0:
-            cav = tuple(j for j in range(n_shells) if depth_parent[j] == i)
-            bodies.append(Body(i, cav, float(vol[i] - sum(vol[j] for j in cav))))
+            if merged[i] != i:
+                continue  # part of the union of the shell it cuts
+            parts = [j for j in range(n_shells) if merged[j] == i]
+            cav = tuple(j for j in range(n_shells) if depth_parent[j] in parts)
+            # a union's volume is not the sum of its parts: an upper bound, for the listing
+            vol_i = float(sum(vol[j] for j in parts) - sum(vol[j] for j in cav))
+            bodies.append(Body(i, tuple(parts[1:]) + cav, vol_i, len(parts) > 1))
         else:  # a cavity: its normals point into the hole, away from the material
             m = shell == i
             ff[m] = ff[m][:, [0, 2, 1]]

@@ -48,6 +48,11 @@ DEFAULT_FMAX = 10_000.0
 #: Most elasticity DOFs a mesh made from a surface may have without being asked (``size``).
 MAX_AUTO_DOFS = 400_000
 CACHE_VERSION = 1
+#: A surface of more triangles than this, and 4x finer than the elements, is decimated.
+DENSE_SURFACE = 20_000
+#: The thickest wall, in element edges, a default size allows (quadratic elements bend well
+#: with one element through the wall).
+WALL_ELEMENTS = 1.0 / 3.0
 
 
 def _dofs(n_vertices: int, n_edges: int, order: int) -> int:
@@ -127,8 +132,8 @@ def element_size(
     h = lam / per
     kind = "bending" if lam_b < lam_t else "shear"
     why = f"{per:g} elements per {kind} wavelength {lam * 1e3:.3g} mm at {what}"
-    if h > 1.5 * t:
-        h, why = 1.5 * t, f"the wall, about {t * 1e3:.3g} mm thick"
+    if h * WALL_ELEMENTS > t:
+        h, why = t / WALL_ELEMENTS, f"the wall, about {t * 1e3:.3g} mm thick"
     return h, why
 
 
@@ -140,7 +145,7 @@ def _radius_ratio(s: Surface) -> np.ndarray:
     return 4 * math.sqrt(3) * area / np.maximum(e2, 1e-300)
 
 
-def resample(s: Surface, h: float) -> tuple[Surface | None, str]:
+def resample(s: Surface, h: float, *, coarsen: bool = False) -> tuple[Surface | None, str]:
     """The surface made fit for TetGen at element size ``h``, or None where fTetWild must remesh it.
 
     TetGen keeps every input triangle on the boundary, so the surface must already have about
@@ -158,8 +163,12 @@ def resample(s: Surface, h: float) -> tuple[Surface | None, str]:
         return Surface(np.asarray(v, dtype=np.float64), np.asarray(f, dtype=np.int64), {}, s.source), (
             f"surface triangles split to the element size ({s.n_faces} -> {len(f)})"
         )
-    target = int(2.3 * s.area() / (math.sqrt(3) / 4 * h**2))
-    if s.n_faces > max(4 * target, 2000):
+    # By default decimate only a scan-like surface, and only to triangles of half the element
+    # edge, so that the geometry stays finer than the elements that sample it; when a size or a
+    # DOF count is asked for, to the element edge.
+    full = 2.3 * s.area() / (math.sqrt(3) / 4 * h**2)  # faces of edge h
+    target, trigger = (int(full), 1.5 * full) if coarsen else (int(4 * full), max(16 * full, DENSE_SURFACE))
+    if s.n_faces > max(trigger, 200):
         try:
             import fast_simplification
         except ImportError:
@@ -327,7 +336,7 @@ def self_intersections(s: Surface) -> int:
     return len(sel)
 
 
-def tetrahedralize(s: Surface, h: float, *, mesher: str = "auto", dirty: bool = False) -> tuple:
+def tetrahedralize(s: Surface, h: float, *, mesher: str = "auto", dirty: bool = False, coarsen: bool = False) -> tuple:
     """Tetrahedra (points, cells) filling the closed surface ``s`` with edges about ``h`` (m).
 
     ``mesher="auto"``: TetGen for a clean surface (falling back to fTetWild when it fails),
@@ -339,7 +348,7 @@ def tetrahedralize(s: Surface, h: float, *, mesher: str = "auto", dirty: bool = 
     choice = mesher
     tg_surface = s
     if mesher in ("auto", "tetgen") and not dirty:
-        tg_surface, note = resample(s, h)
+        tg_surface, note = resample(s, h, coarsen=coarsen)
         if tg_surface is None and mesher == "tetgen":
             tg_surface, note = s, ""
         if note:
@@ -606,12 +615,14 @@ def surface_mesh(
     )
     t0 = time.perf_counter()
     with step(f"tetrahedralising (elements {h * 1e3:.3g} mm: {why}; about {est:.3g} DOFs)") as st:
-        pts, tets, used, notes = tetrahedralize(surf, h, mesher=mesher, dirty=dirty)
-        if target_dofs is not None:
+        coarsen = target_dofs is not None  # a DOF budget asked for: the surface may be decimated
+        pts, tets, used, notes = tetrahedralize(surf, h, mesher=mesher, dirty=dirty, coarsen=coarsen)
+        for _ in range(2 if target_dofs is not None else 0):
             got = _dofs(len(np.unique(tets)), _count_edges(tets), order)
-            if abs(got / target_dofs - 1) > 0.25:  # one correction: DOFs go as h^-3
-                h *= (got / target_dofs) ** (1 / 3)
-                pts, tets, used, notes = tetrahedralize(surf, h, mesher=mesher, dirty=dirty)
+            if abs(got / target_dofs - 1) <= 0.15:
+                break
+            h *= (got / target_dofs) ** (1 / 3)  # DOFs go as h^-3
+            pts, tets, used, notes = tetrahedralize(surf, h, mesher=mesher, dirty=dirty, coarsen=True)
         st["result"] = f"{len(tets)} tetrahedra by {used}"
     for n in notes:
         report.add(n)
