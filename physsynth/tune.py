@@ -136,6 +136,27 @@ def _arclength_param(curve: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return (s0[j] + t[np.arange(len(pts)), j] * seg[j]) / s0[-1], dist[np.arange(len(pts)), j]
 
 
+def _curve_normals(curve: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Unit normal (-t_z, t_r) of ``curve`` (left of its direction) at the nearest point to each of ``pts``.
+
+    Vertex tangents are the means of the adjacent segments, interpolated along the segment, so
+    the normal field is continuous along the curve."""
+    d = np.diff(curve, axis=0)
+    d /= np.linalg.norm(d, axis=1, keepdims=True)
+    vt = np.vstack([d[:1], d[:-1] + d[1:], d[-1:]])
+    vt /= np.linalg.norm(vt, axis=1, keepdims=True)
+    a, b = curve[:-1], curve[1:]
+    seg = b - a
+    q = pts[:, None, :] - a[None]
+    t = np.clip(np.einsum("ijk,jk->ij", q, seg) / np.maximum(np.einsum("jk,jk->j", seg, seg), 1e-300), 0, 1)
+    dist = np.linalg.norm(q - t[..., None] * seg[None], axis=2)
+    j = np.argmin(dist, axis=1)
+    tj = t[np.arange(len(pts)), j][:, None]
+    tan = (1 - tj) * vt[j] + tj * vt[j + 1]
+    tan /= np.linalg.norm(tan, axis=1, keepdims=True)
+    return np.column_stack([-tan[:, 1], tan[:, 0]])
+
+
 def _hats(s: np.ndarray, n_controls: int) -> np.ndarray:
     """Piecewise-linear hat functions at n_controls equally spaced points of [0, 1], shape (len(s), n_controls)."""
     c = np.linspace(0.0, 1.0, n_controls)
@@ -155,13 +176,13 @@ class _Morph:
 
 def _boundary_field(profile: Profile, pts: np.ndarray, n_controls: int, vary: str) -> np.ndarray:
     """Displacement (n_controls, len(pts), 2) of points on the profile's curves."""
-    loop = profile.loop
-    nrm_loop = _outward_normals(loop)
     s_in, d_in = _arclength_param(profile.inner, pts)
     s_out, d_out = _arclength_param(profile.outer, pts)
-    # the normal at each point: that of the nearest loop vertex
-    near = np.argmin(np.linalg.norm(pts[:, None, :] - loop[None], axis=2), axis=1)
-    nrm = nrm_loop[near]
+    # normals of each curve itself (not of the loop, whose corners would pull the ends of a
+    # curve along the rim): the inner curve's left normal points into the cavity, the outer's
+    # right normal out of the body
+    n_in = _curve_normals(profile.inner, pts)
+    n_out = -_curve_normals(profile.outer, pts)
     ext = profile.extent
     on_in = d_in <= 1e-7 * ext
     on_out = (d_out <= 1e-7 * ext) & ~on_in
@@ -170,10 +191,10 @@ def _boundary_field(profile: Profile, pts: np.ndarray, n_controls: int, vary: st
     H_out = _hats(s_out, n_controls)
     U = np.zeros((n_controls, len(pts), 2))
     if vary == "thickness":
-        U[:, on_in] = H_in[on_in].T[..., None] * nrm[on_in][None]
+        U[:, on_in] = H_in[on_in].T[..., None] * n_in[on_in][None]
     else:  # the whole wall moves along the outer normal
-        U[:, on_out] = H_out[on_out].T[..., None] * nrm[on_out][None]
-        U[:, on_in] = H_in[on_in].T[..., None] * (-nrm[on_in])[None]
+        U[:, on_out] = H_out[on_out].T[..., None] * n_out[on_out][None]
+        U[:, on_in] = H_in[on_in].T[..., None] * (-n_in[on_in])[None]
     other = ~(on_in | on_out)
     if other.any():
         # rim, base, ...: between the nearest inner and outer points, linearly by distance

@@ -12,7 +12,7 @@ import numpy as np
 
 from physsynth._progress import step
 from physsynth._version import __version__
-from physsynth.cli import common
+from physsynth.cli import axisym, common
 from physsynth.errors import PhyssynthError
 from physsynth.materials import LIBRARY
 
@@ -76,6 +76,8 @@ def check_strike(args, channels: int) -> None:
 
 # ------------------------------------------------------------------ commands
 def cmd_modes(args):
+    if axisym.wants_axisymmetric(args):  # a profile or section of a body of revolution
+        return axisym.cmd_modes_axisymmetric(args)
     if args.output:
         common.model_output(args.output)
     if args.n_modes is not None and args.fmax is not None:
@@ -285,6 +287,7 @@ def register(sub) -> None:
     common.add_fmax(p, "every mode below this frequency, Hz")
     p.add_argument("--json", action="store_true", help="print only a JSON object on stdout")
     p.add_argument("-o", "--output", metavar="MODEL", help="save the modal model (.npz)")
+    axisym.add_modes_options(p)
     p.set_defaults(func=cmd_modes)
 
     p = sub.add_parser("strike", help="render a strike on a mesh or a saved modal model")
