@@ -282,7 +282,7 @@ def _quadratic_forms(points, tri, x, material, orders, order):
 
     @Functional
     def kinetic(w):
-        u = w["u"].value
+        u = w["u"]
         return material.rho * (u[0] ** 2 + u[1] ** 2 + u[2] ** 2) * w.x[0]
 
     out = []

@@ -167,7 +167,7 @@ def lame(material: Material) -> tuple[float, float]:
 
 def _strain(u, n: float, r):
     """Engineering strains (e_rr, e_zz, e_tt, g_rz, g_rt, g_tz) of order n (module docstring)."""
-    U, V, W = u.value
+    U, V, W = u  # the field's value: a DiscreteField is its value array (u.value warns in scikit-fem >= 10)
     gU, gV, gW = u.grad
     return (
         gU[0],
@@ -196,7 +196,7 @@ def _stiffness_form(lam: float, mu: float, n: float):
 def _mass_form(rho: float):
     @BilinearForm
     def form(u, v, w):
-        return rho * (u.value[0] * v.value[0] + u.value[1] * v.value[1] + u.value[2] * v.value[2]) * w.x[0]
+        return rho * (u[0] * v[0] + u[1] * v[1] + u[2] * v[2]) * w.x[0]
 
     return form
 

@@ -1,0 +1,270 @@
+"""Bodies of revolution: the per-order axisymmetric FEM against closed forms, the doublets,
+the ModalModel on the revolved mesh, profile I/O and the refusals.
+
+References are computed here from the frequency equations (never from physsynth's output):
+the free sphere (Lamb 1882; the spheroidal and torsional frequency equations as in Eringen and
+Suhubi, *Elastodynamics* vol. 2, sec. 8.13, from the potentials phi = j_l(h r) Y, psi = j_l(k r) Y),
+the thin ring (Love; tests/reference_values "Rings") and the torsion of a circular cylinder
+(f = k c_T / 2L, exact in 3D elasticity: u_theta = r cos(k pi z / L)).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import run_cli
+from scipy.optimize import brentq
+from scipy.special import spherical_jn
+
+from physsynth.errors import MeshError, PhyssynthError
+from physsynth.materials import Material
+from physsynth.modal import axisym_analysis as aa
+from physsynth.profiles import _finish, bowl_profile, mesh_section, read_profile, revolve, write_profile
+
+E, NU, RHO = 200e9, 0.3, 7850.0
+STEEL = Material("steel", E, NU, RHO)
+LAM = E * NU / ((1 + NU) * (1 - 2 * NU))
+MU = E / (2 * (1 + NU))
+CL, CT = np.sqrt((LAM + 2 * MU) / RHO), np.sqrt(MU / RHO)
+
+
+# ------------------------------------------------------------------ the free sphere (Lamb)
+def _jl(l, x, r):
+    """j_l(x r) and its first two r-derivatives (the second from Bessel's equation)."""
+    j = spherical_jn(l, x * r)
+    jp = x * spherical_jn(l, x * r, derivative=True)
+    jpp = -2 * jp / r - (x**2 - l * (l + 1) / r**2) * j
+    return j, jp, jpp
+
+
+def _spheroidal(w, l, a):
+    """Traction-free determinant (sigma_rr, sigma_r_theta at r = a) of the spheroidal modes of degree l."""
+    h, k = w / CL, w / CT
+    f, fp, fpp = _jl(l, h, a)
+    g, gp, gpp = _jl(l, k, a)
+    a11 = -LAM * h**2 * f + 2 * MU * fpp
+    if l == 0:
+        return a11 / (MU * h**2)
+    a12 = 2 * MU * l * (l + 1) * (gp / a - g / a**2)
+    a21 = 2 * (fp / a - f / a**2)
+    a22 = gpp + (l * (l + 1) - 2) * g / a**2
+    return (a11 * a22 - a12 * a21) / (MU * k**4)
+
+
+def _torsional(w, l, a):
+    k = w / CT
+    return (l - 1) * spherical_jn(l, k * a) - k * a * spherical_jn(l + 1, k * a)
+
+
+def _roots(fun, wmax, n=3000):
+    w = np.linspace(1e-3 * wmax, wmax, n)
+    v = fun(w)
+    idx = np.flatnonzero(np.sign(v[:-1]) != np.sign(v[1:]))
+    return [brentq(fun, w[i], w[i + 1]) for i in idx]
+
+
+def lamb_frequencies(n: int, a: float, fmax: float) -> np.ndarray:
+    """Frequencies (Hz) below fmax of the free sphere's modes that have a component of order n:
+    spheroidal degree l >= n (l = 0 the breathing mode), torsional l >= max(n, 1) (l = 1 is rotation)."""
+    wmax = 2 * np.pi * fmax
+    out = []
+    for l in range(max(n, 0), 12):
+        out += _roots(lambda w, l=l: _spheroidal(w, l, a), wmax)
+    for l in range(max(n, 2), 12):
+        out += _roots(lambda w, l=l: _torsional(w, l, a), wmax)
+    if n <= 1:
+        out += _roots(lambda w: _torsional(w, 1, a), wmax)
+    return np.sort(np.array(out)) / (2 * np.pi)
+
+
+@pytest.fixture(scope="module")
+def sphere():
+    a = 0.05
+    th = np.linspace(-np.pi / 2, np.pi / 2, 97)
+    loop = np.column_stack([a * np.cos(th), a * np.sin(th)])
+    prof = _finish(loop, ["surface"] * 96 + ["axis"], "half-disc")
+    return a, aa.prepare(prof, STEEL, size=0.12 * a)
+
+
+def test_sphere_against_lamb(sphere):
+    """Orders 0..3 of a half-disc section: every mode below 52 kHz within 0.1 % of Lamb's frequencies
+    (the 96-sided polygon alone is 0.01 % short of the circle's area)."""
+    a, prep = sphere
+    fmax = 52000.0
+    for n in range(4):
+        om = aa.solve_order(prep.disc, n, fmax=fmax)
+        ref = lamb_frequencies(n, a, fmax)
+        assert om.n_rigid == (2 if n <= 1 else 0)
+        assert len(om.freqs) == len(ref), (n, om.freqs, ref)
+        np.testing.assert_allclose(om.freqs, ref, rtol=1e-3)
+
+
+# ------------------------------------------------------------------ thin ring, cylinder torsion
+def test_thin_ring_in_plane_flexure_and_breathing():
+    """A ring of mean radius R, radial thickness h, axial width 3 h: in-plane flexure of order n
+    (omega = sqrt(EI / rho A R^4) n (n^2 - 1) / sqrt(n^2 + 1)) within 0.3 % (the thin-ring theory
+    neglects shear and rotary inertia, of order (h/R)^2 n^2); the extensional ring modes
+    omega^2 = E (1 + n^2) / (rho R^2), n = 0 (breathing) and 1, within 0.1 %."""
+    R, h, b = 0.1, 0.002, 0.006
+    prof = _finish(np.array([[R - h / 2, 0], [R + h / 2, 0], [R + h / 2, b], [R - h / 2, b]]), ["s"] * 4, "ring")
+    prep = aa.prepare(prof, STEEL, size=h / 2)
+    A, I = h * b, b * h**3 / 12
+    for n in range(2, 6):
+        f = aa.solve_order(prep.disc, n, n_modes=1).freqs[0]
+        ref = np.sqrt(E * I / (RHO * A * R**4)) * n * (n * n - 1) / np.sqrt(n * n + 1) / (2 * np.pi)
+        np.testing.assert_allclose(f, ref, rtol=3e-3)
+    for n in (0, 1):
+        f = aa.solve_order(prep.disc, n, n_modes=4).freqs
+        ref = np.sqrt(E * (1 + n * n) / (RHO * R**2)) / (2 * np.pi)
+        assert np.min(np.abs(f / ref - 1)) < 1e-3, (n, f, ref)
+
+
+def test_cylinder_torsion_exact():
+    """n = 0 torsional modes of a free solid cylinder: f_k = k c_T / (2 L), k = 1, 2, 3 within 0.01 %."""
+    a, L = 0.01, 0.1
+    prof = _finish(np.array([[0, 0], [a, 0], [a, L], [0, L]]), ["bottom", "side", "top", "axis"], "cylinder")
+    prep = aa.prepare(prof, STEEL, size=L / 40)
+    f = aa.solve_order(prep.disc, 0, n_modes=12).freqs
+    for k in (1, 2, 3):
+        ref = k * CT / (2 * L)
+        assert np.min(np.abs(f / ref - 1)) < 1e-4, (k, f, ref)
+
+
+# ------------------------------------------------------------------ the bowl, doublets, the 3D model
+@pytest.fixture(scope="module")
+def bowl_model():
+    from physsynth.materials import get_material
+
+    return aa.modal_analysis_axisymmetric(bowl_profile(), get_material("bell_bronze"), fmax=3000.0)
+
+
+def test_bowl_profile_is_make_bowl_geometry():
+    """The bundled bowl's section has make_bowl.py's volume, 134.8 cm^3 (meshes/README.md)."""
+    np.testing.assert_allclose(bowl_profile().volume() * 1e6, 134.8, atol=0.05)
+
+
+def test_doublets_exact_and_orders(bowl_model):
+    """Each n >= 1 mode is in the model twice at the same frequency (cos and sin), n = 0 once;
+    the wine-glass (n, 0) modes of the bowl are its measured partials (221, 614, 1145, 1804 Hz,
+    tests/reference_values: the 180 mm bowl) within 1 %."""
+    m = bowl_model
+    tags = m.provenance["axisymmetric"]
+    byn = {}
+    for f, (n, k, fam) in zip(m.frequencies, tags):
+        byn.setdefault((n, k), []).append((f, fam))
+    for (n, _k), v in byn.items():
+        if n == 0:
+            assert len(v) == 1
+        else:
+            assert sorted(fam for _, fam in v) == ["cos", "sin"]
+            assert v[0][0] == v[1][0]
+    wine = [byn[(n, 0)][0][0] for n in (2, 3, 4, 5) if (n, 0) in byn]
+    np.testing.assert_allclose(wine[:3], [221, 614, 1145], rtol=1e-2)
+    assert m.rigid_body_modes == 6
+
+
+def test_revolved_shapes_are_rotated_twins_and_mass_normalised(bowl_model):
+    """The sin member of a doublet is the cos member turned by pi / (2 n); the shapes have unit
+    modal mass on the revolved mesh within 3 % (P1 mass of the coarse 3D mesh)."""
+    from physsynth.fem import solid
+
+    m = bowl_model
+    tags = m.provenance["axisymmetric"]
+    i = next(k for k, t in enumerate(tags) if t[0] == 2 and t[2] == "cos")
+    j = next(k for k, t in enumerate(tags) if t[0] == 2 and t[2] == "sin")
+    disc = solid.assemble_solid(m.mesh, m.material, order=1)
+    Mn = disc.M  # DOF 3 i + c of node i (P1: DOFs are the nodes)
+    for k in (i, j):
+        x = m.shapes[k].reshape(-1)
+        np.testing.assert_allclose(x @ (Mn @ x), 1.0, rtol=3e-2)
+    xi, xj = m.shapes[i].reshape(-1), m.shapes[j].reshape(-1)
+    assert abs(xi @ (Mn @ xj)) < 1e-2  # the two members are M-orthogonal
+    # radial displacement at the rim round the circle: cos(2 theta) and sin(2 theta)
+    p = m.mesh.points
+    rim = np.flatnonzero(np.isclose(p[:, 2], p[:, 2].max()))
+    th = np.arctan2(p[rim, 1], p[rim, 0])
+    ur_c = m.shapes[i][rim, 0] * np.cos(th) + m.shapes[i][rim, 1] * np.sin(th)
+    ur_s = m.shapes[j][rim, 0] * np.cos(th) + m.shapes[j][rim, 1] * np.sin(th)
+    # on the uniform sectors cos^2 and sin^2 sum alike (n_theta > 2 n): equal norms
+    np.testing.assert_allclose(np.linalg.norm(ur_s), np.linalg.norm(ur_c), rtol=1e-9)
+    corr = np.corrcoef(ur_c, np.cos(2 * th))[0, 1]
+    assert abs(corr) > 0.999
+
+
+def test_strike_on_axisymmetric_model(bowl_model):
+    """Downstream unchanged: a strike at the rim renders, and its spectral peak is a model mode."""
+    from physsynth.excitation.strike import strike
+    from physsynth.measure import peak_frequency
+    from physsynth.simulate.linear import render
+
+    m = bowl_model
+    hit = strike(m, [0.09, 0.0, 0.095], sr=48000)
+    audio = render(m, hit, None, duration=1.0)
+    assert np.all(np.isfinite(audio)) and np.max(np.abs(audio)) > 0
+    f = peak_frequency(audio[0], sr=48000)
+    assert np.min(np.abs(m.frequencies / f - 1)) < 5e-3
+
+
+@pytest.mark.parametrize("n_theta", [24, 48])
+def test_revolve_conforming_volume(n_theta):
+    """The revolved tetrahedra fill the body without gap or overlap: their volume is the section's
+    Pappus volume times the inscribed polygon's share of the circle, N sin(2 pi / N) / (2 pi)."""
+    sec = mesh_section(bowl_profile(), size=0.008, through_wall=0)
+    rev = revolve(sec, n_theta)
+    polygon = n_theta * np.sin(2 * np.pi / n_theta) / (2 * np.pi)
+    np.testing.assert_allclose(rev.mesh.volume(), sec.mass(1.0) * polygon, rtol=1e-12)
+
+
+# ------------------------------------------------------------------ files and refusals
+def test_profile_csv_json_roundtrip(tmp_path):
+    prof = bowl_profile(n_points=41)
+    for name in ("p.csv", "p.json"):
+        path = write_profile(prof, tmp_path / name)
+        back = read_profile(path)
+        np.testing.assert_allclose(back.volume(), prof.volume(), rtol=1e-6)
+    # a closed polyline in mm
+    (tmp_path / "ring.csv").write_text("r,z\n99,0\n101,0\n101,6\n99,6\n")
+    ring = read_profile(tmp_path / "ring.csv", units="mm")
+    np.testing.assert_allclose(ring.area(), 12e-6, rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("r,z\n-1,0\n1,0\n1,1\n", "r < 0"),
+        ("r,z\n0,0\n2,0\n2,2\n1,-1\n0,2\n", "crosses itself"),
+        ("x,y\n0,0\n", "header"),
+        ("r,z\n0,0\n1,a\n1,1\n", "numbers"),
+    ],
+)
+def test_profile_refusals(tmp_path, text, match):
+    p = tmp_path / "bad.csv"
+    p.write_text(text)
+    with pytest.raises(MeshError, match=match):
+        read_profile(p)
+
+
+def test_api_refusals():
+    prof = bowl_profile(n_points=41)
+    with pytest.raises(PhyssynthError, match="material"):
+        aa.modal_analysis_axisymmetric(prof, None)
+    with pytest.raises(PhyssynthError, match="not both"):
+        aa.modal_analysis_axisymmetric(prof, STEEL, n_modes=4, fmax=1000)
+    with pytest.raises(PhyssynthError, match="neither a part"):
+        aa.modal_analysis_axisymmetric(prof, STEEL, clamp=["handle"])
+
+
+def test_cli_modes_profile_and_refusals(tmp_path):
+    rc, out, err = run_cli("modes", "tibetan_bowl_180", "--material", "bell_bronze", "--n-modes", "6", "--json")
+    assert rc == 0, err
+    data = json.loads(out)
+    f = np.array(data["frequencies_hz"])
+    assert len(f) == 6 and f[0] == f[1]  # the (2, 0) doublet first
+    np.testing.assert_allclose(f[0], 221, rtol=1e-2)
+    rc, out, err = run_cli("modes", tmp_path / "none.csv")
+    assert rc == 2 and err.count("\n") == 1 and "not found" in err
+    (tmp_path / "bad.csv").write_text("r,z\n-1,0\n1,0\n1,1\n")
+    rc, out, err = run_cli("modes", tmp_path / "bad.csv")
+    assert rc == 2 and "r < 0" in err and err.count("\n") == 1
