@@ -194,7 +194,7 @@ def as_pickups(pickups, default: Pickup) -> list[Pickup]:
     """
     if pickups is None:
         return [default]
-    if isinstance(pickups, Pickup):
+    if isinstance(pickups, (Pickup, Listener)):
         return [pickups]
     try:
         out = list(pickups)
@@ -203,7 +203,7 @@ def as_pickups(pickups, default: Pickup) -> list[Pickup]:
     if not out:
         raise PhyssynthError("the list of pickups is empty; give at least one Pickup (or None for the driving point)")
     for p in out:
-        if not isinstance(p, Pickup):
+        if not isinstance(p, (Pickup, Listener)):
             raise PhyssynthError(f"pickups must be Pickup objects (physsynth.pickup), got {type(p).__name__}")
     return out
 
@@ -222,3 +222,120 @@ def point_weights(shapes, node: int, direction, what: str = "point") -> np.ndarr
 def pickup_weights(shapes, pickups) -> np.ndarray:
     """Output weights of the pickups, shape (n_out, n_modes), C-contiguous."""
     return np.ascontiguousarray(np.stack([point_weights(shapes, p.node, p.direction, "a pickup") for p in pickups]))
+
+
+# ---------------------------------------------------------------- listeners (issue 15)
+#: Spacing of the stereo preset's two listeners, m (a spaced pair about a head's width apart).
+STEREO_SPACING = 0.17
+#: Distance of the stereo preset from the object's centre, m.
+STEREO_DISTANCE = 1.0
+
+
+@dataclass(frozen=True)
+class Listener:
+    """A point in the air where the sound pressure is heard (Pa), from the model's radiation.
+
+    Attributes
+    ----------
+    point : ndarray, shape (3,), m
+    """
+
+    point: np.ndarray
+
+
+def listener(at) -> Listener:
+    """A listener at ``at`` (m, array_like or "x,y,z")."""
+    return Listener(validate.point(at, "listener point"))
+
+
+def stereo_pair(model, distance: float = STEREO_DISTANCE, spacing: float = STEREO_SPACING) -> list[Listener]:
+    """Two listeners ``spacing`` apart (along x), ``distance`` from the centre of the model's
+    bounding box, in front of and above it (direction (0, -0.6, 0.8)): left, right."""
+    distance = validate.positive(distance, "stereo distance", "m")
+    spacing = validate.positive(spacing, "stereo spacing", "m")
+    lo, hi = model.mesh.bounding_box
+    c = 0.5 * (lo + hi) + distance * np.array([0.0, -0.6, 0.8])
+    half = np.array([0.5 * spacing, 0.0, 0.0])
+    return [Listener(c - half), Listener(c + half)]
+
+
+def has_listeners(pickups) -> bool:
+    return pickups is not None and any(isinstance(p, Listener) for p in as_pickups(pickups, None))
+
+
+def listener_taps(model, points, omega, sigma, *, sr: float, quantity: int):
+    """Two taps (A, B) per listener and mode, shape (2, n_points, n_modes), such that
+    A y_k[n] + B y_k[n-1] is the pressure of mode k, y_k the mode's displacement (quantity 0)
+    or velocity (1) samples.
+
+    The model's radiation gives H_k (Pa per unit modal velocity, e^{-i omega t}); a mode's
+    samples are Re(p^m Q z^n) with p = -sigma + i omega_d, z = e^{p/sr}, so the pressure
+    Re(conj(H) p Q z^n) needs A + B / z = conj(H) p^(1 - m): exact for the free decay, and
+    the radiation evaluated at each mode's own frequency (docs/radiation-theory.md, "Rendering").
+    Modes beyond the radiation data get no weight (logged).
+    """
+    from physsynth._progress import log
+    from physsynth.radiation.fast import listener_gains
+
+    rad = getattr(model, "radiation", None)
+    if rad is None:
+        raise PhyssynthError(
+            "listeners hear the model's radiation, and this model has none: compute it with "
+            "physsynth.radiation.radiate(model) or give --radiation (bem, fast, rayleigh, compact)"
+        )
+    if quantity not in (0, 1):
+        raise PhyssynthError("listeners read pressure from displacement or velocity renders, not acceleration")
+    n = len(omega)
+    m = min(n, rad.n_modes)
+    if m < n:
+        log.info(
+            "%d modes above %.0f Hz have no radiation data: the listeners do not hear them", n - m, rad.frequencies[-1]
+        )
+    H = np.zeros((len(points), n), dtype=complex)
+    H[:, :m] = listener_gains(rad.select(np.arange(m)), np.asarray(points), model)
+    wd = np.sqrt(omega**2 - sigma**2)
+    p = -sigma + 1j * wd
+    zinv = np.exp(-p / sr)
+    T = np.conj(H) * p ** (1 - quantity)
+    B = T.imag / zinv.imag
+    A = T.real - B * zinv.real
+    return np.stack([A, B])
+
+
+def output_weights(model, shapes, pickups, *, omega, sigma, sr: float, quantity: int):
+    """Output weights of pickups and listeners, and the function that turns the rows rendered
+    with them into the channels.
+
+    Returns
+    -------
+    w : ndarray, shape (n_rows, n_modes)
+        A pickup is one row; a listener two (taps A and B of :func:`listener_taps`).
+    finish : callable
+        ``finish(out)`` with out of shape (n_rows, n) -> (n_channels, n): a listener's channel
+        is A[n] + B[n - 1], in Pa.
+    """
+    pickups = as_pickups(pickups, None)
+    lis = [i for i, p in enumerate(pickups) if isinstance(p, Listener)]
+    if not lis:
+        return pickup_weights(shapes, pickups), lambda out: out
+    taps = listener_taps(model, [pickups[i].point for i in lis], omega, sigma, sr=sr, quantity=quantity)
+    rows, spec = [], []
+    j = 0
+    for p in pickups:
+        if isinstance(p, Listener):
+            spec.append((len(rows), len(rows) + 1))
+            rows += [taps[0, j], taps[1, j]]
+            j += 1
+        else:
+            spec.append((len(rows), None))
+            rows.append(point_weights(shapes, p.node, p.direction, "a pickup"))
+
+    def finish(out):
+        res = np.empty((len(spec), out.shape[1]))
+        for c, (a, b) in enumerate(spec):
+            res[c] = out[a]
+            if b is not None:
+                res[c, 1:] += out[b, :-1]
+        return res
+
+    return np.ascontiguousarray(np.stack(rows)), finish

@@ -53,6 +53,8 @@ class ModalModel:
     rigid_body_modes: int = 0
     dofs: int = 0
     provenance: dict = field(default_factory=dict)
+    # radiation (issue 15): the modes' sound in air, or None; see physsynth.radiation.
+    radiation: object = None
 
     def __post_init__(self):
         # The cheap checks (one value per mode); the shapes' values are checked where they
@@ -111,7 +113,11 @@ class ModalModel:
         if idx.size == 0:
             raise PhyssynthError("the selection holds no mode; a model needs one mode at least")
         return replace(
-            self, frequencies=self.frequencies[idx], shapes=self.shapes[idx], decay_rates=self.decay_rates[idx]
+            self,
+            frequencies=self.frequencies[idx],
+            shapes=self.shapes[idx],
+            decay_rates=self.decay_rates[idx],
+            radiation=_radiation_select(self.radiation, idx),
         )
 
     def below(self, fmax: float) -> ModalModel:
@@ -188,6 +194,7 @@ class ModalModel:
                 arrays[f"region/{n}/triangles"] = r.triangles
             if r.cells is not None:
                 arrays[f"region/{n}/cells"] = r.cells
+        _radiation_save(self.radiation, meta, arrays)
         with atomic_path(path, ModelFileError, suffix=".npz") as tmp:
             with open(tmp, "wb") as fh:
                 np.savez_compressed(fh, **arrays)
@@ -347,7 +354,45 @@ def _read(z, path: str) -> ModalModel:
         rigid_body_modes=_count(meta, path, "rigid_body_modes"),
         dofs=_count(meta, path, "dofs"),
         provenance=provenance if isinstance(provenance, dict) else {},
+        radiation=_radiation_load(z, meta, path, n),
     )
+
+
+# ---------------------------------------------------------------- radiation (issue 15)
+# Stored as "radiation/<name>" arrays and meta["radiation"]; files without them (all files
+# before issue 15) load with radiation None, and older readers ignore the extra entries.
+def _radiation_select(rad, idx):
+    if rad is None:
+        return None
+    # Frequencies ascend, so the selected modes that have data come first, as the data assumes.
+    keep = idx[idx < rad.n_modes]
+    return rad.select(keep) if keep.size else None
+
+
+def _radiation_save(rad, meta: dict, arrays: dict) -> None:
+    if rad is None:
+        return
+    rmeta, rarr = rad.to_arrays()
+    meta["radiation"] = rmeta
+    arrays["meta"] = np.array(json.dumps(meta))
+    for name, a in rarr.items():
+        arrays[f"radiation/{name}"] = a
+
+
+def _radiation_load(z, meta: dict, path: str, n_modes: int):
+    rmeta = meta.get("radiation")
+    if rmeta is None:
+        return None
+    from physsynth.radiation._base import RadiationData
+
+    arrays = {name[len("radiation/") :]: z[name] for name in z.files if name.startswith("radiation/")}
+    try:
+        rad = RadiationData.from_arrays(rmeta if isinstance(rmeta, dict) else {}, arrays)
+    except PhyssynthError as exc:
+        raise _bad(path, "radiation", f"is not valid ({exc})") from None
+    if rad.n_modes > n_modes:
+        raise _bad(path, "radiation", f"has {rad.n_modes} modes, more than the model's {n_modes}")
+    return rad
 
 
 #: Rows of the mode table shown before "... and N more".

@@ -32,7 +32,7 @@ from physsynth.excitation.friction import (
     rim_path,
 )
 from physsynth.kernels.friction import friction_block
-from physsynth.pickups import Pickup, as_pickups, pickup, pickup_weights
+from physsynth.pickups import Pickup, as_pickups, output_weights, pickup
 from physsynth.simulate.modal import (
     NYQUIST_FRACTION,
     ModalState,
@@ -328,7 +328,10 @@ def _render(model, path, pickups, stroke, law, oversample, quantity, start_angle
     path = path.select(keep)
     if not np.any(path.tangential):
         raise RenderError(f"the contact ({path.description}) drives none of the modes kept: the render would be silent")
-    w = pickup_weights(model.shapes[keep], pickups)
+    # listeners (Pa) are two rows each, combined by finish (physsynth.pickups.output_weights)
+    w, finish = output_weights(
+        model, model.shapes[keep], pickups, omega=2 * np.pi * f, sigma=sigma, sr=sr, quantity=QUANTITIES.index(quantity)
+    )
     # modes above the output's Nyquist frequency still act at the contact but are not heard
     w[:, f >= NYQUIST_FRACTION * sr] = 0.0
     if not np.any(w):
@@ -362,7 +365,7 @@ def _render(model, path, pickups, stroke, law, oversample, quantity, start_angle
         blocks.append(ex.process(n - na))
         rel.append(ex.relative_velocity)
         frc.append(ex.friction_force)
-    audio = np.concatenate(blocks, axis=1)
+    audio = finish(np.concatenate(blocks, axis=1))
     growth, thr = linear_stability(f, sigma, path, law, force=force, speed=speed, contact_damping=damping)
     return FrictionRender(
         audio, sr, np.concatenate(rel), np.concatenate(frc), path, thr, growth, f, ex.oversample, ex.work

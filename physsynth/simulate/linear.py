@@ -15,7 +15,7 @@ from physsynth import validate
 from physsynth.errors import PhyssynthError, RenderError
 from physsynth.excitation.strike import Strike
 from physsynth.kernels.resonators import resonator_bank
-from physsynth.pickups import Pickup, as_pickups, pickup_weights, point_weights
+from physsynth.pickups import Pickup, as_pickups, output_weights, point_weights
 from physsynth.simulate.modal import check_quantity, modes_below, resonator_coefficients
 
 
@@ -29,8 +29,10 @@ def render(
     model : ModalModel
     excitation : Strike
         Force samples at a node (its ``sr`` is the output sample rate).
-    pickups : Pickup or sequence of Pickup, optional
-        One (mono) or more (one channel each); default: the driving point itself.
+    pickups : Pickup, Listener or a sequence of them, optional
+        One (mono) or more (one channel each); default: the driving point itself. A
+        :class:`~physsynth.pickups.Listener` channel is the sound pressure (Pa) from the model's
+        radiation data, whatever the quantity.
     duration : float, s
     quantity : {"displacement", "velocity", "acceleration"}
         Physical quantity at the pickups (m, m/s, m/s^2).
@@ -51,7 +53,7 @@ def render(
         For a model whose modes hold NaN, infinite or negative values, and for a render that
         would be silent (a force of zeros, a point that drives or reads none of the modes).
     """
-    check_quantity(quantity)
+    qcode = check_quantity(quantity)
     if not isinstance(excitation, Strike):
         raise PhyssynthError(
             f"the excitation must be a Strike (physsynth.strike or force_strike), got {type(excitation).__name__}"
@@ -66,7 +68,8 @@ def render(
         raise RenderError("the excitation's force is zero everywhere: the render would be silent")
     omega, sigma, shapes = modes_below(model, sr=sr, fmax=fmax)
     g = point_weights(shapes, excitation.node, excitation.direction, "the excitation")
-    w = pickup_weights(shapes, pickups)
+    # listeners (Pa) are two rows each, combined by finish (physsynth.pickups.output_weights)
+    w, finish = output_weights(model, shapes, pickups, omega=omega, sigma=sigma, sr=sr, quantity=qcode)
     if not np.any(g):
         raise RenderError(
             f"node {excitation.node} drives none of the modes kept (a nodal point): the render would be "
@@ -77,11 +80,12 @@ def render(
             "the pickups read none of the modes kept (nodal points): the render would be silent; move them"
         )
     a1, a2, b0, b1, b2 = resonator_coefficients(omega, sigma, sr=sr, quantity=quantity)
-    out = np.empty((len(pickups), n))
+    out = np.empty((len(w), n))
     c = [np.ascontiguousarray(x, dtype=np.float64) for x in (a1, a2, b0 * g, b1 * g, b2 * g)]
     s1 = np.zeros(len(omega))
     s2 = np.zeros(len(omega))
     resonator_bank(*c, w, force, s1, s2, out)
+    out = finish(out)
     if not np.isfinite(out).all():
         raise RenderError("the render produced non-finite samples; check the model's frequencies and damping")
     return out

@@ -22,9 +22,9 @@ from physsynth.excitation.score import Event, Score, ScoreError, event_error, ev
 from physsynth.excitation.signals import force_from_wav, noise_burst
 from physsynth.excitation.strike import MALLETS as PULSES
 from physsynth.excitation.strike import contact_pulse
-from physsynth.pickups import Pickup, as_pickups, pickup_weights, point_weights, surface_index
+from physsynth.pickups import Pickup, as_pickups, output_weights, point_weights, surface_index
 from physsynth.simulate.contact import ForceSource, KickSource, MalletSource, run_sources
-from physsynth.simulate.modal import ModalState, check_quantity, modes_below
+from physsynth.simulate.modal import QUANTITIES, ModalState, check_quantity, modes_below
 
 
 @dataclass(frozen=True)
@@ -196,7 +196,8 @@ def render_score(
 
     if pickups is None:
         pickups = [Pickup(nodes[0], dirs[0], model.mesh.points[nodes[0]])]
-    w = pickup_weights(shapes, pickups)
+    # listeners (Pa) are two rows each, combined by finish (physsynth.pickups.output_weights)
+    w, finish = output_weights(model, shapes, pickups, omega=omega, sigma=sigma, sr=sr, quantity=QUANTITIES[quantity])
     sim = run_sources(
         omega,
         sigma,
@@ -224,7 +225,7 @@ def render_score(
                 "max_compression": float(row[5]),
             }
         )
-    return ScoreResult(sim.audio, sim.force, float(sr), stats, nodes, dirs, sim.n_sub, sim.state, dropped)
+    return ScoreResult(finish(sim.audio), sim.force, float(sr), stats, nodes, dirs, sim.n_sub, sim.state, dropped)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,96 @@
+"""One entry point: the radiation of a ModalModel's modes by a chosen method."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from physsynth import validate
+from physsynth._progress import step
+from physsynth.errors import PhyssynthError
+from physsynth.radiation._base import METHODS, Air, model_surface, normal_velocity
+
+
+def check_method(method) -> str:
+    """The method name, or PhyssynthError listing the valid ones."""
+    if method not in METHODS:
+        raise PhyssynthError(f"unknown radiation method {method!r}; use one of {', '.join(METHODS)} (or none)")
+    return method
+
+
+def default_method(model) -> str:
+    """rayleigh for a flat sheet, fast (BEM-fitted) for a solid."""
+    return "rayleigh" if model.mesh.dim == 2 else "fast"
+
+
+def radiate(
+    model,
+    method: str | None = None,
+    *,
+    air: Air | None = None,
+    fmax: float | None = None,
+    damping: bool = True,
+    cache: bool = True,
+    progress: bool = True,
+):
+    """A ModalModel with the radiation of its modes (and, by default, their radiation damping).
+
+    Parameters
+    ----------
+    model : ModalModel
+    method : {"bem", "fast", "rayleigh", "compact"}, optional
+        Default: "rayleigh" for a flat sheet (baffled), "fast" for a solid.
+    air : Air, optional
+    fmax : float, Hz, optional
+        Only the modes below fmax (the rest are silent at listeners).
+    damping : bool
+        Add the radiated power to each mode's decay rate (:mod:`physsynth.radiation.damping`).
+
+    Returns
+    -------
+    ModalModel
+        With ``radiation`` set (a :class:`RadiationData`).
+    """
+    method = default_method(model) if method is None else check_method(method)
+    air = Air() if air is None else air
+    if not isinstance(air, Air):
+        raise PhyssynthError(f"air must be a physsynth.radiation.Air, got {type(air).__name__}")
+    n = model.n_modes
+    if fmax is not None:
+        fmax = validate.positive(fmax, "fmax", "Hz")
+        n = int(np.searchsorted(model.frequencies, fmax))
+        if n == 0:
+            raise PhyssynthError(f"no mode below {fmax:g} Hz to radiate; raise fmax")
+    surface = model_surface(model)
+    vn = normal_velocity(model, surface)[:n]
+    f = model.frequencies[:n]
+    if method == "rayleigh":
+        from physsynth.radiation.rayleigh import radiate_rayleigh
+
+        with step(f"Rayleigh radiation of {n} modes"):
+            data = radiate_rayleigh(surface, vn, f, air)
+    else:
+        if not surface.closed:
+            raise PhyssynthError(
+                f"--radiation {method} needs a solid's closed surface; this model is a sheet: use --radiation rayleigh"
+            )
+        if method == "compact":
+            from physsynth.radiation.compact import radiate_compact
+
+            data = radiate_compact(surface, vn, f, air, cache=cache, progress=progress)
+        else:
+            from physsynth.radiation.bem import check_memory, radiate_bem
+
+            check_memory(surface, n)
+            data = radiate_bem(surface, vn, f, air, cache=cache, progress=progress)
+            if method == "fast":
+                from physsynth.radiation.fast import refit
+
+                data = refit(data)
+    out = replace(model, radiation=data)
+    if damping:
+        from physsynth.radiation.damping import with_radiation_damping
+
+        out = with_radiation_damping(out, data)
+    return out
