@@ -75,6 +75,7 @@ _PUBLIC: dict[str, str] = {
     "pickup": "physsynth.pickups",
     "render": "physsynth.simulate.linear",
     "resonator_coefficients": "physsynth.simulate.modal",
+    "VoiceEngine": "physsynth.simulate.engine",
     # audio
     "fade_out": "physsynth.audio",
     "normalise": "physsynth.audio",
@@ -87,6 +88,8 @@ _PUBLIC: dict[str, str] = {
     "export_modes": "physsynth.viz",
     "plot_modes": "physsynth.viz",
     "plot_sound": "physsynth.viz",
+    # taking a model elsewhere (JSON, Faust, a web page)
+    "PortableModel": "physsynth.export.model_json",
     # sweeps rendered into datasets ("batch" is the sub-package itself)
     "batch": "physsynth.batch",
     "run_batch": "physsynth.batch",

@@ -16,8 +16,10 @@ library written here has that form, with the numbers of a :class:`PortableModel`
   transfer functions share their poles, and the ratio of their residues at the pole z_k is
   ``|b0 + b1 / z_k + b2 / z_k^2| / |1 - 1 / z_k^2|`` (``simulate.modal.resonator_coefficients``),
   times the point's weight squared w_pk^2 (1/kg). The residues scale as 1 / SR, which the
-  library applies (``designSR / ma.SR``); at the design rate the gains are exact, elsewhere
-  they are off by O((omega T)^2) (0.01 dB at a tenth of the sample rate).
+  library applies (``designSR / ma.SR``). At the design rate the gains are exact; at another
+  rate the residues' higher-order terms differ, by O((omega / designSR)^2): for a 48 kHz
+  export run at 44.1 kHz, 0.01 dB at 1.9 kHz and 0.16 dB at 8 kHz; run at 96 kHz, 0.04 dB
+  and 0.64 dB (:func:`gain_error_db`). Export at the rate the host runs (``--sr``).
 
 The model's input is the force (N) at the exposed point, its output the velocity (m/s) there,
 as :func:`physsynth.render` with its default pickup. The .dsp adds a half-sine strike (the
@@ -37,7 +39,9 @@ import numpy as np
 from physsynth import validate
 from physsynth._io import atomic_path
 from physsynth.errors import PhyssynthError
+from physsynth.excitation.strike import MALLETS, contact_pulse
 from physsynth.export.model_json import PortableModel
+from physsynth.simulate.modal import NYQUIST_FRACTION, resonator_coefficients
 
 #: Sample rate (Hz) the gains are computed for unless told.
 DESIGN_SR = 48000
@@ -54,8 +58,6 @@ def faust_gains(pm: PortableModel, *, sr: float = DESIGN_SR) -> np.ndarray:
     resonator at rate ``sr`` (velocity at point p, m/s, per newton of force there); modes at or
     above 0.49 sr get 0 (physsynth leaves them out).
     """
-    from physsynth.simulate.modal import NYQUIST_FRACTION, resonator_coefficients
-
     sr = validate.sample_rate(sr)
     keep = pm.frequencies < NYQUIST_FRACTION * sr
     ratio = np.zeros(pm.n_modes)
@@ -148,8 +150,6 @@ def faust_dsp(
     hard), ``impulse`` (N s), ``t60Scale``, ``outScale`` (output per m/s; default: half of full
     scale for the default strike, the loudest exposed position).
     """
-    from physsynth.excitation.strike import MALLETS, contact_pulse
-
     impulse = validate.positive(impulse, "impulse", "N s", hi=1.0)
     names = list(MALLETS)
     if mallet not in MALLETS:

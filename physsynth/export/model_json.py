@@ -35,6 +35,10 @@ from physsynth import validate
 from physsynth._io import atomic_path
 from physsynth._version import __version__
 from physsynth.errors import ModelFileError, PhyssynthError, RenderError
+from physsynth.excitation.score import resolve_position, spread_nodes
+from physsynth.kernels.resonators import resonator_bank
+from physsynth.pickups import point_weights, surface_index
+from physsynth.simulate.modal import NYQUIST_FRACTION, check_model, check_modes, resonator_coefficients
 
 FORMAT = "physsynth-portable-modal-model"
 #: Version of the JSON format; a reader refuses a file of a higher version.
@@ -159,9 +163,6 @@ class PortableModel:
         -------
         ndarray, shape (1, n_samples), m/s
         """
-        from physsynth.kernels.resonators import resonator_bank
-        from physsynth.simulate.modal import NYQUIST_FRACTION, resonator_coefficients
-
         sr = validate.sample_rate(sr)
         n = validate.check_samples(duration, sr)
         force = np.ascontiguousarray(force, dtype=np.float64)
@@ -225,10 +226,6 @@ def from_model(
     -------
     PortableModel
     """
-    from physsynth.excitation.score import resolve_position, spread_nodes
-    from physsynth.pickups import point_weights, surface_index
-    from physsynth.simulate.modal import check_model, check_modes
-
     check_model(model)
     check_modes(model.frequencies, model.decay_rates)
     n_shapes = validate.integer(n_shapes, "n_shapes", lo=0)

@@ -96,8 +96,13 @@
         y2 = y1; y1 = yt; u1 = u; y[t] += yt;
       }
     }
+    // the model's output scale; a strike louder than full scale is turned down, never clipped
+    let big = 0;
+    for (let t = 0; t < n; t++) big = Math.max(big, Math.abs(D.out_scale * y[t]));
+    const k = big > 0.95 ? 0.95 / big : 1;
     const out = new Float32Array(n);
-    for (let t = 0; t < n; t++) out[t] = D.out_scale * y[t];
+    for (let t = 0; t < n; t++) out[t] = k * D.out_scale * y[t];
+    out.limited = k < 1;
     return out;
   }
   let ctx = null;
@@ -117,7 +122,7 @@
     const res = (await off.startRendering()).getChannelData(0);
     let peak = 0; for (let i = 0; i < res.length; i++) peak = Math.max(peak, Math.abs(res[i]));
     const p = [V[3 * vi], V[3 * vi + 1], V[3 * vi + 2]];
-    status.textContent = "struck vertex " + vi + " at (" + p.map((v) => (1e3 * v).toFixed(1)).join(", ") + ") mm, " + mallet + ", peak " + peak.toFixed(3);
+    status.textContent = "struck vertex " + vi + " at (" + p.map((v) => (1e3 * v).toFixed(1)).join(", ") + ") mm, " + mallet + ", peak " + peak.toFixed(3) + (x.limited ? " (turned down)" : "");
     document.getElementById("strike-result").textContent = JSON.stringify({ vertex: vi, position: p, mallet: mallet, velocity: velocity, sr: D.sr, n: res.length, peak: peak, samples: b64(res) });
   }
   const ray = new THREE.Raycaster();

@@ -27,9 +27,12 @@ from physsynth import validate
 from physsynth.errors import PhyssynthError, RenderError
 from physsynth.excitation.mallet import MALLETS as PHYSICAL
 from physsynth.excitation.mallet import check_velocity, get_mallet
+from physsynth.excitation.score import resolve_position, spread_nodes
 from physsynth.excitation.strike import MALLETS as PULSES
 from physsynth.excitation.strike import contact_pulse
 from physsynth.kernels.contact import CU_EXT, CU_EXTLO, CU_M, CU_MLO, N_CUR, N_MPAR, N_MSTATE, N_STATS, score_block
+from physsynth.materials import Material
+from physsynth.pickups import Pickup, pickup_weights, point_weights, surface_index
 from physsynth.simulate.contact import MAX_SUB, MalletSource, _hereditary, choose_substeps
 from physsynth.simulate.modal import ModalState, check_quantity, modes_below, step_coefficients
 
@@ -78,9 +81,9 @@ class _Points:
     """Positions and pickups on a ModalModel or a PortableModel, as modal weights."""
 
     def __init__(self, model, sr, fmax):
-        from physsynth.export.model_json import PortableModel
-
-        self.portable = isinstance(model, PortableModel)
+        # a PortableModel (physsynth.export, a layer above this one): weights at exposed points
+        # instead of mode shapes on a mesh
+        self.portable = hasattr(model, "weights") and hasattr(model, "point_index") and not hasattr(model, "shapes")
         if self.portable:
             limit = 0.49 * sr if fmax is None else min(0.49 * sr, validate.positive(fmax, "fmax", "Hz"))
             keep = model.frequencies < limit
@@ -92,8 +95,6 @@ class _Points:
             self.material = None
             mat = model.provenance.get("material")
             if isinstance(mat, dict):
-                from physsynth.materials import Material
-
                 try:
                     self.material = Material.from_dict(mat)
                 except Exception:  # a hand-written file: the mallet meets a rigid body locally
@@ -101,8 +102,6 @@ class _Points:
         else:
             self.omega, self.sigma, self.shapes = modes_below(model, sr=sr, fmax=fmax)
             self.material = model.material
-            from physsynth.pickups import surface_index
-
             self.index = surface_index(model)
         self.model = model
 
@@ -111,20 +110,13 @@ class _Points:
             if direction is not None or angle is not None:
                 raise PhyssynthError("a portable model's points have fixed directions; give no direction or angle")
             return np.ascontiguousarray(self.model.weights[self.model.point_index(at), self.keep])
-        from physsynth.excitation.score import resolve_position
-        from physsynth.pickups import point_weights
-
         node, d = resolve_position(self.model, at, angle, direction, index=self.index)
         return np.ascontiguousarray(point_weights(self.shapes, node, d))
 
     def pickup_weights(self, pickups) -> np.ndarray:
-        from physsynth.pickups import Pickup, pickup_weights
-
         if pickups is None:
             if self.portable:
                 return self.weights(0)[None, :].copy()
-            from physsynth.excitation.score import spread_nodes
-
             pickups = [int(spread_nodes(self.model, 1)[0])]
         if isinstance(pickups, Pickup) or not isinstance(pickups, (list, tuple)):
             pickups = [pickups]
