@@ -173,3 +173,5 @@ def test_cli_export_suffixes(damped, tmp_path):
     code, _, err = run_cli("export", model, "-o", tmp_path / "x.json", "--at", "0.3,0,0", "--response", "r.xdmf")
     assert code == 2 and err.startswith("physsynth: error:") and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x.json").exists()
+    code, _, err = run_cli("export", model, "-o", tmp_path / "x.lib", "--at", "0.3,0,0")
+    assert code == 2 and "--point" in err and not (tmp_path / "x.lib").exists()

@@ -52,6 +52,8 @@ def cmd_export_model(args, load_model) -> int:
     common.output(args.output, stdout=False, what=f"a {ext} export")
     if getattr(args, "response", None):
         raise PhyssynthError("--response (an XDMF strike response) goes with the mesh exports (.vtu, .vtk, .xdmf)")
+    if getattr(args, "at", None) is not None:
+        raise PhyssynthError(f"a {ext} export's strike points are --point X,Y,Z (repeatable) or --n-points N, not --at")
     if args.contact_time is not None and ext == ".dsp":
         raise PhyssynthError("the .dsp's mallets are the presets soft, medium, hard: give --mallet, not --contact-time")
     model = load_model(args, args.n or 20)
