@@ -414,13 +414,23 @@ def bowl_profile(
 
 
 def _shell(outer: np.ndarray, thickness: np.ndarray, source: str, *, rim_flat: bool = True) -> Profile:
-    """A wall of the given thickness inside an outer curve starting on the axis (normals inwards)."""
+    """A wall of the given thickness inside an outer curve that runs from the crown on the axis
+    out and down to the lip (a bell): the inside is to the right of the curve's direction."""
     d = np.gradient(outer, axis=0)
     tang = d / np.linalg.norm(d, axis=1, keepdims=True)
-    normal_in = np.column_stack([-tang[:, 1], tang[:, 0]])
+    normal_in = np.column_stack([tang[:, 1], -tang[:, 0]])
     inner = outer + thickness[:, None] * normal_in
     inner[0, 0] = 0.0  # the crown stays on the axis
-    return _polygon(outer, inner, source)
+    # Offsetting into a tight convex turn (the shoulder) makes a swallowtail: its points come
+    # closer to the outer curve than the wall's thickness. Drop them (the trimmed offset).
+    a, b = outer[:-1], outer[1:]
+    d = b - a
+    q = inner[:, None, :] - a[None]
+    t = np.clip(np.einsum("ijk,jk->ij", q, d) / np.maximum(np.einsum("jk,jk->j", d, d), 1e-300), 0, 1)
+    dist = np.linalg.norm(q - t[..., None] * d[None], axis=2).min(axis=1)
+    keep = dist >= 0.98 * thickness
+    keep[[0, -1]] = True
+    return _polygon(outer, inner[keep], source)
 
 
 def bell_profile(

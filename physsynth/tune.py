@@ -27,7 +27,7 @@ import numpy as np
 
 from physsynth import validate
 from physsynth._progress import log
-from physsynth.errors import PhyssynthError
+from physsynth.errors import MeshError, PhyssynthError
 from physsynth.fem import axisymmetric as axi
 from physsynth.materials import Material
 from physsynth.modal.axisym_analysis import Prepared, prepare, select_fixed, solve_order
@@ -157,6 +157,55 @@ def _curve_normals(curve: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return np.column_stack([-tan[:, 1], tan[:, 0]])
 
 
+def _away(curve: np.ndarray, other: np.ndarray) -> float:
+    """+1 or -1: the sign that makes ``curve``'s left normal point away from ``other`` (the wall's
+    far side), by the majority of its vertices (a bowl's floor and a bell's crown face opposite ways)."""
+    n = _curve_normals(curve, curve)
+    a, b = other[:-1], other[1:]
+    d = b - a
+    q = curve[:, None, :] - a[None]
+    t = np.clip(np.einsum("ijk,jk->ij", q, d) / np.maximum(np.einsum("jk,jk->j", d, d), 1e-300), 0, 1)
+    foot = a[None] + t[..., None] * d[None]
+    j = np.argmin(np.linalg.norm(q - t[..., None] * d[None], axis=2), axis=1)
+    away = curve - foot[np.arange(len(curve)), j]
+    return 1.0 if np.sum(np.einsum("ij,ij->i", n, away)) >= 0 else -1.0
+
+
+def _untangle(curve: np.ndarray) -> np.ndarray:
+    """The polyline with its small self-loops cut out (an offset pushed into a tight turn makes a
+    swallowtail): at each crossing of two segments, the vertices between them are replaced by
+    the crossing point."""
+    c = curve
+    for _ in range(len(curve)):
+        a, b = c[:-1], c[1:]
+        d = b - a
+        k = len(a)
+        if k < 3:
+            return c
+        i, j = np.triu_indices(k, 2)
+        den = d[i, 0] * d[j, 1] - d[i, 1] * d[j, 0]
+        w = a[j] - a[i]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s = (w[:, 0] * d[j, 1] - w[:, 1] * d[j, 0]) / den
+            t = (w[:, 0] * d[i, 1] - w[:, 1] * d[i, 0]) / den
+        hit = np.flatnonzero((np.abs(den) > 0) & (s > 0) & (s < 1) & (t > 0) & (t < 1))
+        if len(hit) == 0:
+            return c
+        h = hit[np.argmin(j[hit] - i[hit])]  # the smallest loop first
+        x = a[i[h]] + s[h] * d[i[h]]
+        c = np.vstack([c[: i[h] + 1], x[None], c[j[h] + 1 :]])
+    return c
+
+
+def _densify(curve: np.ndarray, h: float) -> np.ndarray:
+    """The polyline with points inserted so no segment is longer than ``h`` (m); its vertices kept."""
+    out = [curve[:1]]
+    for a, b in zip(curve[:-1], curve[1:]):
+        m = max(1, int(math.ceil(np.linalg.norm(b - a) / h)))
+        out.append(a + (b - a) * (np.arange(1, m + 1)[:, None] / m))
+    return np.vstack(out)
+
+
 def _hats(s: np.ndarray, n_controls: int) -> np.ndarray:
     """Piecewise-linear hat functions at n_controls equally spaced points of [0, 1], shape (len(s), n_controls)."""
     c = np.linspace(0.0, 1.0, n_controls)
@@ -179,10 +228,10 @@ def _boundary_field(profile: Profile, pts: np.ndarray, n_controls: int, vary: st
     s_in, d_in = _arclength_param(profile.inner, pts)
     s_out, d_out = _arclength_param(profile.outer, pts)
     # normals of each curve itself (not of the loop, whose corners would pull the ends of a
-    # curve along the rim): the inner curve's left normal points into the cavity, the outer's
-    # right normal out of the body
-    n_in = _curve_normals(profile.inner, pts)
-    n_out = -_curve_normals(profile.outer, pts)
+    # curve along the rim), each pointing away from the other curve: the inner one into the
+    # cavity, the outer one out of the body
+    n_in = _curve_normals(profile.inner, pts) * _away(profile.inner, profile.outer)
+    n_out = _curve_normals(profile.outer, pts) * _away(profile.outer, profile.inner)
     ext = profile.extent
     on_in = d_in <= 1e-7 * ext
     on_out = (d_out <= 1e-7 * ext) & ~on_in
@@ -255,42 +304,22 @@ def moved_profile(profile: Profile, p: np.ndarray, vary: str) -> Profile:
     outer, inner = profile.outer.copy(), profile.inner.copy()
     U_out = _boundary_field(profile, outer, nc, vary)
     U_in = _boundary_field(profile, inner, nc, vary)
-    outer = outer + np.einsum("j,jkl->kl", p, U_out)
-    inner = inner + np.einsum("j,jkl->kl", p, U_in)
+    outer = _untangle(outer + np.einsum("j,jkl->kl", p, U_out))
+    inner = _untangle(inner + np.einsum("j,jkl->kl", p, U_in))
     return replace(_polygon(outer, inner, profile.source), source=profile.source)
 
 
 # ------------------------------------------------------------------ energies on a moved section
 def _quadratic_forms(points, tri, x, material, orders, order):
     """phi^T K(n) phi and phi^T M phi of each section field ``x[:, k]`` (order ``orders[k]``) on the
-    section ``points``."""
-    from skfem import Basis, ElementTriP1, ElementTriP2, ElementVector, Functional, MeshTri
+    section ``points``, as a list of pairs."""
+    from skfem import Basis, ElementTriP1, ElementTriP2, MeshTri
 
     lam, mu = axi.lame(material)
-    mesh = MeshTri(points.T, tri.T)
-    elem = ElementTriP2() if order == 2 else ElementTriP1()
-    basis = Basis(mesh, ElementVector(elem, 3), intorder=axi.INTORDER)
-
-    @Functional
-    def energy(w):
-        r = w.x[0]
-        e = axi._strain(w["u"], w["n"], r)
-        tr = e[0] + e[1] + e[2]
-        return (
-            2 * mu * (e[0] ** 2 + e[1] ** 2 + e[2] ** 2) + lam * tr**2 + mu * (e[3] ** 2 + e[4] ** 2 + e[5] ** 2)
-        ) * r
-
-    @Functional
-    def kinetic(w):
-        u = w["u"]
-        return material.rho * (u[0] ** 2 + u[1] ** 2 + u[2] ** 2) * w.x[0]
-
-    out = []
-    for k in range(x.shape[1]):
-        u = basis.interpolate(x[:, k])
-        n = float(orders[k])
-        out.append((float(energy.assemble(basis, u=u, n=n)), float(kinetic.assemble(basis, u=u))))
-    return out
+    mesh = MeshTri(np.ascontiguousarray(points.T), np.ascontiguousarray(tri.T))
+    scalar = Basis(mesh, ElementTriP2() if order == 2 else ElementTriP1(), intorder=axi.INTORDER)
+    kin = axi.kinematics(scalar)
+    return [tuple(v) for v in axi.quadratic_forms(kin, x, orders, axi.elasticity_matrix(lam, mu), material.rho)]
 
 
 # ------------------------------------------------------------------ the tuning
@@ -410,7 +439,11 @@ def tune_profile(
             return CENTS * np.log((freqs[1:] / freqs[0]) / rel[1:])
         return CENTS * np.log(freqs / vals)
 
-    current = profile
+    # the controls act on the vertices of the curves: give every stretch of them vertices
+    from physsynth.profiles import _polygon
+
+    h = profile.extent / 150
+    current = replace(_polygon(_densify(profile.outer, h), _densify(profile.inner, h), profile.source))
     initial_freqs = None
     binding: list[str] = []
     mass0 = None
@@ -422,11 +455,11 @@ def tune_profile(
         s_loop, _ = _arclength_param(current.inner, current.inner)
         t_in = _inner_thickness(current)
         H = _hats(s_loop, n_controls)
-        t_ctrl = np.array(
-            [t_in[H[:, j] > 0.25].min() if np.any(H[:, j] > 0.25) else t_in.min() for j in range(n_controls)]
-        )
+        near = [H[:, j] > 0.5 if np.any(H[:, j] > 0.5) else H[:, j] > 0 for j in range(n_controls)]
+        t_ctrl = np.array([t_in[w].min() for w in near])  # thinnest wall near each control
+        t_top = np.array([t_in[w].max() for w in near])  # and thickest
         if vary == "thickness":
-            lo, hi = wall_lo - t_ctrl, wall_hi - t_ctrl
+            lo, hi = wall_lo - t_ctrl, wall_hi - t_top
             lo = np.minimum(lo, -1e-12)
             hi = np.maximum(hi, 1e-12)
         else:
@@ -443,19 +476,25 @@ def tune_profile(
         r0 = residuals(evaluate(p0)[1])
         if np.max(np.abs(r0)) <= tolerance:
             break
-        sol = least_squares(
-            fun,
-            p0,
-            jac=jac,
-            bounds=(lo, hi),
-            method="trf",
-            x_scale=scale,
-            max_nfev=max_evaluations,
-            xtol=1e-10,
-            ftol=1e-10,
-            gtol=1e-10,
-        )
-        p = sol.x
+        prob.stop = 0.25 * tolerance  # the fresh mesh of the result may differ by a fraction of a cent
+        try:
+            sol = least_squares(
+                fun,
+                p0,
+                jac=jac,
+                bounds=(lo, hi),
+                method="trf",
+                x_scale=scale,
+                max_nfev=max_evaluations,
+                xtol=1e-10,
+                ftol=1e-10,
+                gtol=1e-10,
+            )
+            p = sol.x
+        except _Reached as done:
+            p = done.p
+        prob.stop = None
+        worst_round = float(np.max(np.abs(residuals(evaluate(p)[1]))))
         binding = []
         at_lo = np.isclose(p, lo, atol=1e-3 * scale)
         at_hi = np.isclose(p, hi, atol=1e-3 * scale)
@@ -474,14 +513,18 @@ def tune_profile(
         P = morph.P0 + np.einsum("j,jkl->kl", p, morph.D)
         if max_mass is not None and _mass(P, morph.tri, material.rho) >= 0.999 * max_mass:
             binding.append(f"maximum mass {max_mass:.4g} kg")
-        current = moved_profile(current, p, vary)
-        log.info("tuning round %d: worst error %.2f cents", rnd + 1, float(np.max(np.abs(sol.fun[: len(r0)]))))
-        if np.max(np.abs(sol.fun[: len(r0)])) <= tolerance and not np.any(at_lo | at_hi):
-            # re-check on a fresh mesh (next round starts there); stop if it holds
-            pass
+        last_good = current
+        try:
+            current = moved_profile(current, p, vary)
+            prep_chk = prepare(current, material, size=size, through_wall=through_wall)
+        except MeshError as exc:
+            # the moved wall folded on itself (a crack, a crossing): keep the last sound profile
+            current = last_good
+            binding.append(f"the wall's shape (the step folded it: {exc}; try fewer --controls)")
+            break
+        log.info("tuning round %d: worst error %.2f cents on the moved mesh", rnd + 1, worst_round)
         if rnd == ROUNDS - 1:
             break
-        prep_chk = prepare(current, material, size=size, through_wall=through_wall)
         f_chk, _ = _solve_modes(prep_chk, modes, material, solver)
         if np.max(np.abs(residuals(f_chk))) <= tolerance:
             break
@@ -534,6 +577,7 @@ class _Problem:
             scale,
         )
         self.nc = morph.D.shape[0]
+        self.stop = None
         self.cache = {}
 
     def evaluate(self, p):
@@ -558,6 +602,9 @@ class _Problem:
             return np.full(self.n_res + 1 + self.nc, 1e4)
         r = self.residuals(freqs)
         m = _mass(P, self.morph.tri, self.material.rho)
+        over = self.max_mass is not None and m > self.max_mass
+        if self.stop is not None and np.max(np.abs(r)) <= self.stop and not over:
+            raise _Reached(p.copy())  # good enough: no need for the optimiser's last digits
         pen = [1e4 * max(0.0, m / self.max_mass - 1.0)] if self.max_mass is not None else [0.0]
         reg = 0.05 * p / self.scale  # a small pull towards the starting wall keeps it smooth
         return np.concatenate([r, pen, reg])
@@ -591,6 +638,14 @@ class _Problem:
         else:
             Jm = np.zeros(self.nc)
         return np.vstack([J, Jm[None], 0.05 * np.eye(self.nc) / self.scale])
+
+
+class _Reached(Exception):
+    """Every residual is within the tolerance: stop the optimiser here."""
+
+    def __init__(self, p):
+        super().__init__("reached")
+        self.p = p
 
 
 class _Inverted(Exception):

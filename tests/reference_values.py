@@ -74,6 +74,17 @@ TIBETAN_BOWL_180MM = (221.0, 614.0, 1145.0, 1804.0, 2577.0, 3456.0, 4419.0)
 #: The same Csound table's ratios for the 180 mm bowl, as printed there.
 TIBETAN_BOWL_180MM_RATIOS = (1.0, 2.77828, 5.18099, 8.16289, 11.66063, 15.63801, 19.99)
 
+#: Measured partials of a 152 mm Tibetan bowl, Hz, (n, 0) for n = 2..8: the same Csound table,
+#: entry "Tibetan bowl (152 mm)" (as in ../shared/reference/README.md).
+TIBETAN_BOWL_152MM = (314.0, 836.0, 1519.0, 2360.0, 3341.0, 4462.0, 5696.0)
+
+# ----------------------------------------------------------------- bells
+#: Simpson tuning of a church bell: hum, prime, tierce, quint, nominal as fractions of the
+#: nominal (0.25, 0.5, 0.6, 0.75, 1), i.e. 0.5 : 1 : 1.2 : 1.5 : 2 to the prime. Source: Fletcher
+#: & Rossing, The Physics of Musical Instruments, 2nd ed., ch. 21 (the "true-harmonic" or
+#: Simpson-tuned bell), as in ../shared/reference/README.md.
+SIMPSON_BELL = (0.5, 1.0, 1.2, 1.5, 2.0)
+
 # ----------------------------------------------------------------- Karplus-Strong peers
 #: What STK's Plucked plays when asked for 440 Hz at 44.1 kHz, Hz (-17.3 cents). Source: the
 #: Synthesis ToolKit (P. Cook & G. Scavone), src/Plucked.cpp: delay sr/f - 0.5 samples

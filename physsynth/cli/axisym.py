@@ -189,7 +189,7 @@ def cmd_tune(args):
     for p in paths.values():
         print(p)
     if not res.converged:
-        log.error("physsynth: tune: %s", res.message)
+        log.error("tune: %s", res.message)
         return 1
     return 0
 

@@ -201,8 +201,80 @@ def _mass_form(rho: float):
     return form
 
 
+def elasticity_matrix(lam: float, mu: float) -> np.ndarray:
+    """D, shape (6, 6), Pa: stresses of the strains (e_rr, e_zz, e_tt, g_rz, g_rt, g_tz)."""
+    D = np.zeros((6, 6))
+    D[:3, :3] = lam
+    D[[0, 1, 2], [0, 1, 2]] = lam + 2 * mu
+    D[[3, 4, 5], [3, 4, 5]] = mu
+    return D
+
+
+@dataclass(frozen=True)
+class Kinematics:
+    """Strain-displacement operators of every element at its quadrature points.
+
+    e = (B0 + n B1) x_e for the element's local DOF vector x_e (local index 3 a + c: component
+    c of its scalar function a); ``rdx`` is r times the quadrature weight and Jacobian (m^3).
+    """
+
+    B0: np.ndarray  # (n_el, n_qp, 6, 3 n_b)
+    B1: np.ndarray
+    phi: np.ndarray  # (n_el, n_qp, n_b)
+    rdx: np.ndarray  # (n_el, n_qp)
+    dofs: np.ndarray  # (n_el, 3 n_b) global vector DOFs
+
+
+def kinematics(scalar) -> Kinematics:
+    """B0, B1 of the module docstring's strains, from a scalar skfem CellBasis on the section."""
+    nb = scalar.Nbfun
+    x = scalar.mapping.F(scalar.quadrature[0])  # (2, n_el, n_qp)
+    r = x[0]
+    phi = np.stack([np.asarray(scalar.basis[a][0]) for a in range(nb)], axis=-1)  # (n_el, n_qp, nb)
+    grad = np.stack([scalar.basis[a][0].grad for a in range(nb)], axis=-1)  # (2, n_el, n_qp, nb)
+    gr, gz = grad[0], grad[1]
+    pr = phi / r[..., None]
+    ne, nq = r.shape
+    B0 = np.zeros((ne, nq, 6, nb, 3))
+    B1 = np.zeros((ne, nq, 6, nb, 3))
+    B0[:, :, 0, :, 0] = gr  # e_rr = U_r
+    B0[:, :, 1, :, 2] = gz  # e_zz = W_z
+    B0[:, :, 2, :, 0] = pr  # e_tt = (U + n V) / r
+    B1[:, :, 2, :, 1] = pr
+    B0[:, :, 3, :, 0] = gz  # g_rz = U_z + W_r
+    B0[:, :, 3, :, 2] = gr
+    B0[:, :, 4, :, 1] = gr - pr  # g_rt = V_r - (V + n U) / r
+    B1[:, :, 4, :, 0] = -pr
+    B0[:, :, 5, :, 1] = gz  # g_tz = V_z - n W / r
+    B1[:, :, 5, :, 2] = -pr
+    rdx = r * scalar.dx
+    sd = scalar.element_dofs.T  # (n_el, nb)
+    dofs = (3 * sd[:, :, None] + np.arange(3)[None, None, :]).reshape(ne, 3 * nb)
+    return Kinematics(B0.reshape(ne, nq, 6, 3 * nb), B1.reshape(ne, nq, 6, 3 * nb), phi, rdx, dofs)
+
+
+def _scatter(ke: np.ndarray, dofs: np.ndarray, n: int) -> sp.csr_matrix:
+    m = dofs.shape[1]
+    rows = np.repeat(dofs, m, axis=1).ravel()
+    cols = np.tile(dofs, (1, m)).ravel()
+    return sp.csr_matrix((ke.ravel(), (rows, cols)), shape=(n, n))
+
+
+def quadratic_forms(kin: Kinematics, X: np.ndarray, orders, D: np.ndarray, rho: float) -> np.ndarray:
+    """x^T K(n) x and x^T M x of each column of X (orders[k] its order), shape (k, 2)."""
+    xe = X[kin.dofs]  # (n_el, 3 nb, k)
+    n = np.asarray(orders, dtype=float)
+    e = np.matmul(kin.B0[:, :, None], xe.transpose(0, 2, 1)[:, None, :, :, None])[..., 0]  # (e, q, k, 6)
+    e = e + n[None, None, :, None] * np.matmul(kin.B1[:, :, None], xe.transpose(0, 2, 1)[:, None, :, :, None])[..., 0]
+    energy = np.einsum("eqks,eqks,eq->k", e @ D, e, kin.rdx, optimize=True)
+    nb = kin.phi.shape[-1]
+    u = np.einsum("eqa,eack->eqck", kin.phi, xe.reshape(xe.shape[0], nb, 3, -1), optimize=True)
+    kinetic = rho * np.einsum("eqck,eqck,eq->k", u, u, kin.rdx, optimize=True)
+    return np.column_stack([energy, kinetic])
+
+
 def assemble_axisymmetric(
-    points: np.ndarray, triangles: np.ndarray, material: Material, *, order: int = 2
+    points: np.ndarray, triangles: np.ndarray, material: Material, *, order: int = 2, reference: bool = False
 ) -> AxisymmetricDiscretisation:
     """Assemble K00, K01, K11 and M on a triangle mesh of the meridian section.
 
@@ -216,6 +288,9 @@ def assemble_axisymmetric(
         Isotropic elastic material (E in Pa, nu, rho in kg/m^3).
     order : {2, 1}
         Element order.
+    reference : bool
+        Assemble with scikit-fem's BilinearForm (the slow reference the tests compare the
+        batched element matrices against).
     """
     if order not in (1, 2):
         raise MeshError(f"element order must be 1 or 2, got {order}")
@@ -227,23 +302,43 @@ def assemble_axisymmetric(
         raise MeshError("a section lies in r >= 0 (the half-plane right of the axis); some nodes have r < 0")
     points = points.copy()
     points[:, 0] = np.maximum(points[:, 0], 0.0)
-    mesh = MeshTri(points.T, np.asarray(triangles, dtype=np.int64).T)
+    mesh = MeshTri(np.ascontiguousarray(points.T), np.ascontiguousarray(np.asarray(triangles, dtype=np.int64).T))
     elem = ElementTriP2() if order == 2 else ElementTriP1()
     scalar = Basis(mesh, elem, intorder=INTORDER)
     basis = scalar.with_element(ElementVector(elem, 3))
     lam, mu = lame(material)
     if not (np.isfinite(lam) and lam >= 0 and mu > 0):
         raise PhyssynthError(f"material {material.name}: E and nu give no positive-definite elasticity")
-    k0 = asm(_stiffness_form(lam, mu, 0.0), basis)
-    kp = asm(_stiffness_form(lam, mu, 1.0), basis)
-    km = asm(_stiffness_form(lam, mu, -1.0), basis)
-    K01 = 0.5 * (kp - km)
-    K11 = 0.5 * (kp + km) - k0
-    M = asm(_mass_form(material.rho), basis)
     ns = scalar.N
+    nd = 3 * ns
+    if reference:
+        k0 = asm(_stiffness_form(lam, mu, 0.0), basis)
+        kp = asm(_stiffness_form(lam, mu, 1.0), basis)
+        km = asm(_stiffness_form(lam, mu, -1.0), basis)
+        K00, K01, K11 = k0, 0.5 * (kp - km), 0.5 * (kp + km) - k0
+        M = asm(_mass_form(material.rho), basis)
+    else:
+        kin = kinematics(scalar)
+        D = elasticity_matrix(lam, mu)
+        # element matrices: sum over quadrature points of B^T D B r dx, as batched products
+        w = kin.rdx[..., None, None]
+        DB0 = np.matmul(D, kin.B0) * w
+        DB1 = np.matmul(D, kin.B1) * w
+        B0t, B1t = kin.B0.transpose(0, 1, 3, 2), kin.B1.transpose(0, 1, 3, 2)
+        k00 = np.matmul(B0t, DB0).sum(axis=1)
+        k01 = np.matmul(B0t, DB1).sum(axis=1)
+        k11 = np.matmul(B1t, DB1).sum(axis=1)
+        mab = material.rho * np.einsum("eqa,eqb,eq->eab", kin.phi, kin.phi, kin.rdx, optimize=True)
+        nb = kin.phi.shape[-1]
+        me = np.einsum("eab,cd->eacbd", mab, np.eye(3)).reshape(len(mab), 3 * nb, 3 * nb)
+        K00 = _scatter(k00, kin.dofs, nd)
+        K01 = _scatter(k01 + k01.transpose(0, 2, 1), kin.dofs, nd)
+        K11 = _scatter(k11, kin.dofs, nd)
+        M = _scatter(me, kin.dofs, nd)
     # Vector DOF 3 i + c is component c of scalar DOF i (skfem's interleaved ElementVector).
     comp = np.vstack([np.arange(ns) * 3 + c for c in range(3)])
-    assert np.allclose(basis.doflocs[:, comp[0]], scalar.doflocs)
     tol = 1e-9 * extent
     axis = np.flatnonzero(scalar.doflocs[0] <= tol)
-    return AxisymmetricDiscretisation(k0.tocsr(), K01.tocsr(), K11.tocsr(), M.tocsr(), basis, scalar, comp, axis, order)
+    return AxisymmetricDiscretisation(
+        K00.tocsr(), K01.tocsr(), K11.tocsr(), M.tocsr(), basis, scalar, comp, axis, order
+    )
