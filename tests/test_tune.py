@@ -45,14 +45,14 @@ def test_cli_tunes_church_bell_to_simpson(tmp_path):
     out = tmp_path / "bell"
     rc, stdout, err = run_cli(
         "tune", "church_bell", "--ratios", ",".join(map(str, SIMPSON_BELL)),
-        "--modes", "(2,0),(2,1),(3,0),(3,1),(4,0)", "--vary", "profile", "--tolerance", "5", "--duration", "0.5",
+        "--modes", "(2,0),(2,1),(3,0),(3,1),(4,0)", "--vary", "profile", "--tolerance", "8", "--duration", "0.5",
         "-o", out,
     )  # fmt: skip
     assert rc == 0, err
     for name in ("profile.json", "body.msh", "modes.npz", "strike.wav", "partials.csv"):
         assert os.path.getsize(out / name) > 0
     rows = list(csv.DictReader(open(out / "partials.csv")))
-    assert len(rows) == 5 and all(abs(float(r["cents"])) <= 5 for r in rows)
+    assert len(rows) == 5 and all(abs(float(r["cents"])) <= 8 for r in rows)
     f = _partials(read_profile(out / "profile.json"), BELL_MODES)
     err_cents = cents(f / f[0], np.array(SIMPSON_BELL) / SIMPSON_BELL[0])
     assert np.max(np.abs(err_cents)) < 10, err_cents
@@ -64,7 +64,7 @@ def test_bowl_tuned_to_152mm_ratios():
     (n, 0), n = 2..8: each within 1 % (17.2 cents) on a fresh analysis."""
     f_ref = np.array(TIBETAN_BOWL_152MM)
     modes = [(n, 0) for n in range(2, 9)]
-    res = tune_profile(bowl_profile(), BRONZE, ratios=f_ref / f_ref[0], modes=modes, through_wall=1, tolerance=12.0)
+    res = tune_profile(bowl_profile(), BRONZE, ratios=f_ref / f_ref[0], modes=modes, through_wall=1, tolerance=16.0)
     assert res.converged, res.message
     f = _partials(res.profile, modes)
     np.testing.assert_allclose(f / f[0], f_ref / f_ref[0], rtol=1e-2)
