@@ -268,3 +268,39 @@ def test_cli_modes_profile_and_refusals(tmp_path):
     (tmp_path / "bad.csv").write_text("r,z\n-1,0\n1,0\n1,1\n")
     rc, out, err = run_cli("modes", tmp_path / "bad.csv")
     assert rc == 2 and "r < 0" in err and err.count("\n") == 1
+
+
+@pytest.mark.slow
+def test_bowl_profile_against_3d_bowl():
+    """The bundled bowl's profile against the 3D P2 FEM of meshes/tibetan_bowl_180.msh, every
+    mode below 5 kHz: the same orders (each 3D doublet's circumferential order and its rank in
+    that order), the wine-glass (n, 0) modes within 1 % and all within 7 %.
+
+    Why not the issue's 0.3 %: the shipped 3D mesh has one quadratic tetrahedron through the
+    1.55 mm wall and 7 mm edges; the axisymmetric result is converged (0.05 % between two and four
+    elements through the wall, docs/axisymmetric.md), so the difference is the 3D mesh's own
+    discretisation error, stiff by 0.4 % (n = 2) to 0.8 % (n = 8) on the (n, 0) modes and 3-5 % on those with nodal
+    circles (5.7 % on (3, 1)). This test guards the orders and the size of that gap."""
+    import physsynth as ps
+    from physsynth.modal.axisymmetric import circumferential_order
+
+    bronze = ps.get_material("bell_bronze")
+    m3 = ps.modal_analysis(ps.load_mesh("meshes/tibetan_bowl_180.msh"), bronze, fmax=5000.0)
+    order3, purity = circumferential_order(m3)
+    ax = aa.modal_analysis_axisymmetric(bowl_profile(), bronze, fmax=5300.0)
+    ref = {}
+    for f, (n, k, fam) in zip(ax.frequencies, ax.provenance["axisymmetric"]):
+        if fam == "cos":
+            ref[(n, k)] = f
+    seen: dict[int, int] = {}
+    i = 0
+    while i < m3.n_modes:
+        n = int(order3[i])
+        pair = 1 if n == 0 else 2
+        k = seen.get(n, 0)
+        seen[n] = k + 1
+        f3 = float(np.mean(m3.frequencies[i : i + pair]))
+        assert (n, k) in ref, (n, k, f3)
+        tol = 1e-2 if k == 0 and n >= 2 else 7e-2
+        np.testing.assert_allclose(f3, ref[(n, k)], rtol=tol, err_msg=f"mode ({n},{k})")
+        i += pair
