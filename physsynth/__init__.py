@@ -38,6 +38,11 @@ _PUBLIC: dict[str, str] = {
     "bar_mesh": "physsynth.mesh",
     "from_arrays": "physsynth.mesh",
     "load_mesh": "physsynth.mesh",
+    "Profile": "physsynth.profiles",
+    "read_profile": "physsynth.profiles",
+    "bowl_profile": "physsynth.profiles",
+    "bell_profile": "physsynth.profiles",
+    "glass_profile": "physsynth.profiles",
     # materials and damping laws
     "LIBRARY": "physsynth.materials",
     "Material": "physsynth.materials",
@@ -48,6 +53,8 @@ _PUBLIC: dict[str, str] = {
     "TwoT60": "physsynth.damping",
     # modal analysis
     "modal_analysis": "physsynth.modal.analysis",
+    "modal_analysis_axisymmetric": "physsynth.modal.axisym_analysis",
+    "tune_profile": "physsynth.tune",
     "ModalModel": "physsynth.modal.model",
     # excitation
     "MALLETS": "physsynth.excitation.strike",
