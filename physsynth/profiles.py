@@ -25,7 +25,9 @@ import math
 import os
 from dataclasses import dataclass, field
 
+import meshio
 import numpy as np
+from scipy.interpolate import CubicSpline
 
 from physsynth import validate
 from physsynth._io import atomic_path
@@ -369,8 +371,6 @@ def bowl_profile(
     make_bowl.py, the inner wall interpolates the 41 offset points by a spline (here a cubic
     spline in chord length, sampled at ``n_points``), and the flat rim face is horizontal.
     """
-    from scipy.interpolate import CubicSpline
-
     vals = dict(diameter=diameter, height=height, base_radius=base_radius, t_base=t_base, t_wall=t_wall)
     vals |= dict(wall_blend=wall_blend, t_rim=t_rim, lip_height=lip_height)
     for k, v in vals.items():
@@ -723,8 +723,6 @@ def load_section(path, *, units: str = "m") -> Section:
 
     The section lies in the xy-plane (x = r, y = z) or the xz-plane (x = r, z = z); named
     line groups become the edge labels."""
-    import meshio
-
     path = os.fspath(path)
     if not os.path.exists(path):
         raise MeshError(f"section mesh not found: {path}")

@@ -21,9 +21,11 @@ table is computed on a fresh mesh of the tuned profile.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from scipy.sparse.linalg import splu
 
 from physsynth import validate
 from physsynth._progress import log
@@ -31,7 +33,7 @@ from physsynth.errors import MeshError, PhyssynthError
 from physsynth.fem import axisymmetric as axi
 from physsynth.materials import Material
 from physsynth.modal.axisym_analysis import Prepared, prepare, select_fixed, solve_order
-from physsynth.profiles import Profile
+from physsynth.profiles import Profile, _polygon
 
 __all__ = ["tune_profile", "TuneResult", "parse_modes", "partial_table"]
 
@@ -95,8 +97,6 @@ def parse_modes(text) -> list[tuple[int, int]]:
     if isinstance(text, (list, tuple)):
         items = list(text)
     else:
-        import re
-
         pairs = re.findall(r"\(?\s*(-?\d+)\s*[,:]\s*(-?\d+)\s*\)?", str(text))
         rest = re.sub(r"\(?\s*-?\d+\s*[,:]\s*-?\d+\s*\)?", "", str(text)).replace(",", "").strip()
         if not pairs or rest:
@@ -261,8 +261,6 @@ def _boundary_field(profile: Profile, pts: np.ndarray, n_controls: int, vary: st
 
 def _morph(section, profile: Profile, n_controls: int, vary: str) -> _Morph:
     """Harmonic extension of the boundary displacement of each control into the section."""
-    import scipy.sparse as sp
-    from scipy.sparse.linalg import splu
     from skfem import Basis, ElementTriP1, MeshTri, asm
     from skfem.models.poisson import laplace
 
@@ -280,7 +278,6 @@ def _morph(section, profile: Profile, n_controls: int, vary: str) -> _Morph:
         rhs = -(L[inner_nodes][:, bnd] @ Ub.transpose(1, 0, 2).reshape(len(bnd), -1))
         sol = lu.solve(np.asarray(rhs))
         D[:, inner_nodes] = sol.reshape(len(inner_nodes), n_controls, 2).transpose(1, 0, 2)
-    del sp
     return _Morph(P0, D, tri, _areas(P0, tri))
 
 
@@ -298,8 +295,6 @@ def _mass(P, tri, rho):
 
 def moved_profile(profile: Profile, p: np.ndarray, vary: str) -> Profile:
     """The profile with its curves moved by control values ``p`` (m)."""
-    from physsynth.profiles import _polygon
-
     nc = len(p)
     outer, inner = profile.outer.copy(), profile.inner.copy()
     U_out = _boundary_field(profile, outer, nc, vary)
@@ -440,8 +435,6 @@ def tune_profile(
         return CENTS * np.log(freqs / vals)
 
     # the controls act on the vertices of the curves: give every stretch of them vertices
-    from physsynth.profiles import _polygon
-
     h = profile.extent / 150
     current = replace(_polygon(_densify(profile.outer, h), _densify(profile.inner, h), profile.source))
     initial_freqs = None

@@ -13,6 +13,10 @@ import logging
 import os
 import sys
 
+import numpy as np
+
+from physsynth import validate
+from physsynth._io import atomic_path
 from physsynth.cli import common
 from physsynth.errors import PhyssynthError
 
@@ -71,10 +75,9 @@ def load_body(path: str, units: str, *, section_ok: bool = True):
     return profiles.load_section(path, units=units)
 
 
-def cmd_modes_axisymmetric(args):
-    """``physsynth modes PROFILE --axisymmetric``: the modes order by order."""
-    from physsynth.cli.modal import modes_json, print_table
-
+def cmd_modes_axisymmetric(args, modes_json, print_table):
+    """``physsynth modes PROFILE --axisymmetric``: the modes order by order (``modes_json`` and
+    ``print_table`` are the modes command's writers, passed in: cli.modal imports this module)."""
     if args.output:
         common.model_output(args.output)
     if args.n_modes is not None and args.fmax is not None:
@@ -122,8 +125,6 @@ def _floats(text: str, what: str) -> list[float]:
 
 def cmd_tune(args):
     """``physsynth tune PROFILE``: move the wall until the partials reach the targets."""
-    from physsynth import validate
-
     if (args.target is None) == (args.ratios is None):
         raise PhyssynthError("give --target HZ,HZ,... or --ratios R,R,..., one of them")
     vals = _floats(args.target or args.ratios, "--target" if args.target else "--ratios")
@@ -206,15 +207,11 @@ _OUTPUTS = {
 def _write_mesh(mesh, path: str) -> None:
     import meshio
 
-    from physsynth._io import atomic_path
-
     with atomic_path(path, PhyssynthError, suffix=".msh") as tmp:
         meshio.write(tmp, meshio.Mesh(mesh.points, [("tetra", mesh.cells)]), file_format="gmsh22", binary=False)
 
 
 def _write_table(res, path: str) -> None:
-    from physsynth._io import atomic_path
-
     lines = ["partial,n,m,target_hz,initial_hz,achieved_hz,cents"]
     for i, ((n, m), t, f0, f, c) in enumerate(zip(res.modes, res.target, res.initial_freqs, res.achieved, res.cents)):
         lines.append(f"{i + 1},{n},{m},{t:.4f},{f0:.4f},{f:.4f},{c:.3f}")
@@ -225,8 +222,6 @@ def _write_table(res, path: str) -> None:
 
 def _strike_wav(args, model, path: str) -> None:
     """Strike the outermost point of the body (a bell's lip, a bowl's rim) and write the WAV."""
-    import numpy as np
-
     from physsynth.excitation.strike import strike
     from physsynth.simulate.linear import render
 

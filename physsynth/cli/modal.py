@@ -77,7 +77,7 @@ def check_strike(args, channels: int) -> None:
 # ------------------------------------------------------------------ commands
 def cmd_modes(args):
     if axisym.wants_axisymmetric(args):  # a profile or section of a body of revolution
-        return axisym.cmd_modes_axisymmetric(args)
+        return axisym.cmd_modes_axisymmetric(args, modes_json, print_table)
     if args.output:
         common.model_output(args.output)
     if args.n_modes is not None and args.fmax is not None:
