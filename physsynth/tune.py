@@ -266,7 +266,7 @@ def _morph(section, profile: Profile, n_controls: int, vary: str) -> _Morph:
 
     P0 = section.points
     tri = section.triangles
-    mesh = MeshTri(P0.T, tri.T)
+    mesh = MeshTri(np.ascontiguousarray(P0.T), np.ascontiguousarray(tri.T))
     L = asm(laplace, Basis(mesh, ElementTriP1())).tocsr()
     bnd = np.unique(np.vstack(list(section.edges.values())))
     inner_nodes = np.setdiff1d(np.arange(len(P0)), bnd)
