@@ -378,6 +378,7 @@ def modal_analysis_axisymmetric(
         f_shift=f_shift,
         s_asm=prep.assembly,
         s_eig=s_eig,
+        clamp=clamp,
     )
 
 
@@ -397,7 +398,10 @@ def mode_table(results, n_modes=None, fmax=None):
     return rows
 
 
-def build_model(prep, results, material, *, n_modes, fmax, display_size, n_theta, solver, f_shift, s_asm, s_eig):
+def build_model(
+    prep, results, material, *, n_modes, fmax, display_size, n_theta, solver, f_shift, s_asm, s_eig, clamp=()
+):
+    """The ModalModel of per-order results on the revolved mesh (see :func:`modal_analysis_axisymmetric`)."""
     rows = mode_table(results, n_modes, fmax)
     if not rows:
         where = f" below fmax={fmax:g} Hz" if fmax is not None else ""
@@ -444,7 +448,7 @@ def build_model(prep, results, material, *, n_modes, fmax, display_size, n_theta
         "section_dofs": int(prep.disc.n_dofs),
         "orders_solved": [int(om.n) for om in results],
         "n_theta": int(n_theta),
-        "clamp": [],
+        "clamp": list(clamp),
         "clamped_dofs": int(len(prep.fixed)),
         "axisymmetric": [[int(r[1]), int(r[2]), r[3]] for r in rows],
         "profile_source": section.source,
