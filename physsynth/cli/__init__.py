@@ -10,6 +10,7 @@ module             sub-commands
 ``cli.score``      ``play``
 ``cli.batch``      ``batch``
 ``cli.rub``        ``rub``
+``cli.calibrate``  ``analyse``, ``fit``
 ``cli.axisym``     ``tune``, and ``modes PROFILE`` for bodies of revolution
 ``cli.common``     the parser, argument types, option groups, checks, writers
 =================  ==============================================================
@@ -32,7 +33,7 @@ import sys
 import threading
 
 from physsynth._version import __version__
-from physsynth.cli import axisym, batch, export_cmd, fast, fd, mesh, modal, rub, score, viz
+from physsynth.cli import axisym, batch, calibrate, export_cmd, fast, fd, mesh, modal, rub, score, viz
 from physsynth.cli.common import Parser, join_negative_vectors, print_err
 from physsynth.cli.modal import find_bundled_mesh
 from physsynth.errors import PhyssynthError
@@ -40,7 +41,7 @@ from physsynth.errors import PhyssynthError
 log = logging.getLogger("physsynth")
 
 #: The families, in the order their sub-commands appear in ``physsynth --help``.
-FAMILIES = (modal, fd, fast, viz, score, batch, rub, mesh, export_cmd, axisym)
+FAMILIES = (modal, fd, fast, viz, score, batch, rub, mesh, export_cmd, axisym, calibrate)
 
 __all__ = ["build_parser", "find_bundled_mesh", "main"]
 
