@@ -23,7 +23,7 @@ import io
 import json
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import meshio
 import numpy as np
@@ -793,7 +793,7 @@ def revolve(section: Section, n_theta: int = 48, *, source: str = "") -> Revolve
     diagonal of a quad face runs from the bottom of its higher-numbered vertex to the top of
     the lower", which makes neighbouring prisms conform; a triangle with a vertex on the axis
     sweeps a pyramid (two tetrahedra), one with an edge on the axis a single tetrahedron.
-    Regions: each profile label as a node set (dim 0)."""
+    Regions: each profile label as a surface (dim 2: its boundary triangles)."""
     n_theta = validate.integer(n_theta, "sectors round the axis (n_theta)", lo=8, hi=4096, error=MeshError)
     p = section.points
     on_axis = p[:, 0] == 0.0
@@ -842,14 +842,17 @@ def revolve(section: Section, n_theta: int = 48, *, source: str = "") -> Revolve
     ang[n_ax:] = np.tile(theta, len(off))
     r, z = p[node].T
     pts = np.column_stack([r * np.cos(ang), r * np.sin(ang), z])
+    mesh = from_arrays(pts, cells, source=source or section.source)
+    # from_arrays keeps every node (all are used) in order, so node/theta still apply
+    assert mesh.n_nodes == n3
+    # each profile label is a surface region: the boundary triangles with all corners on it
+    bt = mesh.boundary_triangles()
     regions = {}
     for name, e in section.edges.items():
         if name == "axis":
             continue
-        sec_nodes = np.unique(e)
-        mask = np.isin(node, sec_nodes)
-        regions[name] = Region(name, 0, np.flatnonzero(mask))
-    mesh = from_arrays(pts, cells, regions=regions, source=source or section.source)
-    # from_arrays keeps every node (all are used) in order, so node/theta still apply
-    assert mesh.n_nodes == n3
-    return Revolved(mesh, node, ang)
+        mask = np.isin(node, np.unique(e))
+        tri = bt[mask[bt].all(axis=1)]
+        if len(tri):
+            regions[name] = Region(name, 2, np.unique(tri), tri)
+    return Revolved(replace(mesh, regions=regions), node, ang)
