@@ -9,7 +9,10 @@ This module does the rest, the same way for all of them:
    and what the machine holds, before anything is assembled;
 2. :func:`eigen_solve`: restrict K and M to the free DOFs and solve K x = omega^2 M x for the
    lowest modes by shift-invert Lanczos about sigma = -(2 pi f_shift)^2
-   (:mod:`physsynth.modal.linsolve`), growing the count until ``fmax`` is passed;
+   (:mod:`physsynth.modal.linsolve`); with ``fmax``, the modes below it are first counted by
+   Sylvester's law of inertia (:func:`physsynth.modal.linsolve.count_below`) and the search
+   grows on the same factorisation until it has found every one (the count and its method
+   go into the provenance, ``mode_count``);
 3. :func:`elastic_modes`: drop rigid-body modes, check signs, mass-normalise;
 4. :func:`finish_model`: refuse an empty result, wrap the rest in a :class:`ModalModel`.
 
@@ -138,8 +141,9 @@ def estimate(
     per DOF; the factor of a 3D problem has 14 (bars) to 19 (cubes) n^(4/3) entries (nested
     dissection; 20 is used) and takes up to 2e-9 n^2 s (a cube of 7 10^4 DOF: 10 s); a 2D
     problem's factor has about 8 n log2(n) entries (George's bound) and its time grows as
-    n^1.5. The Lanczos basis and its M-image hold about 4 k vectors, the Ritz vectors and
-    their images 3 k more: 7 k vectors of n doubles; the shapes 3 k per node.
+    n^1.5. The Lanczos basis and its M-image hold about 4 k vectors each (the space reached
+    3.4 k to 3.8 k vectors on the 64k-DOF bowl, k = 56..106), the Ritz vectors and their
+    images 3 k more: 11 k vectors of n doubles; the shapes 3 k per node.
     """
     n = max(int(n_dofs), 1)
     nnz_k = nnz_per_dof * n
@@ -152,7 +156,7 @@ def estimate(
     # K and M, their free-DOF copies and K - sigma M: five matrices of 12 bytes per entry;
     # the supernodal factor stores dense blocks (1.5 x its entries, 8 bytes each).
     factor_bytes = 5 * 12 * nnz_k + 1.5 * 8 * nnz_l
-    vector_bytes = 8.0 * max(int(k), 1) * (7 * n + 3 * n_nodes)
+    vector_bytes = 8.0 * max(int(k), 1) * (11 * n + 3 * n_nodes)
     return Estimate(int(n), float(cell_bytes) * n_cells, factor_bytes, vector_bytes, seconds)
 
 
@@ -228,51 +232,66 @@ def eigen_solve(
     Mf = M[free][:, free].tocsc()
     sigma = -((2 * np.pi * f_shift) ** 2)
     with step(f"eigen-solve ({n} DOF, shift-invert)") as info:
-        vals, vecs, backend = _solve(Kf, Mf, sigma, n_modes, fmax, n_rigid, solver, max_modes, n, nodes)
+        vals, vecs, backend = _solve(Kf, Mf, sigma, n_modes, fmax, n_rigid, solver, max_modes, n, nodes, info)
         info["result"] = f"{len(vals)} eigenpairs, {backend}"
     return Eigenpairs(vals, vecs, free, Mf, sigma, backend, info)
 
 
 def _vectors_fit(k: int, n: int, nodes: int, fmax) -> None:
     validate.check_memory(
-        8.0 * k * (7 * n + 3 * nodes),
+        8.0 * k * (11 * n + 3 * nodes),
         f"{k} modes of {n} degrees of freedom",
         f"lower fmax {fmax:g} Hz or use a coarser mesh" if fmax is not None else "ask for fewer modes",
     )
 
 
-def _solve(K, M, sigma, n_modes, fmax, n_rigid, solver, max_modes, n, nodes):
+def _solve(K, M, sigma, n_modes, fmax, n_rigid, solver, max_modes, n, nodes, info=None):
     limit = mode_limit(n)
     if n_modes is not None:
         k = min(n_modes + n_rigid, limit)
         _vectors_fit(k, n, nodes, None)
         vals, vecs = linsolve.eigsh_shift_invert(K, M, k, sigma, backend=solver)
         return vals, vecs, linsolve.last_stats.get("backend", solver)
-    # fmax: grow the number of modes until the highest one computed is above fmax.
+    # fmax: count the modes below it first (Sylvester's law of inertia on K - (2 pi fmax)^2 M),
+    # then solve for that many, growing the same Krylov space until every one is found.
     lam_max = (2 * np.pi * fmax) ** 2
-    k = min(max(24, n_rigid + 16), limit)
-    factor = None
-    while True:
-        _vectors_fit(k, n, nodes, fmax)
-        vals, vecs = linsolve.eigsh_shift_invert(K, M, k, sigma, backend=solver, factor=factor)
-        factor = linsolve.last_stats.get("factor")  # factorise once, however many tries
-        if vals[-1] >= lam_max or k >= n - 1:
-            return vals, vecs, linsolve.last_stats.get("backend", solver)
-        f_hi = math.sqrt(max(vals[-1], 1.0)) / (2 * np.pi)
-        if k >= max_modes:
-            raise SolverError(
-                f"more than {max_modes} modes lie below fmax={fmax:g} Hz (the {k}th is at {f_hi:.0f} Hz); "
-                "lower fmax, or ask for a number of modes (--n-modes)"
-            )
-        if k >= limit:
-            raise SolverError(
-                f"this mesh gives at most {limit} modes, which reach only {f_hi:.0f} Hz < fmax={fmax:g} Hz; "
-                "lower fmax, or use a finer mesh"
-            )
-        # Mode counts grow about linearly with frequency for shells and plates (faster for
-        # bulky solids): extrapolate linearly with a 15 % margin, growing by at least 25 %.
-        k = min(int(math.ceil(k * max(1.25, 1.15 * fmax / f_hi))) + 8, max_modes, limit)
-        log.info("  %d modes reach %.0f Hz < fmax %.0f Hz; trying %d", len(vals), f_hi, fmax, k)
+    inertia = linsolve.count_below(K, M, lam_max, backend=_inertia_backend(solver))
+    total = inertia.below  # rigid-body modes (at zero) included
+    elastic = max(total - n_rigid, 0)
+    log.info("  %d modes below %g Hz (%s)", total, fmax, inertia.method)
+    if elastic > max_modes:
+        raise SolverError(
+            f"{elastic} modes lie below fmax={fmax:g} Hz, more than max_modes={max_modes}; "
+            "lower fmax, or ask for a number of modes (--n-modes)"
+        )
+    if total > limit:
+        raise SolverError(
+            f"{elastic} modes lie below fmax={fmax:g} Hz; this mesh gives at most {limit - n_rigid}: "
+            "lower fmax, or use a finer mesh"
+        )
+    k = max(total, n_rigid + 1, 1)
+    _vectors_fit(k, n, nodes, fmax)
+    vals, vecs = linsolve.eigsh_shift_invert(K, M, k, sigma, backend=solver, below=lam_max, count=total)
+    found = int(np.count_nonzero(vals < lam_max))
+    if found != total:
+        raise SolverError(
+            f"the eigen-solve found {found} modes below fmax={fmax:g} Hz where the inertia count is {total}; "
+            "this is a solver defect: please report it (with the mesh); --n-modes avoids the count"
+        )
+    if info is not None:
+        info["mode_count"] = inertia.to_dict() | {
+            "fmax_hz": float(fmax),
+            "found_below": found,
+            "rigid_expected": int(n_rigid),
+            "certified": True,
+        }
+    return vals, vecs, linsolve.last_stats.get("backend", solver)
+
+
+def _inertia_backend(solver: str) -> str:
+    """The backend counting modes: the operator's own where it gives inertia fast, else the fastest."""
+    avail = linsolve.inertia_backends()
+    return solver if solver in ("pardiso", "superlu") and solver in avail else avail[0]
 
 
 def elastic_modes(vals, vecs, M, rigid, sigma, fmax, n_modes):
@@ -325,7 +344,7 @@ def provenance_base(mesh: Mesh, *, solver, f_shift, n_modes, fmax, assembly, eig
         "fmax": fmax,
         "assembly_s": round(assembly["seconds"], 3),
         "eigensolve_s": round(eigensolve["seconds"], 3),
-    }
+    } | ({"mode_count": eigensolve["mode_count"]} if "mode_count" in eigensolve else {})
 
 
 def finish_model(
