@@ -336,7 +336,9 @@ def _esprit(y: np.ndarray, k_max: int):
     def fit(k):
         Uk = U[:, :k]
         z = np.linalg.eigvals(np.linalg.lstsq(Uk[:-1], Uk[1:], rcond=None)[0])
-        z = z[np.abs(z) > 0]
+        # a pole growing by more than e^3 over the band is noise, not a partial; kept, its
+        # powers would overflow the Vandermonde matrix
+        z = z[(np.abs(z) > 0) & (n * np.log(np.maximum(np.abs(z), 1e-300)) < 3.0)]
         V = z[None, :] ** j
         c = np.linalg.lstsq(V, y, rcond=None)[0]
         return z, c, float(np.mean(np.abs(y - V @ c) ** 2))

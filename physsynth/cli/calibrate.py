@@ -133,7 +133,11 @@ def cmd_fit(args):
         _write_text(args.report, fit.dumps() + "\n")
     if args.resynth:
         y = resynthesise(fit.model, at=at, sr=sr, n=x.shape[-1], onset=an.onset, mallet=args.mallet)
-        common.write_audio(args.resynth, y, sr=sr, fmt="pcm24", headroom=1.0, fade=0.05)
+        from physsynth.audio import fade_out, write_wav
+
+        # written beside the table, not announced on stdout (which --json keeps for the report)
+        write_wav(args.resynth, fade_out(y, sr=sr, seconds=0.05), sr=sr, fmt="pcm24", headroom_db=1.0)
+        log.info("wrote %s", args.resynth)
     if args.plot:
         from physsynth.calibrate.report import plot_fit
         from physsynth.viz import save_figure
