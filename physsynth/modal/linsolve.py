@@ -641,7 +641,7 @@ def eigsh_shift_invert(
             # Too small for a Krylov space with room to restart: the dense problem is cheap.
             vals, vecs = _dense(K, M, k, sigma, below)
         else:
-            m_max = ncv or 5 * k + 4 * b
+            m_max = ncv or 5 * max(k, count or 0) + 4 * b  # the count known: room for all of it
             m_max = b * int(np.ceil(m_max / b))
             m_max = min(m_max, b * ((n - 2 * b) // b))
             if m_max < k + 2 * b:
