@@ -417,7 +417,7 @@ def analyse(
     >>> t = np.arange(2 * sr) / sr
     >>> x = np.exp(-3.0 * t) * np.cos(2 * np.pi * 440.0 * t) + 0.5 * np.exp(-5.0 * t) * np.cos(2 * np.pi * 1230 * t)
     >>> a = analyse(x, sr=sr)
-    >>> [round(f, 4) for f in a.frequencies], [round(s, 4) for s in a.decay_rates]
+    >>> [round(float(f), 3) for f in a.frequencies], [round(float(s), 3) for s in a.decay_rates]
     ([440.0, 1230.0], [3.0, 5.0])
     """
     sr = validate.positive(sr, "sample rate", "Hz", error=RecordingError)

@@ -42,6 +42,7 @@ from physsynth.errors import PhyssynthError
 from physsynth.excitation.strike import strike
 from physsynth.measure import cents, spectral_loss
 from physsynth.mesh import Mesh
+from physsynth.modal.analysis import modal_analysis
 from physsynth.modal.model import ModalModel
 from physsynth.pickups import pickup
 from physsynth.simulate.linear import render
@@ -330,8 +331,6 @@ def scaled(model: ModalModel, s: float, what: str) -> ModalModel:
 
 
 def _resolve_at_nu(model: ModalModel, nu: float) -> ModalModel:
-    from physsynth.modal.analysis import modal_analysis
-
     prov = model.provenance
     if prov.get("model") not in ("solid", "plate", "sheet"):
         raise FitError("Poisson's ratio can be fitted for a solid or a plate model; this model is neither")

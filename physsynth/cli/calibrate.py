@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 
+from physsynth._io import atomic_path
 from physsynth._progress import step
 from physsynth.cli import common
 from physsynth.errors import AudioError, PhyssynthError
@@ -59,8 +60,6 @@ def _read(path: str, channel):
 
 
 def _write_text(path: str, text: str) -> None:
-    from physsynth._io import atomic_path
-
     with atomic_path(path, PhyssynthError) as tmp:
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(text)
