@@ -46,6 +46,12 @@ def add_modes_options(p) -> None:
         "--through-wall", type=common.whole(lo=1, hi=16), default=2, help="elements across the wall (default 2)"
     )
     g.add_argument("--n-theta", type=common.whole(lo=8, hi=4096), help="sectors round the axis of the 3D mesh")
+    g.add_argument(
+        "--asymmetry",
+        type=common.real(lo=-0.5, hi=0.5),
+        metavar="A",
+        help="a heavier spot at theta = 0 (relative density A, 10 degrees wide) that splits the doublets: beating",
+    )
 
 
 def wants_axisymmetric(args) -> bool:
@@ -101,6 +107,7 @@ def cmd_modes_axisymmetric(args, modes_json, print_table):
         through_wall=args.through_wall,
         n_theta=args.n_theta,
         solver=args.solver,
+        asymmetry=args.asymmetry,
     )
     if args.output:
         path = model.save(args.output)

@@ -322,6 +322,7 @@ def modal_analysis_axisymmetric(
     solver: str = "auto",
     f_shift: float | None = None,
     max_modes: int = 2000,
+    asymmetry=None,
 ) -> ModalModel:
     """Vibration modes of a body of revolution about the z axis, order by order.
 
@@ -347,6 +348,12 @@ def modal_analysis_axisymmetric(
         Sectors round the axis of the 3D mesh (default 4 x the highest order found, 36 to 128).
     solver, f_shift, max_modes
         As for :func:`physsynth.modal_analysis`.
+    asymmetry : float or callable, optional
+        A small departure from symmetry that splits the doublets (the beating of a real bowl):
+        a relative density variation g(theta) round the axis (a callable of theta in rad,
+        values well under 1), or a number a for a heavier spot at theta = 0,
+        g = a exp(-theta^2 / (2 w^2)) with w = 10 degrees. Applied by first-order perturbation
+        of each doublet (:func:`perturb_doublets`).
 
     Returns
     -------
@@ -361,6 +368,7 @@ def modal_analysis_axisymmetric(
     linsolve.check_backend(solver)
     if n_theta is not None:
         n_theta = validate.integer(n_theta, "sectors round the axis (n_theta)", lo=8, hi=4096)
+    g = _asymmetry(asymmetry)
     clamp = [clamp] if isinstance(clamp, str) else list(clamp or ())
     prep = prepare(body, material, order=order, clamp=clamp, size=size, through_wall=through_wall)
     with step("solving order by order") as s_eig:
@@ -379,7 +387,91 @@ def modal_analysis_axisymmetric(
         s_asm=prep.assembly,
         s_eig=s_eig,
         clamp=clamp,
+        asymmetry=g,
     )
+
+
+#: Angular width (rad) of the heavier spot of ``asymmetry=a``.
+SPOT_WIDTH = np.radians(10.0)
+
+
+def _asymmetry(value):
+    """The relative density variation g(theta) of ``asymmetry`` (None, a number, or a callable)."""
+    if value is None:
+        return None
+    if callable(value):
+        th = np.linspace(0, 2 * np.pi, 4096, endpoint=False)
+        g = np.asarray(value(th), dtype=float)
+        if g.shape != th.shape or not np.all(np.isfinite(g)):
+            raise PhyssynthError("asymmetry(theta) must give one finite number per angle")
+    else:
+        a = validate.finite(value, "asymmetry", lo=-0.5, hi=0.5)
+        th = np.linspace(0, 2 * np.pi, 4096, endpoint=False)
+        w = np.angle(np.exp(1j * th))
+        g = a * np.exp(-(w**2) / (2 * SPOT_WIDTH**2))
+    if np.max(np.abs(g)) > 0.5:
+        raise PhyssynthError(
+            "asymmetry: a density variation above 50 % is not small; first-order perturbation needs |g| << 1"
+        )
+    return g
+
+
+def perturb_doublets(disc, results, rows, freqs, shapes, g):
+    """Split each doublet by the density variation rho (1 + g(theta)) (first-order perturbation).
+
+    Within the doublet of order n (cos and sin members, unit modal mass), the extra mass is the
+    2 x 2 matrix A with, in terms of the Fourier coefficients c_0 (mean), c_2n, s_2n of g and the
+    shares T_rz, T_t of the mode's kinetic energy in (u_r, u_z) and u_theta,
+
+        A_cc = c_0 + (c_2n / 2)(T_rz - T_t),  A_ss = c_0 - (c_2n / 2)(T_rz - T_t),
+        A_cs = (s_2n / 2)(T_rz - T_t);
+
+    the stiffness is unchanged, so the members become the eigenvectors v of A with frequencies
+    f / sqrt(1 + mu) (Rayleigh-Ritz in the doublet's plane); n = 0 modes shift by c_0. Orders do
+    not mix (degenerate perturbation theory to first order: Fox, *J. Sound Vib.* 142 (1990)).
+
+    Returns (frequencies, shapes, order of the rows) re-sorted by frequency."""
+    th = np.linspace(0, 2 * np.pi, len(g), endpoint=False)
+    c0 = float(np.mean(g))
+
+    def coef(k):
+        return 2 * float(np.mean(g * np.cos(k * th))), 2 * float(np.mean(g * np.sin(k * th)))
+
+    freqs = freqs.copy()
+    shapes = shapes.copy()
+    U, V, W = disc.comp
+    index = {(r[1], r[2], r[3]): k for k, r in enumerate(rows)}
+    for (n, m, fam), k in index.items():
+        if n == 0:
+            freqs[k] /= math.sqrt(1 + c0)
+            shapes[k] /= math.sqrt(1 + c0)
+            continue
+        if fam != "cos":
+            continue
+        j = index.get((n, m, "sin"))
+        x = results[[om.n for om in results].index(n)].vecs[:, m]
+        xv = np.zeros_like(x)
+        xv[V] = x[V]
+        t_theta = float(np.pi * xv @ (disc.M @ xv))
+        t_rz = 1.0 - t_theta
+        c2, s2 = coef(2 * n)
+        d = 0.5 * (t_rz - t_theta)
+        A = np.array([[c0 + c2 * d, s2 * d], [s2 * d, c0 - c2 * d]])
+        if j is None:  # the sin member fell past n_modes: the cos member alone, its own mass change
+            freqs[k] /= math.sqrt(1 + A[0, 0])
+            shapes[k] /= math.sqrt(1 + A[0, 0])
+            continue
+        mu, v = np.linalg.eigh(A)
+        pair = np.stack([shapes[k], shapes[j]])
+        f0 = freqs[k]
+        # each new member goes to the slot of the old one it is mostly made of ("cos" stays the
+        # member whose radial antinode is nearest theta = 0)
+        first = 0 if abs(v[0, 0]) >= abs(v[1, 0]) else 1
+        for q, dst in ((first, k), (1 - first, j)):
+            shapes[dst] = (v[0, q] * pair[0] + v[1, q] * pair[1]) / math.sqrt(1 + mu[q])
+            freqs[dst] = f0 / math.sqrt(1 + mu[q])
+    order = np.argsort(freqs, kind="stable")
+    return freqs[order], shapes[order], order
 
 
 def mode_table(results, n_modes=None, fmax=None):
@@ -399,7 +491,20 @@ def mode_table(results, n_modes=None, fmax=None):
 
 
 def build_model(
-    prep, results, material, *, n_modes, fmax, display_size, n_theta, solver, f_shift, s_asm, s_eig, clamp=()
+    prep,
+    results,
+    material,
+    *,
+    n_modes,
+    fmax,
+    display_size,
+    n_theta,
+    solver,
+    f_shift,
+    s_asm,
+    s_eig,
+    clamp=(),
+    asymmetry=None,
 ):
     """The ModalModel of per-order results on the revolved mesh (see :func:`modal_analysis_axisymmetric`)."""
     rows = mode_table(results, n_modes, fmax)
@@ -437,6 +542,9 @@ def build_model(
         shapes[k, :, 1] = ur * s + ut * c
         shapes[k, :, 2] = uz
     freqs = np.array([r[0] for r in rows])
+    if asymmetry is not None:
+        freqs, shapes, order = perturb_doublets(prep.disc, results, rows, freqs, shapes, asymmetry)
+        rows = [rows[i] for i in order]
     decay = np.asarray(material.damping.decay_rate(2 * np.pi * freqs), dtype=float)
     n_rigid = sum(om.n_rigid * (1 if om.n == 0 else 2) for om in results)
     provenance = pipeline.provenance_base(
@@ -451,6 +559,7 @@ def build_model(
         "clamp": list(clamp),
         "clamped_dofs": int(len(prep.fixed)),
         "axisymmetric": [[int(r[1]), int(r[2]), r[3]] for r in rows],
+        "asymmetry": asymmetry is not None,
         "profile_source": section.source,
     }
     log.info("%d modes from %d orders (doublets counted twice)", len(rows), len(results))
