@@ -74,4 +74,8 @@ def plot_fit(fit: Fit, *, dpi: float = 100.0):
     ax2.set_ylabel("T60 (s)")
     ax2.legend(fontsize=8)
     ax2.set_title("decay times", fontsize=9)
+    from matplotlib.ticker import NullFormatter
+
+    for ax in (ax1, ax2):
+        ax.xaxis.set_minor_formatter(NullFormatter())  # log-axis minor labels crowd each other
     return fig
