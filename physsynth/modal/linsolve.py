@@ -577,7 +577,7 @@ def eigsh_shift_invert(
         (fastest: it solves with many right-hand sides at once).  "arpack":
         scipy's ``eigsh`` with the factorisation as ``OPinv``.
     block_size : int, optional
-        Block size of method "block"; default ``k / 8`` within 4..16 (measured fastest).
+        Block size of method "block"; default ``k / 4`` within 8..16 (measured fastest).
     factor : Factor, optional
         A factorisation of ``K - sigma M`` from an earlier call (see ``last_stats["factor"]``),
         to compute more modes of the same problem without factorising again.
@@ -659,11 +659,12 @@ def _default_block(k: int) -> int:
     """Block size of the Lanczos iteration for k eigenpairs (measured, see below).
 
     A block of b vectors costs one pass over the factor (memory-bound: ~22 ms on the 64k-DOF
-    bowl with CHOLMOD) plus ~4 ms per vector, while the Krylov space a block method needs grows
-    with b (k = 56: 184 vectors with b = 4, 232 with 8, 304 with 16, 360 with 24); the
-    fastest measured were b = 8 for k = 56 and b = 12 for k = 106 (bench_modal.py --blocks).
+    bowl with CHOLMOD) plus ~4 ms per vector, and each step one pass of the orthogonalisation
+    over the whole basis (memory-bound too), while the Krylov space a block method needs grows
+    with b (k = 56: 216 vectors with b = 6, 264 with 11, 320 with 16). Measured on the bowl,
+    k = 56, in one run (2 loaded cores): 16.8 s with b = 6, 12.6 s with 11, 8.6 s with 16.
     """
-    return min(16, max(4, int(round(k / 8))))
+    return min(16, max(8, int(round(k / 4))))
 
 
 @contextlib.contextmanager
