@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from physsynth.calibrate.esprit import Analysis, RecordingError, analyse, check_recording
-from physsynth.calibrate.fit import Fit, FitError, fit_model, pair_modes, resynthesise, scaled, score
+from physsynth.calibrate.fit import Fit, FitError, fit_model, locate_strike, pair_modes, resynthesise, scaled, score
 
 __all__ = [
     "Analysis",
@@ -19,6 +19,7 @@ __all__ = [
     "analyse",
     "check_recording",
     "fit_model",
+    "locate_strike",
     "pair_modes",
     "resynthesise",
     "scaled",

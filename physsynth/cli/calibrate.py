@@ -117,10 +117,12 @@ def cmd_fit(args):
         fit = fit_model(model, an, vary=vary, damping=args.damping, force=args.force)
     at = args.at
     if at is None:
-        at = fit.model.mesh.points[fit.model.nearest_surface_node(fit.model.mesh.bounding_box[1])]
+        from physsynth.calibrate.fit import locate_strike
+
+        at = locate_strike(fit)
         log.warning(
-            "warning: no --at given: scoring with a strike at the surface node (%.4g, %.4g, %.4g) m; give the point "
-            "where the recording was struck for a meaningful resynthesis",
+            "warning: no --at given: scoring with a strike at (%.4g, %.4g, %.4g) m, the surface point whose "
+            "response best explains the partials' levels; give the point where the recording was struck",
             *at,
         )
     with step("resynthesis before and after, and its spectral loss"):
