@@ -48,7 +48,7 @@ DEFAULT_FMAX = 10_000.0
 #: Most elasticity DOFs a mesh made from a surface may have without being asked (``size``).
 MAX_AUTO_DOFS = 400_000
 CACHE_VERSION = 1
-#: A surface of more triangles than this, and 4x finer than the elements, is decimated.
+#: A surface of more triangles than this, and twice as many as the elements need, is decimated.
 DENSE_SURFACE = 20_000
 #: The thickest wall, in element edges, a default size allows (quadratic elements bend well
 #: with one element through the wall).
@@ -163,11 +163,12 @@ def resample(s: Surface, h: float, *, coarsen: bool = False) -> tuple[Surface | 
         return Surface(np.asarray(v, dtype=np.float64), np.asarray(f, dtype=np.int64), {}, s.source), (
             f"surface triangles split to the element size ({s.n_faces} -> {len(f)})"
         )
-    # By default decimate only a scan-like surface, and only to triangles of half the element
-    # edge, so that the geometry stays finer than the elements that sample it; when a size or a
-    # DOF count is asked for, to the element edge.
-    full = 2.3 * s.area() / (math.sqrt(3) / 4 * h**2)  # faces of edge h
-    target, trigger = (int(full), 1.5 * full) if coarsen else (int(4 * full), max(16 * full, DENSE_SURFACE))
+    # Decimate a scan-like surface (more than DENSE_SURFACE triangles, over twice as many as
+    # the elements need) to triangles of about 0.7 the element edge: the straight-sided elements
+    # cannot follow finer detail (the facets' sag on a radius R is h^2 / 8R), and every surface
+    # vertex would become a node. When a DOF count is asked for, any surface finer than that.
+    full = s.area() / (math.sqrt(3) / 4 * h**2)  # faces of edge h
+    target, trigger = (int(full), 1.5 * full) if coarsen else (int(2 * full), max(4 * full, DENSE_SURFACE))
     if s.n_faces > max(trigger, 200):
         try:
             import fast_simplification
@@ -208,23 +209,25 @@ def _quiet():
             os.close(copy)
 
 
+def _child_main(conn, fn, args):
+    try:
+        with _quiet():
+            out = fn(*args)
+        conn.send(("ok", out))
+    except BaseException as exc:  # report every failure to the parent
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
 def _run_child(fn, *args):
-    """``fn(*args)`` in a forked process, so that a crash of the C++ mesher (TetGen aborts on
-    some inputs) is an error message, not the end of physsynth."""
-    ctx = multiprocessing.get_context("fork")
+    """``fn(*args)`` in a fresh process, so that a crash of the C++ mesher (TetGen aborts on
+    some inputs) is an error message, not the end of physsynth. The process is spawned, not
+    forked: a fork of a process whose BLAS / OpenMP threads are running can deadlock or crash
+    in the child's own threads (fTetWild's TBB)."""
+    ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
-
-    def target():
-        try:
-            with _quiet():
-                out = fn(*args)
-            child.send(("ok", out))
-        except BaseException as exc:  # report every failure to the parent
-            child.send(("error", f"{type(exc).__name__}: {exc}"))
-        finally:
-            child.close()
-
-    proc = ctx.Process(target=target, daemon=True)
+    proc = ctx.Process(target=_child_main, args=(child, fn, args), daemon=True)
     proc.start()
     child.close()
     try:
@@ -323,6 +326,42 @@ def _gmsh_job(v, f, h):
         gmsh.finalize()
 
 
+def _degenerate(points: np.ndarray, tets: np.ndarray) -> int:
+    """Tetrahedra too flat for the element checks of :func:`physsynth.mesh.from_arrays`."""
+    from physsynth.mesh import tet_volumes
+
+    scale = float(np.ptp(points, axis=0).max()) ** 3
+    return int((np.abs(tet_volumes(points, tets)) <= 1e-14 * scale).sum())
+
+
+def _peel_flat(points: np.ndarray, tets: np.ndarray) -> tuple[np.ndarray, int]:
+    """Remove zero-volume tetrahedra with two or more faces on the boundary.
+
+    TetGen leaves such slivers where adjacent surface triangles are coplanar (a flat base, a
+    decimated scan); with two faces on the boundary their other two faces lie in the same
+    plane, so removing them leaves the solid's shape and volume unchanged. Flat tetrahedra
+    inside the mesh are not touched (the caller falls back to another mesher)."""
+    from physsynth.mesh import tet_volumes
+
+    scale = 1e-14 * float(np.ptp(points, axis=0).max()) ** 3
+    removed = 0
+    for _ in range(10):
+        flat = np.abs(tet_volumes(points, tets)) <= scale
+        if not flat.any():
+            break
+        faces = np.sort(
+            np.concatenate([tets[:, [1, 2, 3]], tets[:, [0, 2, 3]], tets[:, [0, 1, 3]], tets[:, [0, 1, 2]]]), 1
+        )
+        _, inv, counts = np.unique(faces, axis=0, return_inverse=True, return_counts=True)
+        on_boundary = (counts[inv.ravel()] == 1).reshape(4, -1).sum(axis=0)
+        peel = flat & (on_boundary >= 2)
+        if not peel.any():
+            break
+        tets = tets[~peel]
+        removed += int(peel.sum())
+    return tets, removed
+
+
 def self_intersections(s: Surface) -> int:
     """Number of self-intersecting triangles (MeshFix's exact test; 0 for a clean surface)."""
     try:
@@ -357,16 +396,32 @@ def tetrahedralize(s: Surface, h: float, *, mesher: str = "auto", dirty: bool = 
         choice = "ftetwild" if dirty or tg_surface is None else "tetgen"
     eps = 1e-3
     if choice == "tetgen":
-        try:
-            pts, tets = _run_child(_tetgen_job, tg_surface.vertices, tg_surface.faces, h, cavity_points(s))
-        except MeshError as exc:
-            if mesher == "tetgen":
-                raise MeshError(f"TetGen failed on this surface ({exc}); try --mesher ftetwild") from None
-            notes.append(f"TetGen failed ({exc}); meshed by fTetWild instead")
-            choice = "ftetwild"
+        attempts = [tg_surface]
+        for k, surf_k in enumerate(attempts):
+            try:
+                pts, tets = _run_child(_tetgen_job, surf_k.vertices, surf_k.faces, h, cavity_points(s))
+                tets, peeled = _peel_flat(pts, tets)
+                if peeled:
+                    notes.append(
+                        f"{peeled} flat boundary tetrahedra (slivers between coplanar surface triangles) removed"
+                    )
+                flat = _degenerate(pts, tets)
+                if flat:
+                    raise MeshError(f"{flat} zero-volume tetrahedra (near-coplanar surface points)")
+                tg_surface = surf_k
+                break
+            except MeshError as exc:
+                if k + 1 < len(attempts):
+                    notes.append(f"TetGen failed ({exc})")
+                    continue
+                if mesher == "tetgen":
+                    raise MeshError(f"TetGen failed on this surface ({exc}); try --mesher ftetwild") from None
+                notes.append(f"TetGen failed ({exc}); meshed by fTetWild instead")
+                choice = "ftetwild"
     if choice == "ftetwild":
         try:
-            pts, tets = _run_child(_ftetwild_job, s.vertices, s.faces, h, eps)
+            src = tg_surface if tg_surface is not None and not dirty else s
+            pts, tets = _run_child(_ftetwild_job, src.vertices, src.faces, h, eps)
         except MeshError as exc:
             if "pip install" in str(exc):
                 raise
