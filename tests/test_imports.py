@@ -73,9 +73,10 @@ NUMERICAL = frozenset({"scipy", "numba", "meshio", "skfem"})
 #: so they load with the first call that needs them, not with every command: measured with
 #: `python -X importtime -c "import M"` on the 2-core development machine (scipy 1.17):
 #: scipy.signal 1.35 s, scipy.optimize 0.70 s, scipy.spatial 0.61 s, scipy.special 0.45 s,
-#: skfem 0.50 s (in the mesh module only bar_mesh uses it, to build its box). Without this a
+#: skfem 0.50 s (in the mesh module only bar_mesh uses it, to build its box), trimesh 0.45 s
+#: (only reading a surface file and splitting its triangles use it). Without this a
 #: refusal that reads a model or a grid design would take 1.5-2.5 s instead of under one.
-SLOW_TO_IMPORT = ("scipy.signal", "scipy.optimize", "scipy.spatial", "scipy.special", "skfem")
+SLOW_TO_IMPORT = ("scipy.signal", "scipy.optimize", "scipy.spatial", "scipy.special", "skfem", "trimesh")
 
 
 def _lazy_allowed(module: str, target: str) -> bool:

@@ -87,13 +87,20 @@ def test_inverted_tetrahedra_are_reoriented(box41):
     assert (tet_volumes(fixed.points, fixed.cells) > 0).all()
 
 
-def test_surface_only_mesh_is_refused(tmp_path, box41):
+def test_surface_only_mesh_is_tetrahedralised_or_refused_when_open(tmp_path, box41):
+    """A triangle-only .vtu: its closed boundary is tetrahedralised (issue 12, the same solid),
+    an open patch of it refused with the options that would close it."""
+    vol = ps.load_mesh(box41)
+    closed = tmp_path / "closed.vtu"
+    meshio.write(str(closed), meshio.Mesh(vol.points, [("triangle", vol.boundary_triangles())]))
+    again = ps.load_mesh(closed, cache=False)
+    assert again.dim == 3 and again.volume() == pytest.approx(vol.volume(), rel=1e-9)
     m = meshio.read(box41)
     tri = [c for c in m.cells if c.type == "triangle"]
-    out = tmp_path / "surf.vtu"
+    out = tmp_path / "patch.vtu"
     meshio.write(str(out), meshio.Mesh(m.points, tri))
-    with pytest.raises(ps.MeshError, match="surface-only"):
-        ps.load_mesh(out)
+    with pytest.raises(ps.MeshError, match="open.*--thickness"):
+        ps.load_mesh(out, cache=False)
 
 
 def test_hexahedral_mesh_is_refused(tmp_path):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
+import numpy as np
+
 from physsynth._progress import log
 from physsynth.cli import common
 from physsynth.errors import PhyssynthError
@@ -51,8 +53,6 @@ def cmd_mesh(args):
 
 
 def _merge(meshes):
-    import numpy as np
-
     from physsynth.mesh import Mesh, Region
 
     pts, cells, regions, off = [], [], {}, 0

@@ -27,12 +27,15 @@ import math
 import os
 from dataclasses import dataclass, field
 
+import meshio
 import numpy as np
+import pymeshfix
 import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from physsynth import validate
 from physsynth.errors import MeshError
+from physsynth.mesh.volume import Region, _unit_scale, from_arrays
 
 #: File suffixes read as surfaces (through trimesh).
 SURFACE_SUFFIXES = (".stl", ".obj", ".ply", ".off", ".glb", ".gltf")
@@ -141,8 +144,6 @@ def read_surface(path, *, units: str = "m") -> Surface:
     MeshError
         Missing or unreadable file, a point cloud or a file without faces.
     """
-    from physsynth.mesh import _unit_scale
-
     path = os.fspath(path)
     scale = _unit_scale(units)
     if not os.path.exists(path):
@@ -200,8 +201,6 @@ def read_surface(path, *, units: str = "m") -> Surface:
 
 def _read_meshio_surface(path: str, scale: float) -> Surface:
     """The triangles of a mesh file meshio reads (a surface .msh, .vtu, ...), groups from its cell sets."""
-    import meshio
-
     try:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             m = meshio.read(path)
@@ -227,8 +226,6 @@ def _read_meshio_surface(path: str, scale: float) -> Surface:
 
 def read_flat(path, units: str = "m"):
     """A flat triangle surface file in a plane z = const as a plate/membrane Mesh, else None."""
-    from physsynth.mesh import Region, from_arrays
-
     s = read_surface(path, units=units)
     used = s.vertices[np.unique(s.faces)]
     if float(np.ptp(used[:, 2])) > 1e-9 * (float(np.ptp(used, axis=0).max()) or 1.0):
@@ -594,10 +591,6 @@ def _pct(new: float, old: float) -> str:
 def meshfix(s: Surface) -> Surface:
     """Repair with MeshFix (Attene 2010, through pymeshfix): holes filled, non-manifold and
     self-intersecting parts removed and re-filled. Groups are lost (mapped back later)."""
-    try:
-        import pymeshfix
-    except ImportError:
-        raise MeshError("repairing a surface needs pymeshfix: pip install pymeshfix") from None
     with contextlib.redirect_stdout(io.StringIO()):
         mf = pymeshfix.MeshFix(np.ascontiguousarray(s.vertices), np.ascontiguousarray(s.faces, dtype=np.int32))
         mf.repair(joincomp=False, remove_smallest_components=False)

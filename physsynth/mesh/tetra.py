@@ -32,13 +32,18 @@ import os
 import time
 from dataclasses import replace
 
+import fast_simplification
 import numpy as np
+import pymeshfix
+import tetgen
 
 from physsynth import validate
 from physsynth._progress import log, step
+from physsynth._version import __version__
 from physsynth.errors import MeshError
-from physsynth.mesh import TET_EDGES, Mesh, Region, from_arrays
-from physsynth.mesh.surface import Surface, cavity_points, prepare_surface, read_surface
+from physsynth.materials import get_material
+from physsynth.mesh.surface import Surface, cavity_points, inspect_surface, prepare_surface, read_surface
+from physsynth.mesh.volume import TET_EDGES, Mesh, Region, _check_extent, from_arrays, tet_volumes
 
 MESHERS = ("auto", "tetgen", "ftetwild", "gmsh")
 #: Quadratic elements per shortest wavelength for the default size (about 1 % on the modes).
@@ -76,8 +81,6 @@ def wall_thickness(s: Surface) -> float:
 
 
 def _wave(material):
-    from physsynth.materials import get_material
-
     mat = material if material is not None else get_material("steel")
     E, nu, rho = mat.E, mat.nu, mat.rho
     c_t = math.sqrt(E / (2 * (1 + nu) * rho))
@@ -170,17 +173,11 @@ def resample(s: Surface, h: float, *, coarsen: bool = False) -> tuple[Surface | 
     full = s.area() / (math.sqrt(3) / 4 * h**2)  # faces of edge h
     target, trigger = (int(full), 1.5 * full) if coarsen else (int(2 * full), max(4 * full, DENSE_SURFACE))
     if s.n_faces > max(trigger, 200):
-        try:
-            import fast_simplification
-        except ImportError:
-            return None, "a surface much finer than the elements: remeshed by fTetWild"
         with _quiet():
             v, f = fast_simplification.simplify(
                 np.ascontiguousarray(s.vertices), np.ascontiguousarray(s.faces, dtype=np.int32), target_count=target
             )
         out = Surface(np.asarray(v, dtype=np.float64), np.asarray(f, dtype=np.int64), {}, s.source)
-        from physsynth.mesh.surface import inspect_surface
-
         if not inspect_surface(out).clean or self_intersections(out):
             return None, "a surface much finer than the elements, which decimation would spoil: remeshed by fTetWild"
         vol_change = 100 * (abs(out.volume()) / abs(s.volume()) - 1)
@@ -243,8 +240,6 @@ def _run_child(fn, *args):
 
 
 def _tetgen_job(v, f, h, holes):
-    import tetgen
-
     tg = tetgen.TetGen(v, f.astype(np.int32))
     for p in holes:
         tg.add_hole(p)
@@ -328,8 +323,6 @@ def _gmsh_job(v, f, h):
 
 def _degenerate(points: np.ndarray, tets: np.ndarray) -> int:
     """Tetrahedra too flat for the element checks of :func:`physsynth.mesh.from_arrays`."""
-    from physsynth.mesh import tet_volumes
-
     scale = float(np.ptp(points, axis=0).max()) ** 3
     return int((np.abs(tet_volumes(points, tets)) <= 1e-14 * scale).sum())
 
@@ -341,8 +334,6 @@ def _peel_flat(points: np.ndarray, tets: np.ndarray) -> tuple[np.ndarray, int]:
     decimated scan); with two faces on the boundary their other two faces lie in the same
     plane, so removing them leaves the solid's shape and volume unchanged. Flat tetrahedra
     inside the mesh are not touched (the caller falls back to another mesher)."""
-    from physsynth.mesh import tet_volumes
-
     scale = 1e-14 * float(np.ptp(points, axis=0).max()) ** 3
     removed = 0
     for _ in range(10):
@@ -364,10 +355,6 @@ def _peel_flat(points: np.ndarray, tets: np.ndarray) -> tuple[np.ndarray, int]:
 
 def self_intersections(s: Surface) -> int:
     """Number of self-intersecting triangles (MeshFix's exact test; 0 for a clean surface)."""
-    try:
-        import pymeshfix
-    except ImportError:
-        return 0  # TetGen's own check (in a child process) then decides
     t = pymeshfix.PyTMesh()
     with _quiet():
         t.load_array(np.ascontiguousarray(s.vertices), np.ascontiguousarray(s.faces, dtype=np.int32))
@@ -508,8 +495,6 @@ def _cache_key(path: str, options: dict) -> str:
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
-    from physsynth._version import __version__
-
     h.update(json.dumps({**options, "v": CACHE_VERSION, "physsynth": __version__}, sort_keys=True).encode())
     return h.hexdigest()[:24]
 
@@ -627,8 +612,6 @@ def surface_mesh(
                     log.info("using the cached volume mesh %s (%s)", key_path, m.info.get("summary", ""))
                     return m
         surf = read_surface(path, units=units)
-    from physsynth.mesh import _check_extent
-
     with step(f"checking the surface ({surf.n_faces} triangles)") as st:
         _check_extent(surf.vertices, surf.faces, units, src_name)
         surf, report, bodies = prepare_surface(surf, thickness=thickness, side=side, repair=repair, body=body)
