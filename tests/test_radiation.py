@@ -372,3 +372,22 @@ def test_bem_spheres_at_ka_10():
     data = radiate_bem(s, np.array([np.ones_like(z), z, z]), np.full(3, f), AIR, cache=False, progress=False)
     for _, ell, ratio in _sphere_errors(a, data, [10.0], PTS):
         assert np.all(np.abs(db(ratio)) < DB) and np.all(np.abs(deg(ratio)) < DEG), (ell, ratio)
+
+
+def test_cli_strike_listeners(tmp_path):
+    """--listener stereo plus one point: three channels; --radiation none with --listener: exit 2."""
+    import wave
+
+    from conftest import run_cli
+
+    mesh = os.path.join(MESHES, "plate_rect_300x200.msh")
+    base = [mesh, "--material", "steel", "--thickness", "0.002", "--support", "edge", "--fmax", "800"]
+    out = tmp_path / "l.wav"
+    rc, _, err = run_cli(
+        "strike", *base, "--at", "0.1,0.07,0", "--listener", "stereo", "--listener", "0.15,0.1,1", "-o", out
+    )
+    assert rc == 0, err
+    with wave.open(str(out)) as w:
+        assert w.getnchannels() == 3
+    rc, _, err = run_cli("strike", *base, "--at", "0.1,0.07,0", "--radiation", "none", "--listener", "0,0,1", "-o", out)
+    assert rc == 2 and err.startswith("physsynth: error: --listener needs radiation")

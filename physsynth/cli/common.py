@@ -581,3 +581,71 @@ def model_from(args, source, *, n_modes=None, fmax=None):
 
 def print_err(message: str) -> None:
     print(f"physsynth: error: {' '.join(str(message).split())}", file=sys.stderr)
+
+
+# ---------------------------------------------------------------- listeners (issue 15)
+def _listener_point(text):
+    if str(text).strip().lower() == "stereo":
+        return "stereo"
+    v = validate.point(text, "")
+    if abs(v).max() > MAX_COORDINATE:
+        raise PhyssynthError(
+            f" must be within +-{MAX_COORDINATE:g} m of the origin (meshes are in metres), got {text!r}"
+        )
+    return v
+
+
+def add_listener(p) -> None:
+    """--listener X,Y,Z (repeatable; "stereo": a spaced pair 1 m in front of and above the object)
+    and --radiation bem|fast|rayleigh|compact|none: the channels become sound pressure in Pa."""
+    g = p.add_argument_group("listeners (sound pressure in air, Pa)")
+    g.add_argument(
+        "--listener",
+        type=_type(_listener_point, "listener"),
+        action="append",
+        metavar="X,Y,Z|stereo",
+        help="a listener in the air, m (repeatable, one channel each; 'stereo' for a spaced pair "
+        "1 m in front of and above the object); replaces the pickups",
+    )
+    g.add_argument(
+        "--radiation",
+        choices=("bem", "fast", "rayleigh", "compact", "none"),
+        help="how the modes radiate (default: the model's stored data, else rayleigh for a flat "
+        "plate and fast, BEM-fitted, for a solid; none: contact pickups only)",
+    )
+    g.add_argument(
+        "--no-radiation-damping",
+        dest="radiation_damping",
+        action="store_false",
+        help="do not add the radiated power to the modes' decay",
+    )
+
+
+def check_listener_args(args) -> None:
+    """Refuse --listener with --radiation none before any work."""
+    if getattr(args, "radiation", None) == "none" and getattr(args, "listener", None):
+        raise PhyssynthError("--listener needs radiation; drop --radiation none or the --listener options")
+
+
+def apply_listeners(args, model):
+    """(model, listeners or None): the model with its radiation (computed when needed, cached)
+    and the listener list from --listener; refused before any work on a bad combination."""
+    points = getattr(args, "listener", None)
+    method = getattr(args, "radiation", None)
+    check_listener_args(args)
+    if method == "none":
+        return model, None
+    if not points and method is None:
+        return model, None
+    from physsynth.pickups import Listener, stereo_pair
+
+    if method is not None or getattr(model, "radiation", None) is None:
+        from physsynth.radiation import radiate
+
+        model = radiate(model, method, damping=getattr(args, "radiation_damping", True), fmax=0.49 * args.sr)
+    if not points:
+        return model, None
+    out = []
+    for p in points:
+        out += stereo_pair(model) if isinstance(p, str) else [Listener(p)]
+    return model, out

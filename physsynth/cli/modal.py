@@ -99,7 +99,7 @@ def cmd_modes(args):
 def render_to_wav(args, model, at, direction, pickups, mallet, out):
     """Strike ``model`` (a half-sine pulse or a physical mallet) and write the WAV."""
     from physsynth.excitation.strike import strike
-    from physsynth.pickups import pickup
+    from physsynth.pickups import Listener, pickup
     from physsynth.simulate.linear import render
 
     if mallet in PHYSICAL:
@@ -111,7 +111,7 @@ def render_to_wav(args, model, at, direction, pickups, mallet, out):
         *model.mesh.points[hit.node],
         1e3 * np.linalg.norm(model.mesh.points[hit.node] - hit.point),
     )
-    pks = [pickup(model, p) for p in pickups] if pickups else None
+    pks = [p if isinstance(p, Listener) else pickup(model, p) for p in pickups] if pickups else None
     with step(
         f"rendering {args.duration:g} s at {args.sr} Hz "
         f"({model.n_modes} modes, {1 if not pks else len(pks)} channel(s))"
@@ -124,10 +124,10 @@ def render_to_wav(args, model, at, direction, pickups, mallet, out):
 
 def _render_mallet_to_wav(args, model, at, direction, pickups, mallet, out):
     """A physical mallet (issue 5): the contact simulated with the object's modes."""
-    from physsynth.pickups import pickup
+    from physsynth.pickups import Listener, pickup
     from physsynth.simulate.score import mallet_strike
 
-    pks = [pickup(model, p) for p in pickups] if pickups else None
+    pks = [p if isinstance(p, Listener) else pickup(model, p) for p in pickups] if pickups else None
     with step(
         f"striking with a {mallet} mallet, rendering {args.duration:g} s at {args.sr} Hz ({model.n_modes} modes)"
     ):
@@ -160,10 +160,12 @@ def cmd_strike(args):
     if args.save_model:
         common.model_output(args.save_model)
     check_strike(args, len(args.pickup) if args.pickup else 1)
+    common.check_listener_args(args)
     model = common.model_from(args, args.model)
+    model, listeners = common.apply_listeners(args, model)
     if args.save_model:
         model.save(args.save_model)
-    render_to_wav(args, model, args.at, args.direction, args.pickup, args.mallet, out)
+    render_to_wav(args, model, args.at, args.direction, listeners or args.pickup, args.mallet, out)
     return 0
 
 
@@ -313,6 +315,7 @@ def register(sub) -> None:
         help="pickup point, m; twice for stereo (default: the strike point)",
     )
     add_render(p)
+    common.add_listener(p)
     common.add_material(p)
     common.add_fem(p)
     common.add_fmax(p, "modes below this frequency, Hz, when computing from a mesh (default min(10000, 0.49 sr))")
