@@ -258,9 +258,19 @@ class Expansion:
                 f"listener point ({', '.join(f'{v:.3g}' for v in bad)}) m lies inside the sphere of "
                 f"{self.radius:.3g} m about the object's centre where its radiation expansion holds; move it farther"
             )
-        out = np.empty((len(self.k), len(pts)), dtype=complex)
-        for i, k in enumerate(self.k):
-            out[i] = multipole_basis(pts, self.center, k, self.order) @ self.coeffs[i]
+        from scipy.special import sph_harm_y, spherical_jn, spherical_yn
+
+        # Y_lm depends on the direction only: once for all modes; h_l(k r) once per l.
+        _, theta, phi = _sph(pts, self.center)
+        L = self.order
+        out = np.zeros((len(self.k), len(pts)), dtype=complex)
+        kr = self.k[:, None] * r[None, :]
+        j = 0
+        for ell in range(L + 1):
+            h = spherical_jn(ell, kr) + 1j * spherical_yn(ell, kr)
+            for m in range(-ell, ell + 1):
+                out += h * (self.coeffs[:, j, None] * sph_harm_y(ell, m, theta, phi)[None, :])
+                j += 1
         return out * sign
 
     def power(self, air: Air) -> np.ndarray:

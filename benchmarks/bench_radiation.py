@@ -1,0 +1,103 @@
+"""Radiation (issue 15): the listener's cost at render time, and the BEM precompute of the
+bundled bowl's modes below 5 kHz.
+
+1. Listener cost: the same strike rendered at a contact pickup and at a listener (the
+   resonator bank, ``physsynth.render``, and the mallet contact, ``render_score``), on a
+   steel plate with Rayleigh radiation; prints ``listener_cost_fraction_*`` = (listener time -
+   pickup time) / pickup time, best of several repeats in the same run (target < 0.10).
+2. BEM of the bowl: its modes below 5 kHz, the surface size, the time and memory estimate
+   (``physsynth.radiation.bem.estimate``); with ``--bem N`` it solves the N lowest of them and
+   prints the measured seconds and peak resident memory.
+
+    python benchmarks/bench_radiation.py [--bem N] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import time
+
+import numpy as np
+
+import physsynth as ps
+from physsynth.pickups import listener, pickup
+from physsynth.radiation import radiate
+from physsynth.radiation._base import model_surface
+from physsynth.radiation.bem import estimate
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MESHES = os.path.join(os.path.dirname(HERE), "meshes")
+
+
+def best(fn, repeat):
+    t = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        t.append(time.perf_counter() - t0)
+    return min(t)
+
+
+def listener_cost(repeat: int) -> None:
+    mesh = ps.load_mesh(os.path.join(MESHES, "plate_rect_300x200.msh"))
+    model = ps.modal_analysis(mesh, ps.get_material("steel"), fmax=10000.0, thickness=0.002, support=["edge"])
+    model = radiate(model, "rayleigh")
+    print(f"plate: {model.n_modes} modes, radiation {model.radiation.n_modes} modes")
+    hit = ps.strike(model, at=(0.1, 0.07, 0.0), sr=48000)
+    pk = pickup(model, (0.05, 0.05, 0.0))
+    li = listener((0.15, 0.1, 1.0))
+    from physsynth.simulate.score import mallet_strike
+
+    for name, run in (
+        ("resonator", lambda p: ps.render(model, hit, p, duration=2.0)),
+        (
+            "mallet",
+            lambda p: mallet_strike(model, (0.1, 0.07, 0.0), mallet="rubber", pickups=p, sr=48000, duration=2.0),
+        ),
+    ):
+        run([pk])
+        run([li])  # compile, warm
+        for label, a, b in (("mono", [pk], [li]), ("stereo", [pk, pk], [li, li])):
+            tp = best(lambda a=a, run=run: run(a), repeat)
+            tl = best(lambda b=b, run=run: run(b), repeat)
+            print(f"{name} {label}: pickup {tp * 1e3:.1f} ms, listener {tl * 1e3:.1f} ms")
+            print(f"listener_cost_fraction_{name}_{label}: {(tl - tp) / tp:.3f}")
+
+
+def bowl_bem(n_solve: int) -> None:
+    path = os.path.join(MESHES, "tibetan_bowl_180.msh")
+    mesh = ps.load_mesh(path)
+    t0 = time.perf_counter()
+    model = ps.modal_analysis(mesh, ps.get_material("bronze"), fmax=5000.0)
+    print(f"bowl: {model.n_modes} modes below 5 kHz ({time.perf_counter() - t0:.1f} s modal analysis)")
+    surf = model_surface(model)
+    n_f = model.n_modes
+    sec, nbytes = estimate(surf, n_f)
+    print(f"bowl surface: {len(surf.triangles)} triangles, {len(surf.points)} unknowns")
+    print(f"bem_estimate_seconds: {sec:.0f}")
+    print(f"bem_estimate_gib: {nbytes / 2**30:.2f}")
+    if n_solve:
+        sub = model.select(np.arange(min(n_solve, model.n_modes)))
+        t0 = time.perf_counter()
+        radiate(sub, "bem", cache=False)
+        dt = time.perf_counter() - t0
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        print(f"bem_measured_seconds_{sub.n_modes}_modes: {dt:.0f}")
+        print(f"bem_peak_rss_gib: {rss:.2f}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bem", type=int, default=0, help="solve the N lowest bowl modes by BEM")
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--skip-listener", action="store_true")
+    a = ap.parse_args()
+    if not a.skip_listener:
+        listener_cost(a.repeat)
+    bowl_bem(a.bem)
+
+
+if __name__ == "__main__":
+    main()
