@@ -18,7 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from physsynth import validate
+from physsynth._progress import log
 from physsynth.errors import PhyssynthError
+from physsynth.radiation.fast import listener_gains
 
 #: Largest distance from a requested point to the surface node it snaps to, as a fraction of
 #: the model's bounding-box diagonal.
@@ -274,9 +276,6 @@ def listener_taps(model, points, omega, sigma, *, sr: float, quantity: int):
     the radiation evaluated at each mode's own frequency (docs/radiation-theory.md, "Rendering").
     Modes beyond the radiation data get no weight (logged).
     """
-    from physsynth._progress import log
-    from physsynth.radiation.fast import listener_gains
-
     rad = getattr(model, "radiation", None)
     if rad is None:
         raise PhyssynthError(

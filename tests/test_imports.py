@@ -43,6 +43,7 @@ OPTIONAL = frozenset(
         "PIL",
         "yaml",
         "pyarrow",
+        "bempp_cl",
     }
 )
 

@@ -16,6 +16,7 @@ from physsynth.damping import DampingLaw, t60_from_decay_rate
 from physsynth.errors import MaterialError, ModelFileError, PhyssynthError
 from physsynth.materials import Material
 from physsynth.mesh import Mesh, Region
+from physsynth.radiation._base import RadiationData
 
 FORMAT = "physsynth-modal-model"
 FORMAT_VERSION = 1
@@ -383,8 +384,6 @@ def _radiation_load(z, meta: dict, path: str, n_modes: int):
     rmeta = meta.get("radiation")
     if rmeta is None:
         return None
-    from physsynth.radiation._base import RadiationData
-
     arrays = {name[len("radiation/") :]: z[name] for name in z.files if name.startswith("radiation/")}
     try:
         rad = RadiationData.from_arrays(rmeta if isinstance(rmeta, dict) else {}, arrays)

@@ -38,6 +38,7 @@ import os
 import time
 
 import numpy as np
+from scipy.linalg import lu_factor, lu_solve
 
 from physsynth import validate
 from physsynth._progress import log
@@ -48,9 +49,9 @@ from physsynth.radiation._base import (
     RadiationData,
     Surface,
     efficiency,
+    field_from_surface,
     fit_expansion,
     mass_matrix,
-    quadrature,
 )
 
 #: Relative frequency difference under which modes share one BEM assembly (0.1 %: the radiated
@@ -201,7 +202,6 @@ def solve_surface(
         )
     bempp = _bempp()
     from bempp_cl.api.operators.boundary import helmholtz, sparse
-    from scipy.linalg import lu_factor, lu_solve
 
     grid = _grid(bempp, surface)
     space = bempp.function_space(grid, "P", 1)
@@ -240,32 +240,6 @@ def solve_surface(
                 el,
                 el / done * (len(groups) - done),
             )
-    return out
-
-
-def field_from_surface(surface: Surface, u, g, k, points) -> np.ndarray:
-    """Pressure (1) at points from surface pressure ``u`` and Neumann data ``g`` (both P1).
-
-    Shape (n_modes, n_points). Exact quadrature is not needed away from the surface: the
-    6-point rule per triangle is accurate to well below 0.1 dB at a triangle size from the
-    listener.
-    """
-    x, w, nrm, B = quadrature(surface)
-    pts = np.atleast_2d(np.asarray(points, dtype=np.float64))
-    u = np.atleast_2d(u)
-    g = np.atleast_2d(g)
-    uq = (B @ u.T).T  # (n_modes, nq)
-    gq = (B @ g.T).T
-    out = np.empty((len(u), len(pts)), dtype=complex)
-    k = np.atleast_1d(k)
-    for j, xp in enumerate(pts):
-        d = xp - x  # x - y
-        R = np.linalg.norm(d, axis=1)
-        dn = np.einsum("qd,qd->q", d, nrm)
-        for i, ki in enumerate(k):
-            e = np.exp(1j * ki * R) / (4 * np.pi * R)
-            dG = e * (1 - 1j * ki * R) * dn / R**2  # dG/dn_y
-            out[i, j] = np.sum(w * (dG * uq[i] - e * gq[i]))
     return out
 
 

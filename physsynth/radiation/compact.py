@@ -25,6 +25,7 @@ import time
 import numpy as np
 
 from physsynth.radiation._base import AIR, Air, RadiationData, Surface, efficiency, fit_expansion, mass_matrix
+from physsynth.radiation.bem import solve_surface
 
 #: k a of the incompressible-flow solve.
 KA_STATIC = 0.02
@@ -32,8 +33,6 @@ KA_STATIC = 0.02
 
 def moments(surface: Surface, vn, air: Air = AIR, *, cache: bool = True, progress: bool = True):
     """(Q, mu, center) of each mode: shapes (n_modes,), (n_modes, 3), (3,) in m^3/s, m^4/s, m."""
-    from physsynth.radiation.bem import solve_surface
-
     vn = np.atleast_2d(np.asarray(vn, dtype=float))
     c = surface.center
     a = surface.radius(c)

@@ -10,6 +10,11 @@ from physsynth import validate
 from physsynth._progress import step
 from physsynth.errors import PhyssynthError
 from physsynth.radiation._base import METHODS, Air, model_surface, normal_velocity
+from physsynth.radiation.bem import check_memory, radiate_bem
+from physsynth.radiation.compact import radiate_compact
+from physsynth.radiation.damping import with_radiation_damping
+from physsynth.radiation.fast import refit
+from physsynth.radiation.rayleigh import radiate_rayleigh
 
 
 def check_method(method) -> str:
@@ -66,8 +71,6 @@ def radiate(
     vn = normal_velocity(model, surface)[:n]
     f = model.frequencies[:n]
     if method == "rayleigh":
-        from physsynth.radiation.rayleigh import radiate_rayleigh
-
         with step(f"Rayleigh radiation of {n} modes"):
             data = radiate_rayleigh(surface, vn, f, air)
     else:
@@ -76,21 +79,13 @@ def radiate(
                 f"--radiation {method} needs a solid's closed surface; this model is a sheet: use --radiation rayleigh"
             )
         if method == "compact":
-            from physsynth.radiation.compact import radiate_compact
-
             data = radiate_compact(surface, vn, f, air, cache=cache, progress=progress)
         else:
-            from physsynth.radiation.bem import check_memory, radiate_bem
-
             check_memory(surface, n)
             data = radiate_bem(surface, vn, f, air, cache=cache, progress=progress)
             if method == "fast":
-                from physsynth.radiation.fast import refit
-
                 data = refit(data)
     out = replace(model, radiation=data)
     if damping:
-        from physsynth.radiation.damping import with_radiation_damping
-
         out = with_radiation_damping(out, data)
     return out
