@@ -634,8 +634,9 @@ def prepare_surface(
     report = Report()
     area0 = s.area()
     s, merged = weld(s)
-    if merged:
-        report.add(f"{merged} coincident vertices merged", merged_vertices=merged)
+    # coincident vertices (STL stores each triangle's corners apart; OBJ groups are read apart)
+    # are merged silently: the geometry is unchanged
+    report.counts["merged_vertices"] = merged
     chk = inspect_surface(s)
     if chk.flat and thickness is None:
         raise MeshError(

@@ -27,8 +27,10 @@ import importlib.machinery
 import importlib.util
 import json
 import math
-import multiprocessing
 import os
+import subprocess
+import sys
+import tempfile
 import time
 from dataclasses import replace
 
@@ -206,37 +208,30 @@ def _quiet():
             os.close(copy)
 
 
-def _child_main(conn, fn, args):
-    try:
-        with _quiet():
-            out = fn(*args)
-        conn.send(("ok", out))
-    except BaseException as exc:  # report every failure to the parent
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
-    finally:
-        conn.close()
-
-
 def _run_child(fn, *args):
-    """``fn(*args)`` in a fresh process, so that a crash of the C++ mesher (TetGen aborts on
-    some inputs) is an error message, not the end of physsynth. The process is spawned, not
-    forked: a fork of a process whose BLAS / OpenMP threads are running can deadlock or crash
-    in the child's own threads (fTetWild's TBB)."""
-    ctx = multiprocessing.get_context("spawn")
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child_main, args=(child, fn, args), daemon=True)
-    proc.start()
-    child.close()
-    try:
-        status, out = parent.recv()
-    except EOFError:
-        status, out = "crash", None
-    proc.join()
-    if status == "crash":
-        raise MeshError(f"the mesher crashed (exit code {proc.exitcode})")
-    if status == "error":
-        raise MeshError(out)
-    return out
+    """``fn(*args)`` (a mesher job of :data:`JOBS`) in a separate Python process, so that a crash
+    of the C++ mesher (TetGen aborts on some inputs) is an error message, not the end of
+    physsynth. A fresh interpreter (``python -m physsynth.mesh._child``), not a fork: a fork of a
+    process whose BLAS / OpenMP threads run can crash the child's own threads (fTetWild's TBB),
+    and multiprocessing's spawn re-runs the caller's script, which hangs one without a
+    ``__main__`` guard. Arrays go through temporary .npz files."""
+    name = next(k for k, v in JOBS.items() if v is fn)
+    with tempfile.TemporaryDirectory(prefix="physsynth-mesher-") as tmp:
+        src, dst = os.path.join(tmp, "in.npz"), os.path.join(tmp, "out.npz")
+        np.savez(
+            src,
+            job=np.array(name),
+            n_args=np.array(len(args)),
+            **{f"arg{i}": np.asarray(a) for i, a in enumerate(args)},
+        )
+        proc = subprocess.run([sys.executable, "-m", "physsynth.mesh._child", src, dst], capture_output=True, text=True)
+        if proc.returncode != 0 or not os.path.exists(dst):
+            tail = (proc.stderr.strip().splitlines() or [""])[-1]
+            raise MeshError(f"the mesher crashed (exit code {proc.returncode}{': ' + tail if tail else ''})")
+        with np.load(dst) as z:
+            if "error" in z:
+                raise MeshError(str(z["error"]))
+            return z["points"].astype(np.float64), z["tets"].astype(np.int64)
 
 
 def _tetgen_job(v, f, h, holes):
@@ -319,6 +314,9 @@ def _gmsh_job(v, f, h):
         return np.asarray(coords, dtype=np.float64).reshape(-1, 3), index[tets]
     finally:
         gmsh.finalize()
+
+
+JOBS = {"tetgen": _tetgen_job, "ftetwild": _ftetwild_job, "gmsh": _gmsh_job}
 
 
 def _degenerate(points: np.ndarray, tets: np.ndarray) -> int:

@@ -1,6 +1,6 @@
 """Bring your own object: a surface file (OBJ with groups) to a volume mesh to mode shapes.
 
-Run: python examples/23_surface_to_modes.py [--outdir docs/img] [--n-modes 6]
+Run: python examples/24_surface_to_modes.py [--outdir docs/img] [--n-modes 6]
 Writes surface-in.png (the OBJ surface, coloured by group), surface-volume.png (the
 tetrahedral mesh cut open at y = 0) and surface-modes.png (three mode shapes) to --outdir
 (default docs/img, the pictures of docs/surface-meshes.md). The surface is the bundled Tibetan
@@ -44,7 +44,7 @@ def write_obj(mesh, path):
     new = -np.ones(mesh.n_nodes, dtype=np.int64)
     new[used] = np.arange(len(used))
     with open(path, "w") as fh:
-        fh.write("# a bowl's surface, by examples/23_surface_to_modes.py\n")
+        fh.write("# a bowl's surface, by examples/24_surface_to_modes.py\n")
         fh.writelines(f"v {x:.9g} {y:.9g} {z:.9g}\n" for x, y, z in mesh.points[used])
         for name in sorted(set(label)):
             fh.write(f"g {name}\n")
