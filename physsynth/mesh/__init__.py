@@ -22,7 +22,6 @@ from physsynth.mesh.volume import (
     UNITS,
     Mesh,
     Region,
-    _check_extent,
     _unit_scale,
     bar_mesh,
     characteristic_length,
@@ -54,8 +53,6 @@ __all__ = [
     "tet_volumes",
     "tetra",
     "tri_areas",
-    "_check_extent",
-    "_unit_scale",
 ]
 
 

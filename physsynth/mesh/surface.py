@@ -37,6 +37,25 @@ from physsynth import validate
 from physsynth.errors import MeshError
 from physsynth.mesh.volume import Region, _unit_scale, from_arrays
 
+__all__ = [
+    "SURFACE_SUFFIXES",
+    "Body",
+    "Report",
+    "Surface",
+    "SurfaceCheck",
+    "find_bodies",
+    "inspect_surface",
+    "is_surface_file",
+    "meshfix",
+    "orient_consistently",
+    "prepare_surface",
+    "read_flat",
+    "read_surface",
+    "thicken",
+    "weld",
+    "winding_number",
+]
+
 #: File suffixes read as surfaces (through trimesh).
 SURFACE_SUFFIXES = (".stl", ".obj", ".ply", ".off", ".glb", ".gltf")
 #: Holes filled without being asked: their filling may add at most this fraction of the area.

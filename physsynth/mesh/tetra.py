@@ -47,6 +47,18 @@ from physsynth.materials import get_material
 from physsynth.mesh.surface import Surface, cavity_points, inspect_surface, prepare_surface, read_surface
 from physsynth.mesh.volume import TET_EDGES, Mesh, Region, _check_extent, from_arrays, tet_volumes
 
+__all__ = [
+    "MESHERS",
+    "element_size",
+    "estimate_dofs",
+    "mode_frequency_estimate",
+    "resample",
+    "self_intersections",
+    "surface_mesh",
+    "tetrahedralize",
+    "wall_thickness",
+]
+
 MESHERS = ("auto", "tetgen", "ftetwild", "gmsh")
 #: Quadratic elements per shortest wavelength for the default size (about 1 % on the modes).
 ELEMENTS_PER_WAVELENGTH = 3.0

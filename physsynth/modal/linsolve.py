@@ -54,6 +54,7 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, LinearOperator, eigsh, splu
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from physsynth import validate
 from physsynth.errors import SolverError
@@ -678,11 +679,6 @@ def _iteration_threads():
     factorisation keeps its threads: 1.3 s against 1.8 s on one). ``PHYSSYNTH_EIGEN_THREADS``
     sets the count instead (``0``: leave the libraries alone).
     """
-    try:
-        from threadpoolctl import threadpool_info, threadpool_limits
-    except ImportError:  # optional: without it the libraries keep their threads
-        yield
-        return
     env = os.environ.get("PHYSSYNTH_EIGEN_THREADS", "").strip()
     if env:
         limit = validate.integer(env, "PHYSSYNTH_EIGEN_THREADS", lo=0, error=SolverError)
