@@ -7,9 +7,6 @@ triangle-only .msh/.vtu) checked, repaired and tetrahedralised (:mod:`.surface`,
 
 from __future__ import annotations
 
-import os
-
-from physsynth.errors import MeshError
 from physsynth.mesh import surface, tetra
 from physsynth.mesh.volume import (
     MAX_COORDINATE,
@@ -22,9 +19,9 @@ from physsynth.mesh.volume import (
     UNITS,
     Mesh,
     Region,
-    _unit_scale,
     bar_mesh,
     characteristic_length,
+    check_path,
     from_arrays,
     read_volume,
     save_mesh,
@@ -83,19 +80,8 @@ def load_mesh(path, *, units: str = "m", **surface_options) -> Mesh:
         Missing or unreadable file, no tetrahedra (a hexahedral mesh), a surface that cannot be
         closed or meshed, bad cells.
     """
-    try:
-        path = os.fspath(path)
-    except TypeError:
-        raise MeshError(f"the mesh path must be a file name, got {path!r}") from None
-    _unit_scale(units)
-    if not os.path.exists(path):
-        raise MeshError(f"mesh file not found: {path}")
-    if os.path.isdir(path):
-        raise MeshError(f"{path} is a directory, not a mesh file")
+    path = check_path(path, units)
     if surface.is_surface_file(path):
-        flat = surface.read_flat(path, units)
-        if flat is not None:
-            return flat
         return tetra.surface_mesh(path, units=units, **surface_options)
     mesh = read_volume(path, units=units)
     if mesh is None:

@@ -27,7 +27,6 @@ import math
 import os
 from dataclasses import dataclass, field
 
-import meshio
 import numpy as np
 import pymeshfix
 import scipy.sparse as sp
@@ -35,7 +34,7 @@ from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from physsynth import validate
 from physsynth.errors import MeshError
-from physsynth.mesh.volume import Region, _unit_scale, from_arrays
+from physsynth.mesh.volume import Region, _unit_scale, check_path, from_arrays, meshio_read
 
 __all__ = [
     "SURFACE_SUFFIXES",
@@ -49,7 +48,7 @@ __all__ = [
     "meshfix",
     "orient_consistently",
     "prepare_surface",
-    "read_flat",
+    "flat_mesh",
     "read_surface",
     "thicken",
     "weld",
@@ -163,12 +162,8 @@ def read_surface(path, *, units: str = "m") -> Surface:
     MeshError
         Missing or unreadable file, a point cloud or a file without faces.
     """
-    path = os.fspath(path)
+    path = check_path(path, units)
     scale = _unit_scale(units)
-    if not os.path.exists(path):
-        raise MeshError(f"mesh file not found: {path}")
-    if os.path.isdir(path):
-        raise MeshError(f"{path} is a directory, not a mesh file")
     if not is_surface_file(path):
         return _read_meshio_surface(path, scale)
     trimesh = _trimesh()
@@ -220,11 +215,7 @@ def read_surface(path, *, units: str = "m") -> Surface:
 
 def _read_meshio_surface(path: str, scale: float) -> Surface:
     """The triangles of a mesh file meshio reads (a surface .msh, .vtu, ...), groups from its cell sets."""
-    try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            m = meshio.read(path)
-    except (Exception, SystemExit) as exc:
-        raise MeshError(f"cannot read mesh {path}: {str(exc).strip() or type(exc).__name__}") from None
+    m = meshio_read(path)
     faces, groups, n = [], {}, 0
     for i, c in enumerate(m.cells):
         if c.type in ("triangle", "triangle6"):
@@ -243,9 +234,8 @@ def _read_meshio_surface(path: str, scale: float) -> Surface:
     return _compact(Surface(pts * scale, np.concatenate(faces), groups, os.path.abspath(path)))
 
 
-def read_flat(path, units: str = "m"):
-    """A flat triangle surface file in a plane z = const as a plate/membrane Mesh, else None."""
-    s = read_surface(path, units=units)
+def flat_mesh(s: Surface):
+    """A surface in a plane z = const as a plate/membrane Mesh (triangles), else None."""
     used = s.vertices[np.unique(s.faces)]
     if float(np.ptp(used[:, 2])) > 1e-9 * (float(np.ptp(used, axis=0).max()) or 1.0):
         return None

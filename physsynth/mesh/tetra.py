@@ -44,7 +44,7 @@ from physsynth._progress import log, step
 from physsynth._version import __version__
 from physsynth.errors import MeshError
 from physsynth.materials import get_material
-from physsynth.mesh.surface import Surface, cavity_points, inspect_surface, prepare_surface, read_surface
+from physsynth.mesh.surface import Surface, cavity_points, flat_mesh, inspect_surface, prepare_surface, read_surface
 from physsynth.mesh.volume import TET_EDGES, Mesh, Region, _check_extent, from_arrays, tet_volumes
 
 __all__ = [
@@ -622,6 +622,9 @@ def surface_mesh(
                     log.info("using the cached volume mesh %s (%s)", key_path, m.info.get("summary", ""))
                     return m
         surf = read_surface(path, units=units)
+        flat = flat_mesh(surf)
+        if flat is not None:  # a plate or membrane outline: read as one, as a .msh of it would be
+            return flat
     with step(f"checking the surface ({surf.n_faces} triangles)") as st:
         _check_extent(surf.vertices, surf.faces, units, src_name)
         surf, report, bodies = prepare_surface(surf, thickness=thickness, side=side, repair=repair, body=body)

@@ -467,13 +467,8 @@ def _unit_scale(units: str) -> float:
         raise MeshError(f"unknown units {units!r}; use one of {', '.join(UNITS)}") from None
 
 
-def read_volume(path, *, units: str = "m") -> Mesh | None:
-    """A tetrahedral (or flat triangle) mesh from a file meshio reads; None for a file of
-    triangles that are not flat (a surface, for :mod:`physsynth.mesh.tetra`).
-
-    See :func:`physsynth.mesh.load_mesh`, which calls this for every file that is not a surface
-    format."""
-
+def check_path(path, units: str = "m") -> str:
+    """The mesh file's path as a string, after checking it names a file and ``units`` a unit."""
     try:
         path = os.fspath(path)
     except TypeError:
@@ -483,10 +478,15 @@ def read_volume(path, *, units: str = "m") -> Mesh | None:
         raise MeshError(f"mesh file not found: {path}")
     if os.path.isdir(path):
         raise MeshError(f"{path} is a directory, not a mesh file")
+    return path
+
+
+def meshio_read(path: str) -> meshio.Mesh:
+    """``meshio.read`` with its prints silenced and every failure one MeshError."""
     try:
         # meshio prints to stdout and may call sys.exit() on a file it cannot parse
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            m = meshio.read(path)
+            return meshio.read(path)
     except (Exception, SystemExit) as exc:  # all of them mean "cannot read this"
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if isinstance(exc, SystemExit):
@@ -495,6 +495,17 @@ def read_volume(path, *, units: str = "m") -> Mesh | None:
             f"cannot read mesh {path}: {msg} (supported: gmsh .msh, .vtu, .xdmf, .inp, "
             ".mesh and the other formats meshio reads)"
         ) from None
+
+
+def read_volume(path, *, units: str = "m") -> Mesh | None:
+    """A tetrahedral (or flat triangle) mesh from a file meshio reads; None for a file of
+    triangles that are not flat (a surface, for :mod:`physsynth.mesh.tetra`).
+
+    See :func:`physsynth.mesh.load_mesh`, which calls this for every file that is not a surface
+    format."""
+
+    path = check_path(path, units)
+    m = meshio_read(path)
 
     blocks = [(i, c.type, c.data) for i, c in enumerate(m.cells)]
     vol = [(i, t, d) for i, t, d in blocks if t in _VOLUME_TYPES]
