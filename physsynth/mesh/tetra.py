@@ -331,14 +331,10 @@ def _gmsh_job(v, f, h):
 JOBS = {"tetgen": _tetgen_job, "ftetwild": _ftetwild_job, "gmsh": _gmsh_job}
 
 
-def _degenerate(points: np.ndarray, tets: np.ndarray) -> int:
-    """Tetrahedra too flat for the element checks of :func:`physsynth.mesh.from_arrays`."""
-    scale = float(np.ptp(points, axis=0).max()) ** 3
-    return int((np.abs(tet_volumes(points, tets)) <= 1e-14 * scale).sum())
-
-
-def _peel_flat(points: np.ndarray, tets: np.ndarray) -> tuple[np.ndarray, int]:
-    """Remove zero-volume tetrahedra with two or more faces on the boundary.
+def _peel_flat(points: np.ndarray, tets: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """Remove zero-volume tetrahedra with two or more faces on the boundary; returns the
+    tetrahedra left, how many were removed and how many flat ones remain (too flat for the
+    element checks of :func:`physsynth.mesh.from_arrays`).
 
     TetGen leaves such slivers where adjacent surface triangles are coplanar (a flat base, a
     decimated scan); with two faces on the boundary their other two faces lie in the same
@@ -359,8 +355,9 @@ def _peel_flat(points: np.ndarray, tets: np.ndarray) -> tuple[np.ndarray, int]:
         if not peel.any():
             break
         tets = tets[~peel]
+        flat = flat[~peel]
         removed += int(peel.sum())
-    return tets, removed
+    return tets, removed, int(flat.sum())
 
 
 def self_intersections(s: Surface) -> int:
@@ -393,28 +390,18 @@ def tetrahedralize(s: Surface, h: float, *, mesher: str = "auto", dirty: bool = 
         choice = "ftetwild" if dirty or tg_surface is None else "tetgen"
     eps = 1e-3
     if choice == "tetgen":
-        attempts = [tg_surface]
-        for k, surf_k in enumerate(attempts):
-            try:
-                pts, tets = _run_child(_tetgen_job, surf_k.vertices, surf_k.faces, h, cavity_points(s))
-                tets, peeled = _peel_flat(pts, tets)
-                if peeled:
-                    notes.append(
-                        f"{peeled} flat boundary tetrahedra (slivers between coplanar surface triangles) removed"
-                    )
-                flat = _degenerate(pts, tets)
-                if flat:
-                    raise MeshError(f"{flat} zero-volume tetrahedra (near-coplanar surface points)")
-                tg_surface = surf_k
-                break
-            except MeshError as exc:
-                if k + 1 < len(attempts):
-                    notes.append(f"TetGen failed ({exc})")
-                    continue
-                if mesher == "tetgen":
-                    raise MeshError(f"TetGen failed on this surface ({exc}); try --mesher ftetwild") from None
-                notes.append(f"TetGen failed ({exc}); meshed by fTetWild instead")
-                choice = "ftetwild"
+        try:
+            pts, tets = _run_child(_tetgen_job, tg_surface.vertices, tg_surface.faces, h, cavity_points(s))
+            tets, peeled, flat = _peel_flat(pts, tets)
+            if peeled:
+                notes.append(f"{peeled} flat boundary tetrahedra (slivers between coplanar surface triangles) removed")
+            if flat:
+                raise MeshError(f"{flat} zero-volume tetrahedra (near-coplanar surface points)")
+        except MeshError as exc:
+            if mesher == "tetgen":
+                raise MeshError(f"TetGen failed on this surface ({exc}); try --mesher ftetwild") from None
+            notes.append(f"TetGen failed ({exc}); meshed by fTetWild instead")
+            choice = "ftetwild"
     if choice == "ftetwild":
         try:
             src = tg_surface if tg_surface is not None and not dirty else s
