@@ -8,10 +8,8 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import sys
 
 import numpy as np
 
@@ -81,13 +79,9 @@ def load_body(path: str, units: str, *, section_ok: bool = True):
     return profiles.load_section(path, units=units)
 
 
-def cmd_modes_axisymmetric(args, modes_json, print_table):
-    """``physsynth modes PROFILE --axisymmetric``: the modes order by order (``modes_json`` and
-    ``print_table`` are the modes command's writers, passed in: cli.modal imports this module)."""
-    if args.output:
-        common.model_output(args.output)
-    if args.n_modes is not None and args.fmax is not None:
-        raise PhyssynthError("give --n-modes or --fmax, not both")
+def modes_axisymmetric(args):
+    """The model of ``physsynth modes PROFILE --axisymmetric``, solved order by order (the modes
+    command has checked the output and --n-modes/--fmax, and writes the result)."""
     _check_fem(args)
     common.check_material(args)
     if not os.path.exists(args.mesh) and args.mesh not in BUNDLED:
@@ -109,15 +103,7 @@ def cmd_modes_axisymmetric(args, modes_json, print_table):
         solver=args.solver,
         asymmetry=args.asymmetry,
     )
-    if args.output:
-        path = model.save(args.output)
-        log.info("saved the modal model to %s", path)
-    if args.json:
-        json.dump(modes_json(model), sys.stdout)
-        sys.stdout.write("\n")
-    else:
-        print_table(model)
-    return 0
+    return model
 
 
 def _floats(text: str, what: str) -> list[float]:

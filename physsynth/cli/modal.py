@@ -76,15 +76,16 @@ def check_strike(args, channels: int) -> None:
 
 # ------------------------------------------------------------------ commands
 def cmd_modes(args):
-    if axisym.wants_axisymmetric(args):  # a profile or section of a body of revolution
-        return axisym.cmd_modes_axisymmetric(args, modes_json, print_table)
     if args.output:
         common.model_output(args.output)
     if args.n_modes is not None and args.fmax is not None:
         raise PhyssynthError("give --n-modes or --fmax, not both")
-    common.check_material(args)
-    mesh = common.load_mesh(args.mesh, args.units, args, fmax=args.fmax, n_modes=args.n_modes)
-    model = common.modal(args, mesh, fmax=args.fmax, n_modes=args.n_modes)
+    if axisym.wants_axisymmetric(args):  # a profile or section of a body of revolution
+        model = axisym.modes_axisymmetric(args)
+    else:
+        common.check_material(args)
+        mesh = common.load_mesh(args.mesh, args.units, args, fmax=args.fmax, n_modes=args.n_modes)
+        model = common.modal(args, mesh, fmax=args.fmax, n_modes=args.n_modes)
     if args.output:
         path = model.save(args.output)
         log.info("saved the modal model to %s", path)
