@@ -377,3 +377,23 @@ def test_asymmetry_splits_doublets_as_the_3d_mass_says():
         fc, fs = (m1.frequencies[tags1.index([n, 0, fam])] for fam in ("cos", "sin"))
         assert fc < fs
         np.testing.assert_allclose(fs - fc, predicted, rtol=0.1)
+
+
+def test_modal_analysis_option_dispatches_to_the_axisymmetric_solver():
+    """``modal_analysis`` takes a profile (or ``axisymmetric=...``) and gives exactly what
+    ``modal_analysis_axisymmetric`` gives; a 3D mesh with ``axisymmetric=True``, plate options
+    and unknown options are refused before any work."""
+    import physsynth as ps
+
+    prof = bowl_profile(n_points=41)
+    ref = aa.modal_analysis_axisymmetric(prof, STEEL, n_modes=4, through_wall=1)
+    got = ps.modal_analysis(prof, STEEL, n_modes=4, axisymmetric={"through_wall": 1})
+    np.testing.assert_array_equal(got.frequencies, ref.frequencies)
+    assert ps.modal_analysis(prof, STEEL, n_modes=2).provenance["model"] == "axisymmetric"
+    mesh = revolve(mesh_section(prof, through_wall=0), 16).mesh
+    with pytest.raises(PhyssynthError, match="meridian section"):
+        ps.modal_analysis(mesh, STEEL, axisymmetric=True)
+    with pytest.raises(PhyssynthError, match="plates and membranes"):
+        ps.modal_analysis(prof, STEEL, thickness=0.01)
+    with pytest.raises(PhyssynthError, match="unknown"):
+        ps.modal_analysis(prof, STEEL, axisymmetric={"sizes": 0.01})

@@ -43,6 +43,7 @@ def modal_analysis(
     solver: str = "auto",
     f_shift: float | None = None,
     max_modes: int = 2000,
+    axisymmetric: bool | dict = False,
 ) -> ModalModel:
     """Compute the vibration modes of an elastic object.
 
@@ -82,6 +83,12 @@ def modal_analysis(
         plates and membranes, which can be very low).
     max_modes : int
         Safety limit on the number of modes computed (``n_modes``, or those below ``fmax``).
+    axisymmetric : bool or dict
+        Solve a body of revolution order by order on its meridian section
+        (:func:`physsynth.modal.axisym_analysis.modal_analysis_axisymmetric`); ``mesh`` is then a
+        :class:`~physsynth.profiles.Profile` or :class:`~physsynth.profiles.Section` (always
+        solved this way), and a dict passes that function's further options (``size``,
+        ``through_wall``, ``asymmetry``, ...).
 
     Returns
     -------
@@ -98,6 +105,13 @@ def modal_analysis(
         missing solver backend (:class:`SolverError`). After the solve: no mode found, or more
         zero-frequency modes than a free body has (:class:`SolverError`).
     """
+    if axisymmetric is not False or not isinstance(mesh, Mesh):  # a body of revolution (issue 14)
+        from physsynth.modal.axisym_analysis import axisymmetric_request
+
+        axi = axisymmetric_request(mesh, axisymmetric, support, thickness, tension, areal_density)
+        if axi is not None:
+            return axi(mesh, material, n_modes=n_modes, fmax=fmax, order=order, clamp=clamp, solver=solver,
+                       f_shift=f_shift, max_modes=max_modes)  # fmt: skip
     r = _request(
         mesh, n_modes, fmax, order, clamp, support, thickness, tension, areal_density, solver, f_shift, max_modes
     )

@@ -13,6 +13,7 @@ strikes, rubbing, pictures and exports work on it unchanged.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -29,7 +30,15 @@ from physsynth.modal import linsolve, pipeline
 from physsynth.modal.model import ModalModel
 from physsynth.profiles import Profile, Section, mesh_section, revolve
 
-__all__ = ["modal_analysis_axisymmetric", "OrderModes", "solve_order", "prepare", "F_SHIFT", "MAX_ORDER"]
+__all__ = [
+    "modal_analysis_axisymmetric",
+    "axisymmetric_request",
+    "OrderModes",
+    "solve_order",
+    "prepare",
+    "F_SHIFT",
+    "MAX_ORDER",
+]
 
 #: Shift (Hz) of the eigen-solver, as for solids.
 F_SHIFT = 10.0
@@ -389,6 +398,43 @@ def modal_analysis_axisymmetric(
         clamp=clamp,
         asymmetry=g,
     )
+
+
+#: Options of :func:`modal_analysis_axisymmetric` that ``modal_analysis(..., axisymmetric={...})`` passes on.
+AXISYMMETRIC_OPTIONS = ("size", "through_wall", "display_size", "n_theta", "asymmetry")
+
+
+def axisymmetric_request(body, axisymmetric, support=(), thickness=None, tension=None, areal_density=None):
+    """The solver, its extra options bound, for ``modal_analysis(body, ..., axisymmetric=...)``.
+
+    None when ``axisymmetric`` is False and ``body`` is no Profile or Section (the ordinary
+    path then reports what it is). Refuses, before any work, a volume or surface mesh with
+    ``axisymmetric`` set (a body of revolution is given by its section), options of plates
+    and membranes, and unknown option names."""
+    if axisymmetric is False and not isinstance(body, (Profile, Section)):
+        return None
+    if not isinstance(body, (Profile, Section)):
+        raise PhyssynthError(
+            f"axisymmetric analysis takes the body's meridian section, not a {type(body).__name__}: read it "
+            "with physsynth.profiles.read_profile (CSV/JSON of r, z) or load_section (a 2D .msh)"
+        )
+    if axisymmetric is True or axisymmetric is False:
+        options = {}
+    elif isinstance(axisymmetric, dict):
+        options = dict(axisymmetric)
+        unknown = sorted(set(options) - set(AXISYMMETRIC_OPTIONS))
+        if unknown:
+            raise PhyssynthError(
+                f"axisymmetric options {unknown} are unknown; choose from {', '.join(AXISYMMETRIC_OPTIONS)}"
+            )
+    else:
+        raise PhyssynthError(f"axisymmetric must be True, False or a dict of options, got {axisymmetric!r}")
+    given = [k for k, v in (("thickness", thickness), ("tension", tension), ("areal_density", areal_density)) if v]
+    if support:
+        given.append("support")
+    if given:
+        raise PhyssynthError(f"{', '.join(given)}: options of plates and membranes, not of a body of revolution")
+    return functools.partial(modal_analysis_axisymmetric, **options)
 
 
 #: Angular width (rad) of the heavier spot of ``asymmetry=a``.
