@@ -167,7 +167,7 @@ class _PardisoFactor(Factor):
 
     def __init__(self, A):
         super().__init__(A.shape[0])
-        import pypardiso
+        pypardiso = _import_pypardiso()
 
         # mtype=2 (real SPD): PARDISO then does a Cholesky on the upper triangle;
         # pypardiso's default mtype=11 (unsymmetric LU) is twice as slow.
@@ -223,12 +223,62 @@ class _SuperLUFactor(Factor):
 _FACTORS = {"cholmod": _CholmodFactor, "pardiso": _PardisoFactor, "superlu": _SuperLUFactor}
 
 
+def _symmetric(A, fmt: str):
+    """A symmetric sparse matrix in CSR or CSC (``fmt``), float64, without copying when it can.
+
+    The CSC arrays of a matrix are the CSR arrays of its transpose, which for a symmetric
+    matrix is itself: the format changes for free (scipy's ``tocsr``/``tocsc`` copy 10^7
+    entries, 50 ms each on the 64k-DOF bowl, and the pipeline made eleven such copies).
+    """
+    if A.dtype != np.float64:
+        A = A.astype(np.float64)
+    if A.format == fmt:
+        return A
+    if A.format in ("csr", "csc"):
+        return A.T
+    return A.asformat(fmt)
+
+
+def _mkl_rt_path() -> str | None:
+    """The path of MKL's ``libmkl_rt`` from the ``mkl`` wheel's file list, or None.
+
+    Why: pypardiso looks for the library with ``ctypes.util.find_library`` and, failing that
+    (a pip install puts it where the loader does not look), a recursive glob of ``sys.prefix``
+    in every ``PyPardisoSolver()``, one of which runs at import: 0.6-0.8 s each on this
+    machine's site-packages, three times in a ``--fmax`` run. Its own ``PYPARDISO_MKL_RT``
+    variable skips the search; the wheel's RECORD names the file in ~20 ms.
+    """
+    try:
+        from importlib import metadata
+
+        dist = metadata.distribution("mkl")
+        for f in dist.files or ():
+            if os.path.basename(str(f)).startswith("libmkl_rt.so"):
+                path = os.path.realpath(str(dist.locate_file(f)))
+                if os.path.isfile(path):
+                    return path
+    except Exception:  # no mkl wheel (a system MKL, conda): pypardiso searches itself
+        return None
+    return None
+
+
+def _import_pypardiso():
+    """``import pypardiso``, with ``PYPARDISO_MKL_RT`` set to the wheel's MKL when unset."""
+    if "pypardiso" not in sys.modules and not os.environ.get("PYPARDISO_MKL_RT"):
+        path = _mkl_rt_path()
+        if path:
+            os.environ["PYPARDISO_MKL_RT"] = path
+    import pypardiso
+
+    return pypardiso
+
+
 def _importable(backend: str) -> bool:
     try:
         if backend == "cholmod":
             import sksparse.cholmod  # noqa: F401
         elif backend == "pardiso":
-            import pypardiso  # noqa: F401
+            _import_pypardiso()
     except Exception:  # ImportError, or a broken binary (OSError for a missing libmkl_rt)
         return False
     return True
@@ -254,7 +304,8 @@ def check_backend(backend: str) -> str:
         Unknown or not installed (the message says how to install it).
     """
     if backend == "auto":
-        return available_backends()[0]
+        # The first importable one, without importing the slower ones (MKL loads in 0.25 s).
+        return next(b for b in _AUTO_ORDER if _importable(b))
     if backend not in _FACTORS:
         raise SolverError(
             f"unknown linear-solver backend {backend!r}; choose one of 'auto', " + ", ".join(repr(b) for b in _FACTORS)
@@ -320,7 +371,7 @@ def factorize(A, *, backend: str = "auto") -> Factor:
         raise SolverError("factorize expects a scipy.sparse matrix")
     if A.shape[0] != A.shape[1]:
         raise SolverError(f"factorize expects a square matrix, got shape {A.shape}")
-    A = sp.csc_matrix(A, dtype=np.float64)  # CHOLMOD and SuperLU want CSC; A is symmetric anyway
+    A = sp.csc_matrix(_symmetric(A, "csc"))  # CHOLMOD and SuperLU want CSC; A is symmetric
     A.sum_duplicates()
     A.sort_indices()
     with _interruptible():
@@ -369,7 +420,7 @@ class Inertia:
 
 
 def _inertia_pardiso(A):
-    import pypardiso
+    pypardiso = _import_pypardiso()
 
     U = sp.triu(A, format="csr")
     U.sort_indices()
@@ -462,14 +513,13 @@ def count_below(K, M, lam: float, *, backend: str = "auto") -> Inertia:
         raise SolverError(f"unknown inertia backend {backend!r}; choose 'auto', " + ", ".join(map(repr, _INERTIA)))
     elif not _importable(backend):
         raise SolverError(f"backend {backend!r} is not installed: {_INSTALL_HINT[backend]}")
-    K = sp.csr_matrix(K, dtype=np.float64)
-    M = sp.csr_matrix(M, dtype=np.float64)
+    K, M = _symmetric(K, "csr"), _symmetric(M, "csr")
     t0 = time.perf_counter()
     for nudge in (0.0, 1e-9, -1e-9):
         # A pivot at (numerically) zero means an eigenvalue at the shift itself: move the shift
         # by a relative 1e-9 (a 5e-8 cent change of fmax) so the count is decided.
         shift = lam * (1.0 + nudge)
-        A = (K - shift * M).tocsc()
+        A = _symmetric(K - shift * M, "csc")
         A.sum_duplicates()
         A.sort_indices()
         with _interruptible():
@@ -619,11 +669,10 @@ def eigsh_shift_invert(
         raise SolverError(f"unknown eigen-solver method {method!r}; choose 'block' or 'arpack'")
     if (below is None) != (count is None):
         raise SolverError("give both `below` and `count` (the inertia count below it), or neither")
-    K = sp.csr_matrix(K, dtype=np.float64)
-    M = sp.csr_matrix(M, dtype=np.float64)
+    K, M = _symmetric(K, "csr"), _symmetric(M, "csr")
     t0 = time.perf_counter()
     if factor is None:
-        factor = factorize((K - sigma * M).tocsc(), backend=backend)
+        factor = factorize(K - sigma * M, backend=backend)
     elif factor.n != n:
         raise SolverError(f"the factor given is of order {factor.n}, the problem of order {n}")
     t1 = time.perf_counter()
@@ -634,17 +683,21 @@ def eigsh_shift_invert(
         v0 = rng.standard_normal(n)
     v0 = np.asarray(v0, dtype=np.float64).reshape(n)
 
+    pending = count if hasattr(count, "result") else None
+    if pending is not None and (method == "arpack" or ncv is not None or n < _OVERLAP_DOFS):
+        # A small problem, or a fixed space: the count first (the overlap would gain little).
+        count, pending = _count_result(pending, n), None
+        k = min(max(k, count), n - 1)
     if method == "arpack":
         vals, vecs = _arpack(K, M, k, sigma, factor, tol, ncv, v0)
     else:
-        b = block_size or _default_block(k)
+        b = block_size or _default_block(max(k, _PENDING_K) if pending is not None else k)
         if n < 4 * (k + 2 * b):
             # Too small for a Krylov space with room to restart: the dense problem is cheap.
             vals, vecs = _dense(K, M, k, sigma, below)
         else:
-            m_max = ncv or 5 * max(k, count or 0) + 4 * b  # the count known: room for all of it
-            m_max = b * int(np.ceil(m_max / b))
-            m_max = min(m_max, b * ((n - 2 * b) // b))
+            known = count if pending is None else _PENDING_K
+            m_max = ncv or _space(max(k, known or 0), b, n)  # the count known: room for all of it
             if m_max < k + 2 * b:
                 raise SolverError(f"ncv={ncv} is too small for k={k} with blocks of {b}; use at least {k + 2 * b}")
             with _iteration_threads():
@@ -654,6 +707,26 @@ def eigsh_shift_invert(
     last_stats["iterate_s"] = time.perf_counter() - t1
     order = np.argsort(vals)
     return vals[order], vecs[:, order]
+
+
+#: With a count still being computed (a Future), problems of at least this many DOFs start the
+#: iteration at once, sized for _PENDING_K modes, and take the count when it comes (below).
+_OVERLAP_DOFS = 20_000
+_PENDING_K = 48
+
+
+def _count_result(pending, n: int) -> int:
+    """The mode count of a Future from :func:`count_below`'s caller, checked."""
+    count = validate.integer(pending.result(), "the mode count", lo=0, error=SolverError)
+    if count >= n:
+        raise SolverError(f"the count of {count} modes is not below the order {n} of the problem")
+    return count
+
+
+def _space(k: int, b: int, n: int) -> int:
+    """Columns of the Lanczos basis for k pairs with blocks of b: room for about 5 k + 4 b."""
+    m = 5 * k + 4 * b
+    return min(b * int(np.ceil(m / b)), b * ((n - 2 * b) // b))
 
 
 def _default_block(k: int) -> int:
@@ -713,6 +786,10 @@ def _arpack(K, M, k, sigma, factor, tol, ncv, v0):
     return vals, vecs
 
 
+#: Cholesky-QR of a block in one pass when cond(W^T M W) is below 1 / _ONE_PASS.
+_ONE_PASS = 1e-4
+
+
 def _m_orthonormalize(W, MW, M, rng, V=None, MV=None, scale=None, drop=1e-13):
     """M-orthonormalise the columns of ``W`` (n x b), already M-orthogonal to ``V``.
 
@@ -738,13 +815,17 @@ def _m_orthonormalize(W, MW, M, rng, V=None, MV=None, scale=None, drop=1e-13):
     s, U = np.linalg.eigh(0.5 * (G + G.T))
     if s[0] > 1e-8 * s[-1] and (scale is None or np.sqrt(s[0]) > drop * np.max(scale)):
         R = np.eye(b)
-        for _ in range(2):
+        for second in (False, True):
             f = U / np.sqrt(s)
             W, MW = W @ f, MW @ f
             R = (np.sqrt(s)[:, None] * U.T) @ R
+            # One pass leaves an M-orthogonality error of about eps cond(G): a second pass
+            # only where that exceeds ~2e-12 (each pass reads the block three times).
+            if second or s[0] > _ONE_PASS * s[-1]:
+                break
             G = W.T @ MW
             s, U = np.linalg.eigh(0.5 * (G + G.T))
-        return np.asfortranarray(W), np.asfortranarray(MW), R
+        return W, MW, R
     # Ill-conditioned block (the first blocks mix rigid-body and elastic content
     # at ratios up to 1e7, or the Krylov space became invariant): column-wise MGS.
     # Fortran order: the column operations below then run on contiguous memory.
@@ -809,22 +890,52 @@ def _block_lanczos(K, M, k, factor, b, m_max, tol, v0, rng, sigma=0.0, below=Non
     # inverse iteration each column is either dominated by those modes or
     # nearly free of them, and the error is second order.
     for _ in range(_PREFILTER):
-        W = np.asfortranarray(factor.solve(MQ))
-        Q, MQ, _ = _m_orthonormalize(W, np.asfortranarray(M @ W), M, rng)
+        W = factor.solve(MQ)
+        Q, MQ, _ = _m_orthonormalize(W, M @ W, M, rng)
     V[:, :b], MV[:, :b] = Q, MQ
     c = 0  # V[:, c:c+b] is the block whose T-image is computed next
 
     def keep_for(k):  # Ritz vectors kept at a restart
         return min(m_max - b, k + max(b, (m_max - k) // 2))
 
+    def safety_stop(k):  # generous: a safety stop, not a tuning knob
+        return 200 * (k + b) + 50 * n // max(b, 1)
+
     keep = keep_for(k)
-    max_solves = 200 * (k + b) + 50 * n // max(b, 1)  # generous: a safety stop, not a tuning knob
+    max_solves = safety_stop(k)
     solves, restarts, second = _PREFILTER * b, 0, 0
-    t_solve = t_orth = t_rr = 0.0
+    t_solve = t_orth = t_rr = t_wait = 0.0
     eps = np.finfo(float).eps
+    # The count may still be on its way (a Future: the caller factorises K - lam M for it in
+    # another thread while this iterates on one core); it is taken when ready, or when the
+    # pairs wanted so far have converged, and the space grows to hold it.
+    pending = count if hasattr(count, "result") else None
+    if pending is not None:
+        count = None
+
+    def take_count():
+        nonlocal count, pending, k, keep, max_solves, m_max, V, MV, H, t_wait
+        t = time.perf_counter()
+        count, pending = _count_result(pending, n), None
+        t_wait += time.perf_counter() - t
+        k = max(k, count)
+        want = _space(k, b, n)
+        if want < k + 2 * b:
+            raise SolverError(f"the Lanczos space ({want} vectors) is too small for the {count} modes counted")
+        if want > m_max:  # more room, the basis and H copied over
+            used = c + b
+            V2, MV2 = np.empty((n, want + b), order="F"), np.empty((n, want + b), order="F")
+            V2[:, :used], MV2[:, :used] = V[:, :used], MV[:, :used]
+            H2 = np.zeros((want + b, want + b))
+            H2[: used + b, : used + b] = H[: used + b, : used + b]
+            V, MV, H, m_max = V2, MV2, H2, want
+        keep, max_solves = keep_for(k), safety_stop(k)
+
     while True:
+        if pending is not None and pending.done():
+            take_count()
         t0 = time.perf_counter()
-        W = np.asfortranarray(factor.solve(MV[:, c : c + b]))  # T V_c, one multi-RHS solve
+        W = factor.solve(MV[:, c : c + b])  # T V_c, one multi-RHS solve
         t1 = time.perf_counter()
         t_solve += t1 - t0
         solves += b
@@ -846,7 +957,7 @@ def _block_lanczos(K, M, k, factor, b, m_max, tol, v0, rng, sigma=0.0, below=Non
             Ctot += C
             # M applied after the orthogonalisation, not updated through it: the
             # cancellation can be 1e-7, which an updated M W would not survive.
-            MW = np.asfortranarray(M @ W)
+            MW = M @ W
             after = np.abs(np.einsum("ij,ij->j", W, MW))
             if np.all(np.einsum("ij,ij->j", C, C) <= 0.25 * after):
                 break
@@ -872,6 +983,10 @@ def _block_lanczos(K, M, k, factor, b, m_max, tol, v0, rng, sigma=0.0, below=Non
             # those of the wanted elastic modes.
             bound = np.maximum(tol * np.abs(theta[:k]), _FLOOR * eps * abs(theta[0]))
             converged = bool(np.all(res <= bound))
+            if converged and pending is not None:
+                k_tested = k
+                take_count()  # waits for it
+                converged = k <= k_tested
             if converged and count is not None:
                 lam = sigma + 1.0 / theta[:k]
                 found = int(np.count_nonzero(lam < below))
@@ -927,6 +1042,7 @@ def _block_lanczos(K, M, k, factor, b, m_max, tol, v0, rng, sigma=0.0, below=Non
         orthogonalise_s=t_orth,
         rayleigh_ritz_s=t_rr,
         vectors_s=time.perf_counter() - t3,
+        count_wait_s=t_wait,
         k_final=k,
     )
     return vals, X
