@@ -46,6 +46,8 @@ F_SHIFT = 10.0
 MAX_ORDER = 400
 #: A mode whose M-weighted energy lies this much in the rigid-body subspace is a rigid mode.
 RIGID_FRACTION = 0.9
+#: Start each order's Krylov search from the previous order's modes.
+START_FROM_PREVIOUS = True
 #: Orders beyond the last one with a wanted mode that are solved to be sure none follows.
 EXTRA_ORDERS = 2
 
@@ -132,13 +134,19 @@ def solve_order(
     max_modes: int = 2000,
     K=None,
     hint: int = 8,
+    start=None,
 ) -> OrderModes:
-    """The elastic modes of order ``n``: the lowest ``n_modes`` or all below ``fmax`` (Hz)."""
+    """The elastic modes of order ``n``: the lowest ``n_modes`` or all below ``fmax`` (Hz).
+
+    ``start`` (shape (n_dofs, j), optional): modes of a neighbouring order, whose sum starts
+    the Krylov search (the shapes change slowly with n: fewer iterations than a random start)."""
     fixed = np.asarray(fixed, dtype=np.int64)
-    T = disc.axis_transform(n, fixed)
-    K = disc.stiffness(n) if K is None else K
-    Kr = (T.T @ K @ T).tocsr()
-    Mr = (T.T @ disc.M @ T).tocsr()
+    if K is None:
+        T, Kr, Mr = disc.reduced(n, fixed)
+    else:
+        T = disc.axis_transform(n, fixed)
+        Kr = (T.T @ K @ T).tocsr()
+        Mr = (T.T @ disc.M @ T).tocsr()
     free_body = len(fixed) == 0
     n_rigid = 2 if (free_body and n <= 1) else 0
     nr = Kr.shape[0]
@@ -153,7 +161,20 @@ def solve_order(
     k = min(n_modes, limit - n_rigid) if n_modes is not None else max(int(hint), 4)
     lam_max = (2 * np.pi * fmax) ** 2 if fmax is not None else None
     factor = None
-    while True:
+    v0 = None
+    if start is not None and np.size(start):
+        v0 = T.T @ np.asarray(start).sum(axis=1)
+        v0 = v0 if np.linalg.norm(v0) > 0 else None
+    counted = _counted_solve(disc, n, fixed, Kr, Mr, sigma, lam_max, solver, limit, v0) if K is None else None
+    if counted is not None:
+        factor, count, vals, vecs = counted
+        if count - n_rigid > max_modes:
+            raise SolverError(
+                f"more than {max_modes} modes of order {n} lie below fmax={fmax:g} Hz; lower fmax or raise max_modes"
+            )
+        if count <= n_rigid:
+            return OrderModes(n, np.zeros(0), np.zeros((disc.n_dofs, 0)), np.zeros(0), 0)
+    while counted is None:
         kk = min(k + n_rigid, limit)
         vals, vecs = linsolve.eigsh_shift_invert(Kr, Mr, kk, sigma, backend=solver, factor=factor)
         factor = linsolve.last_stats.get("factor")
@@ -164,7 +185,7 @@ def solve_order(
                 f"more than {max_modes} modes of order {n} lie below fmax={fmax:g} Hz; lower fmax or raise max_modes"
             )
         k = 2 * k
-    if lam_max is not None and vals[-1] < lam_max and kk >= limit:
+    if counted is None and lam_max is not None and vals[-1] < lam_max and kk >= limit:
         f_hi = math.sqrt(max(vals[-1], 1.0)) / (2 * np.pi)
         raise SolverError(
             f"the section gives at most {limit} modes of order {n}, which reach only {f_hi:.0f} Hz < fmax="
@@ -191,6 +212,64 @@ def solve_order(
         )
     full = (T @ vecs) / math.sqrt(_weight(n))
     return OrderModes(n, freqs, full, (2 * np.pi * freqs) ** 2, dropped)
+
+
+class _SectionLDL(linsolve.Factor):
+    """CHOLMOD's simplicial LDL^T of a section operator, numeric only: the symbolic analysis
+    (the fill-reducing ordering, most of the cost on a 3000-DOF section) is made once per axis
+    class and reused by every order, as K(n) keeps one sparsity pattern (``disc.reduced``)."""
+
+    backend = "cholmod"
+
+    def __init__(self, symbolic, A):
+        super().__init__(A.shape[0])
+        self._f = symbolic.cholesky(A)
+        self.d = np.asarray(self._f.D())
+
+    def _solve(self, b):
+        return np.asarray(self._f(b), dtype=np.float64).reshape(b.shape)
+
+
+def _counted_solve(disc, n, fixed, Kr, Mr, sigma, lam_max, solver, limit, v0=None):
+    """Order n's modes below ``lam_max`` with their number known first: (factor, count, vals, vecs).
+
+    The count is the inertia of K - lam_max M (Sylvester: the negative pivots of its LDL^T,
+    rigid modes included), the modes then the count plus one by ARPACK on the shift-invert
+    factor, which certifies the count (the last one lies above lam_max, the others below).
+    An empty order costs two numeric factorisations and no eigen-solve. None where this path
+    does not apply (no fmax, another backend, no CHOLMOD) or the certificate fails; the
+    caller then searches with a growing number of modes."""
+    if lam_max is None or solver not in ("auto", "cholmod"):
+        return None
+    try:
+        from sksparse.cholmod import CholmodError, analyze
+    except ImportError:
+        return None
+    key = ("ldl", min(int(n), 2), np.unique(np.asarray(fixed, dtype=np.int64)).tobytes())
+
+    def csc(data):  # Kr and Mr are symmetric on one pattern: their CSR arrays are CSC ones
+        return sp.csc_matrix((data, Kr.indices, Kr.indptr), shape=Kr.shape)
+
+    try:
+        symbolic = disc._reduced.get(key)
+        if symbolic is None:
+            symbolic = disc._reduced[key] = analyze(csc(Kr.data), mode="simplicial")
+        factor = _SectionLDL(symbolic, csc(Kr.data - sigma * Mr.data))
+        d = np.asarray(symbolic.cholesky(csc(Kr.data - lam_max * Mr.data)).D())
+    except CholmodError:
+        return None
+    if not (np.all(factor.d > 0) and np.all(np.isfinite(d)) and np.all(d != 0)):
+        return None
+    count = int(np.count_nonzero(d < 0))
+    if count == 0:
+        return factor, 0, np.zeros(0), np.zeros((Kr.shape[0], 0))
+    if count + 1 > limit:
+        return None
+    # tol 1e-10: eigenvalues to ~1e-12 (ARPACK's default, machine precision, takes a fifth longer)
+    vals, vecs = linsolve.eigsh_shift_invert(Kr, Mr, count + 1, sigma, method="arpack", tol=1e-10, factor=factor, v0=v0)
+    if not (vals[count - 1] < lam_max <= vals[count]):
+        return None
+    return factor, count, vals[:count], vecs[:, :count]
 
 
 @dataclass(frozen=True)
@@ -251,6 +330,7 @@ def solve_orders(prep: Prepared, *, n_modes=None, fmax=None, solver="auto", f_sh
                 f_shift=f_shift,
                 max_modes=max_modes,
                 hint=len(results[-1].freqs) + 3 if results else 8,
+                start=results[-1].vecs if results and START_FROM_PREVIOUS else None,
             )
             wanted = len(om.freqs) > 0
         else:
@@ -575,18 +655,17 @@ def build_model(
     comp = prep.disc.comp
     node, th = rev.node, rev.theta
     c, s = np.cos(th), np.sin(th)
+    X = np.column_stack([results[ri].vecs[:, m] for (_, _, m, _, ri) in rows])  # (n_dofs, k)
+    U, V, W = ((P @ X[comp[i]])[node] for i in range(3))  # (n3, k) each
+    nth = np.multiply.outer(th, np.array([r[1] for r in rows], dtype=float))
+    is_sin = np.array([r[3] == "sin" for r in rows])
+    cn, sn = np.cos(nth), np.sin(nth)
+    a, b = np.where(is_sin, sn, cn), np.where(is_sin, -cn, sn)  # cos: (cos, sin); sin: (sin, -cos)
+    ur, ut = U * a, V * b
     shapes = np.empty((len(rows), n3, 3))
-    for k, (_, n, m, fam, ri) in enumerate(rows):
-        x = results[ri].vecs[:, m]
-        U, V, W = (P @ x[comp[0]])[node], (P @ x[comp[1]])[node], (P @ x[comp[2]])[node]
-        cn, sn = np.cos(n * th), np.sin(n * th)
-        if fam == "cos":
-            ur, ut, uz = U * cn, V * sn, W * cn
-        else:
-            ur, ut, uz = U * sn, -V * cn, W * sn
-        shapes[k, :, 0] = ur * c - ut * s
-        shapes[k, :, 1] = ur * s + ut * c
-        shapes[k, :, 2] = uz
+    shapes[:, :, 0] = (ur * c[:, None] - ut * s[:, None]).T
+    shapes[:, :, 1] = (ur * s[:, None] + ut * c[:, None]).T
+    shapes[:, :, 2] = (W * a).T
     freqs = np.array([r[0] for r in rows])
     if asymmetry is not None:
         freqs, shapes, order = perturb_doublets(prep.disc, results, rows, freqs, shapes, asymmetry)
