@@ -183,6 +183,13 @@ class _PardisoFactor(Factor):
         # iparm(18) holds the number of non-zeros of the factor after phase 12.
         nnz = int(self._s.get_iparm(18))
         self._nnz = nnz if nnz > 0 else None
+        # No iterative refinement in the solves. PARDISO's defaults (iparm(1) = 0, filled in by
+        # phase 12) allow two steps, and it takes both on these matrices (iparm(7) = 2 after each
+        # solve) without lowering the residual: 2.5e-8 against 1.8e-8 relative, the backward
+        # error of a Cholesky solve of K - sigma M, whose condition number is ~lam_max / |sigma|
+        # (CHOLMOD, which never refines, gives the same). Measured on the 64k-DOF bowl, one
+        # thread: 54 ms against 151 ms for one vector, 170 ms against 733 ms for a block of 16.
+        self._s.set_iparm(8, 0)
 
     def _solve(self, b):
         return np.asarray(self._s.solve(self._U, b), dtype=np.float64).reshape(b.shape)
