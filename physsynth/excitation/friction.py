@@ -276,12 +276,22 @@ def rim_path(
     c, s = np.cos(theta), np.sin(theta)
     g_t = -shp[:, :, 0] * s + shp[:, :, 1] * c  # (K, n_cut)
     g_r = shp[:, :, 0] * c + shp[:, :, 1] * s
+    grid = 2 * np.pi * np.arange(n_angles) / n_angles
+    exact = _angular_form(model, p, ea, eb, on, order, theta, g_t, g_r, grid)
+    if exact is not None:  # a body of revolution: each mode's exact cos / sin n theta round the ring
+        return ContactPath(
+            exact[0],
+            exact[1],
+            radius=float(r.mean()),
+            height=height,
+            description=f"ring of region {region!r} at z = {height * 1e3:.2f} mm, radius {r.mean() * 1e3:.2f} mm "
+            "(axisymmetric model: each mode's exact angular form, a cos n theta + b sin n theta)",
+        )
     if harmonics is None:
         harmonics = max(8, len(pts) // 4)
     harmonics = validate.integer(harmonics, "harmonics")
     if not 1 <= harmonics <= n_angles // 4:
         raise PhyssynthError(f"harmonics must be between 1 and n_angles / 4 = {n_angles // 4}, got {harmonics}")
-    grid = 2 * np.pi * np.arange(n_angles) / n_angles
     tabs = []
     for comp in (g_t, g_r):
         lin = np.stack([np.interp(grid, theta, comp[k], period=2 * np.pi) for k in range(model.n_modes)], axis=1)
@@ -301,6 +311,39 @@ def rim_path(
         f"radius {r.mean() * 1e3:.2f} mm ({len(pts)} cut points, harmonics up to "
         f"{harmonics})",
     )
+
+
+def _angular_form(model, p, ea, eb, on, order, theta, g_t, g_r, grid):
+    """A body of revolution's ring tables from each mode's exact angular form, or None.
+
+    On a model of :func:`~physsynth.modal.axisym_analysis.modal_analysis_axisymmetric`
+    (``provenance["model"] == "axisymmetric"``) every shape round the ring is exactly
+    a cos n theta + b sin n theta (a doublet member, or a mix of the two where an asymmetry
+    split them). On the cut points of the revolved mesh's meridian edges (both ends at one
+    angle, where the nodal values are the exact shapes, interpolated in z only; the sectors'
+    angles, equally spaced) each mode is one harmonic n, read off as the strongest, and a and b
+    are its Fourier coefficients there, so the tables carry order n alone: none of the element
+    kinks the generic path filters out, none of the harmonics a truncation leaves. None for
+    other models, or too few meridian points to resolve the orders."""
+    if (getattr(model, "provenance", None) or {}).get("model") != "axisymmetric" or model.mesh.dim != 3:
+        return None
+    ang = np.arctan2(p[:, 1], p[:, 0])
+    d = np.abs(np.angle(np.exp(1j * (ang[ea] - ang[eb]))))
+    meridian = np.concatenate([d <= 1e-9, np.ones(len(on), bool)])[order]
+    th = theta[meridian]
+    m = len(th)
+    if m < 8 or np.max(np.abs(np.diff(np.concatenate([th, th[:1] + 2 * np.pi])) - 2 * np.pi / m)) > 1e-6:
+        return None
+    n_top = (m - 1) // 2  # orders the m equally spaced samples resolve
+    E = np.exp(-1j * np.outer(np.arange(n_top + 1), th))  # (orders, m)
+    ct, cr = E @ g_t[:, meridian].T, E @ g_r[:, meridian].T  # (orders, K) Fourier sums
+    n = np.argmax(np.abs(ct) ** 2 + np.abs(cr) ** 2, axis=0)  # each mode's order
+    tabs = []
+    for c in (ct, cr):
+        coef = c[n, np.arange(model.n_modes)] * np.where(n == 0, 1.0, 2.0) / m  # a - i b
+        tab = np.real(coef[None, :] * np.exp(1j * np.outer(grid, n)))  # a cos n t + b sin n t
+        tabs.append(np.ascontiguousarray(np.vstack([tab, tab[:1]])))
+    return tabs
 
 
 def point_contact(model, at, direction, *, normal=None) -> ContactPath:
