@@ -9,10 +9,10 @@ This module does the rest, the same way for all of them:
    and what the machine holds, before anything is assembled;
 2. :func:`eigen_solve`: restrict K and M to the free DOFs and solve K x = omega^2 M x for the
    lowest modes by shift-invert Lanczos about sigma = -(2 pi f_shift)^2
-   (:mod:`physsynth.modal.linsolve`); with ``fmax``, the modes below it are first counted by
-   Sylvester's law of inertia (:func:`physsynth.modal.linsolve.count_below`) and the search
-   grows on the same factorisation until it has found every one (the count and its method
-   go into the provenance, ``mode_count``);
+   (:mod:`physsynth.modal.linsolve`); with ``fmax``, the modes below it are counted by
+   Sylvester's law of inertia (:func:`physsynth.modal.linsolve.count_below`, in a thread while
+   the Lanczos iterates) and the search grows on the same factorisation until it has found
+   every one (the count and its method go into the provenance, ``mode_count``);
 3. :func:`elastic_modes`: drop rigid-body modes, check signs, mass-normalise;
 4. :func:`finish_model`: refuse an empty result, wrap the rest in a :class:`ModalModel`.
 
