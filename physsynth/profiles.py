@@ -32,7 +32,7 @@ from scipy.interpolate import CubicSpline
 from physsynth import validate
 from physsynth._io import atomic_path
 from physsynth.errors import MeshError
-from physsynth.mesh import UNITS, Mesh, Region, from_arrays
+from physsynth.mesh import TET_EDGES, UNITS, Mesh, Region, from_arrays
 
 __all__ = [
     "Profile",
@@ -893,14 +893,19 @@ class Revolved:
     theta: np.ndarray
 
 
-def revolve(section: Section, n_theta: int = 48, *, source: str = "") -> Revolved:
+def revolve(section: Section, n_theta: int = 48, *, source: str = "", quadratic: bool = False) -> Revolved:
     """Revolve the section's triangles about the z axis into tetrahedra (``n_theta`` sectors).
 
     Each triangle sweeps a prism per sector, cut into three tetrahedra by the rule "the
     diagonal of a quad face runs from the bottom of its higher-numbered vertex to the top of
     the lower", which makes neighbouring prisms conform; a triangle with a vertex on the axis
     sweeps a pyramid (two tetrahedra), one with an edge on the axis a single tetrahedron.
-    Regions: each profile label as a surface (dim 2: its boundary triangles)."""
+    Regions: each profile label as a surface (dim 2: its boundary triangles).
+
+    ``quadratic``: tetra10 cells whose mid-edge nodes lie on the body of revolution (half way
+    in r, z and angle), so that isoparametric P2 solids see the round body, not the polygon of
+    ``n_theta`` sides (for a 3D check of the axisymmetric solve on the same geometry). The
+    extra nodes come after the corners; ``node`` and ``theta`` describe the corners only."""
     n_theta = validate.integer(n_theta, "sectors round the axis (n_theta)", lo=8, hi=4096, error=MeshError)
     p = section.points
     on_axis = p[:, 0] == 0.0
@@ -950,8 +955,21 @@ def revolve(section: Section, n_theta: int = 48, *, source: str = "") -> Revolve
     r, z = p[node].T
     pts = np.column_stack([r * np.cos(ang), r * np.sin(ang), z])
     mesh = from_arrays(pts, cells, source=source or section.source)
+    if quadratic:
+        # on the checked, oriented corners: the mid-edge nodes in the canonical edge order by
+        # construction (from_arrays' matching by nearest midpoint is ambiguous in thin curved cells)
+        cells = mesh.cells
+        a, b = cells[:, TET_EDGES[:, 0]].ravel(), cells[:, TET_EDGES[:, 1]].ravel()
+        uniq, inv = np.unique(np.minimum(a, b) * n3 + np.maximum(a, b), return_inverse=True)
+        lo, hi = uniq // n3, uniq % n3
+        r2, z2 = 0.5 * (r[lo] + r[hi]), 0.5 * (z[lo] + z[hi])
+        # the angle half way (a node on the axis takes its partner's: its own is arbitrary)
+        d = np.angle(np.exp(1j * (ang[hi] - ang[lo])))
+        t2 = np.where(r[lo] == 0.0, ang[hi], np.where(r[hi] == 0.0, ang[lo], ang[lo] + 0.5 * d))
+        mids = np.column_stack([r2 * np.cos(t2), r2 * np.sin(t2), z2])
+        mesh = replace(mesh, points=np.vstack([mesh.points, mids]), cells=np.hstack([cells, n3 + inv.reshape(-1, 6)]))
     # from_arrays keeps every node (all are used) in order, so node/theta still apply
-    assert mesh.n_nodes == n3
+    assert mesh.n_nodes == n3 + (len(uniq) if quadratic else 0)
     regions = {}
     for name, e in section.edges.items():
         if name == "axis":

@@ -33,6 +33,7 @@ from physsynth.profiles import Profile, Section, mesh_section, revolve
 __all__ = [
     "modal_analysis_axisymmetric",
     "axisymmetric_request",
+    "label_3d_modes",
     "OrderModes",
     "solve_order",
     "prepare",
@@ -478,6 +479,36 @@ def modal_analysis_axisymmetric(
         clamp=clamp,
         asymmetry=g,
     )
+
+
+def label_3d_modes(model3d) -> list[tuple[tuple[int, int], float, float]]:
+    """Name each mode of a 3D model of a body of revolution as the axisymmetric solve does.
+
+    Each mode's circumferential order n is its strongest harmonic round the axis
+    (:func:`physsynth.modal.axisymmetric.circumferential_order`); a mode of order n >= 1 and
+    the next (its doublet twin) count once, and m is the rank within order n.
+
+    Returns
+    -------
+    list of ((n, m), frequency, split)
+        In ascending frequency: the doublet's mean frequency (Hz) and the relative split of
+        its two members (0 for n = 0), to compare with ``provenance["axisymmetric"]``.
+    """
+    from physsynth.modal.axisymmetric import circumferential_order
+
+    order3, _purity = circumferential_order(model3d)
+    seen: dict[int, int] = {}
+    out = []
+    i = 0
+    while i < model3d.n_modes:
+        n = int(order3[i])
+        pair = 1 if n == 0 else 2
+        m = seen.get(n, 0)
+        seen[n] = m + 1
+        f = model3d.frequencies[i : i + pair]
+        out.append(((n, m), float(np.mean(f)), float(np.ptp(f) / np.mean(f))))
+        i += pair
+    return out
 
 
 #: Options of :func:`modal_analysis_axisymmetric` that ``modal_analysis(..., axisymmetric={...})`` passes on.
