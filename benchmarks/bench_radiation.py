@@ -62,7 +62,8 @@ def listener_cost(repeat: int) -> None:
         for label, a, b in (("mono", [pk], [li]), ("stereo", [pk, pk], [li, li])):
             tp = best(lambda a=a, run=run: run(a), repeat)
             tl = best(lambda b=b, run=run: run(b), repeat)
-            print(f"{name} {label}: pickup {tp * 1e3:.1f} ms, listener {tl * 1e3:.1f} ms")
+            print(f"{name} {label}: pickup {tp * 1e3:.2f} ms, listener {tl * 1e3:.2f} ms")
+            print(f"listener_time_ratio_{name}_{label}: {tl / tp:.3f}")
             print(f"listener_cost_fraction_{name}_{label}: {(tl - tp) / tp:.3f}")
 
 
@@ -93,10 +94,12 @@ def main():
     ap.add_argument("--bem", type=int, default=0, help="solve the N lowest bowl modes by BEM")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--skip-listener", action="store_true")
+    ap.add_argument("--skip-bem", action="store_true")
     a = ap.parse_args()
     if not a.skip_listener:
         listener_cost(a.repeat)
-    bowl_bem(a.bem)
+    if not a.skip_bem:
+        bowl_bem(a.bem)
 
 
 if __name__ == "__main__":

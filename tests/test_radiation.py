@@ -215,31 +215,80 @@ def test_listener_render_in_pascal(plate_model):
     assert np.all(np.isfinite(H))
 
 
+def _reference_render(model, hit, pickups, duration):
+    """The render of round one: every channel's complex gain as two taps A y[n] + B y[n-1] on
+    plain pickup rows of the resonator bank (kernels.resonators.resonator_bank), then delayed."""
+    from physsynth.kernels.resonators import resonator_bank
+    from physsynth.pickups import channel_gains, complex_taps, shift_channels
+    from physsynth.simulate.modal import modes_below, resonator_coefficients
+
+    sr = hit.sr
+    n = int(round(duration * sr))
+    omega, sigma, shapes = modes_below(model, sr=sr)
+    g = shapes[:, hit.node, :] @ np.asarray(hit.direction)
+    G, delays = channel_gains(model, shapes, pickups, omega=omega, sigma=sigma, sr=sr, quantity=1)
+    A, B = complex_taps(G, omega, sigma, sr=sr)
+    a1, a2, b0, b1, b2 = resonator_coefficients(omega, sigma, sr=sr, quantity="velocity")
+    out = np.empty((2 * len(G), n))
+    w = np.ascontiguousarray(np.vstack([A, B]))
+    resonator_bank(a1, a2, b0 * g, b1 * g, b2 * g, w, hit.force, np.zeros(len(g)), np.zeros(len(g)), out)
+    res = out[: len(G)].copy()
+    res[:, 1:] += out[len(G) :, :-1]
+    return shift_channels(res, delays)
+
+
+def test_folded_listener_render_equals_the_taps(plate_model):
+    """The fold (one channel's complex gain in the numerators, the others' on the state and the
+    delayed state, kernels.resonators.resonator_bank_iq) renders the same samples as the taps,
+    to 1e-9 of the channel's peak (-180 dB): it is exact algebra, not an approximation."""
+    from physsynth.pickups import listener, pickup, stereo_pair
+
+    _, rad = plate_model
+    hit = ps.strike(rad, at=(0.1, 0.07, 0.0), sr=48000)
+    sets = {
+        "mono": [listener((0.15, 0.1, 1.0))],
+        "stereo": stereo_pair(rad),
+        "mixed": [pickup(rad, (0.05, 0.05, 0)), listener((0.15, 0.1, 1.0)), *stereo_pair(rad)],
+    }
+    for name, pks in sets.items():
+        got = ps.render(rad, hit, pks, duration=0.3)
+        want = _reference_render(rad, hit, pks, 0.3)
+        assert got.shape == want.shape, name
+        for c in range(len(got)):
+            peak = np.abs(want[c]).max()
+            assert peak > 0
+            np.testing.assert_allclose(got[c], want[c], rtol=0, atol=1e-9 * peak, err_msg=f"{name} channel {c}")
+
+
 def test_listener_taps_are_exact_for_a_free_mode():
-    """A y[n] + B y[n-1] of a damped mode's samples is Re(conj(H) p Q z^n), its pressure."""
-    from physsynth.pickups import listener_taps
+    """A y[n-d] + B y[n-d-1] of a damped mode's samples is Re(conj(H) p Q z^n), its pressure,
+    with d the whole samples of flight taken out as a delay (exact for the free decay)."""
+    from physsynth.pickups import complex_taps, listener_transfer
 
     f0, sigma, sr = 440.0, 3.0, 48000
     omega = 2 * np.pi * f0
     H = 0.3 - 0.7j
-    e = Expansion(np.zeros(3), 0.1, np.array([omega / AIR.c]), np.array([[H / (spherical_jn(0, 0.0) * 0 + 1)]]))
-    # a monopole expansion whose pressure at the listener is H exactly: scale by 1 / (h0 Y00)
     pt = np.array([[0.0, 0.0, 1.0]])
     from physsynth.radiation._base import multipole_basis
 
-    e = Expansion(e.center, e.radius, e.k, np.array([[H / multipole_basis(pt, e.center, e.k[0], 0)[0, 0]]]))
+    # a monopole expansion whose pressure at the listener is H exactly: scale by 1 / (h0 Y00)
+    k = np.array([omega / AIR.c])
+    e = Expansion(np.zeros(3), 0.1, k, np.array([[H / multipole_basis(pt, np.zeros(3), k[0], 0)[0, 0]]]))
     rad = RadiationData("fast", AIR, np.array([f0]), np.zeros(1), np.zeros(1), e)
     model = types.SimpleNamespace(radiation=rad)
     wd = np.sqrt(omega**2 - sigma**2)
     p = -sigma + 1j * wd
     Q = 0.2 + 0.5j
-    n = np.arange(200)
+    n = np.arange(400)
     zn = np.exp(p * n / sr)
     for m in (0, 1):
-        A, B = listener_taps(model, pt, np.array([omega]), np.array([sigma]), sr=sr, quantity=m)[:, 0, 0]
+        G, d = listener_transfer(model, pt, np.array([omega]), np.array([sigma]), sr=sr, quantity=m)
+        assert d[0] == int(0.9 / AIR.c * sr)  # flight from the expansion's sphere, whole samples
+        A, B = complex_taps(G, np.array([omega]), np.array([sigma]), sr=sr)
+        d = int(d[0])
         y = np.real(p**m * Q * zn)
-        got = A * y[1:] + B * y[:-1]
-        want = np.real(np.conj(H) * p * Q * zn[1:])
+        got = A[0, 0] * y[1 : len(n) - d] + B[0, 0] * y[: len(n) - d - 1]
+        want = np.real(np.conj(H) * p * Q * zn[d + 1 :])
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9 * np.abs(want).max())
 
 
@@ -263,6 +312,40 @@ def test_expansion_fits_a_known_field():
     np.testing.assert_allclose(e.pressure(pts), field(pts), rtol=1e-6)
     with pytest.raises(PhyssynthError, match="inside the sphere"):
         e.pressure(c[None, :] + 0.01)
+
+
+def test_monopole_over_a_rigid_floor_interference_is_exact():
+    """A point monopole at height hs over a rigid floor: p = G(|x - s|) + G(|x - s'|), s' the
+    image (Pierce 1989, Acoustics, section 5.1), over elevations through its nulls and peaks."""
+    k = np.array([2 * np.pi * 1000.0 / AIR.c])
+    s = np.array([0.0, 0.0, 0.5])
+    z0 = 0.2
+    unit = multipole_basis_at(s, k[0])  # h0 Y00 coefficient scale: c00 h0(kr) Y00 = e^{ikr} / (4 pi r)
+    e = Expansion(s, 0.05, k, np.array([[unit]]))
+    rad = RadiationData("fast", AIR, np.array([1000.0]), np.zeros(1), np.zeros(1), e, floor=z0)
+    el = np.radians(np.linspace(1, 89, 60))
+    pts = s + 3.0 * np.column_stack([np.cos(el), np.zeros_like(el), np.sin(el)])
+    img = s.copy()
+    img[2] = 2 * z0 - s[2]
+
+    def G(r):
+        return np.exp(1j * k[0] * r) / (4 * np.pi * r)
+
+    want = G(np.linalg.norm(pts - s, axis=1)) + G(np.linalg.norm(pts - img, axis=1))
+    got = rad.pressure(pts)[0]
+    np.testing.assert_allclose(got, want, rtol=1e-9)
+    # the pattern has nulls (|p| < 0.1 of the direct wave) and near-doubling (> 1.8): the interference
+    direct = np.abs(G(3.0))
+    assert np.abs(got).min() < 0.1 * direct and np.abs(got).max() > 1.8 * direct
+    back = RadiationData.from_arrays(*rad.to_arrays())
+    assert back.floor == z0
+    with pytest.raises(PhyssynthError, match="below the rigid floor"):
+        rad.pressure([[0.0, 0.0, 0.1]])
+
+
+def multipole_basis_at(center, k):
+    """c00 with c00 h0(kr) Y00 = e^{ikr} / (4 pi r): h0 = -i e^{ix} / x, Y00 = 1 / sqrt(4 pi)."""
+    return 1j * k * np.sqrt(4 * np.pi) / (4 * np.pi)
 
 
 # ---------------------------------------------------------------- BEM (bempp-cl)
@@ -294,6 +377,14 @@ def bem_spheres():
             vn += [np.ones_like(z), z, 0.3 + x * y + z**2 - 0.5 * x]
             f += [ka / a * AIR.c / 2 / np.pi] * 3
         out[level] = (s, radiate_bem(s, np.array(vn), np.array(f), AIR, cache=False, progress=False), kas)
+    # the pulsating sphere of level 2 at ka = 0.3, free and 3a above a rigid floor
+    # (test_bem_pulsating_sphere_over_a_rigid_floor)
+    s = sphere(2, a)
+    f = np.array([0.3 / a * AIR.c / 2 / np.pi])
+    vn = np.ones((1, len(s.points)))
+    out["floor"] = tuple(radiate_bem(s, vn, f, AIR, cache=False, progress=False, floor=z) for z in (None, -3 * a)) + (
+        s,
+    )
     return a, out
 
 
@@ -357,6 +448,37 @@ def test_fast_path_within_1db_of_bem(bem_spheres):
     assert np.all(np.abs(db(fast / ref)) < 1.0)
 
 
+def test_bem_pulsating_sphere_over_a_rigid_floor(bem_spheres):
+    """The BEM over a rigid floor (object and image solved together) against the closed-form
+    interference of a monopole and its image: p_floor / p_free = 1 + G(x - s') / G(x - s)
+    (Pierce 1989, Acoustics, section 5.1) within 0.5 dB and 2 degrees, and the power ratio
+    W_floor / W_free = 1 + sin(2kh) / (2kh). Pulsating sphere, ka = 0.3, centre h = 3a above the
+    floor: the image's field scattered back by the sphere is of order (ka)^2 / 3 x a / (2h),
+    0.5 % (0.04 dB). The sphere's own discretisation error (the coarse mesh's area) divides out
+    of both ratios."""
+    from physsynth.radiation.bem import radiate_bem
+
+    a, out = bem_spheres
+    free, data, s = out["floor"]
+    ka = 0.3
+    k = ka / a
+    z0 = -3 * a
+    el = np.radians(np.linspace(5, 85, 9))
+    pts = 0.8 * np.column_stack([np.cos(el), np.zeros_like(el), np.sin(el)])
+    ri = np.linalg.norm(pts - np.array([0.0, 0.0, 2 * z0]), axis=1)
+    rd = np.linalg.norm(pts, axis=1)
+    want = 1 + np.exp(1j * k * (ri - rd)) * rd / ri
+    ratio = data.pressure(pts)[0] / free.pressure(pts)[0] / want
+    assert np.all(np.abs(db(ratio)) < DB), db(ratio)
+    assert np.all(np.abs(deg(ratio)) < DEG), deg(ratio)
+    kh = k * (0 - z0)
+    w = data.power[0] / (free.power[0] * (1 + np.sin(2 * kh) / (2 * kh)))
+    assert abs(10 * np.log10(w)) < DB, w
+    assert data.floor == z0
+    with pytest.raises(PhyssynthError, match="not below the object"):
+        radiate_bem(s, np.ones((1, len(s.points))), free.frequencies, AIR, cache=False, progress=False, floor=0.0)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not os.environ.get("PHYSSYNTH_BEM_KA10"), reason="5 min on 2 cores; set PHYSSYNTH_BEM_KA10=1")
 def test_bem_spheres_at_ka_10():
@@ -391,3 +513,55 @@ def test_cli_strike_listeners(tmp_path):
         assert w.getnchannels() == 3
     rc, _, err = run_cli("strike", *base, "--at", "0.1,0.07,0", "--radiation", "none", "--listener", "0,0,1", "-o", out)
     assert rc == 2 and err.startswith("physsynth: error: --listener needs radiation")
+
+
+def test_cli_rub_and_play_listeners(tmp_path):
+    """The one listener option group on rub and play: a saved plate model with its radiation
+    played from a score and heard at a listener (one channel); rub takes the same options
+    (refused with --radiation none before any work: a flat plate's transverse modes cannot be
+    bowed in its plane, and a solid's radiation needs the BEM's minute of compilation);
+    --floor with the Rayleigh plate is refused before any output."""
+    import wave
+
+    from conftest import run_cli
+
+    mesh = os.path.join(MESHES, "plate_rect_300x200.msh")
+    model = tmp_path / "plate.npz"
+    base = [mesh, "--material", "steel", "--thickness", "0.002", "--support", "edge", "--fmax", "600"]
+    rc, _, err = run_cli(
+        "strike", *base, "--at", "0.1,0.07,0", "--listener", "stereo", "--save-model", model, "-o", tmp_path / "s.wav"
+    )
+    assert rc == 0, err
+    score = tmp_path / "s.csv"
+    score.write_text('time,kind,at\n0.0,strike,"0.1 0.07 0"\n')
+    out = tmp_path / "p.wav"
+    rc, _, err = run_cli("play", model, score, "--duration", "0.2", "--listener", "0.15,0.1,1", "-o", out)
+    assert rc == 0, err
+    with wave.open(str(out)) as w:
+        assert w.getnchannels() == 1
+    bad = tmp_path / "bad.wav"
+    rc, _, err = run_cli(
+        "play", model, score, "--duration", "0.2", "--listener", "0.15,0.1,1", "--floor", "-0.1", "-o", bad
+    )
+    assert rc == 2 and "floor" in err and not bad.exists(), err
+    rc, _, err = run_cli(
+        "rub",
+        model,
+        "--at",
+        "0.1,0.07,0",
+        "--direction",
+        "1,0,0",
+        "--force",
+        "1",
+        "--speed",
+        "0.1",
+        "--duration",
+        "0.2",
+        "--listener",
+        "stereo",
+        "--radiation",
+        "none",
+        "-o",
+        bad,
+    )
+    assert rc == 2 and err.startswith("physsynth: error: --listener needs radiation") and not bad.exists(), err

@@ -614,6 +614,12 @@ def add_listener(p) -> None:
         "plate and fast, BEM-fitted, for a solid; none: contact pickups only)",
     )
     g.add_argument(
+        "--floor",
+        type=real("m"),
+        metavar="Z",
+        help="a rigid floor, the plane z = Z (m) below the object: image sources (not with rayleigh)",
+    )
+    g.add_argument(
         "--no-radiation-damping",
         dest="radiation_damping",
         action="store_false",
@@ -639,13 +645,27 @@ def apply_listeners(args, model):
         return model, None
     from physsynth.pickups import Listener, stereo_pair
 
-    if method is not None or getattr(model, "radiation", None) is None:
+    floor = getattr(args, "floor", None)
+    rad = getattr(model, "radiation", None)
+    if method is not None or rad is None or (floor is not None and floor != rad.floor):
         from physsynth.radiation import radiate
 
-        model = radiate(model, method, damping=getattr(args, "radiation_damping", True), fmax=0.49 * args.sr)
+        model = radiate(
+            model, method, damping=getattr(args, "radiation_damping", True), fmax=0.49 * args.sr, floor=floor
+        )
     if not points:
         return model, None
     out = []
     for p in points:
         out += stereo_pair(model) if isinstance(p, str) else [Listener(p)]
     return model, out
+
+
+def listener_channels(args, channels: int) -> int:
+    """The number of output channels with --listener (a stereo preset is two), else ``channels``;
+    refuses --listener with --radiation none (before any work)."""
+    check_listener_args(args)
+    points = getattr(args, "listener", None)
+    if not points:
+        return channels
+    return sum(2 if isinstance(p, str) else 1 for p in points)

@@ -43,6 +43,7 @@ def _check_args(args):
         )
     # two pickups on the ring by default; the contact runs --oversample steps per sample
     channels = len(args.pickup) if args.pickup else (1 if args.at is not None else 2)
+    channels = common.listener_channels(args, channels)
     common.check_render(args.duration, args.sr, channels, oversample=args.oversample or 1)
     common.check_material(args)
     from physsynth.excitation.friction import PUJA_DAMPING, FrictionLaw
@@ -68,10 +69,11 @@ def cmd_rub(args):
     from physsynth.simulate.friction import bow_modal, rub
 
     model = common.model_from(args, args.model)
+    model, listeners = common.apply_listeners(args, model)
     if args.save_model:
         model.save(args.save_model)
     sr = args.sr
-    pks = [pickup(model, p) for p in args.pickup] if args.pickup else None
+    pks = listeners or ([pickup(model, p) for p in args.pickup] if args.pickup else None)
     kw = dict(
         force=args.force,
         speed=args.speed,
@@ -265,6 +267,7 @@ def register(subparsers) -> None:
         metavar="HZ",
         help="leave out modes above this frequency, Hz",
     )
+    common.add_listener(p)
     common.add_material(p)
     common.add_fem(p)
     common.add_fmax(p, "modes below this frequency, Hz, when computing from a mesh (default min(10000, 0.49 sr))")

@@ -15,7 +15,7 @@ def cmd_play(args):
     out = common.output(args.output)
     if args.map and not args.score.lower().endswith((".mid", ".midi")):
         raise PhyssynthError("--map is for a MIDI score (.mid); a JSON score holds its map itself")
-    channels = len(args.pickup) if args.pickup else 1
+    channels = common.listener_channels(args, len(args.pickup) if args.pickup else 1)
     if args.duration is not None:
         common.check_render(args.duration, args.sr, channels)
     from physsynth.excitation.score import read_score
@@ -30,10 +30,11 @@ def cmd_play(args):
     if args.duration is None:
         common.check_render(score.end + args.tail, args.sr, channels)
     model = ModalModel.load(args.model)
+    model, listeners = common.apply_listeners(args, model)
     from physsynth.pickups import pickup
     from physsynth.simulate.score import render_score
 
-    pks = [pickup(model, p) for p in args.pickup] if args.pickup else None
+    pks = listeners or ([pickup(model, p) for p in args.pickup] if args.pickup else None)
     with step(f"playing {len(score)} events on {model.n_modes} modes at {args.sr} Hz") as info:
         res = render_score(
             model,
@@ -96,6 +97,7 @@ def register(subparsers) -> None:
         default="velocity",
         help="what the pickups read (default velocity)",
     )
+    common.add_listener(p)
     common.add_wav(p)
     common.add_output(p)
     p.set_defaults(func=cmd_play)

@@ -121,6 +121,29 @@ def surface_from_arrays(points, triangles, *, closed: bool, nodes=None) -> Surfa
     return Surface(points, tris, nodes, acc / nrm, bool(closed))
 
 
+def mirrored(surface: Surface, floor: float) -> Surface:
+    """The image of a surface in the plane z = floor (orientation kept outward)."""
+    p = surface.points.copy()
+    p[:, 2] = 2 * floor - p[:, 2]
+    n = surface.normals.copy()
+    n[:, 2] = -n[:, 2]
+    return Surface(p, np.ascontiguousarray(surface.triangles[:, ::-1]), surface.nodes, n, surface.closed)
+
+
+def check_floor(surface: Surface, floor) -> float | None:
+    """The floor height (m), refused unless the whole surface is above it; None passes."""
+    if floor is None:
+        return None
+    floor = validate.finite(floor, "floor height", "m")
+    low = float(surface.points[:, 2].min())
+    if not low > floor:
+        raise PhyssynthError(
+            f"the rigid floor at z = {floor:g} m is not below the object (its lowest point is at z = {low:.4g} m); "
+            "give a floor height below the object"
+        )
+    return floor
+
+
 def model_surface(model) -> Surface:
     """The radiating surface of a ModalModel: a solid's boundary, or a sheet's triangles."""
     mesh = model.mesh
@@ -211,6 +234,37 @@ def _sph(points, center):
     return r, theta, phi
 
 
+#: First index of each order l in the (l, m) ordering of the expansion coefficients.
+_L_STARTS = np.array([ell * ell for ell in range(64)])
+
+
+def _harmonics(order: int, theta, phi) -> np.ndarray:
+    """Y_lm(theta, phi) for l <= order, -l <= m <= l, shape ((order+1)^2, n_points)."""
+    from scipy.special import sph_harm_y
+
+    ls = np.repeat(np.arange(order + 1), 2 * np.arange(order + 1) + 1)
+    ms = np.concatenate([np.arange(-ell, ell + 1) for ell in range(order + 1)])
+    return sph_harm_y(ls[:, None], ms[:, None], np.asarray(theta)[None, :], np.asarray(phi)[None, :])
+
+
+def hankel_orders(order: int, x) -> np.ndarray:
+    """Spherical Hankel functions h_l(x) = j_l + i y_l of the first kind, l = 0..order.
+
+    Shape (order + 1,) + x.shape, for real x > 0. The upward recurrence
+    h_{l+1} = (2l + 1) / x h_l - h_{l-1} (DLMF 10.51.1) is stable for h_l, whose y_l part grows
+    with l; it is 10x faster than scipy's spherical_yn per order on the render's few points.
+    """
+    x = np.asarray(x, dtype=float)
+    out = np.empty((order + 1,) + x.shape, dtype=complex)
+    e = np.exp(1j * x)
+    out[0] = -1j * e / x
+    if order >= 1:
+        out[1] = -e * (x + 1j) / x**2
+    for ell in range(1, order):
+        out[ell + 1] = (2 * ell + 1) / x * out[ell] - out[ell - 1]
+    return out
+
+
 def multipole_basis(points, center, k: float, order: int) -> np.ndarray:
     """Outgoing multipoles h_l(kr) Y_lm(theta, phi), l <= order, shape (n_points, (order+1)^2).
 
@@ -281,19 +335,15 @@ class Expansion:
                 f"listener point ({', '.join(f'{v:.3g}' for v in bad)}) m lies inside the sphere of "
                 f"{self.radius:.3g} m about the object's centre where its radiation expansion holds; move it farther"
             )
-        from scipy.special import sph_harm_y, spherical_jn, spherical_yn
-
-        # Y_lm depends on the direction only: once for all modes; h_l(k r) once per l.
+        # Y_lm depends on the direction only: once for all modes (one call for every (l, m));
+        # h_l(k r) by the upward recurrence, all orders at once.
         _, theta, phi = _sph(pts, self.center)
         L = self.order
-        out = np.zeros((len(self.k), len(pts)), dtype=complex)
-        kr = self.k[:, None] * r[None, :]
-        j = 0
-        for ell in range(L + 1):
-            h = spherical_jn(ell, kr) + 1j * spherical_yn(ell, kr)
-            for m in range(-ell, ell + 1):
-                out += h * (self.coeffs[:, j, None] * sph_harm_y(ell, m, theta, phi)[None, :])
-                j += 1
+        Y = _harmonics(L, theta, phi)  # ((L+1)^2, n_points)
+        h = hankel_orders(L, self.k[:, None] * r[None, :])  # (L+1, n_modes, n_points)
+        # S[k, l, p] = sum_m c_klm Y_lm(p): the angular part of each order
+        S = np.add.reduceat(self.coeffs[:, :, None] * Y[None, :, :], _L_STARTS[: L + 1], axis=1)
+        out = np.einsum("lkp,klp->kp", h, S)
         return out * sign
 
     def power(self, air: Air) -> np.ndarray:
@@ -388,6 +438,11 @@ class RadiationData:
         The BEM's surface pressure (``method == "bem"``), for exact listener evaluation.
     info : dict
         Solver facts: elements, formulation, seconds.
+    floor : float or None, m
+        Height z0 of a rigid floor (the plane z = z0, below the object), or None for free
+        space. The pressure is then the image sum p(x) + p(x'), x' = x mirrored in the floor
+        (the exact half-space solution for fields that satisfy the object's boundary condition
+        in the presence of its image: the BEM solves the object and its image together).
     """
 
     method: str
@@ -398,6 +453,7 @@ class RadiationData:
     expansion: Expansion
     surface_pressure: np.ndarray | None = None
     info: dict = field(default_factory=dict)
+    floor: float | None = None
 
     @property
     def n_modes(self) -> int:
@@ -410,13 +466,29 @@ class RadiationData:
         from the stored surface pressure (exact to the BEM's discretisation); otherwise the
         multipole expansion is used.
         """
+        pts = np.atleast_2d(np.asarray(points, dtype=np.float64))
+        if self.floor is None:
+            return self._free_pressure(pts, model)
+        below = pts[:, 2] < self.floor
+        if np.any(below):
+            bad = pts[int(np.argmax(below))]
+            raise PhyssynthError(
+                f"listener point ({', '.join(f'{v:.3g}' for v in bad)}) m is below the rigid floor at "
+                f"z = {self.floor:g} m; put it above the floor"
+            )
+        image = pts.copy()
+        image[:, 2] = 2 * self.floor - image[:, 2]
+        both = self._free_pressure(np.vstack([pts, image]), model)
+        return both[:, : len(pts)] + both[:, len(pts) :]
+
+    def _free_pressure(self, pts, model):
         if self.method == "bem" and self.surface_pressure is not None and model is not None:
             surf = model_surface(model)
             vn = normal_velocity(model, surf)[: self.n_modes]
             k = 2 * np.pi * self.frequencies / self.air.c
             g = 1j * (2 * np.pi * self.frequencies * self.air.rho)[:, None] * vn
-            return field_from_surface(surf, self.surface_pressure, g, k, points)
-        return self.expansion.pressure(points)
+            return field_from_surface(surf, self.surface_pressure, g, k, pts)
+        return self.expansion.pressure(pts)
 
     def select(self, idx) -> RadiationData:
         """The data of a subset of the modes (indices into these n_modes)."""
@@ -441,6 +513,7 @@ class RadiationData:
             "rho": self.air.rho,
             "radius": e.radius,
             "info": self.info,
+            "floor": self.floor,
         }
         arrays = {
             "frequencies": self.frequencies,
@@ -486,6 +559,9 @@ class RadiationData:
         baffle = arrays.get("baffle")
         sp = arrays.get("surface_pressure")
         info = meta.get("info", {})
+        floor = meta.get("floor")
+        if floor is not None and not np.isfinite(floor := float(floor)):
+            raise PhyssynthError("radiation floor height must be finite")
         return RadiationData(
             method,
             air,
@@ -495,6 +571,7 @@ class RadiationData:
             Expansion(center, radius, k, coeffs, None if baffle is None else np.asarray(baffle, float)),
             None if sp is None else np.asarray(sp, dtype=complex),
             info if isinstance(info, dict) else {},
+            floor,
         )
 
 

@@ -48,10 +48,13 @@ from physsynth.radiation._base import (
     Air,
     RadiationData,
     Surface,
+    check_floor,
     efficiency,
     field_from_surface,
     fit_expansion,
     mass_matrix,
+    mirrored,
+    surface_from_arrays,
 )
 
 #: Relative frequency difference under which modes share one BEM assembly (0.1 %: the radiated
@@ -79,18 +82,19 @@ def _bempp():
     return bempp
 
 
-def estimate(surface: Surface, n_freqs: int) -> tuple[float, float]:
-    """(seconds, bytes) a BEM solve of ``n_freqs`` frequencies on ``surface`` is expected to take."""
-    m = len(surface.triangles)
-    n = len(surface.points)
+def estimate(surface: Surface, n_freqs: int, *, images: bool = False) -> tuple[float, float]:
+    """(seconds, bytes) a BEM solve of ``n_freqs`` frequencies on ``surface`` is expected to take
+    (``images``: with a rigid floor, the object and its image solved together)."""
+    m = len(surface.triangles) * (2 if images else 1)
+    n = len(surface.points) * (2 if images else 1)
     seconds = JIT_SECONDS + n_freqs * SECONDS_PER_PAIR * m * m
     nbytes = MATRICES * 16.0 * n * n
     return seconds, nbytes
 
 
-def check_memory(surface: Surface, n_freqs: int) -> float:
+def check_memory(surface: Surface, n_freqs: int, *, images: bool = False) -> float:
     """Refuse a solve that would not fit in memory; returns the time estimate (s)."""
-    seconds, nbytes = estimate(surface, n_freqs)
+    seconds, nbytes = estimate(surface, n_freqs, images=images)
     validate.check_memory(
         nbytes,
         f"a BEM radiation solve on {len(surface.triangles)} triangles ({len(surface.points)} unknowns, "
@@ -137,9 +141,21 @@ def _grid(bempp, surface: Surface):
 
 
 def solve_surface(
-    surface: Surface, g: np.ndarray, k: np.ndarray, air: Air, *, cache: bool = True, progress: bool = True
+    surface: Surface,
+    g: np.ndarray,
+    k: np.ndarray,
+    air: Air,
+    *,
+    cache: bool = True,
+    progress: bool = True,
+    floor: float | None = None,
 ) -> np.ndarray:
     """Surface pressure of each mode by the Burton-Miller equation (3).
+
+    With a rigid ``floor`` (the plane z = floor below the object) the object and its mirror
+    image are solved together with mirrored Neumann data: by symmetry dp/dz = 0 on the plane,
+    so the object's surface pressure is the half-space one (the image method; the half-space
+    Green's function G(x, y) + G(x, y') in discrete form), at four times the matrix storage.
 
     Parameters
     ----------
@@ -160,6 +176,13 @@ def solve_surface(
         )
     k = np.atleast_1d(np.asarray(k, dtype=float))
     g = np.atleast_2d(np.asarray(g, dtype=complex))
+    if check_floor(surface, floor) is not None:
+        img = mirrored(surface, floor)
+        n = len(surface.points)
+        both = surface_from_arrays(
+            np.vstack([surface.points, img.points]), np.vstack([surface.triangles, img.triangles + n]), closed=True
+        )
+        return solve_surface(both, np.hstack([g, g]), k, air, cache=cache, progress=progress)[:, :n]
     out = np.empty_like(g)
     todo = []
     for i in range(len(k)):
@@ -243,8 +266,18 @@ def solve_surface(
     return out
 
 
-def radiate_bem(surface: Surface, vn, frequencies, air: Air = AIR, *, cache: bool = True, progress: bool = True):
-    """Radiation of modes with normal velocities ``vn`` (n_modes, n) at ``frequencies`` (Hz).
+def radiate_bem(
+    surface: Surface,
+    vn,
+    frequencies,
+    air: Air = AIR,
+    *,
+    cache: bool = True,
+    progress: bool = True,
+    floor: float | None = None,
+):
+    """Radiation of modes with normal velocities ``vn`` (n_modes, n) at ``frequencies`` (Hz),
+    in free space or over a rigid ``floor`` (the plane z = floor, m).
 
     Returns
     -------
@@ -257,7 +290,7 @@ def radiate_bem(surface: Surface, vn, frequencies, air: Air = AIR, *, cache: boo
     k = omega / air.c
     g = 1j * (omega * air.rho)[:, None] * vn
     t0 = time.perf_counter()
-    u = solve_surface(surface, g, k, air, cache=cache, progress=progress)
+    u = solve_surface(surface, g, k, air, cache=cache, progress=progress, floor=floor)
     M = mass_matrix(surface)
     power = 0.5 * np.real(np.einsum("kn,kn->k", vn, (M @ u.T).T))
     power = np.maximum(power, 0.0)
@@ -277,4 +310,5 @@ def radiate_bem(surface: Surface, vn, frequencies, air: Air = AIR, *, cache: boo
             "triangles": int(len(surface.triangles)),
             "seconds": time.perf_counter() - t0,
         },
+        floor,
     )

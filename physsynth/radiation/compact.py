@@ -24,7 +24,17 @@ import time
 
 import numpy as np
 
-from physsynth.radiation._base import AIR, Air, RadiationData, Surface, efficiency, fit_expansion, mass_matrix
+from physsynth.radiation._base import (
+    AIR,
+    Air,
+    RadiationData,
+    Surface,
+    check_floor,
+    efficiency,
+    fit_expansion,
+    mass_matrix,
+    quadrature,
+)
 from physsynth.radiation.bem import solve_surface
 
 #: k a of the incompressible-flow solve.
@@ -65,8 +75,16 @@ def compact_pressure(Q, mu, center, k, points, air: Air = AIR) -> np.ndarray:
     return out
 
 
-def radiate_compact(surface: Surface, vn, frequencies, air: Air = AIR, *, cache=True, progress=True):
-    """Radiation of modes as compact monopole + dipole sources (valid for ka << 1)."""
+def radiate_compact(surface: Surface, vn, frequencies, air: Air = AIR, *, cache=True, progress=True, floor=None):
+    """Radiation of modes as compact monopole + dipole sources (valid for ka << 1).
+
+    With a rigid ``floor`` (z = floor, m) the sources' images are added at the listeners, and
+    the power gains the work the image's field does on the surface, 1/2 Re int p_image v_n dS
+    (for a monopole at height h, W = W_free (1 + sin(2kh) / (2kh)); Pierce 1989, section 5.1).
+    The moments stay the free-field ones: the floor's effect on the near field is of order
+    (a / h)^3.
+    """
+    floor = check_floor(surface, floor)
     t0 = time.perf_counter()
     f = np.atleast_1d(np.asarray(frequencies, dtype=float))
     vn = np.atleast_2d(np.asarray(vn, dtype=float))
@@ -76,6 +94,12 @@ def radiate_compact(surface: Surface, vn, frequencies, air: Air = AIR, *, cache=
     # Monopole W = rho c k^2 |Q|^2 / (8 pi), dipole W = rho c k^4 |mu|^2 / (24 pi) (Pierce 4.3, 4.6).
     power = air.impedance * (k**2 * Q**2 / (8 * np.pi) + k**4 * np.sum(mu**2, axis=1) / (24 * np.pi))
     expansion = fit_expansion(lambda p: compact_pressure(Q, mu, c, k, p, air), k, c, a, max_order=1)
+    if floor is not None:
+        x, wq, _, B = quadrature(surface)
+        img = x.copy()
+        img[:, 2] = 2 * floor - img[:, 2]
+        vq = (B @ vn.T).T
+        power = power + 0.5 * np.real(np.sum(compact_pressure(Q, mu, c, k, img, air) * vq * wq, axis=1))
     return RadiationData(
         "compact",
         air,
@@ -85,4 +109,5 @@ def radiate_compact(surface: Surface, vn, frequencies, air: Air = AIR, *, cache=
         expansion,
         None,
         {"ka_max": float(k.max() * a), "seconds": time.perf_counter() - t0},
+        floor,
     )

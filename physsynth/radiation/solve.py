@@ -38,6 +38,7 @@ def radiate(
     damping: bool = True,
     cache: bool = True,
     progress: bool = True,
+    floor: float | None = None,
 ):
     """A ModalModel with the radiation of its modes (and, by default, their radiation damping).
 
@@ -49,6 +50,9 @@ def radiate(
     air : Air, optional
     fmax : float, Hz, optional
         Only the modes below fmax (the rest are silent at listeners).
+    floor : float, m, optional
+        Height z0 of a rigid floor (the plane z = z0 below the object): image sources
+        (``RadiationData.floor``); not with "rayleigh", whose baffle is already a rigid plane.
     damping : bool
         Add the radiated power to each mode's decay rate (:mod:`physsynth.radiation.damping`).
 
@@ -70,6 +74,10 @@ def radiate(
     surface = model_surface(model)
     vn = normal_velocity(model, surface)[:n]
     f = model.frequencies[:n]
+    if floor is not None and method == "rayleigh":
+        raise PhyssynthError(
+            "a rigid floor is for a solid in the air (bem, fast, compact); the Rayleigh plate sits in its own baffle"
+        )
     if method == "rayleigh":
         with step(f"Rayleigh radiation of {n} modes"):
             data = radiate_rayleigh(surface, vn, f, air)
@@ -79,10 +87,10 @@ def radiate(
                 f"--radiation {method} needs a solid's closed surface; this model is a sheet: use --radiation rayleigh"
             )
         if method == "compact":
-            data = radiate_compact(surface, vn, f, air, cache=cache, progress=progress)
+            data = radiate_compact(surface, vn, f, air, cache=cache, progress=progress, floor=floor)
         else:
-            check_memory(surface, n)
-            data = radiate_bem(surface, vn, f, air, cache=cache, progress=progress)
+            check_memory(surface, n, images=floor is not None)
+            data = radiate_bem(surface, vn, f, air, cache=cache, progress=progress, floor=floor)
             if method == "fast":
                 data = refit(data)
     out = replace(model, radiation=data)
