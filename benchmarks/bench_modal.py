@@ -12,7 +12,12 @@ solver against
 
 ``--fmax F`` also times the certified count (inertia) and the solve for every mode below F.
 ``--scale`` runs P2 boxes of about 20k, 80k, 200k and 400k DOF (``--scale-dofs``) with 100
-modes, each in a fresh process (time, peak resident memory) and fits the growth exponents.
+modes, each in a fresh process (time, peak resident memory: ``ru_maxrss``, which counts the
+native libraries' memory that tracemalloc misses) and fits the growth exponents; a point over
+``--scale-timeout`` seconds is stopped and printed as an ESTIMATE from the fit.
+``--demo`` times ``physsynth demo`` from an empty cache with each installed backend;
+``--refusal`` times memory refusals from the command line; ``--backend`` picks the backend
+(e.g. ``pardiso``, what a pip-only install has). Each figure is printed with the load average.
 For the resonator kernel: mode-samples per second against a numpy exp*sin sum.
 
 Run: ``python benchmarks/bench_modal.py [--modes 50] [--quick] [--fmax 8000] [--scale]``.
@@ -109,7 +114,7 @@ def bench_case(name, mesh, material, k, repeats, fmax=None, baselines=True):
         ours.append(time.perf_counter() - t0)
         stats = {a: v for a, v in linsolve.last_stats.items() if a != "factor"}
     t_ours, t_bound = min(ours), min(bounds)
-    print(f"\n[{name}] {disc.n_dofs} DOF, {k} modes, backend {backend}")
+    print(f"\n[{name}] {disc.n_dofs} DOF, {k} modes, backend {backend} ({_load()})")
     print(f"  assembly (K and M, P2):       {t_asm:8.2f} s  ({100 * t_asm / t_ours:.0f} % of our solve)")
     st = stats
     print(
@@ -176,31 +181,110 @@ def _scale_child(dofs, k):
     print(f"SCALE {K.shape[0]} {dt:.3f} {rss}")
 
 
-def bench_scale(targets, k):
+def bench_scale(targets, k, limit_s=600.0):
+    """One child process per size; a child over ``limit_s`` is stopped and the point estimated from the fit."""
     import subprocess
 
-    rows = []
+    rows, skipped = [], []
     print(f"\n[scale] P2 boxes 0.4 x 0.12 x 0.07 m, {k} modes, backend {_backend()}, one process each")
     for d in targets:
-        out = subprocess.run(
-            [sys.executable, __file__, "--scale-child", str(d), "--modes", str(k)], capture_output=True, text=True
-        )
+        try:
+            out = subprocess.run(
+                [sys.executable, __file__, "--scale-child", str(d), "--modes", str(k)],
+                capture_output=True,
+                text=True,
+                timeout=limit_s,
+            )
+        except subprocess.TimeoutExpired:
+            print(f"  {d:7d} DOF: stopped after {limit_s:.0f} s ({_load()})", flush=True)
+            skipped.append(d)
+            continue
         line = [x for x in out.stdout.splitlines() if x.startswith("SCALE ")]
         if not line:
             print(f"  {d} DOF: failed ({out.stderr.strip().splitlines()[-1:] or out.returncode})")
+            skipped.append(d)
             continue
         n, t, rss = line[0].split()[1:]
         rows.append((int(n), float(t), float(rss)))
         gib = float(rss) / 2**30
-        print(f"  {int(n):7d} DOF: eigen-solve {float(t):7.2f} s, peak memory {gib:6.2f} GiB", flush=True)
+        print(f"  {int(n):7d} DOF: eigen-solve {float(t):7.2f} s, peak memory {gib:6.2f} GiB ({_load()})", flush=True)
     if len(rows) >= 2:
         n, t, r = (np.log([row[i] for row in rows]) for i in range(3))
-        print(f"  growth: time ~ n^{np.polyfit(n, t, 1)[0]:.2f}, peak memory ~ n^{np.polyfit(n, r, 1)[0]:.2f}")
+        pt, pr = np.polyfit(n, t, 1), np.polyfit(n, r, 1)
+        print(f"  growth: time ~ n^{pt[0]:.2f}, peak memory ~ n^{pr[0]:.2f}")
+        for d in skipped:  # an estimate, said to be one
+            te, re = np.exp(np.polyval(pt, np.log(d))), np.exp(np.polyval(pr, np.log(d))) / 2**30
+            print(f"  {d:7d} DOF: ESTIMATE from the fit, not measured: about {te:.0f} s, {re:.1f} GiB")
 
 
 def _backend():
-    avail = linsolve.available_backends()
-    return avail[0] if avail else "superlu"
+    """The backend benchmarked: ``--backend`` (through PHYSSYNTH_BENCH_BACKEND, for the children) or auto."""
+    chosen = os.environ.get("PHYSSYNTH_BENCH_BACKEND", "auto")
+    return linsolve.check_backend(chosen)
+
+
+def _load():
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
+def bench_demo(repeats):
+    """``physsynth demo`` from an empty cache (a fresh XDG_CACHE_HOME), per installed backend.
+
+    The numba cache is not part of it: numba keeps compiled kernels in __pycache__ beside the
+    package's sources (NUMBA_CACHE_DIR unset), not under XDG_CACHE_HOME; the first call below
+    warms it, as any earlier run would have.
+    """
+    import shutil
+    import subprocess
+
+    print("\n[demo] `physsynth demo` from an empty cache (targets: 10 s best backend, 20 s pip-only)")
+    out = os.path.join(tempfile.mkdtemp(), "bowl.wav")
+    cmd = [sys.executable, "-m", "physsynth", "-q", "demo", "-o", out]
+    subprocess.run(cmd + ["--duration", "0.1"], check=True, capture_output=True)  # numba cache, page cache
+    best_by = {}
+    for backend in [b for b in ("cholmod", "pardiso", "superlu") if b in linsolve.available_backends()]:
+        times = []
+        for _ in range(repeats):
+            cache = tempfile.mkdtemp()
+            env = dict(os.environ, XDG_CACHE_HOME=cache)
+            t0 = time.perf_counter()
+            subprocess.run(cmd + ["--solver", backend], check=True, capture_output=True, env=env)
+            times.append(time.perf_counter() - t0)
+            shutil.rmtree(cache, ignore_errors=True)
+        best_by[backend] = min(times)
+        what = {"cholmod": "CHOLMOD (root: apt + pip)", "pardiso": "PARDISO (pip only)", "superlu": "SuperLU"}[backend]
+        print(f"  {what:28s} {min(times):7.2f} s  (best of {repeats}; {_load()})", flush=True)
+    return best_by
+
+
+def bench_refusal(repeats=3):
+    """Wall time of a memory refusal from the command line, a fresh process each time."""
+    import subprocess
+
+    print("\n[refusal] `physsynth modes MESH --n-modes 100` over the memory budget (target < 1 s)")
+    bowl = os.path.join(os.path.dirname(HERE), "meshes", "tibetan_bowl_180.msh")
+    big = os.path.join(tempfile.mkdtemp(), "big.msh")
+    mesh = ps.bar_mesh(0.4, 0.12, 0.07, (120, 36, 21))
+    import meshio
+
+    meshio.write(big, meshio.Mesh(mesh.points, [("tetra", mesh.cells)]), file_format="gmsh22", binary=True)
+    cases = [
+        ("bundled bowl, budget 0.2 GiB", bowl, dict(PHYSSYNTH_MEMORY_GB="0.2")),
+        (f"{mesh.n_cells} tetrahedra (2.3M DOF)", big, {}),
+    ]
+    for name, path, env in cases:
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            r = subprocess.run(
+                [sys.executable, "-m", "physsynth", "-q", "modes", path, "--n-modes", "100"],
+                capture_output=True,
+                text=True,
+                env=dict(os.environ, **env),
+            )
+            times.append(time.perf_counter() - t0)
+        line = r.stderr.strip().splitlines()[-1:] or [""]
+        print(f"  {name:36s} {min(times):6.2f} s, exit {r.returncode}  ({_load()}): {line[0][:110]}")
 
 
 def bench_resonators(n_modes=1000, seconds=2.0, sr=48000):
@@ -252,7 +336,13 @@ def main():
     ap.add_argument("--scale", action="store_true", help="the DOF scaling of time and memory")
     ap.add_argument("--scale-dofs", default="20000,80000,200000,400000")
     ap.add_argument("--scale-child", type=int, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--scale-timeout", type=float, default=600.0, help="seconds per scale point before it is estimated")
+    ap.add_argument("--backend", default=None, help="factorisation backend (default: the fastest installed)")
+    ap.add_argument("--demo", action="store_true", help="time `physsynth demo` from an empty cache per backend")
+    ap.add_argument("--refusal", action="store_true", help="time memory refusals from the command line")
     args = ap.parse_args()
+    if args.backend:
+        os.environ["PHYSSYNTH_BENCH_BACKEND"] = args.backend
     if args.scale_child:
         _scale_child(args.scale_child, args.modes)
         return
@@ -273,7 +363,11 @@ def main():
             bench_case(f"~80k DOF: {how}", big, bronze, args.modes, args.repeats, args.fmax, not args.no_baselines)
         )
     if args.scale:
-        bench_scale([int(x) for x in args.scale_dofs.split(",")], 100 if args.modes == 50 else args.modes)
+        k = 100 if args.modes == 50 else args.modes
+        bench_scale([int(x) for x in args.scale_dofs.split(",")], k, args.scale_timeout)
+    demo = bench_demo(max(args.repeats, 1)) if args.demo else {}
+    if args.refusal:
+        bench_refusal()
     rate = bench_resonators()
     print()
     print(f"eigensolve_ratio_to_bound: {max(r for r, _ in results):.2f}")
@@ -281,6 +375,8 @@ def main():
     if speedups:
         print(f"eigensolve_speedup_vs_superlu: {min(speedups):.2f}")
     print(f"resonator_mode_samples_per_s: {rate:.3e}")
+    for backend, t in demo.items():
+        print(f"demo_empty_cache_s_{backend}: {t:.2f}")
 
 
 if __name__ == "__main__":

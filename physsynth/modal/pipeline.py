@@ -287,10 +287,13 @@ def _solve(K, M, sigma, n_modes, fmax, n_rigid, solver, max_modes, n, nodes, inf
         return total
 
     factor = linsolve.factorize(K - sigma * M, backend=solver)
-    pending = _in_thread(count)
-    vals, vecs = linsolve.eigsh_shift_invert(
-        K, M, max(n_rigid + 1, 1), sigma, backend=solver, factor=factor, below=lam_max, count=pending
-    )
+    # The count's thread starts inside the iteration's BLAS limit (one thread where several BLAS
+    # runtimes are loaded, MKL's included): it then factorises on one core beside the iteration.
+    with linsolve._iteration_threads():
+        pending = _in_thread(count)
+        vals, vecs = linsolve.eigsh_shift_invert(
+            K, M, max(n_rigid + 1, 1), sigma, backend=solver, factor=factor, below=lam_max, count=pending
+        )
     total = counted["inertia"].below
     found = int(np.count_nonzero(vals < lam_max))
     if found != total:
