@@ -11,8 +11,8 @@ through :func:`~physsynth.mesh.surface.prepare_surface` and a tetrahedraliser to
   and never coarser than the wall (one quadratic element through the thickness).
 - **Mesher.** TetGen (Si 2015) for a clean surface: a constrained Delaunay tetrahedralisation
   with radius-edge ratio <= 1.5 that keeps the surface; fTetWild (Hu et al. 2020) for a
-  self-intersecting one or a scan much finer than the element size (it remeshes within an
-  envelope of 1e-3 of the diagonal); gmsh on request. ``mesher=`` forces one.
+  self-intersecting one, skinny CAD triangles, or a scan of a wall thinner than the elements
+  (it remeshes within an envelope of 1e-3 of the diagonal); gmsh on request. ``mesher=`` forces one.
 - **Regions.** Each boundary triangle of the volume mesh takes the group of the nearest input
   face, so OBJ groups, STL solids and glTF meshes become regions for clamps, strikes, pickups.
 - **Cache.** Keyed by the file's bytes and every option, under ``$XDG_CACHE_HOME/physsynth/meshes``.
@@ -66,9 +66,18 @@ ELEMENTS_PER_WAVELENGTH = 3.0
 DEFAULT_FMAX = 10_000.0
 #: Most elasticity DOFs a mesh made from a surface may have without being asked (``size``).
 MAX_AUTO_DOFS = 400_000
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 #: A surface of more triangles than this, and twice as many as the elements need, is decimated.
 DENSE_SURFACE = 20_000
+#: fast-simplification's aggressiveness for that decimation. Its default (7) left needle and cap
+#: triangles (radius ratio 0.004) and folds of 174 degrees on scans of the bowl, where TetGen
+#: then made clusters of micrometre tetrahedra (zero volume) in 3 of 5 scans; 2 left none in the
+#: 5 scans and 2 blobs of benchmarks/bench_mesh.py's kind (1 failed to reach the face count on one).
+DECIMATE_AGG = 2.0
+#: A wall thinner than this many element edges (the height of a regular tetrahedron is 0.82 h)
+#: cannot hold elements of edge h within TetGen's radius-edge bound: it refines the wall. On the
+#: decimated bowl scan (wall 2 mm, h 5.9 mm) that made 721k DOFs where 89k were asked for.
+THIN_WALL = 0.8
 #: The thickest wall, in element edges, a default size allows (quadratic elements bend well
 #: with one element through the wall).
 WALL_ELEMENTS = 1.0 / 3.0
@@ -162,41 +171,53 @@ def _radius_ratio(s: Surface) -> np.ndarray:
     return 4 * math.sqrt(3) * area / np.maximum(e2, 1e-300)
 
 
-def resample(s: Surface, h: float, *, coarsen: bool = False) -> tuple[Surface | None, str]:
-    """The surface made fit for TetGen at element size ``h``, or None where fTetWild must remesh it.
+def resample(s: Surface, h: float, *, coarsen: bool = False) -> tuple[Surface, str, str]:
+    """The surface made fit for a mesher at element size ``h``: ``(surface, note, mesher)``,
+    where ``mesher`` ("tetgen" or "ftetwild") is the one the surface suits.
 
     TetGen keeps every input triangle on the boundary, so the surface must already have about
     the element size: larger well-shaped triangles are split (trimesh's subdivision, exact on
-    the facets), a much finer surface (a scan) is decimated (quadric error metric,
-    fast-simplification), and skinny triangles (CAD exports) go to fTetWild."""
+    the facets), and skinny triangles (CAD exports) go to fTetWild unchanged. A much finer
+    surface (a scan) is decimated (quadric error metric, fast-simplification): to about 0.7 of
+    the element edge for TetGen; to the element edge for fTetWild (which remeshes it anyway,
+    in 0.4 of the time the finer input takes) where the wall is thinner than
+    :data:`THIN_WALL` elements, which TetGen would refine far below ``h``."""
     q = _radius_ratio(s)
     edges = np.linalg.norm(s.vertices[s.faces] - s.vertices[np.roll(s.faces, 1, axis=1)], axis=2)
     if np.quantile(q, 0.05) < 0.15:
-        return None, "skinny surface triangles (CAD export): remeshed by fTetWild"
+        return s, "skinny surface triangles (CAD export): remeshed by fTetWild", "ftetwild"
     if edges.max() > 1.5 * h:
         import trimesh
 
         v, f = trimesh.remesh.subdivide_to_size(s.vertices, s.faces, max_edge=1.4 * h, max_iter=30)
-        return Surface(np.asarray(v, dtype=np.float64), np.asarray(f, dtype=np.int64), {}, s.source), (
-            f"surface triangles split to the element size ({s.n_faces} -> {len(f)})"
-        )
-    # Decimate a scan-like surface (more than DENSE_SURFACE triangles, over twice as many as
-    # the elements need) to triangles of about 0.7 the element edge: the straight-sided elements
-    # cannot follow finer detail (the facets' sag on a radius R is h^2 / 8R), and every surface
-    # vertex would become a node. When a DOF count is asked for, any surface finer than that.
-    full = s.area() / (math.sqrt(3) / 4 * h**2)  # faces of edge h
-    target, trigger = (int(full), 1.5 * full) if coarsen else (int(2 * full), max(4 * full, DENSE_SURFACE))
-    if s.n_faces > max(trigger, 200):
-        with _quiet():
-            v, f = fast_simplification.simplify(
-                np.ascontiguousarray(s.vertices), np.ascontiguousarray(s.faces, dtype=np.int32), target_count=target
-            )
         out = Surface(np.asarray(v, dtype=np.float64), np.asarray(f, dtype=np.int64), {}, s.source)
-        if not inspect_surface(out).clean or self_intersections(out):
-            return None, "a surface much finer than the elements, which decimation would spoil: remeshed by fTetWild"
-        vol_change = 100 * (abs(out.volume()) / abs(s.volume()) - 1)
-        return out, f"surface decimated to the element size ({s.n_faces} -> {len(f)} faces, volume {vol_change:+.2f} %)"
-    return s, ""
+        return out, f"surface triangles split to the element size ({s.n_faces} -> {len(f)})", "tetgen"
+    # Decimate a scan-like surface (more than DENSE_SURFACE triangles, over twice as many as
+    # the elements need): the straight-sided elements cannot follow finer detail (the facets'
+    # sag on a radius R is h^2 / 8R), and every surface vertex would become a node. When a DOF
+    # count is asked for, any surface finer than that.
+    full = s.area() / (math.sqrt(3) / 4 * h**2)  # faces of edge h
+    trigger = 1.5 * full if coarsen else max(4 * full, DENSE_SURFACE)
+    if s.n_faces <= max(trigger, 200):
+        return s, "", "tetgen"
+    thin = wall_thickness(s) < THIN_WALL * h
+    target = int(full) if coarsen or thin else int(2 * full)
+    with _quiet():
+        v, f = fast_simplification.simplify(
+            np.ascontiguousarray(s.vertices),
+            np.ascontiguousarray(s.faces, dtype=np.int32),
+            target_count=target,
+            agg=DECIMATE_AGG,
+        )
+    out = Surface(np.asarray(v, dtype=np.float64), np.asarray(f, dtype=np.int64), {}, s.source)
+    if not inspect_surface(out).clean or self_intersections(out):
+        spoilt = "a surface much finer than the elements, which decimation would spoil: remeshed by fTetWild"
+        return s, spoilt, "ftetwild"
+    vol_change = 100 * (abs(out.volume()) / abs(s.volume()) - 1)
+    note = f"surface decimated to the element size ({s.n_faces} -> {len(f)} faces, volume {vol_change:+.2f} %)"
+    if thin:
+        return out, note + f"; a wall thinner than {THIN_WALL:g} elements: meshed by fTetWild", "ftetwild"
+    return out, note, "tetgen"
 
 
 # ------------------------------------------------------------------ meshers
@@ -236,7 +257,13 @@ def _run_child(fn, *args):
             n_args=np.array(len(args)),
             **{f"arg{i}": np.asarray(a) for i, a in enumerate(args)},
         )
-        proc = subprocess.run([sys.executable, "-m", "physsynth.mesh._child", src, dst], capture_output=True, text=True)
+        # In the temporary folder: fTetWild writes a __tracked_surface.stl into its working
+        # directory, which must not land in the user's.
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
+        proc = subprocess.run(
+            [sys.executable, "-m", "physsynth.mesh._child", src, dst], capture_output=True, text=True, cwd=tmp, env=env
+        )
         if proc.returncode != 0 or not os.path.exists(dst):
             tail = (proc.stderr.strip().splitlines() or [""])[-1]
             raise MeshError(f"the mesher crashed (exit code {proc.returncode}{': ' + tail if tail else ''})")
@@ -271,14 +298,18 @@ def _ftetwild_module():
     return mod
 
 
-def _ftetwild_job(v, f, h, eps):
+def _ftetwild_job(v, f, h, eps, simplify=True):
+    """fTetWild on the surface (v, f), edge ``h``, envelope ``eps`` of the diagonal. Its own
+    simplification of the input within the envelope is skipped (``simplify=False``) for a
+    surface decimated to about ``h`` already: on the 9k-face bowl scan that took 10 of its 27 s
+    of CPU time for 3 % fewer tetrahedra."""
     mod = _ftetwild_module()
     empty = (np.zeros((0, 3)), np.zeros((0, 4), dtype=np.int32), np.zeros(0))
     nodes, elem = mod.tetrahedralize_mesh(
         np.ascontiguousarray(v, dtype=np.float64),
         np.ascontiguousarray(f, dtype=np.uint32),
         True,  # optimize
-        False,  # skip_simplify
+        not bool(simplify),  # skip_simplify
         0.05,  # edge_length_r (ignored: the absolute length below)
         float(h),
         float(eps),
@@ -373,21 +404,22 @@ def tetrahedralize(s: Surface, h: float, *, mesher: str = "auto", dirty: bool = 
     """Tetrahedra (points, cells) filling the closed surface ``s`` with edges about ``h`` (m).
 
     ``mesher="auto"``: TetGen for a clean surface (falling back to fTetWild when it fails),
-    fTetWild for a dirty one (``dirty``) or one far finer than ``h``. Returns
+    fTetWild for a dirty one (``dirty``), skinny triangles, or a scan of a wall thinner than the
+    elements (see :func:`resample`). Returns
     ``(points, tets, mesher_used, notes)``."""
     if mesher not in MESHERS:
         raise MeshError(f"unknown mesher {mesher!r}; use one of {', '.join(MESHERS)}")
     notes = []
     choice = mesher
     tg_surface = s
-    if mesher in ("auto", "tetgen") and not dirty:
-        tg_surface, note = resample(s, h, coarsen=coarsen)
-        if tg_surface is None and mesher == "tetgen":
-            tg_surface, note = s, ""
+    if mesher in ("auto", "tetgen", "ftetwild") and not dirty:
+        tg_surface, note, suits = resample(s, h, coarsen=coarsen)
+        if mesher == "auto":
+            choice = suits
         if note:
             notes.append(note)
-    if mesher == "auto":
-        choice = "ftetwild" if dirty or tg_surface is None else "tetgen"
+    if mesher == "auto" and dirty:
+        choice = "ftetwild"
     eps = 1e-3
     if choice == "tetgen":
         try:
@@ -404,8 +436,9 @@ def tetrahedralize(s: Surface, h: float, *, mesher: str = "auto", dirty: bool = 
             choice = "ftetwild"
     if choice == "ftetwild":
         try:
-            src = tg_surface if tg_surface is not None and not dirty else s
-            pts, tets = _run_child(_ftetwild_job, src.vertices, src.faces, h, eps)
+            src = s if dirty else tg_surface
+            decimated = src is not s and src.n_faces < s.n_faces
+            pts, tets = _run_child(_ftetwild_job, src.vertices, src.faces, h, eps, not decimated)
         except MeshError as exc:
             if "pip install" in str(exc):
                 raise
