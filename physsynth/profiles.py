@@ -629,6 +629,17 @@ def _arclength_samples(curve: np.ndarray, s: np.ndarray) -> np.ndarray:
     return np.column_stack([np.interp(s, t, curve[:, 0]), np.interp(s, t, curve[:, 1])])
 
 
+def _corner_fractions(curve: np.ndarray, angle: float = 25.0) -> np.ndarray:
+    """Arc-length fractions (0..1) of a polyline's interior vertices where it turns by over ``angle`` degrees."""
+    d = np.diff(curve, axis=0)
+    seg = np.linalg.norm(d, axis=1)
+    if len(d) < 2:
+        return np.zeros(0)
+    cosang = np.einsum("ij,ij->i", d[:-1], d[1:]) / np.maximum(seg[:-1] * seg[1:], 1e-300)
+    t = np.cumsum(seg)[:-1] / seg.sum()
+    return t[cosang < math.cos(math.radians(angle))]
+
+
 def _mapped_section(profile: Profile, size: float, through_wall: int) -> Section | None:
     """A structured mesh of a shell-like profile: ``through_wall`` layers between its outer and
     inner curves, matched by fraction of arc length, each quad cut along its shorter diagonal.
@@ -636,12 +647,17 @@ def _mapped_section(profile: Profile, size: float, through_wall: int) -> Section
     Along a thin wall the elements are up to :data:`MAPPED_ASPECT` thicknesses long (bending
     waves are far longer than the wall is thick), a fifth of the DOF of isotropic triangles of
     the same accuracy through the wall. None when the profile has no outer and inner curves, labels
-    of its own, or a shape the map would skew (a triangle under :data:`MAPPED_MIN_ANGLE`, a fold:
-    a wine glass's stem); the caller then meshes it with gmsh."""
+    of its own, a corner (a turn over 25 degrees at a vertex of either curve: a bell's shoulder),
+    or a shape the map would skew (a triangle under :data:`MAPPED_MIN_ANGLE`, a fold: a wine
+    glass's stem); the caller then meshes it with gmsh."""
     O, inner = profile.outer, profile.inner
     if O is None or inner is None or len(O) < 2 or len(inner) < 2:
         return None
     if not set(profile.labels) <= {"outer", "inner", "rim", "base", "axis"}:
+        return None
+    if len(_corner_fractions(O)) or len(_corner_fractions(inner)):
+        # a corner (a bell's shoulder) wants the local refinement gmsh gives it: a re-entrant one
+        # is a stress singularity, 0.4 % on the church bell's (0, 0) mode with two mapped layers
         return None
     # The spacing along the wall: at most ``size`` and MAPPED_ASPECT local thicknesses, and
     # fine enough that no element turns either curve by more than MAPPED_TURN (a chord's sagitta,
@@ -651,12 +667,15 @@ def _mapped_section(profile: Profile, size: float, through_wall: int) -> Section
     fo, fi = _arclength_samples(O, fine), _arclength_samples(inner, fine)
     gap = np.linalg.norm(fo - fi, axis=1)
     h_loc = np.minimum(size, MAPPED_ASPECT * np.minimum(gap[:-1], gap[1:]) / max(through_wall, 1))
+    # ... but no element shorter than a quarter of a layer (a tight fillet would crowd slivers)
+    h_min = 0.25 * np.minimum(gap[:-1], gap[1:]) / max(through_wall, 1)
     dN = np.zeros(len(fine) - 1)
     for c in (fo, fi):
         d = np.diff(c, axis=0)
         phi = np.unwrap(np.arctan2(d[:, 1], d[:, 0]))
         turn = np.abs(np.diff(phi, prepend=phi[0]))
-        dN = np.maximum(dN, np.maximum(np.linalg.norm(d, axis=1) / h_loc, turn / MAPPED_TURN))
+        step = np.linalg.norm(d, axis=1)
+        dN = np.maximum(dN, np.maximum(step / h_loc, np.minimum(turn / MAPPED_TURN, step / h_min)))
     cum = np.concatenate([[0.0], np.cumsum(dN)])
     n_along = max(2, int(math.ceil(cum[-1])))
     if n_along * through_wall > 2e5:
