@@ -10,17 +10,18 @@ rad^2/s^2, so the modal frequency is ``sqrt(lam) / (2 pi)`` Hz).  The solve uses
 shift-invert with a small negative shift ``sigma`` so that ``A = K - sigma M``
 is symmetric positive definite and can be Cholesky-factorised.
 
-Backends, fastest first as measured on 60k-80k DOF P2 elasticity
-(2 cores; CHOLMOD factorises a 60k-DOF bowl in ~1.6 s, PARDISO ~2.4 s,
-SuperLU ~12 s):
+Backends, fastest first as measured on P2 elasticity, 2 idle cores, 100 modes (the whole
+eigen-solve): the 64k-DOF bowl PARDISO 5.9 s, CHOLMOD 6.8 s; a 28.7k-DOF box 4.0 / 4.4 s; an
+87k-DOF box 15.7 / 16.7 s (factorisations 0.6 / 1.05 s on the bowl; solves ~5.5 ms per vector
+in blocks of 16 for both); SuperLU several times slower:
 
+``"pardiso"``
+    Intel MKL PARDISO through pypardiso (x86-64 only, ~315 MB of MKL wheels;
+    ``pip install pypardiso``): the fast backend that pip alone installs, for any user.
 ``"cholmod"``
     SuiteSparse CHOLMOD through scikit-sparse (supernodal Cholesky, BLAS-3,
     METIS/AMD ordering).  Needs ``apt-get install libsuitesparse-dev
     libopenblas0-pthread`` and ``pip install 'scikit-sparse==0.4.16'``.
-``"pardiso"``
-    Intel MKL PARDISO through pypardiso (x86-64 only, ~315 MB of MKL wheels;
-    ``pip install pypardiso``).
 ``"superlu"``
     scipy's SuperLU; always available, slowest.  Used with the symmetric
     options (minimum-degree ordering on A + A^T, diagonal pivoting
@@ -73,7 +74,7 @@ __all__ = [
 last_stats: dict = {}
 
 # Order tried by backend="auto": fastest first (measured, see module docstring).
-_AUTO_ORDER = ("cholmod", "pardiso", "superlu")
+_AUTO_ORDER = ("pardiso", "cholmod", "superlu")
 
 _INSTALL_HINT = {
     "cholmod": (
@@ -297,7 +298,7 @@ def available_backends() -> list[str]:
     Returns
     -------
     list of str
-        A sub-list of ``["cholmod", "pardiso", "superlu"]``; ``"superlu"`` is always present.
+        A sub-list of ``["pardiso", "cholmod", "superlu"]``; ``"superlu"`` is always present.
     """
     return [b for b in _AUTO_ORDER if _importable(b)]
 
@@ -311,7 +312,7 @@ def check_backend(backend: str) -> str:
         Unknown or not installed (the message says how to install it).
     """
     if backend == "auto":
-        # The first importable one, without importing the slower ones (MKL loads in 0.25 s).
+        # The first importable one, without importing the slower ones.
         return next(b for b in _AUTO_ORDER if _importable(b))
     if backend not in _FACTORS:
         raise SolverError(
