@@ -68,24 +68,47 @@ def listener_cost(repeat: int) -> None:
 
 
 def bowl_bem(n_solve: int) -> None:
+    from physsynth.radiation.bem import CBIE_SAFETY, GROUP_TOLERANCE, interior_cutoff, radiate_bem
+
     path = os.path.join(MESHES, "tibetan_bowl_180.msh")
     mesh = ps.load_mesh(path)
     t0 = time.perf_counter()
     model = ps.modal_analysis(mesh, ps.get_material("bronze"), fmax=5000.0)
     print(f"bowl: {model.n_modes} modes below 5 kHz ({time.perf_counter() - t0:.1f} s modal analysis)")
     surf = model_surface(model)
-    n_f = model.n_modes
-    sec, nbytes = estimate(surf, n_f)
-    print(f"bowl surface: {len(surf.triangles)} triangles, {len(surf.points)} unknowns")
+    f = model.frequencies
+    groups = 1 + int(np.sum(np.diff(f) > GROUP_TOLERANCE * f[1:]))
+    kc = CBIE_SAFETY * interior_cutoff(surf)
+    fc = kc * 343.0 / (2 * np.pi)
+    ops = 2 if f.max() < fc else 4
+    print(
+        f"bowl surface: {len(surf.triangles)} triangles, {len(surf.points)} unknowns, mean edge "
+        f"{1e3 * surf.max_edge:.1f} mm max; {groups} frequency groups; CBIE below {fc:.0f} Hz"
+    )
+    sec, nbytes = estimate(surf, groups, operators=ops)
     print(f"bem_estimate_seconds: {sec:.0f}")
     print(f"bem_estimate_gib: {nbytes / 2**30:.2f}")
     if n_solve:
+        # compile bempp-cl's kernels first on a tiny sphere, so the bowl's time is the solve's
+        import bempp_cl.api as bempp
+
+        from physsynth.radiation._base import surface_from_arrays
+
+        g = bempp.shapes.regular_sphere(1)
+        tiny = surface_from_arrays(g.vertices.T * 0.1, g.elements.T, closed=True)
+        t0 = time.perf_counter()
+        radiate_bem(tiny, np.ones((1, len(tiny.points))), [300.0], cache=False, progress=False)
+        print(f"bem_compile_seconds: {time.perf_counter() - t0:.0f}")
         sub = model.select(np.arange(min(n_solve, model.n_modes)))
+        fs = sub.frequencies
+        n_groups = 1 + int(np.sum(np.diff(fs) > GROUP_TOLERANCE * fs[1:]))
         t0 = time.perf_counter()
         radiate(sub, "bem", cache=False)
         dt = time.perf_counter() - t0
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-        print(f"bem_measured_seconds_{sub.n_modes}_modes: {dt:.0f}")
+        print(f"bem_measured_seconds_{sub.n_modes}_modes_{n_groups}_groups: {dt:.0f}")
+        print(f"bem_seconds_per_group: {dt / n_groups:.0f}")
+        print(f"bem_extrapolated_seconds_all_{groups}_groups: {dt / n_groups * groups:.0f}")
         print(f"bem_peak_rss_gib: {rss:.2f}")
 
 

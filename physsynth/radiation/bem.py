@@ -18,7 +18,13 @@ coupling eta = i / k,
 
     (1/2 I - K + eta W) p = -V g - eta (1/2 I + K') g,                   (3)
 
-has a unique solution at every real k. It is discretised by Galerkin with continuous piecewise
+has a unique solution at every real k. Below the lowest interior Dirichlet eigenfrequency the
+CBIE alone is unique, and it needs two operators (K, V) instead of four: it is used for
+k < CBIE_SAFETY x pi / (2 rho), rho the object's inradius (Hersch's bound lambda_1 >= pi^2 /
+(4 rho^2) for the first Dirichlet eigenvalue; ``interior_cutoff``). A thin-walled bowl
+(rho = half its wall, 2 mm) has no interior resonance below 40 kHz, so its audio-band modes
+take the CBIE at half the assembly; a solid sphere (rho = a) switches to Burton-Miller above
+ka = pi / 4. It is discretised by Galerkin with continuous piecewise
 linear (P1) functions on the object's surface triangles, assembled densely by bempp-cl on its
 Numba backend (no OpenCL needed) and solved by LU. The listener field (1) is then a plain
 quadrature over the triangles (:func:`field_from_surface`), and the radiated power
@@ -57,9 +63,14 @@ from physsynth.radiation._base import (
     surface_from_arrays,
 )
 
-#: Relative frequency difference under which modes share one BEM assembly (0.1 %: the radiated
-#: field changes by about ka x 1e-3 in phase, far below the discretisation error).
-GROUP_TOLERANCE = 1e-3
+#: Relative frequency difference under which modes share one BEM assembly, solved at the group's
+#: mean (0.25 %: the surface solution moves by about ka x 1.25e-3 rad in phase, 0.6 degrees at
+#: ka = 8, the bowl at 5 kHz, far below the discretisation error; the listener field is then
+#: evaluated at each mode's own k). It joins the doublets of a meshed axisymmetric object.
+GROUP_TOLERANCE = 2.5e-3
+#: Share of Hersch's bound on the first interior Dirichlet wavenumber below which the CBIE is
+#: used (a factor of 2 for non-convex objects and the estimate of the inradius).
+CBIE_SAFETY = 0.5
 #: Assembly time per pair of triangles for the four operators, s (measured on one core of a
 #: 2-core x86-64 machine, 512 and 2048 triangles; bempp-cl 0.4.2, numba backend).
 SECONDS_PER_PAIR = 6e-6
@@ -82,12 +93,13 @@ def _bempp():
     return bempp
 
 
-def estimate(surface: Surface, n_freqs: int, *, images: bool = False) -> tuple[float, float]:
+def estimate(surface: Surface, n_freqs: int, *, images: bool = False, operators: int = 4) -> tuple[float, float]:
     """(seconds, bytes) a BEM solve of ``n_freqs`` frequencies on ``surface`` is expected to take
-    (``images``: with a rigid floor, the object and its image solved together)."""
+    (``images``: with a rigid floor, the object and its image solved together; ``operators``:
+    4 for Burton-Miller, 2 for the CBIE)."""
     m = len(surface.triangles) * (2 if images else 1)
     n = len(surface.points) * (2 if images else 1)
-    seconds = JIT_SECONDS + n_freqs * SECONDS_PER_PAIR * m * m
+    seconds = JIT_SECONDS + n_freqs * SECONDS_PER_PAIR * operators / 4 * m * m
     nbytes = MATRICES * 16.0 * n * n
     return seconds, nbytes
 
@@ -104,6 +116,46 @@ def check_memory(surface: Surface, n_freqs: int, *, images: bool = False) -> flo
     return seconds
 
 
+def interior_cutoff(surface: Surface) -> float:
+    """pi / (2 rho), rad/m: Hersch's lower bound on the first interior Dirichlet wavenumber.
+
+    rho, the inradius, is estimated from above (so the bound errs low, towards Burton-Miller):
+    along each vertex's inward normal the chord to the opposite side is cast, and the ball at
+    its midpoint reaches at most the nearer of the chord's half and the nearest vertex (a
+    sphere's radius; about half a wall's thickness, plus a fraction of an edge, for a shell).
+    """
+    p, t, nrm = surface.points, surface.triangles, surface.normals
+    v0 = p[t[:, 0]]
+    e1 = p[t[:, 1]] - v0
+    e2 = p[t[:, 2]] - v0
+    scale = surface.max_edge
+    rho = 0.0
+    # Moller-Trumbore, 64 rays against every triangle at a time
+    for i0 in range(0, len(p), 64):
+        o = p[i0 : i0 + 64] - 1e-6 * scale * nrm[i0 : i0 + 64]
+        d = -nrm[i0 : i0 + 64]
+        h = np.cross(d[:, None, :], e2[None, :, :])
+        a = np.einsum("md,rmd->rm", e1, h)
+        ok = np.abs(a) > 1e-14 * scale**2
+        f = np.divide(1.0, a, out=np.zeros_like(a), where=ok)
+        sv = o[:, None, :] - v0[None, :, :]
+        u = f * np.einsum("rmd,rmd->rm", sv, h)
+        q = np.cross(sv, e1[None, :, :])
+        v = f * np.einsum("rd,rmd->rm", d, q)
+        dist = f * np.einsum("md,rmd->rm", e2, q)
+        hit = ok & (u >= 0) & (v >= 0) & (u + v <= 1) & (dist > 1e-6 * scale)
+        chord = np.where(hit, dist, np.inf).min(axis=1)
+        good = np.isfinite(chord)
+        if not np.any(good):
+            continue
+        mid = o[good] + 0.5 * chord[good, None] * d[good]
+        dv = np.sqrt(np.min(np.einsum("rnd,rnd->rn", mid[:, None, :] - p[None], mid[:, None, :] - p[None]), axis=1))
+        rho = max(rho, float(np.max(np.minimum(0.5 * chord[good], dv))))
+    if rho <= 0:
+        rho = surface.radius(surface.center)
+    return float(np.pi / (2 * rho))
+
+
 def _cache_dir() -> str:
     root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(root, "physsynth", "radiation")
@@ -113,7 +165,7 @@ def _key(surface: Surface, g: np.ndarray, k: float, air: Air) -> str:
     h = hashlib.sha256()
     for a in (surface.points, surface.triangles, np.ascontiguousarray(g)):
         h.update(np.ascontiguousarray(a).tobytes())
-    h.update(repr((float(k), air.c, air.rho, "burton-miller-p1")).encode())
+    h.update(repr((float(k), air.c, air.rho, "burton-miller-or-cbie-p1")).encode())
     return h.hexdigest()[:32]
 
 
@@ -230,28 +282,30 @@ def solve_surface(
     space = bempp.function_space(grid, "P", 1)
     # bempp numbers P1 dofs by grid vertex; our points are the grid's vertices in order.
     M = sparse.identity(space, space, space).weak_form().A
+    k_cbie = CBIE_SAFETY * interior_cutoff(surface)
     t0 = time.perf_counter()
     for j, grp in enumerate(groups):
         kk = float(np.mean([k[i] for i, _ in grp]))
-        ops = [
-            op(space, space, space, kk).weak_form().A
-            for op in (
-                helmholtz.double_layer,
-                helmholtz.single_layer,
-                helmholtz.hypersingular,
-                helmholtz.adjoint_double_layer,
-            )
-        ]
-        K, V, W, Kp = (np.asarray(o) for o in ops)
-        eta = 1j / kk
-        A = 0.5 * M - K + eta * W
+        K = np.asarray(helmholtz.double_layer(space, space, space, kk).weak_form().A)
+        V = np.asarray(helmholtz.single_layer(space, space, space, kk).weak_form().A)
+        if kk < k_cbie:  # (2), first equation: no interior resonance below k_cbie
+            A = 0.5 * M - K
+            rhs = -(V @ g[[i for i, _ in grp]].T)
+        else:  # (3)
+            W = np.asarray(helmholtz.hypersingular(space, space, space, kk).weak_form().A)
+            Kp = np.asarray(helmholtz.adjoint_double_layer(space, space, space, kk).weak_form().A)
+            eta = 1j / kk
+            A = 0.5 * M - K + eta * W
+            gg = g[[i for i, _ in grp]].T
+            rhs = -(V @ gg) - eta * (0.5 * (M @ gg) + Kp @ gg)
+            del W, Kp
         lu = lu_factor(A, overwrite_a=True, check_finite=False)
-        for i, key in grp:
-            rhs = -(V @ g[i]) - eta * (0.5 * (M @ g[i]) + Kp @ g[i])
-            out[i] = lu_solve(lu, rhs, check_finite=False)
+        sol = lu_solve(lu, rhs, check_finite=False)
+        for c, (i, key) in enumerate(grp):
+            out[i] = sol[:, c]
             if cache:
                 _cache_put(key, out[i])
-        del K, V, W, Kp, A, lu
+        del K, V, A, lu
         if progress:
             done = j + 1
             el = time.perf_counter() - t0
@@ -306,7 +360,7 @@ def radiate_bem(
         expansion,
         u,
         {
-            "formulation": "burton-miller",
+            "formulation": "cbie below the interior cutoff, burton-miller above",
             "triangles": int(len(surface.triangles)),
             "seconds": time.perf_counter() - t0,
         },
