@@ -161,3 +161,30 @@ def test_resonator_bank_iq_matches_numpy(n_r, n_q, n, n_u):
         ref[:n_r] += w[:, k : k + 1] * y
         ref[n_r:] += wy[:, k : k + 1] * y + wz[:, k : k + 1] * z
     np.testing.assert_allclose(out, ref, rtol=1e-9, atol=1e-12 * np.abs(ref).max())
+
+
+@pytest.mark.parametrize("quantity", ["displacement", "velocity"])
+@pytest.mark.parametrize("n_out", [3, 4])
+def test_contact_kernel_reads_four_rows_in_blocks(quantity, n_out):
+    """Three and four pickup rows (a stereo pair of listeners is four) take the four-sample free
+    block too: against the plain-numpy reference of tests/test_mallet.py, with a mallet, a
+    force and a long free ring-out."""
+    from test_mallet import SR, reference_simulation
+
+    from physsynth.excitation.mallet import ContactLaw
+    from physsynth.simulate.contact import ForceSource, MalletSource, run_sources
+
+    rng = np.random.default_rng(5 + n_out)
+    nm = 6
+    omega = 2 * np.pi * np.array([150.0, 700.0, 1900.0, 4100.0, 8800.0, 15000.0])
+    sigma = np.array([0.0, 2.0, 5.0, 20.0, 60.0, 150.0])
+    g = rng.normal(size=nm) * 3
+    w = rng.normal(size=(n_out, nm))
+    forces = [ForceSource(40, rng.normal(size=nm), rng.normal(size=30) * 0.3)]
+    mallet = MalletSource(12, g, ContactLaw(K=3e8), 0.02, 0.8)
+    n, n_sub = 600, 6
+    sim = run_sources(
+        omega, sigma, w, sr=SR, n_samples=n, quantity=quantity, forces=forces, mallets=[mallet], n_sub=n_sub
+    )
+    out, _, _ = reference_simulation(omega, sigma, w, n, n_sub, quantity, forces, [], mallet)
+    np.testing.assert_allclose(sim.audio, out, rtol=0, atol=1e-8 * np.abs(out).max())

@@ -60,9 +60,10 @@ def _dot(a, b):  # pragma: no cover - numba
 
 @njit(cache=True, fastmath={"reassoc", "contract", "nsz"})
 def _free_block4(c, q, v, w, quantity, out, t):  # pragma: no cover - numba
-    """Four audio steps of free modes (no force, no mallet), reading one or two pickups
+    """Four audio steps of free modes (no force, no mallet), reading one to four pickup rows
     (displacement or velocity) into out[:, t:t+4]: each mode's state stays in registers for
-    the four steps, as in kernels/resonators.py."""
+    the four steps, as in kernels/resonators.py (a listener is two rows, so a stereo pair of
+    listeners is four)."""
     n_out = w.shape[0]
     a0 = 0.0
     a1 = 0.0
@@ -72,6 +73,14 @@ def _free_block4(c, q, v, w, quantity, out, t):  # pragma: no cover - numba
     b1 = 0.0
     b2 = 0.0
     b3 = 0.0
+    c0 = 0.0
+    c1 = 0.0
+    c2 = 0.0
+    c3 = 0.0
+    d0 = 0.0
+    d1 = 0.0
+    d2 = 0.0
+    d3 = 0.0
     for k in range(q.shape[0]):
         p11 = c[0, k]
         p12 = c[1, k]
@@ -98,21 +107,43 @@ def _free_block4(c, q, v, w, quantity, out, t):  # pragma: no cover - numba
         a1 += ww * x2
         a2 += ww * x3
         a3 += ww * x4
-        if n_out == 2:
+        if n_out >= 2:
             ww = w[1, k]
             b0 += ww * x1
             b1 += ww * x2
             b2 += ww * x3
             b3 += ww * x4
+        if n_out >= 3:
+            ww = w[2, k]
+            c0 += ww * x1
+            c1 += ww * x2
+            c2 += ww * x3
+            c3 += ww * x4
+        if n_out == 4:
+            ww = w[3, k]
+            d0 += ww * x1
+            d1 += ww * x2
+            d2 += ww * x3
+            d3 += ww * x4
     out[0, t] = a0
     out[0, t + 1] = a1
     out[0, t + 2] = a2
     out[0, t + 3] = a3
-    if n_out == 2:
+    if n_out >= 2:
         out[1, t] = b0
         out[1, t + 1] = b1
         out[1, t + 2] = b2
         out[1, t + 3] = b3
+    if n_out >= 3:
+        out[2, t] = c0
+        out[2, t + 1] = c1
+        out[2, t + 2] = c2
+        out[2, t + 3] = c3
+    if n_out == 4:
+        out[3, t] = d0
+        out[3, t + 1] = d1
+        out[3, t + 2] = d2
+        out[3, t + 3] = d3
 
 
 @njit(cache=True)
@@ -290,7 +321,7 @@ def score_block(
     pb = work[4]
     hs = h / n_sub
     do_trace = trace.shape[0] >= n * n_sub
-    can_block = quantity < 2 and n_out >= 1 and n_out <= 2
+    can_block = quantity < 2 and n_out >= 1 and n_out <= 4
     t = 0
     while t < n:
         n1 = n_begin + t
