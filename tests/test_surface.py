@@ -335,6 +335,7 @@ def test_millimetre_file_warns_and_units_fix_it(tmp_path, caplog):
     with caplog.at_level("WARNING", logger="physsynth"):
         m = load_mesh(path, size=20.0, cache=False)
     assert "units='mm'" in caplog.text
+    assert caplog.text.count("across (units='m')") == 1  # once, not again for the volume mesh
     mm = load_mesh(path, units="mm", size=0.02, cache=False)
     assert mm.volume() == pytest.approx(m.volume() * 1e-9, rel=1e-9)
 

@@ -697,7 +697,7 @@ def surface_mesh(
         st["result"] = f"{len(tets)} tetrahedra by {used}"
     for n in notes:
         report.add(n)
-    mesh = from_arrays(pts, tets, source=src_name)
+    mesh = from_arrays(pts, tets, source=src_name, _unit_warning=False)  # the surface was checked
     regions = _transfer_groups(surf, mesh)
     dofs = _dofs(mesh.n_nodes, _count_edges(mesh.cells), order)
     info = dict(

@@ -256,7 +256,7 @@ def _orient(points: np.ndarray, cells: np.ndarray) -> np.ndarray:
     return cells
 
 
-def from_arrays(points, cells, *, regions=None, source="arrays", units="m") -> Mesh:
+def from_arrays(points, cells, *, regions=None, source="arrays", units="m", _unit_warning=True) -> Mesh:
     """Build a checked :class:`Mesh` from node coordinates and cells.
 
     Parameters
@@ -270,7 +270,7 @@ def from_arrays(points, cells, *, regions=None, source="arrays", units="m") -> M
     scale = _unit_scale(units)
     points = _point_array(points) * scale
     cells = _cell_array(cells, len(points))
-    _check_extent(points, cells, units, source)
+    _check_extent(points, cells, units, source, warn=_unit_warning)
     if cells.shape[1] == 10:
         cells = _canonical_tet10(points, cells)
     if cells.shape[1] in (3, 6):
@@ -369,20 +369,16 @@ def _fmt_len(x: float) -> str:
     return f"{x * 1e6:.3g} um"
 
 
-def _likely_unit(extent_m: float, units: str) -> str | None:
-    """The unit that makes the file's numbers an object of plausible size, nearest 0.3 m."""
+def _likely_units(extent_m: float, units: str) -> list[tuple[str, float]]:
+    """The units that make the file's numbers an object of plausible size, with the size (m)
+    each gives, the nearest 0.3 m first (a 40-unit file: 40 cm, else 40 mm)."""
     raw = extent_m / UNITS[units]
-    best = None
-    for u, f in UNITS.items():
-        size = raw * f
-        if u != units and PLAUSIBLE_EXTENT[0] <= size <= PLAUSIBLE_EXTENT[1]:
-            score = abs(math.log(size / 0.3))
-            if best is None or score < best[0]:
-                best = (score, u)
-    return None if best is None else best[1]
+    fits = [(u, raw * f) for u, f in UNITS.items() if u != units]
+    fits = [(u, size) for u, size in fits if PLAUSIBLE_EXTENT[0] <= size <= PLAUSIBLE_EXTENT[1]]
+    return sorted(fits, key=lambda us: abs(math.log(us[1] / 0.3)))
 
 
-def _check_extent(points: np.ndarray, cells: np.ndarray, units: str, source: str) -> None:
+def _check_extent(points: np.ndarray, cells: np.ndarray, units: str, source: str, warn: bool = True) -> None:
     """Refuse absurd coordinates; warn about an object whose size suggests the wrong unit."""
     used = points[np.unique(cells)]
     big = float(np.abs(used).max())
@@ -396,9 +392,14 @@ def _check_extent(points: np.ndarray, cells: np.ndarray, units: str, source: str
     if extent < MIN_EXTENT:
         raise MeshError(f"the mesh is only {extent:.3g} m across, under {MIN_EXTENT:g} m{hint}")
     lo, hi = PLAUSIBLE_EXTENT
-    if not lo <= extent <= hi:
-        u = _likely_unit(extent, units)
-        guess = f"; if its coordinates are in {u}, pass units={u!r} (--units {u})" if u else ""
+    if warn and not lo <= extent <= hi:
+        fits = _likely_units(extent, units)
+        guess = ""
+        if fits:
+            word = {"m": "metres", "cm": "centimetres", "mm": "millimetres", "in": "inches"}
+            sizes = ", ".join(f"{word.get(u, u)} ({_fmt_len(size)} across)" for u, size in fits)
+            names = "|".join(u for u, _ in fits)
+            guess = f"; if its coordinates are in {sizes}, pass units='{fits[0][0]}' (--units {names})"
         where = f"{source} " if source else "the mesh "
         log.warning(
             "warning: %sis %s across (units=%r), outside the %s..%s of a sounding object%s",
