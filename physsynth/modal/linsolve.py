@@ -51,6 +51,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from importlib import metadata
 
 import numpy as np
 import scipy.linalg as sla
@@ -258,8 +259,6 @@ def _mkl_rt_path() -> str | None:
     variable skips the search; the wheel's RECORD names the file in ~20 ms.
     """
     try:
-        from importlib import metadata
-
         dist = metadata.distribution("mkl")
         for f in dist.files or ():
             if os.path.basename(str(f)).startswith("libmkl_rt.so"):
