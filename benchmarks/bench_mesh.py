@@ -36,7 +36,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 import trimesh  # noqa: E402
 
 from physsynth.mesh import load_mesh, tetra  # noqa: E402
-from physsynth.mesh.surface import Surface, prepare_surface, read_surface  # noqa: E402
+from physsynth.mesh.surface import Surface, prepare_surface, read_surface, surface_of  # noqa: E402
 
 
 def blob(n_faces: int, seed: int = 0) -> trimesh.Trimesh:
@@ -52,12 +52,8 @@ def blob(n_faces: int, seed: int = 0) -> trimesh.Trimesh:
 
 
 def scan_of_bowl(path: str, n_faces: int = 100_000) -> int:
-    bowl = load_mesh(os.path.join(os.path.dirname(HERE), "meshes", "tibetan_bowl_180.msh"))
-    tri = bowl.boundary_triangles()
-    used = np.unique(tri)
-    new = -np.ones(bowl.n_nodes, dtype=np.int64)
-    new[used] = np.arange(len(used))
-    v, f = bowl.points[used], new[tri]
+    bowl = surface_of(load_mesh(os.path.join(os.path.dirname(HERE), "meshes", "tibetan_bowl_180.msh")))
+    v, f = bowl.vertices, bowl.faces
     while len(f) < n_faces:
         v, f = trimesh.remesh.subdivide(v, f)
     m = trimesh.Trimesh(v, f, process=False)

@@ -30,27 +30,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 MESHES = os.path.join(HERE, "..", "meshes")
 
 
-def write_obj(mesh, path):
-    """The boundary of a volume mesh as an OBJ, one ``g`` group per surface region."""
-    tri = mesh.boundary_triangles()
-    key = {tuple(sorted(t)): i for i, t in enumerate(tri)}
-    label = np.full(len(tri), "other", dtype=object)
-    for name, reg in mesh.regions.items():
-        for t in reg.triangles if reg.triangles is not None else ():
-            i = key.get(tuple(sorted(t)))
-            if i is not None:
-                label[i] = name
-    used = np.unique(tri)
-    new = -np.ones(mesh.n_nodes, dtype=np.int64)
-    new[used] = np.arange(len(used))
-    with open(path, "w") as fh:
-        fh.write("# a bowl's surface, by examples/24_surface_to_modes.py\n")
-        fh.writelines(f"v {x:.9g} {y:.9g} {z:.9g}\n" for x, y, z in mesh.points[used])
-        for name in sorted(set(label)):
-            fh.write(f"g {name}\n")
-            fh.writelines("f {} {} {}\n".format(*(new[t] + 1)) for t in tri[label == name])
-
-
 def region_colours(n):
     import matplotlib as mpl
 
@@ -83,7 +62,9 @@ def main():
     bronze = ps.get_material("bell_bronze")
     with tempfile.TemporaryDirectory() as tmp:
         obj = os.path.join(tmp, "bowl.obj")
-        write_obj(ps.load_mesh(os.path.join(MESHES, "tibetan_bowl_180.msh")), obj)
+        # the bundled bowl's boundary, its regions as OBJ groups (what a CAD tool or Blender exports)
+        bowl = ps.load_mesh(os.path.join(MESHES, "tibetan_bowl_180.msh"))
+        ps.mesh.surface.write_surface(ps.mesh.surface.surface_of(bowl), obj)
         surf = ps.mesh.surface.read_surface(obj)
 
         # 1. the surface as it comes in: its triangles coloured by OBJ group

@@ -19,7 +19,15 @@ from scipy.special import spherical_jn
 from physsynth.errors import MeshError
 from physsynth.materials import get_material
 from physsynth.mesh import load_mesh
-from physsynth.mesh.surface import inspect_surface, prepare_surface, read_surface, thicken
+from physsynth.mesh.surface import (
+    Surface,
+    inspect_surface,
+    prepare_surface,
+    read_surface,
+    surface_of,
+    thicken,
+    write_surface,
+)
 from physsynth.modal.analysis import modal_analysis
 
 trimesh = pytest.importorskip("trimesh")
@@ -96,28 +104,26 @@ def test_sphere_stl_gives_lamb_frequencies(tmp_path, subdivisions):
 def _bowl_obj(path):
     """The bundled bowl's boundary as an OBJ with one group per surface region."""
     bowl = load_mesh(os.path.join(MESHES, "tibetan_bowl_180.msh"))
-    tri = bowl.boundary_triangles()
-    key = {tuple(sorted(t)): i for i, t in enumerate(tri)}
-    label = np.full(len(tri), "other", dtype=object)
-    for name, reg in bowl.regions.items():
-        if reg.triangles is not None:
-            for t in reg.triangles:
-                i = key.get(tuple(sorted(t)))
-                if i is not None:
-                    label[i] = name
-    used = np.unique(tri)
-    new = -np.ones(bowl.n_nodes, dtype=np.int64)
-    new[used] = np.arange(len(used))
-    with open(path, "w") as fh:
-        fh.write("# the bundled bowl's surface, by tests/test_surface.py\n")
-        for p in bowl.points[used]:
-            fh.write(f"v {p[0]:.9g} {p[1]:.9g} {p[2]:.9g}\n")
-        for name in sorted(set(label)):
-            fh.write(f"g {name}\n")
-            for t in tri[label == name]:
-                a, b, c = new[t] + 1
-                fh.write(f"f {a} {b} {c}\n")
+    write_surface(surface_of(bowl), path)
     return bowl
+
+
+@pytest.mark.parametrize("suffix", [".obj", ".stl"])
+def test_volume_mesh_boundary_written_and_read_back_with_its_regions(tmp_path, suffix):
+    """The bowl's boundary written as OBJ groups / STL solids reads back as the same closed
+    surface: every boundary triangle once, the regions' triangles in their groups, the volume
+    to 1e-9 (9 significant digits written)."""
+    bowl = load_mesh(os.path.join(MESHES, "tibetan_bowl_180.msh"))
+    s = surface_of(bowl)
+    assert s.n_faces == len(bowl.boundary_triangles())
+    path = tmp_path / f"bowl{suffix}"
+    write_surface(s, path)
+    back = read_surface(path)
+    assert back.n_faces == s.n_faces and inspect_surface(prepare_surface(back)[0]).clean
+    for name, reg in bowl.regions.items():
+        if reg.triangles is not None and reg.dim == 2:
+            assert len(back.groups[name]) == len(reg.triangles), name
+    assert abs(back.volume()) == pytest.approx(bowl.volume(), rel=1e-9)
 
 
 def test_bowl_surface_as_obj_remeshed_gives_the_bowl_partials(tmp_path):
@@ -314,7 +320,6 @@ def test_open_sheet_needs_thickness_and_gives_ring_modes(tmp_path):
 
 def test_thicken_is_closed_and_has_the_volume():
     band = ring_sheet(0.1, 0.02, n=64, rows=4)
-    from physsynth.mesh.surface import Surface
 
     s = Surface(np.asarray(band.vertices, float), np.asarray(band.faces, np.int64))
     for side, r_mid in (("mid", 0.1), ("in", 0.1 - 0.0015), ("out", 0.1 + 0.0015)):
@@ -372,15 +377,9 @@ def test_cli_mesh_writes_regions_and_caches(tmp_path):
     box = _box_surface()
     # an ASCII STL with two named solids: "lid" (the top) and "walls"
     top = np.isclose(box.triangles_center[:, 2], box.bounds[1, 2])
-    with open(tmp_path / "box.stl", "w") as fh:
-        for name, faces in (("lid", box.faces[top]), ("walls", box.faces[~top])):
-            fh.write(f"solid {name}\n")
-            for t in faces:
-                fh.write(" facet normal 0 0 0\n  outer loop\n")
-                for k in t:
-                    fh.write("   vertex {:.9g} {:.9g} {:.9g}\n".format(*box.vertices[k]))
-                fh.write("  endloop\n endfacet\n")
-            fh.write(f"endsolid {name}\n")
+    groups = {"lid": np.flatnonzero(top), "walls": np.flatnonzero(~top)}
+    write_surface(Surface(np.asarray(box.vertices, float), np.asarray(box.faces), groups), tmp_path / "box.stl")
+    assert (tmp_path / "box.stl").read_text().count("endsolid") == 2
     out = tmp_path / "box.msh"
     rc, so, se = run_cli("mesh", tmp_path / "box.stl", "-o", out, "--size", "0.02", env=env)
     assert rc == 0, se
@@ -393,6 +392,12 @@ def test_cli_mesh_writes_regions_and_caches(tmp_path):
     # the lid is a region for clamps: a box clamped by its lid has no rigid modes
     rc, so, se = run_cli("modes", tmp_path / "box.stl", "--size", "0.02", "--clamp", "lid", "--n-modes", "3", env=env)
     assert rc == 0 and "0 rigid-body modes" in se, se
+    # the volume mesh's boundary as OBJ: its groups are the regions again
+    rc, so, se = run_cli("mesh", out, "-o", tmp_path / "box_surface.obj", env=env)
+    assert rc == 0, se
+    surf = read_surface(tmp_path / "box_surface.obj")
+    assert set(surf.groups) == {"lid", "walls"} and "groups: lid, walls" in so
+    assert abs(surf.volume()) == pytest.approx(back.volume(), rel=1e-9)
 
 
 def test_cli_refusals_touch_nothing(tmp_path):

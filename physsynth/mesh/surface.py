@@ -33,6 +33,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from physsynth import validate
+from physsynth._io import atomic_path
 from physsynth.errors import MeshError
 from physsynth.mesh.volume import Region, _unit_scale, check_path, from_arrays, meshio_read
 
@@ -50,13 +51,17 @@ __all__ = [
     "prepare_surface",
     "flat_mesh",
     "read_surface",
+    "surface_of",
     "thicken",
     "weld",
     "winding_number",
+    "write_surface",
 ]
 
 #: File suffixes read as surfaces (through trimesh).
 SURFACE_SUFFIXES = (".stl", ".obj", ".ply", ".off", ".glb", ".gltf")
+#: File suffixes :func:`write_surface` writes (OBJ and STL keep the groups).
+WRITE_SUFFIXES = (".obj", ".stl", ".ply", ".off")
 #: Holes filled without being asked: their filling may add at most this fraction of the area.
 AUTO_FILL_AREA = 0.02
 #: Largest surface read (faces): beyond it, decimate the file first.
@@ -135,6 +140,74 @@ def _compact(s: Surface) -> Surface:
     new = -np.ones(len(s.vertices), dtype=np.int64)
     new[used] = np.arange(len(used))
     return Surface(s.vertices[used], new[s.faces], s.groups, s.source)
+
+
+def surface_of(mesh) -> Surface:
+    """The boundary of a tetrahedral :class:`~physsynth.mesh.Mesh` as a :class:`Surface`
+    (corner nodes, outward normals), its surface regions as groups; a face in no region is in
+    none. The way back from a volume mesh to what a CAD tool, Blender or a slicer reads."""
+    if mesh.dim != 3:
+        raise MeshError("surface_of takes a tetrahedral (volume) mesh; a flat mesh is its own surface")
+    tri = mesh.boundary_triangles()
+    key = _face_keys(tri, mesh.n_nodes)
+    order = np.argsort(key)
+    groups = {}
+    for name, reg in mesh.regions.items():
+        if reg.triangles is None or not len(reg.triangles):
+            continue
+        want = _face_keys(np.asarray(reg.triangles)[:, :3], mesh.n_nodes)
+        pos = np.clip(np.searchsorted(key, want, sorter=order), 0, len(key) - 1)
+        hit = key[order[pos]] == want
+        if hit.any():
+            groups[name] = np.unique(order[pos[hit]])
+    return _compact(Surface(mesh.points, tri, groups, mesh.source))
+
+
+def _face_keys(tri: np.ndarray, n: int) -> np.ndarray:
+    """One integer per triangle, the same for any order of its nodes (n nodes, n^3 < 2^63)."""
+    t = np.sort(np.asarray(tri, dtype=np.int64), axis=1)
+    return (t[:, 0] * n + t[:, 1]) * n + t[:, 2]
+
+
+def write_surface(s: Surface, path) -> str:
+    """Write ``s`` (m) atomically as .obj (a ``g`` block per group), .stl (ASCII, a ``solid``
+    per group), .ply or .off (binary PLY and OFF through trimesh; no groups). Faces in no group
+    go in a block named ``surface``. Returns the path written."""
+    path = os.fspath(path)
+    low = path.lower()
+    if not low.endswith(WRITE_SUFFIXES):
+        raise MeshError(f"{path}: write a surface as {', '.join(WRITE_SUFFIXES)}")
+    names, lab = s.face_labels()
+    blocks = [(names[i], np.flatnonzero(lab == i)) for i in range(len(names))]
+    rest = np.flatnonzero(lab < 0)
+    if len(rest):
+        blocks.append(("surface", rest))
+    with atomic_path(path, error=MeshError, suffix=os.path.splitext(path)[1]) as tmp:
+        if low.endswith(".obj"):
+            with open(tmp, "w") as fh:
+                fh.write(f"# {len(s.faces)} triangles, metres, written by physsynth from {s.source or 'arrays'}\n")
+                fh.writelines(f"v {x:.9g} {y:.9g} {z:.9g}\n" for x, y, z in s.vertices)
+                for name, idx in blocks:
+                    fh.write(f"g {name}\n")
+                    fh.writelines("f {} {} {}\n".format(*(t + 1)) for t in s.faces[idx])
+        elif low.endswith(".stl"):
+            n = _face_cross(s.vertices, s.faces)
+            n = n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-300)
+            with open(tmp, "w") as fh:
+                for name, idx in blocks:
+                    fh.write(f"solid {name}\n")
+                    for k in idx:
+                        a, b, c = s.vertices[s.faces[k]]
+                        fh.write(
+                            f"facet normal {n[k, 0]:.6e} {n[k, 1]:.6e} {n[k, 2]:.6e}\n outer loop\n"
+                            f"  vertex {a[0]:.9g} {a[1]:.9g} {a[2]:.9g}\n  vertex {b[0]:.9g} {b[1]:.9g} {b[2]:.9g}\n"
+                            f"  vertex {c[0]:.9g} {c[1]:.9g} {c[2]:.9g}\n endloop\nendfacet\n"
+                        )
+                    fh.write(f"endsolid {name}\n")
+        else:
+            trimesh = _trimesh()
+            trimesh.Trimesh(s.vertices, s.faces, process=False).export(tmp, file_type=low.rsplit(".", 1)[1])
+    return path
 
 
 def is_surface_file(path) -> bool:
