@@ -14,6 +14,7 @@ from physsynth.errors import MeshError, PhyssynthError
 from physsynth.materials import Material
 from physsynth.mesh import Mesh
 from physsynth.modal import linsolve, pipeline
+from physsynth.modal.axisym_analysis import axisymmetric_request
 from physsynth.modal.model import ModalModel
 from physsynth.modal.sheet_analysis import F_SHIFT as SHEET_F_SHIFT
 from physsynth.modal.sheet_analysis import check_sheet, sheet_modal_analysis
@@ -106,8 +107,6 @@ def modal_analysis(
         zero-frequency modes than a free body has (:class:`SolverError`).
     """
     if axisymmetric is not False or not isinstance(mesh, Mesh):  # a body of revolution (issue 14)
-        from physsynth.modal.axisym_analysis import axisymmetric_request
-
         axi = axisymmetric_request(mesh, axisymmetric, support, thickness, tension, areal_density)
         if axi is not None:
             return axi(mesh, material, n_modes=n_modes, fmax=fmax, order=order, clamp=clamp, solver=solver,

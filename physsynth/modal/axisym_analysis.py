@@ -27,6 +27,7 @@ from physsynth.fem import axisymmetric as axi
 from physsynth.fem.selectors import is_predicate, parse_predicate
 from physsynth.materials import Material
 from physsynth.modal import linsolve, pipeline
+from physsynth.modal.axisymmetric import circumferential_order
 from physsynth.modal.model import ModalModel
 from physsynth.profiles import Profile, Section, mesh_section, revolve
 
@@ -494,8 +495,6 @@ def label_3d_modes(model3d) -> list[tuple[tuple[int, int], float, float]]:
         In ascending frequency: the doublet's mean frequency (Hz) and the relative split of
         its two members (0 for n = 0), to compare with ``provenance["axisymmetric"]``.
     """
-    from physsynth.modal.axisymmetric import circumferential_order
-
     order3, _purity = circumferential_order(model3d)
     seen: dict[int, int] = {}
     out = []
