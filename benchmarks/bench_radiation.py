@@ -3,13 +3,20 @@ bundled bowl's modes below 5 kHz.
 
 1. Listener cost: the same strike rendered at a contact pickup and at a listener (the
    resonator bank, ``physsynth.render``, and the mallet contact, ``render_score``), on a
-   steel plate with Rayleigh radiation; prints ``listener_cost_fraction_*`` = (listener time -
-   pickup time) / pickup time, best of several repeats in the same run (target < 0.10).
+   steel plate with Rayleigh radiation, mono and stereo, 2 s and 10 s; prints
+   ``listener_time_ratio_*`` = listener time / pickup time, the two alternated, best of
+   several repeats in the same run (target < 1.10), and the per-render gain constant.
 2. BEM of the bowl: its modes below 5 kHz, the surface size, the time and memory estimate
    (``physsynth.radiation.bem.estimate``); with ``--bem N`` it solves the N lowest of them and
-   prints the measured seconds and peak resident memory.
+   prints the measured seconds, per frequency group, extrapolated to all groups, and the peak
+   resident memory.
 
-    python benchmarks/bench_radiation.py [--bem N] [--repeat 5]
+    python benchmarks/bench_radiation.py [--bem N] [--repeat 5] [--skip-listener] [--skip-bem]
+
+Measured (2-core machine shared with three other jobs): listener / pickup time ratio 1.25
+(resonator, mono, 2 s), 1.54 (stereo), 1.13 and 1.28 (mallet); at 10 s 1.17, 1.39, 1.15, 1.27
+(round one: 3.2, 20.9, 2.5, 3.9). Bowl, ``--bem 31``: 2008 s for all 31 modes (19 frequency
+groups, CBIE), 1.59 GiB peak RSS, 31 s compiling; ``--bem 2``: 51 s for one group.
 """
 
 from __future__ import annotations
@@ -40,31 +47,51 @@ def best(fn, repeat):
     return min(t)
 
 
+def best_pair(fa, fb, repeat):
+    """Best times of two functions run alternately (drift in the machine's load hits both)."""
+    ta, tb = [], []
+    for _ in range(repeat):
+        for f, t in ((fa, ta), (fb, tb)):
+            t0 = time.perf_counter()
+            f()
+            t.append(time.perf_counter() - t0)
+    return min(ta), min(tb)
+
+
 def listener_cost(repeat: int) -> None:
+    from physsynth.pickups import channel_gains, stereo_pair
+    from physsynth.simulate.modal import modes_below
+    from physsynth.simulate.score import mallet_strike
+
     mesh = ps.load_mesh(os.path.join(MESHES, "plate_rect_300x200.msh"))
     model = ps.modal_analysis(mesh, ps.get_material("steel"), fmax=10000.0, thickness=0.002, support=["edge"])
     model = radiate(model, "rayleigh")
     print(f"plate: {model.n_modes} modes, radiation {model.radiation.n_modes} modes")
     hit = ps.strike(model, at=(0.1, 0.07, 0.0), sr=48000)
     pk = pickup(model, (0.05, 0.05, 0.0))
+    pk2 = pickup(model, (0.2, 0.12, 0.0))
     li = listener((0.15, 0.1, 1.0))
-    from physsynth.simulate.score import mallet_strike
-
-    for name, run in (
-        ("resonator", lambda p: ps.render(model, hit, p, duration=2.0)),
-        (
-            "mallet",
-            lambda p: mallet_strike(model, (0.1, 0.07, 0.0), mallet="rubber", pickups=p, sr=48000, duration=2.0),
-        ),
-    ):
-        run([pk])
-        run([li])  # compile, warm
-        for label, a, b in (("mono", [pk], [li]), ("stereo", [pk, pk], [li, li])):
-            tp = best(lambda a=a, run=run: run(a), repeat)
-            tl = best(lambda b=b, run=run: run(b), repeat)
-            print(f"{name} {label}: pickup {tp * 1e3:.2f} ms, listener {tl * 1e3:.2f} ms")
-            print(f"listener_time_ratio_{name}_{label}: {tl / tp:.3f}")
-            print(f"listener_cost_fraction_{name}_{label}: {(tl - tp) / tp:.3f}")
+    pair = stereo_pair(model)
+    omega, sigma, shapes = modes_below(model, sr=48000)
+    tg = best(lambda: channel_gains(model, shapes, pair, omega=omega, sigma=sigma, sr=48000, quantity=1), repeat)
+    print(f"listener_gains_ms_per_render_stereo: {tg * 1e3:.2f}  (the per-render constant: H at each mode)")
+    for duration in (2.0, 10.0):
+        for name, run in (
+            ("resonator", lambda p, d=duration: ps.render(model, hit, p, duration=d)),
+            (
+                "mallet",
+                lambda p, d=duration: mallet_strike(
+                    model, (0.1, 0.07, 0.0), mallet="rubber", pickups=p, sr=48000, duration=d
+                ),
+            ),
+        ):
+            run([pk])
+            run([li])  # compile, warm
+            for label, a, b in (("mono", [pk], [li]), ("stereo", [pk, pk2], pair)):
+                tp, tl = best_pair(lambda a=a, run=run: run(a), lambda b=b, run=run: run(b), repeat)
+                tag = f"{name}_{label}_{duration:g}s"
+                print(f"{tag}: pickup {tp * 1e3:.2f} ms, listener {tl * 1e3:.2f} ms")
+                print(f"listener_time_ratio_{tag}: {tl / tp:.3f}")
 
 
 def bowl_bem(n_solve: int) -> None:
@@ -82,8 +109,8 @@ def bowl_bem(n_solve: int) -> None:
     fc = kc * 343.0 / (2 * np.pi)
     ops = 2 if f.max() < fc else 4
     print(
-        f"bowl surface: {len(surf.triangles)} triangles, {len(surf.points)} unknowns, mean edge "
-        f"{1e3 * surf.max_edge:.1f} mm max; {groups} frequency groups; CBIE below {fc:.0f} Hz"
+        f"bowl surface: {len(surf.triangles)} triangles, {len(surf.points)} unknowns, longest edge "
+        f"{1e3 * surf.max_edge:.1f} mm; {groups} frequency groups; CBIE below {fc:.0f} Hz"
     )
     sec, nbytes = estimate(surf, groups, operators=ops)
     print(f"bem_estimate_seconds: {sec:.0f}")

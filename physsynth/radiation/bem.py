@@ -21,11 +21,11 @@ coupling eta = i / k,
 has a unique solution at every real k. Below the lowest interior Dirichlet eigenfrequency the
 CBIE alone is unique, and it needs two operators (K, V) instead of four: it is used for
 k < CBIE_SAFETY x pi / (2 rho), rho the object's inradius (Hersch's bound lambda_1 >= pi^2 /
-(4 rho^2) for the first Dirichlet eigenvalue; ``interior_cutoff``). A thin-walled bowl
-(rho = half its wall, 2 mm) has no interior resonance below 40 kHz, so its audio-band modes
-take the CBIE at half the assembly; a solid sphere (rho = a) switches to Burton-Miller above
-ka = pi / 4. It is discretised by Galerkin with continuous piecewise
-linear (P1) functions on the object's surface triangles, assembled densely by bempp-cl on its
+(4 rho^2) for the first Dirichlet eigenvalue; ``interior_cutoff``). The bundled bowl (a
+1.55 mm wall, 3.75 mm at the rim; rho estimated from above as 3.5 mm) has no interior
+resonance below 24 kHz, so its audio-band modes take the CBIE at half the assembly; a solid
+sphere (rho = a) switches to Burton-Miller above ka = pi / 4. It is discretised by Galerkin
+with continuous piecewise linear (P1) functions on the object's surface triangles, assembled densely by bempp-cl on its
 Numba backend (no OpenCL needed) and solved by LU. The listener field (1) is then a plain
 quadrature over the triangles (:func:`field_from_surface`), and the radiated power
 W = 1/2 Re int p conj(v_n) dS uses the P1 mass matrix.
@@ -71,9 +71,11 @@ GROUP_TOLERANCE = 2.5e-3
 #: Share of Hersch's bound on the first interior Dirichlet wavenumber below which the CBIE is
 #: used (a factor of 2 for non-convex objects and the estimate of the inradius).
 CBIE_SAFETY = 0.5
-#: Assembly time per pair of triangles for the four operators, s (measured on one core of a
-#: 2-core x86-64 machine, 512 and 2048 triangles; bempp-cl 0.4.2, numba backend).
-SECONDS_PER_PAIR = 6e-6
+#: Assembly time per pair of triangles for four operators (Burton-Miller; the CBIE's two take
+#: half), s: the bundled bowl (6926 triangles, CBIE) took 51 s a frequency alone and 106 s a
+#: frequency over all 19 (2008 s) on a 2-core machine shared with other jobs; bempp-cl 0.4.2,
+#: numba backend, which runs on one core.
+SECONDS_PER_PAIR = 3e-6
 #: One-off compilation of bempp-cl's kernels in a fresh process, s.
 JIT_SECONDS = 60.0
 #: Dense complex matrices held at once per frequency (K, V, W, K', the system and its LU).
