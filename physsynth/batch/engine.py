@@ -35,6 +35,7 @@ from physsynth import validate
 from physsynth._progress import log
 from physsynth.batch.dataset import Dataset
 from physsynth.batch.excitations import get_excitation
+from physsynth.batch.positions import pickup_channels
 from physsynth.batch.spec import Sweep, load_spec
 from physsynth.batch.tasks import (
     ONE_THREAD_ENV,
@@ -314,9 +315,11 @@ def run_batch(
     if sweep.items and scheduler is None and workers != 0:
         # every local worker renders one item at a time: the largest render, once per worker
         n_workers = workers or (os.cpu_count() or 1)
-        big = max(sweep.items, key=lambda it: it.params["duration"] * it.params["sr"] * len(it.params["pickups"]["at"]))
+        big = max(
+            sweep.items, key=lambda it: it.params["duration"] * it.params["sr"] * pickup_channels(it.params["pickups"])
+        )
         p = big.params
-        per = p["duration"] * p["sr"] * max(len(p["pickups"]["at"]), 1) * 8 * 3
+        per = p["duration"] * p["sr"] * pickup_channels(p["pickups"]) * 8 * 3
         validate.check_memory(
             n_workers * per,
             f"{n_workers} workers each rendering {p['duration']:g} s at {p['sr']} Hz",

@@ -81,6 +81,33 @@ def parse_pickup_positions(v, key: str) -> list:
     return out
 
 
+def parse_listeners(v, key: str) -> list:
+    """Listener points of a pickup set (sound pressure in the air): ``[x, y, z]`` in metres,
+    or ``"stereo"`` (a spaced pair in front of and above the object: two channels)."""
+    if v == "stereo" or (isinstance(v, list) and len(v) == 3 and all(isinstance(x, (int, float)) for x in v)):
+        v = [v]
+    if not isinstance(v, list) or not v:
+        raise SpecError(f'{key}: expected a list of listener points [x, y, z] (m) or "stereo"')
+    out = []
+    for i, p in enumerate(v):
+        if p == "stereo":
+            out.append("stereo")
+            continue
+        ok = isinstance(p, list) and len(p) == 3
+        ok = ok and all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in p)
+        if not ok:
+            raise SpecError(f'{key}[{i}]: a listener is [x, y, z] in metres or "stereo", got {p!r}')
+        out.append([float(x) for x in p])
+    return out
+
+
+def pickup_channels(pickups: dict) -> int:
+    """Output channels of a pickup set: one per contact position and per listener point, two
+    for a stereo pair."""
+    listen = pickups.get("listen") or []
+    return max(len(pickups["at"]) + sum(2 if p == "stereo" else 1 for p in listen), 1)
+
+
 class RenderContext:
     """What a kind's ``render`` needs besides the model and its own parameters.
 
@@ -103,6 +130,7 @@ class RenderContext:
         self.quantity = params["quantity"]
         self.seed = int(seed)
         self._pickups = params["pickups"]["at"]
+        self._listen = params["pickups"].get("listen") or []
         lo, hi = model.mesh.bounding_box
         tol = params.get("snap_tolerance")
         self.snap_tolerance = float(SNAP_FRACTION * np.linalg.norm(hi - lo) if tol is None else tol)
@@ -196,7 +224,7 @@ class RenderContext:
     def pickups(self, node: int, direction) -> list:
         """The item's pickups, one per channel; ``"strike"`` reads at the excitation's node
         along its direction."""
-        from physsynth.pickups import Pickup, pickup
+        from physsynth.pickups import Listener, Pickup, pickup, stereo_pair
 
         out = []
         for i, pos in enumerate(self._pickups):
@@ -206,4 +234,6 @@ class RenderContext:
             else:
                 _, p = self.locate(pos, f"pickups.at[{i}]")
                 out.append(pickup(self.model, p))
+        for p in self._listen:  # the model carries its radiation (tasks.with_radiation)
+            out += stereo_pair(self.model) if p == "stereo" else [Listener(p)]
         return out

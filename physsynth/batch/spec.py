@@ -29,10 +29,11 @@ from physsynth._version import __version__
 from physsynth.batch._base import SpecError, short_hash
 from physsynth.batch.excitations import get_excitation
 from physsynth.batch.meshes import MeshSource, build_mesh, parse_mesh
-from physsynth.batch.positions import RenderContext, parse_pickup_positions
+from physsynth.batch.positions import RenderContext, parse_listeners, parse_pickup_positions, pickup_channels
 from physsynth.damping import DampingLaw, LossFactor
 from physsynth.errors import MaterialError, PhyssynthError
 from physsynth.materials import custom_material, get_material
+from physsynth.radiation._base import METHODS as RADIATION_METHODS
 
 TOP_KEYS = (
     "name",
@@ -138,7 +139,7 @@ class Sweep:
 
 
 def _channels(params) -> int:
-    return max(len(params["pickups"]["at"]), 1)
+    return pickup_channels(params["pickups"])
 
 
 def _item_bytes(params) -> int:
@@ -387,14 +388,30 @@ def _pickups(entry, key, meshes) -> tuple[dict, set | None]:
         raise SpecError(f'{key}: expected a table like {{name = "stereo", at = [[x, y, z], [x, y, z]]}}}}')
     entry = dict(entry)
     only = _filter(entry, key, meshes)
-    _check_keys(entry, ("name", "at", "meshes"), key)
-    if "at" not in entry:
-        raise SpecError(f'{key}.at: required (a list of positions, one per channel, or "strike")')
-    at = parse_pickup_positions(entry["at"], f"{key}.at")
+    _check_keys(entry, ("name", "at", "listen", "radiation", "floor", "meshes"), key)
+    if "at" not in entry and "listen" not in entry:
+        raise SpecError(
+            f'{key}.at: required (a list of positions, one per channel, or "strike"), or listen = [[x, y, z]] '
+            "for listeners in the air"
+        )
+    at = parse_pickup_positions(entry["at"], f"{key}.at") if "at" in entry else []
     name = entry.get("name", f"pickups{key[key.find('[') :] if '[' in key else ''}")
     if not isinstance(name, str):
         raise SpecError(f"{key}.name: expected a string")
-    return {"name": name, "at": at}, only
+    out = {"name": name, "at": at}
+    if "listen" in entry:
+        out["listen"] = parse_listeners(entry["listen"], f"{key}.listen")
+        method = entry.get("radiation")
+        if method is not None and method not in RADIATION_METHODS:
+            raise SpecError(f"{key}.radiation: expected one of {', '.join(RADIATION_METHODS)}, got {method!r}")
+        floor = entry.get("floor")
+        number = isinstance(floor, (int, float)) and not isinstance(floor, bool)
+        if floor is not None and not (number and math.isfinite(floor)):
+            raise SpecError(f"{key}.floor: expected the floor's height z in metres, got {floor!r}")
+        out.update(radiation=method, floor=None if floor is None else float(floor))
+    elif "radiation" in entry or "floor" in entry:
+        raise SpecError(f"{key}: radiation and floor are for listeners (listen = [[x, y, z]])")
+    return out, only
 
 
 def _list_of_tables(raw, key, *, allow_strings=False) -> list:

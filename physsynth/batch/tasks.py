@@ -158,6 +158,29 @@ def load_model_bytes(data: bytes):
         return ModelFailure(f"cached model: {_describe(exc)}")
 
 
+#: Models with their radiation, per process: (model, method, floor, sr) -> radiated model. The
+#: items of one model share it (the fast and BEM methods are the long part of a listener).
+_RADIATED: dict = {}
+
+
+def with_radiation(model, pickups: dict, sr: int):
+    """The model with the radiation its listener set asks for (``pickups["listen"]``, with
+    ``radiation`` and ``floor``), made once per model in this process and radiation damping
+    on, as ``physsynth strike --listener`` does; the model itself when there are no listeners."""
+    if not pickups.get("listen"):
+        return model
+    key = (id(model), pickups.get("radiation"), pickups.get("floor"), int(sr))
+    hit = _RADIATED.get(key)
+    if hit is None or hit[0] is not model:
+        from physsynth.radiation import radiate
+
+        radiated = radiate(model, pickups.get("radiation"), fmax=0.49 * sr, floor=pickups.get("floor"), progress=False)
+        while len(_RADIATED) >= 4:
+            _RADIATED.pop(next(iter(_RADIATED)))
+        _RADIATED[key] = hit = (model, radiated)  # the model kept alive: its id is not reused
+    return hit[1]
+
+
 def render_item(model, item, kind) -> dict:
     """Render one item with its excitation kind; the WAV file's bytes and the facts.
 
@@ -176,6 +199,7 @@ def render_item(model, item, kind) -> dict:
         if isinstance(model, ModelFailure):
             raise PhyssynthError(model.message)
         with quiet():
+            model = with_radiation(model, p["pickups"], int(p["sr"]))
             ctx = RenderContext(model, p, item.seed)
             audio, info = kind.render(model, p["excitation"], ctx)
             audio = np.atleast_2d(np.asarray(audio, dtype=np.float64))
