@@ -24,7 +24,7 @@ import pytest
 
 pytest.importorskip("dask.distributed")
 
-from conftest import ROOT, gmsh_box  # noqa: E402
+from conftest import ROOT, gmsh_box, run_cli  # noqa: E402
 
 import physsynth.batch as pb  # noqa: E402
 from physsynth.audio import read_wav  # noqa: E402
@@ -619,6 +619,20 @@ def test_listener_pickup_sets(tmp_path):
     assert [int(rows[k]["n_channels"]) for k in ("near", "far", "pair")] == [1, 1, 3]
     peaks = {k: float(r["peak_physical"]) for k, r in rows.items()}
     assert 20 * np.log10(peaks["near"] / peaks["far"]) == pytest.approx(20 * np.log10(2), abs=0.5)
+    # the command line: --listener replaces the spec's pickups for every item
+    only = tmp_path / "contact.toml"
+    only.write_text(LISTEN_SPEC.split("[[pickups]]")[0])
+    out = tmp_path / "cli"
+    rc, so, se = run_cli(
+        "-q", "batch", only, "-o", out, "--serial", "--listener", "0.05,0.005,1", "--listener", "stereo",
+        "--radiation", "compact",
+    )  # fmt: skip
+    assert rc == 0, se
+    (row,) = check_dataset(str(out), 1)
+    assert row["pickups"] == "listener" and int(row["n_channels"]) == 3
+    assert float(row["peak_physical"]) == pytest.approx(peaks["near"], rel=1e-6)  # the same listener
+    rc, so, se = run_cli("batch", only, "-o", tmp_path / "cli2", "--serial", "--radiation", "compact")
+    assert rc == 2 and "go with --listener" in se and not (tmp_path / "cli2").exists()
     for bad, key in (('radiation = "compact"', 'radiation = "loud"'), ("[0.05, 0.005, 1.0]", "[0.05, 1.0]")):
         spec.write_text(LISTEN_SPEC.replace(bad, key, 1))
         with pytest.raises(pb.SpecError, match=r"pickups\[0\]\.(radiation|listen)"):

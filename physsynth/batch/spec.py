@@ -212,9 +212,12 @@ def _parse_text(data: bytes, name: str, ext: str) -> dict:
     return raw
 
 
-def load_spec(path) -> Sweep:
-    """Read and check a spec file; errors name the file and the key."""
+def load_spec(path, *, pickups: list | None = None) -> Sweep:
+    """Read and check a spec file; errors name the file and the key. ``pickups`` (a list of
+    pickup tables) replaces the spec's own (``physsynth batch --listener``)."""
     raw = read_spec(path)
+    if pickups is not None:
+        raw = {**raw, "pickups": pickups}
     try:
         return parse_spec(raw, base_dir=os.path.dirname(os.path.abspath(path)), source=os.path.abspath(path))
     except SpecError as exc:
@@ -388,7 +391,7 @@ def _pickups(entry, key, meshes) -> tuple[dict, set | None]:
         raise SpecError(f'{key}: expected a table like {{name = "stereo", at = [[x, y, z], [x, y, z]]}}}}')
     entry = dict(entry)
     only = _filter(entry, key, meshes)
-    _check_keys(entry, ("name", "at", "listen", "radiation", "floor", "meshes"), key)
+    _check_keys(entry, ("name", "at", "listen", "radiation", "floor", "radiation_damping", "meshes"), key)
     if "at" not in entry and "listen" not in entry:
         raise SpecError(
             f'{key}.at: required (a list of positions, one per channel, or "strike"), or listen = [[x, y, z]] '
@@ -408,9 +411,12 @@ def _pickups(entry, key, meshes) -> tuple[dict, set | None]:
         number = isinstance(floor, (int, float)) and not isinstance(floor, bool)
         if floor is not None and not (number and math.isfinite(floor)):
             raise SpecError(f"{key}.floor: expected the floor's height z in metres, got {floor!r}")
-        out.update(radiation=method, floor=None if floor is None else float(floor))
-    elif "radiation" in entry or "floor" in entry:
-        raise SpecError(f"{key}: radiation and floor are for listeners (listen = [[x, y, z]])")
+        damping = entry.get("radiation_damping", True)
+        if not isinstance(damping, bool):
+            raise SpecError(f"{key}.radiation_damping: expected true or false, got {damping!r}")
+        out.update(radiation=method, floor=None if floor is None else float(floor), radiation_damping=damping)
+    elif {"radiation", "floor", "radiation_damping"} & set(entry):
+        raise SpecError(f"{key}: radiation, floor and radiation_damping are for listeners (listen = [[x, y, z]])")
     return out, only
 
 

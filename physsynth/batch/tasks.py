@@ -165,16 +165,20 @@ _RADIATED: dict = {}
 
 def with_radiation(model, pickups: dict, sr: int):
     """The model with the radiation its listener set asks for (``pickups["listen"]``, with
-    ``radiation`` and ``floor``), made once per model in this process and radiation damping
-    on, as ``physsynth strike --listener`` does; the model itself when there are no listeners."""
+    ``radiation``, ``floor`` and ``radiation_damping``, on unless turned off, as for
+    ``physsynth strike --listener``), made once per model in this process; the model itself
+    when there are no listeners."""
     if not pickups.get("listen"):
         return model
-    key = (id(model), pickups.get("radiation"), pickups.get("floor"), int(sr))
+    damping = pickups.get("radiation_damping", True)
+    key = (id(model), pickups.get("radiation"), pickups.get("floor"), damping, int(sr))
     hit = _RADIATED.get(key)
     if hit is None or hit[0] is not model:
         from physsynth.radiation import radiate
 
-        radiated = radiate(model, pickups.get("radiation"), fmax=0.49 * sr, floor=pickups.get("floor"), progress=False)
+        radiated = radiate(
+            model, pickups.get("radiation"), fmax=0.49 * sr, floor=pickups.get("floor"), damping=damping, progress=False
+        )
         while len(_RADIATED) >= 4:
             _RADIATED.pop(next(iter(_RADIATED)))
         _RADIATED[key] = hit = (model, radiated)  # the model kept alive: its id is not reused

@@ -28,7 +28,21 @@ def cmd_batch(args):
         raise PhyssynthError(
             "--workers and --serial are for the local cluster; with --scheduler the cluster's own workers are used"
         )
-    sweep = load_spec(args.spec)  # a bad spec stops here, before the dataset is touched
+    pickups = None
+    if args.listener:  # --listener: every item heard at these points instead of the spec's pickups
+        common.check_listener_args(args)
+        table = {"name": "listener", "listen": [p if isinstance(p, str) else list(p) for p in args.listener]}
+        if args.radiation is not None:
+            table["radiation"] = args.radiation
+        if args.floor is not None:
+            table["floor"] = args.floor
+        table["radiation_damping"] = args.radiation_damping
+        pickups = [table]
+    elif args.radiation is not None or args.floor is not None or not args.radiation_damping:
+        raise PhyssynthError(
+            "--radiation, --floor and --no-radiation-damping go with --listener X,Y,Z (or a spec's listen = [...])"
+        )
+    sweep = load_spec(args.spec, pickups=pickups)  # a bad spec stops here, before the dataset is touched
     Dataset(args.output).check()
     if args.dry_run:
         print(f"items: {len(sweep)}")
@@ -90,4 +104,5 @@ def register(subparsers) -> None:
     )
     p.add_argument("--dry-run", action="store_true", help="list the items and their IDs, render nothing")
     p.add_argument("--kinds", action="store_true", help="list the excitation kinds and exit")
+    common.add_listener(p)
     p.set_defaults(func=cmd_batch)
