@@ -452,8 +452,8 @@ def bell_profile(
     sound bow swells out (fraction of the lip radius). The wall is ``t_waist`` (default
     diameter / 35) thin in the waist and thickens smoothly to ``t_lip`` (default diameter / 13,
     the bell founders' thickness of the sound bow) at ``lip_position`` of the way down, thinning
-    a little to the lip. A generator for design studies, not a foundry's profile: see the bundled
-    ``church_bell`` for a published one.
+    a little to the lip. A generator for design studies, not a foundry's profile (the bundled
+    ``church_bell`` is this generator at ``diameter=0.60``).
     """
     D = validate.positive(diameter, "bell diameter", "m", error=MeshError)
     H = 0.8 * D if height is None else validate.positive(height, "bell height", "m", error=MeshError)
