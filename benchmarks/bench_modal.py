@@ -16,7 +16,8 @@ modes, each in a fresh process (time, peak resident memory: ``ru_maxrss``, which
 native libraries' memory that tracemalloc misses) and fits the growth exponents; a point over
 ``--scale-timeout`` seconds is stopped and printed as an ESTIMATE from the fit.
 ``--demo`` times ``physsynth demo`` from an empty cache with each installed backend;
-``--refusal`` times memory refusals from the command line; ``--backend`` picks the backend
+``--refusal`` times memory refusals from the command line; ``--krylov`` measures and simulates
+the Krylov space that k pairs need; ``--backend`` picks the backend
 (e.g. ``pardiso``, what a pip-only install has). Each figure is printed with the load average.
 For the resonator kernel: mode-samples per second against a numpy exp*sin sum.
 
@@ -170,6 +171,51 @@ def bench_case(name, mesh, material, k, repeats, fmax=None, baselines=True):
             f"{2 * inertia.below * per:.2f} s + factor)"
         )
     return t_ours / t_bound, speedup
+
+
+def bench_krylov(K, M, backend, ks=(20, 50, 100)):
+    """How large a Krylov space the wanted pairs need: measured, and simulated on the spectrum.
+
+    Measured: the solves of physsynth's block Lanczos at acceptance 1e-10, 1e-8 and 1e-6 for 50
+    pairs, and the solves for 400. Simulated: a block Lanczos (blocks of 12, full
+    reorthogonalisation) on a diagonal operator with the 400 computed eigenvalues and a power-law
+    tail fitted to the last 200, with the shift at -(2 pi 10 Hz)^2 as in physsynth and with the
+    shift in the middle of the wanted interval (what an indefinite LDL^T would allow).
+    """
+    print("\n[krylov] the Krylov space that k pairs need (bundled bowl)")
+    f = linsolve.factorize((K - SIGMA * M).tocsc(), backend=backend)
+    for tol in (1e-10, 1e-8, 1e-6):
+        linsolve.eigsh_shift_invert(K, M, 50, SIGMA, factor=f, tol=tol)
+        print(f"  50 pairs, acceptance {tol:g}: {linsolve.last_stats['solves']} solves")
+    vals, _ = linsolve.eigsh_shift_invert(K, M, 400, SIGMA, factor=f)
+    print(f"  400 pairs, acceptance 1e-10: {linsolve.last_stats['solves']} solves")
+    el = vals[vals > 1e-3 * abs(SIGMA)]
+    i = np.arange(1, len(el) + 1)
+    p, a = np.polyfit(np.log(i[200:]), np.log(el[200:]), 1)
+    tail = np.exp(a) * np.arange(len(el) + 1, 6001) ** p
+    lam = np.sort(np.concatenate([np.zeros(6), el, tail]))
+
+    def dimension(sigma, k, b=12, tol=1e-10):
+        theta = 1.0 / (lam - sigma)
+        Q = np.linalg.qr(np.random.default_rng(0).standard_normal((len(lam), b)))[0]
+        V = np.zeros((len(lam), 0))
+        want = np.sort(theta[:k])
+        while V.shape[1] < 2000:
+            V = np.hstack([V, Q])
+            W = theta[:, None] * Q
+            for _ in range(2):
+                W -= V @ (V.T @ W)
+            Q, R = np.linalg.qr(W)
+            t, Y = np.linalg.eigh(V.T @ (theta[:, None] * V))
+            res = np.linalg.norm(R @ Y[-b:, :], axis=0)
+            near = [np.argmin(np.abs(t - w)) for w in want]
+            if all(res[j] <= tol * abs(t[j]) for j in near):
+                return V.shape[1]
+        return None
+
+    for k in ks:
+        d0, dm = dimension(SIGMA, k), dimension(lam[k - 1] / 2, k)
+        print(f"  simulated, k={k}: {d0} vectors with the shift at 10 Hz, {dm} with it mid-interval")
 
 
 def _scale_child(dofs, k):
@@ -347,6 +393,7 @@ def main():
     ap.add_argument("--backend", default=None, help="factorisation backend (default: the fastest installed)")
     ap.add_argument("--demo", action="store_true", help="time `physsynth demo` from an empty cache per backend")
     ap.add_argument("--refusal", action="store_true", help="time memory refusals from the command line")
+    ap.add_argument("--krylov", action="store_true", help="the Krylov space k pairs need, measured and simulated")
     args = ap.parse_args()
     if args.backend:
         os.environ["PHYSSYNTH_BENCH_BACKEND"] = args.backend
@@ -360,6 +407,9 @@ def main():
     bronze = ps.get_material("bell_bronze")
     bowl = ps.load_mesh(os.path.join(os.path.dirname(HERE), "meshes", "tibetan_bowl_180.msh"))
     results = [bench_case("bundled bowl", bowl, bronze, args.modes, args.repeats, args.fmax, not args.no_baselines)]
+    if args.krylov:
+        disc = assemble_solid(bowl, bronze, order=2)
+        bench_krylov(disc.K.tocsc(), disc.M.tocsc(), _backend())
     if not args.quick:
         try:
             big, how = fine_bowl()
