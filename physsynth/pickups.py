@@ -13,6 +13,7 @@ a point 86 m from a 20 cm bowl is a mistake (wrong units, a typo), not a place o
 
 from __future__ import annotations
 
+import ctypes
 from dataclasses import dataclass
 
 import numpy as np
@@ -303,14 +304,75 @@ def listener_transfer(model, points, omega, sigma, *, sr: float, quantity: int):
             "%d modes above %.0f Hz have no radiation data: the listeners do not hear them", n - m, rad.frequencies[-1]
         )
     H = np.zeros((len(points), n), dtype=complex)
-    H[:, :m] = listener_gains(rad.select(np.arange(m)), points, model)
+    H[:, :m] = listener_pressure(model, rad, points, m)
+    return pressure_gains(H, flight_times(rad, points), omega, sigma, sr=sr, quantity=quantity)
+
+
+def flight_times(rad, points) -> np.ndarray:
+    """Seconds sound needs from the radiation expansion's sphere to each point, shape (n_points,):
+    max(|x - c| - a, 0) / c_air (the part of the flight a render takes out as a channel delay)."""
     e = rad.expansion
-    near = np.maximum(np.linalg.norm(points - e.center, axis=1) - e.radius, 0.0)
-    delays = np.floor(near / rad.air.c * sr).astype(np.int64)
+    points = np.atleast_2d(np.asarray(points, dtype=float))
+    return np.maximum(np.linalg.norm(points - e.center, axis=1) - e.radius, 0.0) / rad.air.c
+
+
+def pressure_gains(H, flight, omega, sigma, *, sr: float, quantity: int):
+    """Gains and whole-sample delays of listeners from their pressures per unit modal velocity.
+
+    Parameters
+    ----------
+    H : ndarray, complex, shape (n_points, n_modes), Pa / (m sqrt(kg)/s)
+        Each listener's pressure of each mode (e^{-i omega t}), at the mode's frequency.
+    flight : ndarray, shape (n_points,), s
+        The flight time taken out as a channel delay (:func:`flight_times`).
+    omega, sigma : ndarray, shape (n_modes,), rad/s and 1/s
+    sr : float, Hz
+    quantity : {0, 1}
+        The rendered signal the gains apply to: displacement or velocity.
+
+    Returns
+    -------
+    gains, delays
+        As :func:`listener_transfer` (the PortableModel of physsynth.export stores H and the
+        flight times, and makes its gains at any rate here).
+    """
+    delays = np.floor(np.asarray(flight, dtype=float) * sr).astype(np.int64)
     wd = np.sqrt(omega**2 - sigma**2)
     p = -sigma + 1j * wd
     G = np.conj(H) * p ** (1 - quantity) * np.exp(p[None, :] * (delays[:, None] / sr))
     return G, delays
+
+
+#: Listener pressures kept between renders: (radiation data, model or None, points, modes) ->
+#: H. A render at a listener evaluates the expansion at every mode (0.7 ms for the 90-mode
+#: plate of bench_radiation.py, a quarter of a 2 s render); a second render at the same points
+#: takes them from here, so that the listener costs what a contact pickup costs.
+_PRESSURE_CACHE: dict = {}
+_PRESSURE_CACHE_SIZE = 32
+
+
+def listener_pressure(model, rad, points, m: int) -> np.ndarray:
+    """H of the first ``m`` modes at the points, shape (n_points, m), from the radiation data
+    (cached by the data's and the model's identity, the points and m)."""
+    import weakref
+
+    points = np.ascontiguousarray(np.atleast_2d(points), dtype=np.float64)
+    uses_model = rad.method == "bem" and rad.surface_pressure is not None
+    key = (id(rad), id(model) if uses_model else 0, points.tobytes(), int(m))
+    hit = _PRESSURE_CACHE.get(key)
+    if hit is not None:
+        r, mo, H = hit
+        if r() is rad and (not uses_model or mo() is model):
+            return H
+    H = listener_gains(rad.select(np.arange(m)), points, model)
+    H.setflags(write=False)
+    if len(_PRESSURE_CACHE) >= _PRESSURE_CACHE_SIZE:
+        _PRESSURE_CACHE.pop(next(iter(_PRESSURE_CACHE)))
+    try:
+        _PRESSURE_CACHE[key] = (weakref.ref(rad), weakref.ref(model) if uses_model else None, H)
+    except TypeError:  # an object without weak references: no cache
+        pass
+    return H
 
 
 def shift_channels(out, delays):
@@ -320,8 +382,13 @@ def shift_channels(out, delays):
         if d >= out.shape[1]:
             out[c] = 0.0
         elif d > 0:
-            out[c, d:] = out[c, :-d].copy()
-            out[c, :d] = 0.0
+            row = out[c]
+            if row.flags.c_contiguous:
+                # one overlapping move (memmove), not numpy's copy out and back: a pass less
+                ctypes.memmove(row.ctypes.data + d * row.itemsize, row.ctypes.data, (row.size - d) * row.itemsize)
+            else:
+                row[d:] = row[:-d].copy()
+            row[:d] = 0.0
     return out
 
 
