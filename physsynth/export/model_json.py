@@ -37,7 +37,17 @@ from physsynth._version import __version__
 from physsynth.errors import ModelFileError, PhyssynthError, RenderError
 from physsynth.excitation.score import resolve_position, spread_nodes
 from physsynth.kernels.resonators import resonator_bank
-from physsynth.pickups import point_weights, surface_index
+from physsynth.pickups import (
+    Listener,
+    flight_times,
+    listener_pressure,
+    point_weights,
+    pressure_gains,
+    shift_channels,
+    stereo_pair,
+    surface_index,
+)
+from physsynth.simulate.linear import fold_gains
 from physsynth.simulate.modal import NYQUIST_FRACTION, check_model, check_modes, resonator_coefficients
 
 FORMAT = "physsynth-portable-modal-model"
@@ -92,8 +102,13 @@ class PortableModel:
     name: str = "model"
     surface: dict | None = None
     provenance: dict = field(default_factory=dict)
+    listeners: np.ndarray | None = None
+    pressures: np.ndarray | None = None
+    flight_times: np.ndarray | None = None
+    radiation: dict = field(default_factory=dict)
 
     def __post_init__(self):
+        self._check_listeners()
         f = np.asarray(self.frequencies)
         n = f.size
         if f.ndim != 1 or n == 0 or not np.all(np.isfinite(f)) or np.any(f <= 0):
@@ -112,6 +127,33 @@ class PortableModel:
             raise PhyssynthError(f"weights must have shape ({len(p)}, {n}), got {np.asarray(self.weights).shape}")
         if np.asarray(self.nodes).shape != (len(p),):
             raise PhyssynthError("nodes must have one entry per point")
+
+    def _check_listeners(self):
+        n = np.asarray(self.frequencies).size
+        if self.listeners is None and self.pressures is None and self.flight_times is None:
+            object.__setattr__(self, "listeners", np.zeros((0, 3)))
+            object.__setattr__(self, "pressures", np.zeros((0, n), dtype=complex))
+            object.__setattr__(self, "flight_times", np.zeros(0))
+            return
+        if self.listeners is None or self.pressures is None or self.flight_times is None:
+            raise PhyssynthError("listeners need their points, pressures and flight times together")
+        pts = np.asarray(self.listeners, dtype=float)
+        H = np.asarray(self.pressures, dtype=complex)
+        t = np.asarray(self.flight_times, dtype=float)
+        if pts.ndim != 2 or pts.shape[1] != 3 or not np.isfinite(pts).all():
+            raise PhyssynthError(f"listener points must be finite, shape (n_listeners, 3), got {pts.shape}")
+        if H.shape != (len(pts), n) or not np.isfinite(H).all():
+            raise PhyssynthError(f"listener pressures must be finite, shape ({len(pts)}, {n}), got {H.shape}")
+        if t.shape != (len(pts),) or not np.isfinite(t).all() or np.any(t < 0):
+            raise PhyssynthError("listener flight times must be one finite number >= 0 s per listener")
+        object.__setattr__(self, "listeners", pts)
+        object.__setattr__(self, "pressures", H)
+        object.__setattr__(self, "flight_times", t)
+
+    @property
+    def n_listeners(self) -> int:
+        """Listeners in the air whose pressure the model carries (0 without radiation)."""
+        return len(self.listeners)
 
     @property
     def n_modes(self) -> int:
@@ -142,11 +184,42 @@ class PortableModel:
         p = validate.point(point, "point")
         return int(np.argmin(np.sum((self.points - p) ** 2, axis=1)))
 
-    def render(self, force, *, point=0, pickup=None, sr: float, duration: float, fmax: float | None = None):
-        """The velocity (m/s) at ``pickup`` (default: the driving point) for a force at ``point``.
+    def listener_gains(self, listener: int, *, sr: float, keep=None):
+        """Complex gains (on each mode's velocity) and the delay in samples of listener
+        ``listener`` at rate ``sr``: :func:`physsynth.pickups.pressure_gains` of the stored
+        pressures, for the modes ``keep`` (a boolean mask; default all)."""
+        j = validate.integer(listener, "listener", lo=0)
+        if j >= self.n_listeners:
+            raise PhyssynthError(
+                f"listener {j} does not exist (the model has {self.n_listeners}"
+                + ("; export with --listener X,Y,Z" if not self.n_listeners else ": 0..")
+                + ")"
+            )
+        keep = np.ones(self.n_modes, dtype=bool) if keep is None else keep
+        om = 2 * np.pi * self.frequencies[keep]
+        G, d = pressure_gains(
+            self.pressures[j : j + 1, keep], self.flight_times[j : j + 1], om, self.decay_rates[keep], sr=sr, quantity=1
+        )
+        return G[0], int(d[0])
+
+    def render(
+        self,
+        force,
+        *,
+        point=0,
+        pickup=None,
+        listener: int | None = None,
+        sr: float,
+        duration: float,
+        fmax: float | None = None,
+    ):
+        """The velocity (m/s) at ``pickup`` (default: the driving point) for a force at ``point``,
+        or the sound pressure (Pa) at ``listener`` (an index into :attr:`listeners`).
 
         The same exactly discretised resonator bank as :func:`physsynth.render` (force samples
-        joined by straight lines), so a model exported and read back renders the same samples.
+        joined by straight lines), so a model exported and read back renders the same samples;
+        a listener's complex gains are folded into the numerators as there
+        (:func:`physsynth.simulate.linear.fold_gains`).
 
         Parameters
         ----------
@@ -159,9 +232,12 @@ class PortableModel:
         fmax : float, optional, Hz
             Leave out modes above this (always those at or above 0.49 sr).
 
+        listener : int, optional
+            Render the pressure at this listener instead (Pa, a model exported with listeners).
+
         Returns
         -------
-        ndarray, shape (1, n_samples), m/s
+        ndarray, shape (1, n_samples), m/s (Pa at a listener)
         """
         sr = validate.sample_rate(sr)
         n = validate.check_samples(duration, sr)
@@ -169,21 +245,35 @@ class PortableModel:
         if force.ndim != 1 or force.size == 0 or not np.isfinite(force).all() or not np.any(force):
             raise RenderError("the force must be a non-empty 1D array of finite newtons, not all zero")
         i = self.point_index(point)
+        if listener is not None and pickup is not None:
+            raise PhyssynthError("give a pickup or a listener, not both")
         j = i if pickup is None else self.point_index(pickup)
         limit = NYQUIST_FRACTION * sr if fmax is None else min(NYQUIST_FRACTION * sr, validate.positive(fmax, "fmax"))
         keep = self.frequencies < limit
         if not keep.any():
             raise RenderError(f"no mode below {limit:.0f} Hz; raise the sample rate")
         g = self.weights[i, keep]
-        w = np.ascontiguousarray(self.weights[j, keep][None, :])
+        om, sig = 2 * np.pi * self.frequencies[keep], self.decay_rates[keep]
+        if listener is None:
+            w = np.ascontiguousarray(self.weights[j, keep][None, :])
+        else:
+            G, delay = self.listener_gains(listener, sr=sr, keep=keep)
+            w = G[None, :]
         if not (np.any(g) and np.any(w)):
-            raise RenderError("the point or the pickup is on a nodal line of every mode kept: the render is silent")
-        a1, a2, b0, b1, b2 = resonator_coefficients(
-            2 * np.pi * self.frequencies[keep], self.decay_rates[keep], sr=sr, quantity="velocity"
-        )
-        c = [np.ascontiguousarray(x, dtype=np.float64) for x in (a1, a2, b0 * g, b1 * g, b2 * g)]
+            raise RenderError("the point or the listener hears none of the modes kept: the render is silent")
+        a1, a2, b0, b1, b2 = resonator_coefficients(om, sig, sr=sr, quantity="velocity")
         out = np.empty((1, n))
-        resonator_bank(*c, w, force, np.zeros(g.size), np.zeros(g.size), out)
+        if listener is None:
+            c = [np.ascontiguousarray(x, dtype=np.float64) for x in (a1, a2, b0 * g, b1 * g, b2 * g)]
+            resonator_bank(*c, w, force, np.zeros(g.size), np.zeros(g.size), out)
+        else:
+            f = fold_gains(w, om, sig, a1, a2, b0 * g, b1 * g, b2 * g, sr=sr)
+            c = [np.ascontiguousarray(x, dtype=np.float64) for x in (a1, a2, f.b0, f.b1, np.zeros_like(a1))]
+            resonator_bank(*c, f.w, force, np.zeros(g.size), np.zeros(g.size), out)
+            m = min(len(force), n)
+            out[0, :m] += f.direct[0, 0] * force[:m]
+            out[0, 1 : m + 1] += f.direct[0, 1] * force[: min(m, n - 1)]
+            shift_channels(out, [delay])
         if not np.isfinite(out).all():
             raise RenderError("the render produced non-finite samples")
         return out
@@ -199,8 +289,9 @@ def from_model(
     surface: bool = False,
     fmax: float | None = None,
     name: str | None = None,
+    listeners=None,
 ) -> PortableModel:
-    """Reduce a ModalModel to its exposed points.
+    """Reduce a ModalModel to its exposed points (and, with radiation data, listeners).
 
     Parameters
     ----------
@@ -221,6 +312,12 @@ def from_model(
         Keep the modes below this only.
     name : str, optional
         Default: the mesh file's stem.
+    listeners : sequence, optional
+        Points in the air (m, array_like or :class:`~physsynth.pickups.Listener`; "stereo" for
+        :func:`~physsynth.pickups.stereo_pair`) whose pressure the exports render: each mode's
+        pressure there per unit modal velocity (complex, from ``model.radiation``) and the
+        flight time a render takes out as a delay. Needs a model with radiation data
+        (:func:`physsynth.radiation.radiate`, ``--radiation``); modes beyond it are silent there.
 
     Returns
     -------
@@ -257,6 +354,7 @@ def from_model(
         surf = {"vertices": model.mesh.points[verts], "triangles": remap[model.mesh.boundary_triangles()]}
         if n_shapes:
             surf["shapes"] = model.shapes[: min(n_shapes, model.n_modes)][:, verts, :]
+    lis = _listeners(model, listeners)
     src = model.mesh.source or ""
     if name is None:
         name = model_name(model)
@@ -277,7 +375,36 @@ def from_model(
         str(name),
         surf,
         provenance,
+        **lis,
     )
+
+
+def _listeners(model, listeners) -> dict:
+    """The listener fields of a PortableModel from a ModalModel's radiation (empty without)."""
+    if listeners is None:
+        return {}
+    if isinstance(listeners, (str, Listener)):
+        listeners = [listeners]
+    pts = []
+    for p in listeners:
+        if isinstance(p, str) and p.strip().lower() == "stereo":
+            pts += [q.point for q in stereo_pair(model)]
+        else:
+            pts.append(p.point if isinstance(p, Listener) else validate.point(p, "listener point"))
+    if not 1 <= len(pts) <= MAX_POINTS:
+        raise PhyssynthError(f"give 1..{MAX_POINTS} listeners, got {len(pts)}")
+    rad = getattr(model, "radiation", None)
+    if rad is None:
+        raise PhyssynthError(
+            "listeners hear the model's radiation, and this model has none: compute it with "
+            "physsynth.radiation.radiate(model) or give --radiation (bem, fast, rayleigh, compact)"
+        )
+    pts = np.array(pts, dtype=float)
+    m = min(model.n_modes, rad.n_modes)
+    H = np.zeros((len(pts), model.n_modes), dtype=complex)
+    H[:, :m] = listener_pressure(model, rad, pts, m)
+    info = {"method": rad.method, "c": rad.air.c, "rho": rad.air.rho, "floor": rad.floor, "n_modes": int(m)}
+    return {"listeners": pts, "pressures": H, "flight_times": flight_times(rad, pts), "radiation": info}
 
 
 def model_name(model) -> str:
@@ -325,6 +452,19 @@ def to_dict(pm: PortableModel) -> dict:
         ],
         "provenance": pm.provenance,
     }
+    if pm.n_listeners:
+        doc["radiation"] = dict(
+            {k: v for k, v in pm.radiation.items() if _jsonable(v)},
+            listeners=[
+                {
+                    "position": _list(pm.listeners[j]),
+                    "flight_time": float(pm.flight_times[j]),
+                    "pressure_re": _list(pm.pressures[j].real),
+                    "pressure_im": _list(pm.pressures[j].imag),
+                }
+                for j in range(pm.n_listeners)
+            ],
+        )
     if pm.surface is not None:
         s = {"vertices": _list(pm.surface["vertices"]), "triangles": _list(pm.surface["triangles"])}
         if "shapes" in pm.surface:
@@ -416,6 +556,34 @@ def from_dict(doc, source: str = "model") -> PortableModel:
             if sh.ndim != 3 or sh.shape[1:] != (len(verts), 3) or len(sh) > f.size or not np.isfinite(sh).all():
                 raise _bad(source, "surface.shapes", f"must be finite numbers of shape (n_shapes, {len(verts)}, 3)")
             surf["shapes"] = sh
+    lis = {}
+    rd = doc.get("radiation")
+    if rd is not None:
+        if not isinstance(rd, dict):
+            raise _bad(source, "radiation", "must be an object")
+        items = rd.get("listeners", [])
+        if not isinstance(items, list) or len(items) > MAX_POINTS:
+            raise _bad(source, "radiation.listeners", f"must be a list of at most {MAX_POINTS} listeners")
+        if items:
+            lpos, H, t = [], [], []
+            for j, li in enumerate(items):
+                where = f"radiation.listeners[{j}]"
+                if not isinstance(li, dict):
+                    raise _bad(source, where, "must be an object")
+                lpos.append(_arr(source, f"{where}.position", [li.get("position")], (3,))[0])
+                t.append(_arr(source, f"{where}.flight_time", [li.get("flight_time")])[0])
+                re_ = _arr(source, f"{where}.pressure_re", li.get("pressure_re"))
+                im_ = _arr(source, f"{where}.pressure_im", li.get("pressure_im"))
+                if re_.shape != f.shape or im_.shape != f.shape:
+                    raise _bad(source, where, f"must have one pressure per mode ({f.size})")
+                H.append(re_ + 1j * im_)
+            info = {k: v for k, v in rd.items() if k != "listeners"}
+            lis = {
+                "listeners": np.array(lpos),
+                "pressures": np.array(H),
+                "flight_times": np.array(t),
+                "radiation": info,
+            }
     prov = doc.get("provenance", {})
     name = doc.get("name", "model")
     try:
@@ -429,6 +597,7 @@ def from_dict(doc, source: str = "model") -> PortableModel:
             name if isinstance(name, str) else "model",
             surf,
             prov if isinstance(prov, dict) else {},
+            **lis,
         )
     except ModelFileError:
         raise
