@@ -41,6 +41,7 @@ from physsynth._io import atomic_path
 from physsynth.errors import PhyssynthError
 from physsynth.excitation.strike import MALLETS, contact_pulse
 from physsynth.export.model_json import PortableModel
+from physsynth.simulate.linear import fold_gains
 from physsynth.simulate.modal import NYQUIST_FRACTION, resonator_coefficients
 
 #: Sample rate (Hz) the gains are computed for unless told.
@@ -68,6 +69,51 @@ def faust_gains(pm: PortableModel, *, sr: float = DESIGN_SR) -> np.ndarray:
         z = np.exp((-sig + 1j * np.sqrt((om - sig) * (om + sig))) / sr)
         ratio[keep] = np.abs(b0 + b1 / z + b2 / z**2) / np.abs(1.0 - 1.0 / z**2)
     return pm.weights**2 * ratio[None, :]
+
+
+def faust_listener_residues(pm: PortableModel, *, sr: float = DESIGN_SR) -> np.ndarray:
+    """Complex residues of each mode at each listener for a force at each exposed point,
+    shape (n_listeners, n_points, n_modes).
+
+    Listener j hears mode k, struck at point p, as 2 Re(A lam^n), lam = e^{(-sigma + i omega_d)
+    / sr} the pole; A = N_pk(1 / lam) conj(H_jk) / (1 - conj(lam) / lam) is the residue of
+    physsynth's folded resonator (:func:`physsynth.simulate.linear.fold_gains`: N_pk the
+    ramp-invariant velocity numerator times w_pk, H_jk the pressure per unit modal velocity),
+    without the flight time's whole-sample advance lam^d, which the library applies at its
+    running rate with the delay. Modes at or above 0.49 sr get 0.
+    """
+    sr = validate.sample_rate(sr)
+    keep = pm.frequencies < NYQUIST_FRACTION * sr
+    out = np.zeros((pm.n_listeners, pm.n_points, pm.n_modes), dtype=complex)
+    if keep.any() and pm.n_listeners:
+        om = 2 * np.pi * pm.frequencies[keep]
+        sig = pm.decay_rates[keep]
+        _, _, b0, b1, b2 = resonator_coefficients(om, sig, sr=sr, quantity="velocity")
+        lam = np.exp((-sig + 1j * np.sqrt((om - sig) * (om + sig))) / sr)
+        x = 1.0 / lam
+        base = (b0 + b1 * x + b2 * x * x) / (1.0 - np.conj(lam) / lam)
+        out[:, :, keep] = np.conj(pm.pressures[:, None, keep]) * pm.weights[None, :, keep] * base
+    return out
+
+
+def faust_listener_direct(pm: PortableModel, *, sr: float = DESIGN_SR) -> np.ndarray:
+    """The direct taps (on the force now and one sample before) of each listener for a force at
+    each exposed point, shape (n_listeners, n_points, 2), Pa per N: the non-resonant part of
+    the folded resonators (the quotient of :func:`physsynth.simulate.linear.fold_gains`),
+    which the ringing's residues leave out and which carries the pressure during the contact."""
+    sr = validate.sample_rate(sr)
+    keep = pm.frequencies < NYQUIST_FRACTION * sr
+    out = np.zeros((pm.n_listeners, pm.n_points, 2))
+    if keep.any():
+        om = 2 * np.pi * pm.frequencies[keep]
+        sig = pm.decay_rates[keep]
+        a1, a2, b0, b1, b2 = resonator_coefficients(om, sig, sr=sr, quantity="velocity")
+        for j in range(pm.n_listeners):
+            G, _ = pm.listener_gains(j, sr=sr, keep=keep)
+            for i in range(pm.n_points):
+                g = pm.weights[i, keep]
+                out[j, i] = fold_gains(G[None, :], om, sig, a1, a2, b0 * g, b1 * g, b2 * g, sr=sr).direct[0]
+    return out
 
 
 def _ident(name: str) -> str:
@@ -126,6 +172,59 @@ with {{
     modesGains(p, n) = waveform{{{_nums(gains.reshape(-1))}}}, int(max(0, min(nExPos - 1, p)) * nModes + n)
         : rdtable : *(designSR / ma.SR) : select2(modesFreqs(n) < (ma.SR / 2 - 1), 0);
 }};
+""" + _listener_library(pm, fn, sr, t60)
+
+
+def _listener_library(pm: PortableModel, fn: str, sr: float, t60) -> str:
+    """``NAMEListener(exPos, lis, t60Scale)``: the pressure (Pa) at listener ``lis`` (a constant)."""
+    if not pm.n_listeners:
+        return ""
+    A = faust_listener_residues(pm, sr=sr)
+    Q = faust_listener_direct(pm, sr=sr)
+    where = "\n".join(
+        f"//   listener {j}: ({q[0]:.6g}, {q[1]:.6g}, {q[2]:.6g}) m, flight time {1e3 * t:.4g} ms"
+        for j, (q, t) in enumerate(zip(pm.listeners, pm.flight_times))
+    )
+    method = pm.radiation.get("method", "?")
+    return f"""
+// {fn}Listener(exPos, lis, t60Scale): the sound pressure (Pa) at listener lis (a constant,
+// 0..{pm.n_listeners - 1}) for a force (N) at exposed position exPos, from the model's radiation ({method}):
+{where}
+// Each mode is fi.tf2(c0, c1, 0, a1, a2) with pm.modeFilter's poles; its numerator holds the
+// mode's complex gain at the listener: its residue A (modesRes, Pa per N of force sample at
+// designSR, rescaled to ma.SR), advanced by the flight delay of d samples (A lam^d, lam = r e^(i w)),
+// gives c0 + c1 / lam = A (1 - e^(-2 i w)): each mode's amplitude and phase, no extra filter;
+// direct: the folded resonators' non-resonant part (two taps on the force, Pa per N, exact at
+// designSR), the pressure during the contact.
+{fn}Listener(exPos, lis, t60Scale) = _ <: (par(n, nModes, mode(n)) :> _), direct :> @(d)
+with {{
+    nModes = {pm.n_modes};
+    nExPos = {pm.n_points};
+    nListeners = {pm.n_listeners};
+    designSR = {float(sr)!r};
+    modesFreqs(n) = ba.take(n + 1, ({_nums(pm.damped_frequencies)}));
+    modesT60s(n) = t60Scale * ba.take(n + 1, ({_nums(t60)}));
+    flight = ba.take(lis + 1, ({_nums(pm.flight_times)}));
+    d = int(floor(flight * ma.SR));
+    at(n) = (lis * nExPos + int(max(0, min(nExPos - 1, exPos)))) * nModes + n;
+    modesResRe(n) = waveform{{{_nums(A.real.reshape(-1))}}}, at(n) : rdtable : *(designSR / ma.SR);
+    modesResIm(n) = waveform{{{_nums(A.imag.reshape(-1))}}}, at(n) : rdtable : *(designSR / ma.SR);
+    pair(i) = (lis * nExPos + int(max(0, min(nExPos - 1, exPos)))) * 2 + i;
+    directTap(i) = waveform{{{_nums(Q.reshape(-1))}}}, pair(i) : rdtable;
+    direct = _ <: *(directTap(0)), (mem : *(directTap(1))) :> _;
+    mode(n) = fi.tf2(c0, c1, 0, -2 * r * cos(w), r * r) : *(modesFreqs(n) < (ma.SR / 2 - 1))
+    with {{
+        w = 2 * ma.PI * modesFreqs(n) / ma.SR;
+        r = pow(0.001, 1 / float(modesT60s(n) * ma.SR));
+        m = pow(r, d);
+        ar = m * (modesResRe(n) * cos(w * d) - modesResIm(n) * sin(w * d));
+        ai = m * (modesResRe(n) * sin(w * d) + modesResIm(n) * cos(w * d));
+        vr = ar * (1 - cos(2 * w)) - ai * sin(2 * w);
+        vi = ar * sin(2 * w) + ai * (1 - cos(2 * w));
+        c1 = -vi * r / sin(w);
+        c0 = vr - c1 * cos(w) / r;
+    }};
+}};
 """
 
 
@@ -148,7 +247,9 @@ def faust_dsp(
 
     Controls: ``strike`` (button), ``exPos`` (exposed position), ``mallet`` (soft, medium,
     hard), ``impulse`` (N s), ``t60Scale``, ``outScale`` (output per m/s; default: half of full
-    scale for the default strike, the loudest exposed position).
+    scale for the default strike, the loudest exposed position). A model with listeners
+    (``from_model(..., listeners=...)``) has one output per listener instead, the pressure
+    (Pa) there times ``outScale`` (``NAMEListener`` of :func:`faust_library`).
     """
     impulse = validate.positive(impulse, "impulse", "N s", hi=1.0)
     names = list(MALLETS)
@@ -158,8 +259,18 @@ def faust_dsp(
     fn = _ident(name or pm.name + "Model")
     # the output scale: half of full scale for the default strike at the loudest position
     pulse = contact_pulse(MALLETS[mallet], sr=sr, impulse=impulse)
-    peak = max(float(np.max(np.abs(pm.render(pulse, point=i, sr=sr, duration=0.1)))) for i in range(pm.n_points))
+    heard = [{"listener": j} for j in range(pm.n_listeners)] or [{}]
+    peak = max(
+        float(np.max(np.abs(pm.render(pulse, point=i, sr=sr, duration=0.1, **h))))
+        for i in range(pm.n_points)
+        for h in heard
+    )
     scale = 0.5 / peak if peak > 0 else 1.0
+    if pm.n_listeners:  # one output per listener, Pa times outScale
+        nl = pm.n_listeners
+        process = f"strikeForce <: par(l, {nl}, {fn}Listener(exPos, l, t60Scale)) : par(l, {nl}, *(outScale))"
+    else:
+        process = f"strikeForce : {fn}(exPos, t60Scale) : *(outScale)"
     menu = ";".join(f"'{m}':{i}" for i, m in enumerate(names))
     cts = ", ".join(repr(MALLETS[m]) for m in names)
     return (
@@ -184,7 +295,7 @@ x = ma.PI / (contactTime * ma.SR);
 K = ceil(contactTime * ma.SR) - 1;
 area = sin(K * x / 2) * sin((K + 1) * x / 2) / sin(x / 2);
 strikeForce = armed * (since < contactTime * ma.SR) * sin(since * x) * impulse * ma.SR / area;
-process = strikeForce : {fn}(exPos, t60Scale) : *(outScale);
+process = {process};
 """
     )
 
