@@ -3,7 +3,9 @@
 ``physsynth export MODEL -o OUT`` (``cli.viz``) hands the suffixes of :data:`MODEL_SUFFIXES` to
 :func:`cmd_export_model`: a Faust library (``.lib``) or ready .dsp (``.dsp``) in mesh2faust's
 form, or the portable JSON model (``.json``, physsynth/export/modal-model.schema.json). The
-exposed points are ``--point X,Y,Z`` (repeatable) or ``--points N`` chosen far apart.
+exposed points are ``--point X,Y,Z`` (repeatable) or ``--points N`` chosen far apart; with
+``--listener X,Y,Z|stereo`` (the option group of ``physsynth strike``) the exports carry the
+pressure at those listeners from the model's radiation (computed when the model has none).
 ``physsynth web MODEL -o page.html`` writes the self-contained page that shows the object,
 animates its modes and plays it where it is clicked.
 """
@@ -56,19 +58,31 @@ def cmd_export_model(args, load_model) -> int:
         raise PhyssynthError(f"a {ext} export's strike points are --point X,Y,Z (repeatable) or --n-points N, not --at")
     if args.contact_time is not None and ext == ".dsp":
         raise PhyssynthError("the .dsp's mallets are the presets soft, medium, hard: give --mallet, not --contact-time")
+    common.check_listener_args(args)
     model = load_model(args, args.n or 20)
     if args.n is not None:
         model = model.select(slice(0, min(args.n, model.n_modes)))
+    model, listeners = common.apply_listeners(args, model)
     from physsynth.export import faust, model_json
 
     pm = model_json.from_model(
-        model, args.points, n_points=args.n_points, n_shapes=args.shapes if ext == ".json" else 0
+        model,
+        args.points,
+        n_points=args.n_points,
+        n_shapes=args.shapes if ext == ".json" else 0,
+        listeners=[li.point for li in listeners] if listeners else None,
     )
     if ext == ".json":
         model_json.write_json(pm, args.output)
     else:
         faust.write_faust(pm, args.output, sr=args.sr, **({"mallet": args.mallet} if ext == ".dsp" else {}))
-    log.info("wrote %d modes at %d exposed points to %s", pm.n_modes, pm.n_points, args.output)
+    log.info(
+        "wrote %d modes at %d exposed points%s to %s",
+        pm.n_modes,
+        pm.n_points,
+        f" and {pm.n_listeners} listener(s)" if pm.n_listeners else "",
+        args.output,
+    )
     print(args.output)
     return 0
 
@@ -77,10 +91,12 @@ def cmd_web(args) -> int:
     if suffix(args.output) not in (".html", ".htm"):
         raise PhyssynthError(f"the page is an .html file, got {args.output!r}")
     common.output(args.output, stdout=False, what="a web page")
+    common.check_listener_args(args)
     model = common.model_from(args, args.model, fmax=args.fmax, n_modes=None if args.fmax else 40)
+    model, listeners = common.apply_listeners(args, model)
     from physsynth.export.web import write_web
 
-    write_web(model, args.output, n_animated=args.animated, sr=args.sr, fmax=args.fmax)
+    write_web(model, args.output, n_animated=args.animated, sr=args.sr, fmax=args.fmax, listeners=listeners)
     log.info("wrote the page for %d modes to %s", model.n_modes, args.output)
     print(args.output)
     return 0
@@ -103,5 +119,6 @@ def register(subparsers) -> None:
         "--animated", type=common.whole(lo=0, hi=1000), default=12, help="modes the page can animate (default 12)"
     )
     common.add_sr(p, help="sample rate of the page's sound, Hz (default 48000)")
+    common.add_listener(p)
     p.add_argument("-o", "--output", required=True, metavar="PAGE.html")
     p.set_defaults(func=cmd_web)

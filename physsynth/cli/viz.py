@@ -176,6 +176,10 @@ def cmd_export(args):
     if export_cmd.suffix(args.output) in export_cmd.MODEL_SUFFIXES:  # Faust or JSON: cli.export_cmd
         return export_cmd.cmd_export_model(args, _load_model)
     common.output(args.output, stdout=False, what="a mesh export")
+    if args.listener or args.radiation or args.floor is not None:
+        raise PhyssynthError(
+            "--listener, --radiation and --floor go with the Faust and JSON exports (-o OUT.lib, .dsp, .json)"
+        )
     from physsynth.viz import PlotError, export_modes, export_response
     from physsynth.viz.export import check_export_path
 
@@ -347,5 +351,6 @@ def register(subparsers) -> None:
         help="also write the displacement after a strike --at X,Y,Z as an XDMF time series",
     )
     export_cmd.add_export_options(p)
+    common.add_listener(p)
     p.add_argument("-o", "--output", required=True, metavar="OUT.vtu|.xdmf|.lib|.dsp|.json")
     p.set_defaults(func=cmd_export)

@@ -46,9 +46,14 @@
   const modeSel = document.getElementById("mode"), malletSel = document.getElementById("mallet");
   const velIn = document.getElementById("velocity"), velOut = document.getElementById("velocity-value");
   const status = document.getElementById("status");
+  const hearSel = document.getElementById("hear");
   for (let k = 0; k < D.n_animated; k++) {
     const o = document.createElement("option"); o.value = k; o.textContent = "mode " + (k + 1) + ": " + D.frequencies[k].toFixed(1) + " Hz";
     modeSel.appendChild(o);
+  }
+  if (hearSel) {
+    const o = document.createElement("option"); o.value = -1; o.textContent = "the struck point (velocity)"; hearSel.appendChild(o);
+    (D.listeners || []).forEach((L, j) => { const e = document.createElement("option"); e.value = j; e.textContent = "listener " + (j + 1) + " at (" + L.position.map((v) => v.toFixed(2)).join(", ") + ") m (pressure)"; if (j === 0) e.selected = true; hearSel.appendChild(e); });
   }
   for (const m in D.mallets) { const o = document.createElement("option"); o.value = m; o.textContent = m + " (" + (1e3 * D.mallets[m]).toFixed(2) + " ms)"; if (m === "medium") o.selected = true; malletSel.appendChild(o); }
   velIn.addEventListener("input", () => { velOut.textContent = Number(velIn.value).toFixed(2); });
@@ -73,35 +78,17 @@
   renderer.domElement.addEventListener("wheel", (e) => { dist *= Math.exp(0.001 * e.deltaY); dist = Math.min(Math.max(dist, 0.2), 5); e.preventDefault(); }, { passive: false });
   function place() { group.rotation.set(rotX, 0, rotZ); camera.position.set(0, -1.2 * dist, 1.2 * dist); camera.lookAt(0, 0, 0); group.updateMatrixWorld(true); }
 
-  // ---- a strike: impulse-invariant resonators (velocity at the point, m/s, for the half-sine force)
+  // ---- a strike (synth.js): the velocity at the vertex, or the pressure at a listener
   function synth(vi, mallet, velocity) {
-    const sr = D.sr, n = Math.round(D.duration * sr), dt = 1 / sr;
-    const ct = D.mallets[mallet], impulse = D.impulse_per_velocity * velocity;
-    const np_ = Math.ceil(ct * sr) + 1, f = new Float64Array(np_ + 1);
-    let area = 0;
-    for (let i = 0; i <= np_; i++) { const t = i / sr; f[i] = t < ct ? Math.sin(Math.PI * t / ct) : 0; area += f[i]; }
-    area *= dt;
-    if (area <= 0) { f[0] = 1; area = 0.5 * dt; }
-    for (let i = 0; i <= np_; i++) f[i] *= impulse / area;
-    const y = new Float64Array(n);
-    for (let k = 0; k < nm; k++) {
-      const g = W[vi * nm + k], a = g * g, w0 = 2 * Math.PI * D.frequencies[k], s = D.decay_rates[k];
-      if (a === 0 || w0 >= 0.98 * Math.PI * sr) continue;
-      const wd = Math.sqrt((w0 - s) * (w0 + s)), r = Math.exp(-s * dt), th = wd * dt;
-      const a1 = 2 * r * Math.cos(th), a2 = -r * r, b0 = a * dt, b1 = -a * dt * r * (Math.cos(th) + (s / wd) * Math.sin(th));
-      let y1 = 0, y2 = 0, u1 = 0;
-      for (let t = 0; t < n; t++) {
-        const u = t <= np_ ? f[t] : 0;
-        const yt = a1 * y1 + a2 * y2 + b0 * u + b1 * u1;
-        y2 = y1; y1 = yt; u1 = u; y[t] += yt;
-      }
-    }
+    const j = hearSel ? Number(hearSel.value) : -1;
+    const y = physsynthSynth(D, W, vi, mallet, velocity, j), n = y.length;
+    const scale = j >= 0 ? D.listeners[j].out_scale : D.out_scale;
     // the model's output scale; a strike louder than full scale is turned down, never clipped
     let big = 0;
-    for (let t = 0; t < n; t++) big = Math.max(big, Math.abs(D.out_scale * y[t]));
+    for (let t = 0; t < n; t++) big = Math.max(big, Math.abs(scale * y[t]));
     const k = big > 0.95 ? 0.95 / big : 1;
     const out = new Float32Array(n);
-    for (let t = 0; t < n; t++) out[t] = k * D.out_scale * y[t];
+    for (let t = 0; t < n; t++) out[t] = k * scale * y[t];
     out.limited = k < 1;
     return out;
   }
@@ -123,7 +110,7 @@
     let peak = 0; for (let i = 0; i < res.length; i++) peak = Math.max(peak, Math.abs(res[i]));
     const p = [V[3 * vi], V[3 * vi + 1], V[3 * vi + 2]];
     status.textContent = "struck vertex " + vi + " at (" + p.map((v) => (1e3 * v).toFixed(1)).join(", ") + ") mm, " + mallet + ", peak " + peak.toFixed(3) + (x.limited ? " (turned down)" : "");
-    document.getElementById("strike-result").textContent = JSON.stringify({ vertex: vi, position: p, mallet: mallet, velocity: velocity, sr: D.sr, n: res.length, peak: peak, samples: b64(res) });
+    document.getElementById("strike-result").textContent = JSON.stringify({ vertex: vi, position: p, mallet: mallet, velocity: velocity, listener: hearSel ? Number(hearSel.value) : -1, sr: D.sr, n: res.length, peak: peak, samples: b64(res) });
   }
   const ray = new THREE.Raycaster();
   function pick(cx, cy) {

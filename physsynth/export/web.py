@@ -13,7 +13,11 @@ without network access. In the page:
   impulse response of docs/theory.md), and played through Web Audio. The same buffer is
   rendered once more through an ``OfflineAudioContext`` and the result written into the page
   (``#strike-result``, JSON with the samples as base64 float32), so a test can check what was
-  heard.
+  heard;
+- with listeners (``write_web(model, path, listeners=[...])``, ``physsynth web --listener``;
+  the model needs radiation data) the "hear at" menu plays the pressure (Pa) at a listener in
+  the air instead: each mode's complex gain there is folded into its resonator's numerator
+  (``synth.js``, the synthesis alone, which tests run under node).
 
 The data travel as base64 float32 (vertices, per-vertex weights of every mode, the shapes
 animated), about 4 bytes per number.
@@ -32,7 +36,7 @@ import numpy as np
 from physsynth import validate
 from physsynth._io import atomic_path
 from physsynth._version import __version__
-from physsynth.errors import PhyssynthError
+from physsynth.errors import PhyssynthError, RenderError
 from physsynth.excitation.strike import MALLETS, contact_pulse
 from physsynth.export.model_json import from_model, model_name
 from physsynth.simulate.modal import check_model, check_modes
@@ -53,8 +57,13 @@ def _resource(name: str) -> str:
     return resources.files("physsynth.export").joinpath(name).read_text(encoding="utf-8")
 
 
-def page_data(model, *, n_animated: int = N_ANIMATED, sr: int = 48000, fmax: float | None = None) -> dict:
-    """The data the page embeds: surface, weights per vertex and mode, shapes, modes, scale."""
+def page_data(
+    model, *, n_animated: int = N_ANIMATED, sr: int = 48000, fmax: float | None = None, listeners=None
+) -> dict:
+    """The data the page embeds: surface, weights per vertex and mode, shapes, modes, scale,
+    and with ``listeners`` (points in the air, m, or Listener objects, "stereo"; the model needs
+    radiation data) each listener's complex gain on each mode's velocity at the page's rate and
+    its delay in samples (:meth:`physsynth.export.model_json.PortableModel.listener_gains`)."""
     check_model(model)
     check_modes(model.frequencies, model.decay_rates)
     sr = validate.sample_rate(sr)
@@ -83,11 +92,32 @@ def page_data(model, *, n_animated: int = N_ANIMATED, sr: int = 48000, fmax: flo
     shapes = model.shapes[:n_anim][:, nodes, :]
     # the output scale: half of full scale for a medium strike at the median of 32 spread points
     # (the page turns a louder strike down to 0.95 of full scale rather than clip it)
-    probe = from_model(model, n_points=min(32, nodes.size))
+    probe = from_model(model, n_points=min(32, nodes.size), listeners=listeners)
     pulse = contact_pulse(MALLETS["medium"], sr=sr, impulse=1e-2)
-    peak = float(
-        np.median([np.max(np.abs(probe.render(pulse, point=i, sr=sr, duration=0.05))) for i in range(probe.n_points)])
-    )
+
+    def median_peak(duration=0.05, **kw):
+        peaks = []
+        for i in range(probe.n_points):
+            try:
+                peaks.append(float(np.max(np.abs(probe.render(pulse, point=i, sr=sr, duration=duration, **kw)))))
+            except RenderError:  # a point on every mode's nodal line (a supported plate's edge)
+                continue
+        return float(np.median(peaks)) if peaks else 0.0
+
+    peak = median_peak()
+    heard = []
+    for j in range(probe.n_listeners):
+        G, delay = probe.listener_gains(j, sr=sr)
+        lp = median_peak(0.05 + delay / sr, listener=j)
+        heard.append(
+            {
+                "position": probe.listeners[j].tolist(),
+                "delay": int(delay),
+                "gains_re": G.real.tolist(),
+                "gains_im": G.imag.tolist(),
+                "out_scale": 0.5 / lp if lp > 0 else 1.0,
+            }
+        )
     return {
         "name": model_name(model),
         "generator": f"physsynth {__version__}",
@@ -107,6 +137,7 @@ def page_data(model, *, n_animated: int = N_ANIMATED, sr: int = 48000, fmax: flo
         "impulse_per_velocity": 1e-2,
         "out_scale": 0.5 / peak if peak > 0 else 1.0,
         "material": model.material.name,
+        "listeners": heard,
     }
 
 
@@ -122,13 +153,13 @@ html, body { margin: 0; height: 100%; background: #20242b; color: #e8e8e8; font:
 """
 
 
-def web_page(model, *, n_animated: int = N_ANIMATED, sr: int = 48000, fmax: float | None = None) -> str:
+def web_page(model, *, n_animated: int = N_ANIMATED, sr: int = 48000, fmax: float | None = None, listeners=None) -> str:
     """The HTML text of the page (see the module docstring)."""
-    data = page_data(model, n_animated=n_animated, sr=sr, fmax=fmax)
+    data = page_data(model, n_animated=n_animated, sr=sr, fmax=fmax, listeners=listeners)
     name = html.escape(data["name"])
     blob = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
     three = _resource("vendor/three.min.js").replace("</script", "<\\/script")
-    script = _resource("page.js").replace("</script", "<\\/script")
+    script = (_resource("synth.js") + "\n" + _resource("page.js")).replace("</script", "<\\/script")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="generator" content="{html.escape(data["generator"])}">
@@ -141,6 +172,7 @@ def web_page(model, *, n_animated: int = N_ANIMATED, sr: int = 48000, fmax: floa
 <div>{data["n_modes"]} modes, {data["frequencies"][0]:.1f} to {data["frequencies"][-1]:.0f} Hz,
 {html.escape(data["material"])}. Click the object to strike it; drag to turn it.</div>
 <label for="mode">animate</label><select id="mode"><option value="-1">no mode (still)</option></select>
+<label for="hear">hear at</label><select id="hear"></select>
 <label for="mallet">mallet (contact time)</label><select id="mallet"></select>
 <label for="velocity">velocity <span id="velocity-value">1.00</span> (x 0.01 N s)</label>
 <input id="velocity" type="range" min="0.05" max="4" step="0.05" value="1">
