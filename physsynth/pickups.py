@@ -417,6 +417,69 @@ def channel_gains(model, shapes, pickups, *, omega, sigma, sr: float, quantity: 
     return G, delays
 
 
+def output_rows(model, shapes, pickups, *, omega, sigma, sr: float, quantity: int):
+    """Real output rows of pickups and listeners for a kernel that reads each mode's signal.
+
+    Returns
+    -------
+    w : ndarray, shape (n_rows, n_modes)
+        A pickup is one row; a listener two, the taps A and B with
+        A y_k[n] + B y_k[n-1] = Re(G_k zeta_k[n]) (G of :func:`channel_gains`).
+    pairs : list of (int, int or None)
+        Each channel's rows: (row of A, row of B) for a listener, (row, None) for a pickup.
+    delays : ndarray of int, shape (n_channels,)
+        Each channel's flight delay in samples (0 for a pickup).
+    """
+    pickups = as_pickups(pickups, None)
+    if not any(isinstance(p, Listener) for p in pickups):
+        return pickup_weights(shapes, pickups), [(i, None) for i in range(len(pickups))], np.zeros(len(pickups), int)
+    G, delays = channel_gains(model, shapes, pickups, omega=omega, sigma=sigma, sr=sr, quantity=quantity)
+    A, B = complex_taps(G, omega, sigma, sr=sr)
+    rows, pairs = [], []
+    for c, p in enumerate(pickups):
+        if isinstance(p, Listener):
+            pairs.append((len(rows), len(rows) + 1))
+            rows += [A[c], B[c]]
+        else:
+            pairs.append((len(rows), None))
+            rows.append(G[c].real)
+    return np.ascontiguousarray(np.stack(rows)), pairs, delays
+
+
+class ChannelStream:
+    """Rows read by a kernel -> channels, block after block: a listener's channel is
+    A[n] + B[n - 1] delayed by its flight time (:func:`output_rows`); the B row's last sample
+    and each channel's delay line carry over from one block to the next, so a chain of blocks
+    gives the channels of the whole render."""
+
+    def __init__(self, pairs, delays):
+        self.pairs = list(pairs)
+        self.delays = [int(d) for d in delays]
+        self.prev = np.zeros(len(self.pairs))
+        self.lines = [np.zeros(d) for d in self.delays]
+
+    @property
+    def n_channels(self) -> int:
+        return len(self.pairs)
+
+    def __call__(self, out) -> np.ndarray:
+        """The channels of the rows ``out`` (n_rows, n): shape (n_channels, n)."""
+        n = out.shape[1]
+        res = np.empty((len(self.pairs), n))
+        for c, (a, b) in enumerate(self.pairs):
+            res[c] = out[a]
+            if b is not None and n:
+                res[c, 0] += self.prev[c]
+                res[c, 1:] += out[b, :-1]
+                self.prev[c] = out[b, -1]
+            d = self.delays[c]
+            if d:
+                both = np.concatenate([self.lines[c], res[c]])
+                res[c] = both[:n]
+                self.lines[c] = both[n:]
+        return res
+
+
 def output_weights(model, shapes, pickups, *, omega, sigma, sr: float, quantity: int):
     """Real output weights of pickups and listeners for a kernel that reads each mode's
     signal, and the function that turns the rows rendered with them into the channels.
@@ -424,35 +487,15 @@ def output_weights(model, shapes, pickups, *, omega, sigma, sr: float, quantity:
     Returns
     -------
     w : ndarray, shape (n_rows, n_modes)
-        A pickup is one row; a listener two, the taps A and B with
-        A y_k[n] + B y_k[n-1] = Re(G_k zeta_k[n]) (G of :func:`channel_gains`).
+        As :func:`output_rows`.
     finish : callable
         ``finish(out)`` with out of shape (n_rows, n) -> (n_channels, n): a listener's channel
-        is A[n] + B[n - 1], in Pa, delayed by its flight time.
+        is A[n] + B[n - 1], in Pa, delayed by its flight time (:class:`ChannelStream` of one block).
     """
-    pickups = as_pickups(pickups, None)
-    if not any(isinstance(p, Listener) for p in pickups):
-        return pickup_weights(shapes, pickups), lambda out: out
-    G, delays = channel_gains(model, shapes, pickups, omega=omega, sigma=sigma, sr=sr, quantity=quantity)
-    A, B = complex_taps(G, omega, sigma, sr=sr)
-    rows, spec = [], []
-    for c, p in enumerate(pickups):
-        if isinstance(p, Listener):
-            spec.append((len(rows), len(rows) + 1))
-            rows += [A[c], B[c]]
-        else:
-            spec.append((len(rows), None))
-            rows.append(G[c].real)
-
-    def finish(out):
-        res = np.empty((len(spec), out.shape[1]))
-        for c, (a, b) in enumerate(spec):
-            res[c] = out[a]
-            if b is not None:
-                res[c, 1:] += out[b, :-1]
-        return shift_channels(res, delays)
-
-    return np.ascontiguousarray(np.stack(rows)), finish
+    w, pairs, delays = output_rows(model, shapes, pickups, omega=omega, sigma=sigma, sr=sr, quantity=quantity)
+    if all(b is None for _, b in pairs) and not np.any(delays):
+        return w, lambda out: out
+    return w, lambda out: ChannelStream(pairs, delays)(out)
 
 
 def complex_taps(G, omega, sigma, *, sr: float):

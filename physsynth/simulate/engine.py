@@ -8,7 +8,7 @@ offline render of the same score, to round-off. ::
 
     eng = VoiceEngine(model, Pickup(...), sr=48000)
     eng.note_on((0.09, 0, 0.08), mallet="felt", velocity=1.5)
-    block = eng.process(128)                   # shape (n_pickups, 128), m/s
+    block = eng.process(128)                   # shape (n_pickups, 128), m/s (Pa at a Listener)
     eng.midi(mido.Message("note_on", note=60, velocity=90))
 
 Strikes are physical mallets (``felt``, ``rubber``, ``wood``, ``plastic``, ``metal``:
@@ -32,7 +32,15 @@ from physsynth.excitation.strike import MALLETS as PULSES
 from physsynth.excitation.strike import contact_pulse
 from physsynth.kernels.contact import CU_EXT, CU_EXTLO, CU_M, CU_MLO, N_CUR, N_MPAR, N_MSTATE, N_STATS, score_block
 from physsynth.materials import Material
-from physsynth.pickups import Pickup, pickup_weights, point_weights, surface_index
+from physsynth.pickups import (
+    ChannelStream,
+    Listener,
+    Pickup,
+    output_rows,
+    pickup_weights,
+    point_weights,
+    surface_index,
+)
 from physsynth.simulate.contact import MAX_SUB, MalletSource, _hereditary, choose_substeps
 from physsynth.simulate.modal import ModalState, check_quantity, modes_below, step_coefficients
 
@@ -113,6 +121,30 @@ class _Points:
         node, d = resolve_position(self.model, at, angle, direction, index=self.index)
         return np.ascontiguousarray(point_weights(self.shapes, node, d))
 
+    def outputs(self, pickups, *, sigma, sr: float, quantity: int):
+        """(rows, stream): the kernel's output rows and the ChannelStream that makes channels
+        of them when ``pickups`` holds listeners (a ModalModel with radiation data), else
+        (:meth:`pickup_weights`, None)."""
+        items = [pickups] if isinstance(pickups, Listener) else pickups
+        if not (isinstance(items, (list, tuple)) and any(isinstance(p, Listener) for p in items)):
+            return self.pickup_weights(pickups), None
+        if self.portable:
+            raise PhyssynthError(
+                "a portable model renders its listeners offline (PortableModel.render(listener=j)); "
+                "give the engine the ModalModel with its radiation"
+            )
+        pks = []
+        for p in items:
+            if isinstance(p, (Pickup, Listener)):
+                pks.append(p)
+            else:
+                node, d = resolve_position(self.model, p, None, None, index=self.index)
+                pks.append(Pickup(node, d, self.model.mesh.points[node]))
+        w, pairs, delays = output_rows(
+            self.model, self.shapes, pks, omega=self.omega, sigma=sigma, sr=sr, quantity=quantity
+        )
+        return w, ChannelStream(pairs, delays)
+
     def pickup_weights(self, pickups) -> np.ndarray:
         if pickups is None:
             if self.portable:
@@ -133,10 +165,12 @@ class VoiceEngine:
     Parameters
     ----------
     model : ModalModel or PortableModel
-    pickups : Pickup, position, or a list of them, optional
+    pickups : Pickup, Listener, position, or a list of them, optional
         Where the sound is read (one output channel each). Positions are as
         :func:`physsynth.excitation.score.resolve_position` takes them (points in m, "rim",
         "node:N", ...) or exposed-point indices of a PortableModel. Default: one surface point.
+        A :class:`~physsynth.pickups.Listener` (a ModalModel with radiation data) hears the
+        pressure in the air (Pa), as in :func:`physsynth.render_score`.
     sr : float, Hz
     quantity : {"displacement", "velocity", "acceleration"}
         What the pickups read (m, m/s, m/s^2).
@@ -183,7 +217,8 @@ class VoiceEngine:
             n_sub = choose_substeps(laws, self.sr)
         self.n_sub = validate.integer(n_sub, "n_sub (sub-steps per sample)", lo=1, hi=MAX_SUB)
         nm = self.omega.size
-        self._w = self._pts.pickup_weights(pickups)
+        self._pickups = pickups
+        self._w, self._stream = self._pts.outputs(pickups, sigma=self._sigma0, sr=self.sr, quantity=self._qcode)
         self._w_from = None
         self._w_left = 0
         self._set_sigma(self._sigma0, rebuild=False)
@@ -210,7 +245,8 @@ class VoiceEngine:
 
     @property
     def n_outputs(self) -> int:
-        return self._w.shape[0]
+        """Output channels: one per pickup or listener."""
+        return self._w.shape[0] if self._stream is None else self._stream.n_channels
 
     @property
     def state(self) -> ModalState:
@@ -239,6 +275,10 @@ class VoiceEngine:
         """
         scale = validate.nonnegative(scale, "damping scale", hi=1e6)
         self._set_sigma(self._sigma0 * scale)
+        if self._stream is not None:
+            # a listener's taps hold the decay (its gain on the analytic signal at the pole)
+            w, _ = self._pts.outputs(self._pickups, sigma=self.sigma, sr=self.sr, quantity=self._qcode)
+            self._w = w
 
     def set_gain(self, gain: float) -> None:
         """Glide the output gain to ``gain`` over ``ramp`` seconds."""
@@ -255,7 +295,11 @@ class VoiceEngine:
         return self._gain_from + (self._gain - self._gain_from) * r
 
     def set_pickups(self, pickups) -> None:
-        """Move the pickups (same number of outputs), crossfading over ``ramp`` seconds."""
+        """Move the pickups (same number of outputs), crossfading over ``ramp`` seconds
+        (contact pickups only: an engine's listeners stay where they were made)."""
+        items = pickups if isinstance(pickups, (list, tuple)) else [pickups]
+        if self._stream is not None or any(isinstance(p, Listener) for p in items):
+            raise PhyssynthError("listeners are fixed when the engine is made; make another engine to move them")
         w = self._pts.pickup_weights(pickups)
         if w.shape != self._w.shape:
             raise PhyssynthError(f"give {self.n_outputs} pickups (the engine's outputs), got {w.shape[0]}")
@@ -464,6 +508,8 @@ class VoiceEngine:
             self._w_left = max(self._w_left - n, 0)
         else:
             out = self._run(self._w, n)
+        if self._stream is not None:  # listeners: taps A[n] + B[n - 1], delayed (Pa)
+            out = self._stream(out)
         if self._gain_left > 0:
             total = max(int(round(self.ramp * self.sr)), 1)
             done = total - self._gain_left
