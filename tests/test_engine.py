@@ -170,3 +170,33 @@ def test_engine_refusals(model):
         eng.process(0)
     with pytest.raises(ps.PhyssynthError):
         eng.set_pickups([0, 1])  # one output, two pickups
+
+
+def test_engine_listeners_equal_the_offline_render():
+    """Listeners in the air (issue 15): a plate with its baffled radiation heard at a listener,
+    a contact pickup and the stereo pair, played block by block (blocks of 1, 7, 64 and 333
+    samples carry each listener's previous tap and flight delay across), against render_score."""
+    import os
+
+    from physsynth.pickups import listener, pickup, stereo_pair
+    from physsynth.radiation import radiate
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    mesh = ps.load_mesh(os.path.join(here, "..", "meshes", "plate_rect_300x200.msh"))
+    plate = ps.modal_analysis(mesh, ps.get_material("steel"), n_modes=8, thickness=0.002, support=["edge"])
+    plate = radiate(plate.with_damping(ps.LossFactor(eta=0.01)), "rayleigh")
+    pk = [listener((0.35, 0.3, 0.6)), pickup(plate, (0.05, 0.05, 0.0)), *stereo_pair(plate)]
+    score = [
+        Event(0.001, "mallet", (0.1, 0.07, 0.0), params={"mallet": "rubber", "velocity": 1.0}),
+        Event(0.0123, "strike", (0.2, 0.05, 0.0), params={"mallet": "hard", "impulse": 0.02}),
+    ]
+    eng = VoiceEngine(plate, pk, sr=SR)
+    assert eng.n_outputs == 4
+    n = int(0.1 * SR)
+    ref = ps.render_score(plate, score, pk, sr=SR, duration=n / SR, n_sub=eng.n_sub)
+    y = _play(eng, score, n, [1, 7, 64, 333])
+    peak = np.max(np.abs(ref.audio))
+    assert peak > 0 and y.shape == ref.audio.shape
+    np.testing.assert_allclose(y, ref.audio, rtol=0, atol=ROUND_OFF * peak)
+    with pytest.raises(ps.PhyssynthError, match="listeners are fixed"):
+        eng.set_pickups(pk)
