@@ -20,7 +20,9 @@ def numpy_resonator_bank(a1, a2, b0, b1, b2, w, u, n):
     return out
 
 
-@pytest.mark.parametrize("n_out,n,n_u", [(1, 1003, 17), (2, 998, 5), (3, 257, 40), (1, 11, 30), (2, 3, 0)])
+@pytest.mark.parametrize(
+    "n_out,n,n_u", [(1, 1003, 17), (2, 998, 5), (3, 257, 40), (1, 11, 30), (2, 3, 0), (5, 1003, 17), (4, 602, 3)]
+)
 def test_resonator_bank_matches_numpy(n_out, n, n_u):
     rng = np.random.default_rng(n + n_out)
     nm = 37
@@ -134,7 +136,18 @@ def test_friction_block_stays_in_bounds(rows):
     assert np.isfinite(out).all() and 0 <= st[0] < 2 * np.pi
 
 
-@pytest.mark.parametrize("n_r,n_q,n,n_u", [(1, 1, 1003, 17), (0, 1, 998, 5), (1, 3, 257, 40), (1, 1, 6, 30)])
+@pytest.mark.parametrize(
+    "n_r,n_q,n,n_u",
+    [
+        (1, 1, 1003, 17),
+        (0, 1, 998, 5),
+        (1, 3, 257, 40),
+        (1, 1, 6, 30),
+        (2, 3, 1003, 17),
+        (0, 2, 701, 9),
+        (3, 0, 503, 4),
+    ],
+)
 def test_resonator_bank_iq_matches_numpy(n_r, n_q, n, n_u):
     """Real rows read y_k[n]; pair rows y_k[n] and the second state s2_k = b2 u[n-1] + a2 y_k[n-1]
     (numpy reference from scipy's lfilter per mode)."""
