@@ -1,11 +1,13 @@
 """Radiation (issue 15): the listener's cost at render time, and the BEM precompute of the
 bundled bowl's modes below 5 kHz.
 
-1. Listener cost: the same strike rendered at a contact pickup and at a listener (the
+1. Listener cost: the same strike rendered at contact pickups and at as many listeners (the
    resonator bank, ``physsynth.render``, and the mallet contact, ``render_score``), on a
-   steel plate with Rayleigh radiation, mono and stereo, 2 s and 10 s; prints
-   ``listener_time_ratio_*`` = listener time / pickup time, the two alternated, best of
-   several repeats in the same run (target < 1.10), and the per-render gain constant.
+   steel plate with Rayleigh radiation, one, two (the stereo preset) and three channels, 2 s
+   and 10 s; prints ``listener_time_ratio_*`` = listener time / pickup time, the two
+   alternated, best of several repeats in the same run (target < 1.10), and the constant a
+   first render at a listener set pays (its pressures at every mode; later renders take them
+   from ``pickups._PRESSURE_CACHE``).
 2. BEM of the bowl: its modes below 5 kHz, the surface size, the time and memory estimate
    (``physsynth.radiation.bem.estimate``); with ``--bem N`` it solves the N lowest of them and
    prints the measured seconds, per frequency group, extrapolated to all groups, and the peak
@@ -13,10 +15,23 @@ bundled bowl's modes below 5 kHz.
 
     python benchmarks/bench_radiation.py [--bem N] [--repeat 5] [--skip-listener] [--skip-bem]
 
-Measured (2-core machine shared with three other jobs): listener / pickup time ratio 1.25
-(resonator, mono, 2 s), 1.54 (stereo), 1.13 and 1.28 (mallet); at 10 s 1.17, 1.39, 1.15, 1.27
-(round one: 3.2, 20.9, 2.5, 3.9). Bowl, ``--bem 31``: 2008 s for all 31 modes (19 frequency
-groups, CBIE), 1.59 GiB peak RSS, 31 s compiling; ``--bem 2``: 51 s for one group.
+Measured (2-core machine shared with two other jobs, ``--repeat 7``), listener / pickup time:
+
+| render | 1 channel | 2 (stereo) | 3 |
+|---|---|---|---|
+| resonator, 2 s | 1.056 | 1.450 | 1.438 |
+| resonator, 10 s | 1.029 | 1.541 | 1.485 |
+| mallet, 2 s | 1.040 | 1.092 | 1.459 |
+| mallet, 10 s | 1.105 | 1.063 | 1.586 |
+
+(round two, before the cache and the row sweeps: 1.25, 1.54, 1.13, 1.28 at 2 s; three pickup
+rows then took the per-sample loop, 12x slower than now). One listener is folded into the
+numerators (the same kernel as a pickup); every further one needs two weights a mode (a phase
+is two real numbers), so n listeners cost 2n - 1 multiply-adds a mode-sample against n for n
+pickups, plus the shared recursion: 1.25x the arithmetic at two channels, measured 1.45-1.54.
+First render at a listener set: 0.87 ms for the stereo pair's 90 pressures. Bowl, ``--bem
+31``: 2008 s for all 31 modes (19 frequency groups, CBIE), 1.59 GiB peak RSS, 31 s compiling;
+``--bem 2``: 51 s for one group.
 """
 
 from __future__ import annotations
@@ -29,7 +44,7 @@ import time
 import numpy as np
 
 import physsynth as ps
-from physsynth.pickups import listener, pickup
+from physsynth.pickups import _PRESSURE_CACHE, listener, pickup
 from physsynth.radiation import radiate
 from physsynth.radiation._base import model_surface
 from physsynth.radiation.bem import estimate
@@ -70,11 +85,17 @@ def listener_cost(repeat: int) -> None:
     hit = ps.strike(model, at=(0.1, 0.07, 0.0), sr=48000)
     pk = pickup(model, (0.05, 0.05, 0.0))
     pk2 = pickup(model, (0.2, 0.12, 0.0))
+    pk3 = pickup(model, (0.25, 0.05, 0.0))
     li = listener((0.15, 0.1, 1.0))
     pair = stereo_pair(model)
     omega, sigma, shapes = modes_below(model, sr=48000)
-    tg = best(lambda: channel_gains(model, shapes, pair, omega=omega, sigma=sigma, sr=48000, quantity=1), repeat)
-    print(f"listener_gains_ms_per_render_stereo: {tg * 1e3:.2f}  (the per-render constant: H at each mode)")
+
+    def gains():
+        _PRESSURE_CACHE.clear()  # the first render at these listeners: H evaluated at every mode
+        channel_gains(model, shapes, pair, omega=omega, sigma=sigma, sr=48000, quantity=1)
+
+    tg = best(gains, repeat)
+    print(f"listener_gains_ms_first_render_stereo: {tg * 1e3:.2f}  (H at each mode, once per listener set)")
     for duration in (2.0, 10.0):
         for name, run in (
             ("resonator", lambda p, d=duration: ps.render(model, hit, p, duration=d)),
@@ -87,7 +108,9 @@ def listener_cost(repeat: int) -> None:
         ):
             run([pk])
             run([li])  # compile, warm
-            for label, a, b in (("mono", [pk], [li]), ("stereo", [pk, pk2], pair)):
+            # the same number of channels: a listener is its own weighted sum, as a pickup is
+            sets = (("mono", [pk], [li]), ("stereo", [pk, pk2], pair), ("three", [pk, pk2, pk3], [li, *pair]))
+            for label, a, b in sets:
                 tp, tl = best_pair(lambda a=a, run=run: run(a), lambda b=b, run=run: run(b), repeat)
                 tag = f"{name}_{label}_{duration:g}s"
                 print(f"{tag}: pickup {tp * 1e3:.2f} ms, listener {tl * 1e3:.2f} ms")
