@@ -271,9 +271,11 @@ def test_faust_listeners_match_the_strike_at_a_listener(heard, radiating, sr):
             y = out[j, onset : onset + x.size]
             dl = _partials_db(y, x, fd, sr)
             assert np.max(np.abs(dl)) < 0.5, (i, j, dl)
-            # the waveform too (phases, the flight delay, the contact): 2 % of the peak at either
-            # rate (measured 0.07 % at 48 kHz, libfaust's float32; 1 % at 44.1 kHz)
-            assert np.max(np.abs(y - x)) < 0.02 * np.max(np.abs(x))
+            # the waveform too (phases, the flight delay, the contact): 0.5 % of the peak at the
+            # design rate (measured 0.08 %, libfaust's float32), 5 % at 44.1 kHz, where the
+            # residues are rescaled by 1 / SR and the direct taps kept (measured 1.8 %)
+            tol = 0.005 if sr == 48000 else 0.05
+            assert np.max(np.abs(y - x)) < tol * np.max(np.abs(x))
 
 
 def test_cli_export_listener_dsp_and_strike_listener(radiating, tmp_path):
