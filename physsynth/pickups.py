@@ -14,6 +14,7 @@ a point 86 m from a 20 cm bowl is a mistake (wrong units, a typo), not a place o
 from __future__ import annotations
 
 import ctypes
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -354,8 +355,6 @@ _PRESSURE_CACHE_SIZE = 32
 def listener_pressure(model, rad, points, m: int) -> np.ndarray:
     """H of the first ``m`` modes at the points, shape (n_points, m), from the radiation data
     (cached by the data's and the model's identity, the points and m)."""
-    import weakref
-
     points = np.ascontiguousarray(np.atleast_2d(points), dtype=np.float64)
     uses_model = rad.method == "bem" and rad.surface_pressure is not None
     key = (id(rad), id(model) if uses_model else 0, points.tobytes(), int(m))
