@@ -157,6 +157,8 @@ def web_page(model, *, n_animated: int = N_ANIMATED, sr: int = 48000, fmax: floa
     """The HTML text of the page (see the module docstring)."""
     data = page_data(model, n_animated=n_animated, sr=sr, fmax=fmax, listeners=listeners)
     name = html.escape(data["name"])
+    # the "hear at" menu only for a page with listeners (page.js fills it)
+    hear = '<label for="hear">hear at</label><select id="hear"></select>\n' if data["listeners"] else ""
     blob = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
     three = _resource("vendor/three.min.js").replace("</script", "<\\/script")
     script = (_resource("synth.js") + "\n" + _resource("page.js")).replace("</script", "<\\/script")
@@ -172,8 +174,7 @@ def web_page(model, *, n_animated: int = N_ANIMATED, sr: int = 48000, fmax: floa
 <div>{data["n_modes"]} modes, {data["frequencies"][0]:.1f} to {data["frequencies"][-1]:.0f} Hz,
 {html.escape(data["material"])}. Click the object to strike it; drag to turn it.</div>
 <label for="mode">animate</label><select id="mode"><option value="-1">no mode (still)</option></select>
-<label for="hear">hear at</label><select id="hear"></select>
-<label for="mallet">mallet (contact time)</label><select id="mallet"></select>
+{hear}<label for="mallet">mallet (contact time)</label><select id="mallet"></select>
 <label for="velocity">velocity <span id="velocity-value">1.00</span> (x 0.01 N s)</label>
 <input id="velocity" type="range" min="0.05" max="4" step="0.05" value="1">
 <div id="status">{html.escape(data["generator"])}: three.js r160 (MIT), Web Audio</div>
