@@ -172,19 +172,25 @@ def test_engine_refusals(model):
         eng.set_pickups([0, 1])  # one output, two pickups
 
 
-def test_engine_listeners_equal_the_offline_render():
-    """Listeners in the air (issue 15): a plate with its baffled radiation heard at a listener,
-    a contact pickup and the stereo pair, played block by block (blocks of 1, 7, 64 and 333
-    samples carry each listener's previous tap and flight delay across), against render_score."""
+@pytest.fixture(scope="module")
+def plate():
+    """A simply supported steel plate (8 modes, loss factor 0.01) with its baffled radiation."""
     import os
 
-    from physsynth.pickups import listener, pickup, stereo_pair
     from physsynth.radiation import radiate
 
     here = os.path.dirname(os.path.abspath(__file__))
     mesh = ps.load_mesh(os.path.join(here, "..", "meshes", "plate_rect_300x200.msh"))
-    plate = ps.modal_analysis(mesh, ps.get_material("steel"), n_modes=8, thickness=0.002, support=["edge"])
-    plate = radiate(plate.with_damping(ps.LossFactor(eta=0.01)), "rayleigh")
+    model = ps.modal_analysis(mesh, ps.get_material("steel"), n_modes=8, thickness=0.002, support=["edge"])
+    return radiate(model.with_damping(ps.LossFactor(eta=0.01)), "rayleigh")
+
+
+def test_engine_listeners_equal_the_offline_render(plate):
+    """Listeners in the air (issue 15): a plate with its baffled radiation heard at a listener,
+    a contact pickup and the stereo pair, played block by block (blocks of 1, 7, 64 and 333
+    samples carry each listener's previous tap and flight delay across), against render_score."""
+    from physsynth.pickups import listener, pickup, stereo_pair
+
     pk = [listener((0.35, 0.3, 0.6)), pickup(plate, (0.05, 0.05, 0.0)), *stereo_pair(plate)]
     score = [
         Event(0.001, "mallet", (0.1, 0.07, 0.0), params={"mallet": "rubber", "velocity": 1.0}),
@@ -200,3 +206,25 @@ def test_engine_listeners_equal_the_offline_render():
     np.testing.assert_allclose(y, ref.audio, rtol=0, atol=ROUND_OFF * peak)
     with pytest.raises(ps.PhyssynthError, match="listeners are fixed"):
         eng.set_pickups(pk)
+
+
+def test_engine_on_a_portable_model_hears_its_listeners(plate):
+    """A PortableModel exported with a listener drives the engine as its ModalModel does: the
+    same strikes at its exposed points heard at the listener and at an exposed point."""
+    from physsynth.pickups import listener
+
+    at = [(0.1, 0.07, 0.0), (0.2, 0.05, 0.0)]
+    pm = model_json.from_model(plate, at, listeners=[(0.35, 0.3, 0.6)])
+    li = listener((0.35, 0.3, 0.6))
+    a = VoiceEngine(plate, [li, _pickup(plate, at[1])], sr=SR)
+    b = VoiceEngine(pm, [li, 1], sr=SR, n_sub=a.n_sub)
+    for eng, points in ((a, at), (b, [0, 1])):
+        eng.note_on(points[0], "hard", impulse=0.02)
+        eng.note_on(points[1], "rubber", 1.0, delay=300)
+    ya = np.hstack([a.process(256) for _ in range(20)])
+    yb = np.hstack([b.process(256) for _ in range(20)])
+    peak = np.max(np.abs(ya), axis=1, keepdims=True)
+    assert np.all(peak > 0)
+    np.testing.assert_allclose(yb, ya, rtol=0, atol=1e-9 * peak.max())
+    with pytest.raises(ps.PhyssynthError, match="not one of the portable model's"):
+        VoiceEngine(pm, [listener((0.0, 0.0, 2.0))], sr=SR)

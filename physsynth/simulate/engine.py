@@ -36,9 +36,11 @@ from physsynth.pickups import (
     ChannelStream,
     Listener,
     Pickup,
+    complex_taps,
     output_rows,
     pickup_weights,
     point_weights,
+    pressure_gains,
     surface_index,
 )
 from physsynth.simulate.contact import MAX_SUB, MalletSource, _hereditary, choose_substeps
@@ -129,10 +131,7 @@ class _Points:
         if not (isinstance(items, (list, tuple)) and any(isinstance(p, Listener) for p in items)):
             return self.pickup_weights(pickups), None
         if self.portable:
-            raise PhyssynthError(
-                "a portable model renders its listeners offline (PortableModel.render(listener=j)); "
-                "give the engine the ModalModel with its radiation"
-            )
+            return self._portable_outputs(items, sigma=sigma, sr=sr, quantity=quantity)
         pks = []
         for p in items:
             if isinstance(p, (Pickup, Listener)):
@@ -144,6 +143,34 @@ class _Points:
             self.model, self.shapes, pks, omega=self.omega, sigma=sigma, sr=sr, quantity=quantity
         )
         return w, ChannelStream(pairs, delays)
+
+    def _portable_outputs(self, items, *, sigma, sr: float, quantity: int):
+        """A PortableModel's rows: its stored listeners (a Listener matched to the nearest of
+        them, within 1 mm) and its exposed points."""
+        pm = self.model
+        if quantity != 1:
+            raise PhyssynthError("a portable model's listeners hear velocity renders (quantity='velocity')")
+        rows, pairs, delays = [], [], []
+        for p in items:
+            if isinstance(p, Listener):
+                d = np.linalg.norm(pm.listeners - p.point, axis=1) if pm.n_listeners else np.zeros(0)
+                if not d.size or d.min() > 1e-3:
+                    raise PhyssynthError(
+                        f"listener ({', '.join(f'{v:.4g}' for v in p.point)}) m is not one of the portable model's "
+                        f"{pm.n_listeners} listeners; export the model with it (--listener X,Y,Z)"
+                    )
+                j = int(np.argmin(d))
+                H = pm.pressures[j : j + 1, self.keep]
+                G, dl = pressure_gains(H, pm.flight_times[j : j + 1], self.omega, sigma, sr=sr, quantity=1)
+                A, B = complex_taps(G, self.omega, sigma, sr=sr)
+                pairs.append((len(rows), len(rows) + 1))
+                rows += [A[0], B[0]]
+                delays.append(int(dl[0]))
+            else:
+                pairs.append((len(rows), None))
+                rows.append(self.weights(p))
+                delays.append(0)
+        return np.ascontiguousarray(np.stack(rows)), ChannelStream(pairs, delays)
 
     def pickup_weights(self, pickups) -> np.ndarray:
         if pickups is None:
