@@ -565,3 +565,27 @@ def test_cli_rub_and_play_listeners(tmp_path):
         bad,
     )
     assert rc == 2 and err.startswith("physsynth: error: --listener needs radiation") and not bad.exists(), err
+
+
+def test_listener_pressures_are_kept_between_renders(plate_model):
+    """The second render at the same listeners takes their pressures from the cache (the
+    same array), a render with other radiation data evaluates its own."""
+    from dataclasses import replace
+
+    from physsynth.pickups import _PRESSURE_CACHE, listener, listener_pressure
+
+    _, rad = plate_model
+    pts = np.array([[0.15, 0.1, 1.0], [0.3, 0.2, 0.5]])
+    _PRESSURE_CACHE.clear()
+    h1 = listener_pressure(rad, rad.radiation, pts, rad.radiation.n_modes)
+    h2 = listener_pressure(rad, rad.radiation, pts.copy(), rad.radiation.n_modes)
+    assert h2 is h1 and not h1.flags.writeable
+    np.testing.assert_array_equal(h1, rad.radiation.pressure(pts).T)
+    e = rad.radiation.expansion
+    louder = replace(rad.radiation, expansion=replace(e, coeffs=2 * e.coeffs))
+    h3 = listener_pressure(rad, louder, pts, rad.radiation.n_modes)
+    np.testing.assert_allclose(h3, 2 * h1, rtol=1e-12)
+    hit = ps.strike(rad, at=(0.1, 0.07, 0.0), sr=48000)
+    a = ps.render(rad, hit, [listener(pts[0])], duration=0.2)
+    b = ps.render(rad, hit, [listener(pts[0])], duration=0.2)
+    np.testing.assert_array_equal(a, b)
