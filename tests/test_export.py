@@ -328,6 +328,13 @@ def test_cli_export_listener_dsp_and_strike_listener(radiating, tmp_path):
     audible = lx > lx.max() - 60
     dl = (ly - ly[audible].max()) - (lx - lx[audible].max())
     assert audible.sum() >= 3 and np.max(np.abs(dl[audible])) < 0.5, dl[audible]
+    # the JSON and the page carry the same listeners (the stereo preset is two)
+    code, _, err = run_cli("export", model, "-o", tmp_path / "p.json", "--point", at, "--listener", "stereo")
+    assert code == 0, err
+    assert model_json.read_json(tmp_path / "p.json").n_listeners == 2
+    code, _, err = run_cli("web", model, "-o", tmp_path / "p.html", "--listener", li)
+    assert code == 0, err
+    assert 'id="hear"' in (tmp_path / "p.html").read_text()
     # mesh exports take no listeners
     code, _, err = run_cli("export", model, "-o", tmp_path / "x.vtu", "--listener", li)
     assert code == 2 and "--listener" in err and not (tmp_path / "x.vtu").exists()
