@@ -106,9 +106,10 @@ def test_json_refusals(portable, tmp_path):
 
 
 # ------------------------------------------------------------------------------ Faust
-def _render_dsp(dsp: str, sr: int, seconds: float, ex_pos: int, onset: int = 256):
+def _render_dsp(dsp: str, sr: int, seconds: float, ex_pos: int, onset: int = 256, *, channels: bool = False):
     """Compile a .dsp with libfaust (dawdreamer) and press its strike button at ``onset``;
-    returns the output from the onset on, divided by the dsp's output scale (m/s)."""
+    returns the output from the onset on, divided by the dsp's output scale (m/s, or Pa at
+    listeners): the first channel, or all of them, shape (n_outputs, n), with ``channels``."""
     dd = pytest.importorskip("dawdreamer", reason="dawdreamer (pip) embeds libfaust, the Faust compiler")
     eng = dd.RenderEngine(sr, 128)
     proc = eng.make_faust_processor("model")
@@ -120,9 +121,10 @@ def _render_dsp(dsp: str, sr: int, seconds: float, ex_pos: int, onset: int = 256
     proc.set_automation(params["strike"]["name"], gate)
     eng.load_graph([(proc, [])])
     eng.render(gate.size / sr)
-    y = eng.get_audio()[0].astype(np.float64)
+    y = eng.get_audio().astype(np.float64)
     scale = proc.get_parameter(params["outScale"]["name"])
-    return y[onset : onset + int(seconds * sr)] / scale
+    y = y[:, onset : onset + int(seconds * sr)] / scale
+    return y if channels else y[0]
 
 
 @pytest.mark.parametrize("sr", [48000, 44100])
@@ -249,26 +251,14 @@ def test_faust_listeners_match_the_strike_at_a_listener(heard, radiating, sr):
     rate and at another, against physsynth's strike at the listener."""
     dsp = faust.faust_dsp(heard, sr=48000, mallet="medium", impulse=1e-2)
     assert "Listener(exPos, lis, t60Scale)" in dsp and "fi.tf2(" in dsp
-    dd = pytest.importorskip("dawdreamer", reason="dawdreamer (pip) embeds libfaust, the Faust compiler")
-    eng = dd.RenderEngine(sr, 128)
-    proc = eng.make_faust_processor("model")
-    assert proc.set_dsp_string(dsp) and proc.compile(), "libfaust refused the exported .dsp"
-    params = {d["label"]: d for d in proc.get_parameters_description()}
     force = contact_pulse(1e-3, sr=sr, impulse=1e-2)
     fd = heard.damped_frequencies
-    onset, seconds = 256, 1.0
     for i in range(heard.n_points):
-        proc.set_parameter(params["exPos"]["name"], float(i))
-        gate = np.zeros(onset + int(seconds * sr), dtype=np.float32)
-        gate[onset:] = 1.0
-        proc.set_automation(params["strike"]["name"], gate)
-        eng.load_graph([(proc, [])])
-        eng.render(gate.size / sr)
-        out = eng.get_audio().astype(np.float64) / proc.get_parameter(params["outScale"]["name"])
+        out = _render_dsp(dsp, sr, 1.0, i, channels=True)
         assert out.shape[0] == heard.n_listeners
         for j in range(heard.n_listeners):
             x = _strike_at_listener(radiating, heard, i, j, force, sr, 0.9)
-            y = out[j, onset : onset + x.size]
+            y = out[j, : x.size]
             dl = _partials_db(y, x, fd, sr)
             assert np.max(np.abs(dl)) < 0.5, (i, j, dl)
             # the waveform too (phases, the flight delay, the contact): 0.5 % of the peak at the
@@ -311,18 +301,7 @@ def test_cli_export_listener_dsp_and_strike_listener(radiating, tmp_path):
     assert code == 0, err
     x, sr = read_wav(wav)
     x = np.asarray(x, dtype=float).reshape(-1)
-    dd = pytest.importorskip("dawdreamer", reason="dawdreamer (pip) embeds libfaust, the Faust compiler")
-    eng = dd.RenderEngine(sr, 128)
-    proc = eng.make_faust_processor("model")
-    assert proc.set_dsp_string(open(dsp_path).read()) and proc.compile()
-    params = {d["label"]: d for d in proc.get_parameters_description()}
-    onset = 256
-    gate = np.zeros(onset + x.size, dtype=np.float32)
-    gate[onset:] = 1.0
-    proc.set_automation(params["strike"]["name"], gate)
-    eng.load_graph([(proc, [])])
-    eng.render(gate.size / sr)
-    y = eng.get_audio()[0].astype(np.float64)[onset : onset + x.size]
+    y = _render_dsp(dsp_path.read_text(), sr, x.size / sr, 0)  # outScale cancels in the relative levels
     fd = np.sqrt((2 * np.pi * radiating.frequencies) ** 2 - radiating.decay_rates**2) / (2 * np.pi)
     lx, ly = _level_db(x, fd, sr), _level_db(y, fd, sr)
     audible = lx > lx.max() - 60
