@@ -44,6 +44,7 @@ with diagonal pivots on a symmetric ordering 7.7 s.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import mmap
 import os
 import signal
@@ -205,8 +206,6 @@ class _PardisoFactor(Factor):
     def _solve(self, b):
         if not self._direct:  # a pypardiso without the attributes relied on below
             return np.asarray(self._s.solve(self._U, b), dtype=np.float64).reshape(b.shape)
-        import ctypes
-
         B = np.asfortranarray(b.reshape(self.n, -1))
         X = np.empty_like(B, order="F")
         err = ctypes.c_int32(0)
