@@ -230,7 +230,13 @@ def test_kernel_matches_numpy(ring, osf, quantity, cn):
 
 
 def test_blocks_chain_exactly():
-    """Two blocks give the samples of one (the state is complete between blocks)."""
+    """Two blocks give the samples of one (the state is complete between blocks).
+
+    To round-off, not bit for bit: the kernel's sums over modes are reassociated (fastmath
+    'reassoc', vectorised), and where a vector loop starts depends on the arrays' alignment,
+    which differs between one block and two (seen: 1e-19 absolute, 1.5e-15 relative, on an
+    AMD EPYC). A state lost between blocks would differ by the signal itself.
+    """
     f, sigma, tg, tn, _ = random_system(seed=5)
     path = ContactPath(tg, tn, radius=0.09, height=0.0)
     kw = dict(sr=8000, law=FrictionLaw(), contact_damping=10.0)
@@ -241,7 +247,7 @@ def test_blocks_chain_exactly():
         ex.process(1)
     whole = a.process(500)
     parts = np.hstack([b.process(123), b.process(377)])
-    np.testing.assert_array_equal(whole, parts)
+    np.testing.assert_allclose(parts, whole, rtol=0, atol=1e-12 * np.abs(whole).max())
 
 
 def test_exciter_state_is_a_modal_state():
@@ -333,7 +339,10 @@ def test_friction_only_dissipates_when_the_puja_stands_still(bowl, bowl_path):
     h0 = h[0]
     wf, wn, wd = np.array(ex.work) - w0
     assert h[-1] - h0 == pytest.approx(wf + wd, rel=1e-9)
-    assert np.all(np.diff(h) <= 1e-12 * h0)
+    # Never more than round-off and the stick solve's tolerance up (per 5 ms block, 1e-8 of the
+    # start: 0.9 nJ; measured up to 8.4e-10 of it on an AMD EPYC, 1e-12 elsewhere), while the
+    # balance above holds to 1e-13: any real gain of energy would be of the order of the ringing.
+    assert np.all(np.diff(h) <= 1e-8 * h0)
     assert h[-1] < 0.5 * h0
     assert wf <= 0 and wd <= 0
 
