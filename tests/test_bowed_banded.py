@@ -186,6 +186,8 @@ def test_cli_bow(tmp_path):
 
 
 # ----------------------------------------------------------------- banded waveguides
+from test_export import LISTENERS, PLATE_POINTS, radiating  # noqa: E402, F401 (the radiating plate)
+
 from physsynth.kernels.banded import banded_block  # noqa: E402
 from physsynth.models import BandedWaveguide, banded_from_model, banded_strike  # noqa: E402
 from physsynth.models.banded import design_band  # noqa: E402
@@ -312,7 +314,7 @@ def test_banded_kernel_matches_plain_loop(bowed):
     n = 400 if bowed else 3000
     arr = {k: np.array([b[k] for b in bands]) for k in ("eta", "c0", "a1", "a2", "g")}
     nd = np.array([b["N"] for b in bands], np.int64)
-    out, rel = np.empty(n), np.empty(n)
+    out, rel = np.empty((1, n)), np.empty(n)
     banded_block(
         u,
         np.zeros((K, nd.max())),
@@ -326,7 +328,7 @@ def test_banded_kernel_matches_plain_loop(bowed):
         arr["g"],
         e,
         phia,
-        phip,
+        phip[None, :],
         y0,
         1 / sr,
         F,
@@ -344,7 +346,7 @@ def test_banded_kernel_matches_plain_loop(bowed):
     if bowed:
         assert 0.02 < np.mean(rref == 0) < 0.98  # it sticks and slips
     tol = 1e-6 if bowed else 1e-12
-    np.testing.assert_allclose(out, ref, rtol=0, atol=tol * np.abs(ref).max())
+    np.testing.assert_allclose(out[0], ref, rtol=0, atol=tol * np.abs(ref).max())
     np.testing.assert_allclose(rel, rref, rtol=0, atol=tol * np.abs(rref).max() + 1e-15)
 
 
@@ -364,6 +366,48 @@ def test_bowed_bar_sustains_near_its_first_mode(bar):
     f_peak = peak_frequency(seg, sr=sr)
     assert -20.0 < cents(f_peak, f1) < 0.0, f_peak
     assert 0.02 < np.mean(bw.relative_velocity == 0) < 0.98
+
+
+def test_banded_at_listeners_matches_render(radiating):  # noqa: F811 (the fixture imported above)
+    """Banded waveguides of the plate of tests/test_export.py (simply supported, 8 modes
+    172-1126 Hz, baffled radiation) heard at a listener off its axis and at the stereo pair:
+    each band's output is a free decay at the mode's pole, so a listener is two taps a band
+    (its complex gain and flight delay, physsynth.pickups.output_rows); the partial levels
+    (band envelopes of physsynth.measure, 0.05-0.3 s) are those of physsynth.render at the same
+    listeners, for the same force at the same node, within 0.5 dB (the issue's tolerance)."""
+    import physsynth as ps
+    from physsynth.excitation.strike import Strike
+    from physsynth.measure import band_envelope
+    from physsynth.pickups import listener, stereo_pair
+
+    sr, dur, J, width = 48000, 0.4, 1e-2, 5e-4
+    bw = banded_from_model(radiating, sr=sr, at=PLATE_POINTS[0], listeners=LISTENERS)
+    bw.strike(J, width=width)
+    y = bw.process(int(dur * sr))
+    assert y.shape == (3, int(dur * sr)) and np.all(np.isfinite(y))
+    # the same force (N per sample, the strike's raised cosine) at the same node and normal
+    node = int(np.argmin(np.linalg.norm(radiating.mesh.points - np.asarray(PLATE_POINTS[0]), axis=1)))
+    m = int(round(width * sr))
+    pulse = 1 - np.cos(2 * np.pi * (np.arange(m) + 0.5) / m)
+    force = pulse / pulse.sum() * J * sr
+    hit = Strike(node, radiating.surface_normal(node), force, sr, radiating.mesh.points[node])
+    heard = [listener(LISTENERS[0])] + stereo_pair(radiating)
+    x = ps.render(radiating, hit, heard, duration=dur)
+    f = radiating.frequencies
+    win = slice(int(0.05 * sr), int(0.3 * sr))
+
+    def levels(s):  # dB re 1 Pa: each partial's band envelope, its median over the window
+        hw = [0.3 * np.min(np.abs(f[f != fk] - fk)) for fk in f]  # 30 % of the gap to the nearest
+        env = [band_envelope(s, sr=sr, f=fk, half_width=h)[win] for fk, h in zip(f, hw)]
+        return 20 * np.log10(np.median(env, axis=1))
+
+    for c in range(3):
+        lx, ly = levels(x[c]), levels(y[c])
+        audible = lx > lx.max() - 60  # the partials within 60 dB of the loudest (5-7 of 8 here)
+        assert audible.sum() >= 5, lx
+        np.testing.assert_array_less(np.abs(ly - lx)[audible], 0.5)  # dB
+    with pytest.raises(ModelParameterError, match="not both"):
+        banded_from_model(radiating, sr=sr, at=PLATE_POINTS[0], pickup=PLATE_POINTS[1], listeners=LISTENERS)
 
 
 def test_banded_errors(bar):

@@ -12,7 +12,9 @@ The input enters before the bandpass, whose zero at 0 Hz keeps a steady force fr
 steady velocity (an input added after it would act as a damper at the contact, on which a bow
 could stick for ever).
 
-y_k is band k's modal velocity, scaled so that the velocity at a node X is sum_k phiX_k y_k.
+y_k is band k's modal velocity, scaled so that the velocity at a node X is sum_k phiX_k y_k;
+each output row r reads sum_k phip[r, k] y_k (a pickup is one row, a listener the two taps A, B
+of physsynth.pickups.output_rows on y_k[n] and y_k[n-1], combined by pickups.ChannelStream).
 J[n] = (u[n] + f[n]) / sr is the impulse (N s) of this sample: u the given force, f the bow's
 friction force, solved from the load line v = v_h + Y0 f at the contact (v_h = sum phiA_k w_k,
 Y0 = sum phiA_k c0_k e_k / sr) with the friction law of physsynth/kernels/bowed.py.
@@ -43,8 +45,11 @@ def banded_block(
         Allpass state and the bandpass's two (TDF-II) states, updated in place.
     eta, c0, a1, a2, g, e : float64 arrays, shape (n_bands,)
         Allpass, bandpass (gain, denominator), loop gain, input gain (m/s per N s).
-    phia, phip : float64 arrays, shape (n_bands,)
-        Mode shapes at the contact and at the pickup along their directions, 1/sqrt(kg).
+    phia : float64 array, shape (n_bands,)
+        Mode shapes at the contact along its direction, 1/sqrt(kg).
+    phip : float64 array, shape (n_rows, n_bands)
+        Output weights: mode shapes at pickups along their directions (1/sqrt(kg)), or a
+        listener's taps.
     y0 : float
         sum(phia c0 e) / sr, the contact's instantaneous admittance, m/s per N (> 0).
     inv_sr : float
@@ -54,13 +59,14 @@ def banded_block(
     mus, mud, v0 : float
         Friction law.
     w : float64 array, shape (n_bands,)
-        Scratch (the loop signal g A x of each band).
-    out : float64 array, shape (n,)
-        Velocity at the pickup along its direction, m/s; written.
+        Scratch (the loop signal g A x of each band, then its output y).
+    out : float64 array, shape (n_rows, n)
+        Row r: sum_k phip[r, k] y_k (velocity at a pickup along its direction, m/s); written.
     rel : float64 array, shape (n,)
         Relative bow velocity at the contact (0 while sticking, or with no bow), m/s; written.
     """
-    n = out.shape[0]
+    n = out.shape[1]
+    n_rows = out.shape[0]
     K = buf.shape[0]
     nu = min(u.shape[0], n)
     dF = (f1 - f0) / n
@@ -82,7 +88,6 @@ def banded_block(
             vb = vb0 + dV * (t + 1)
             fr, xr = friction(vb - (vh + y0 * ext), F, 1.0 / y0, mus, mud, v0)
         J = (ext + fr) * inv_sr
-        acc = 0.0
         for k in range(K):
             s = w[k] + e[k] * J
             y = c0[k] * s + st[k, 1]
@@ -93,6 +98,10 @@ def banded_block(
             if p == nd[k]:
                 p = 0
             pos[k] = p
-            acc += phip[k] * y
-        out[t] = acc
+            w[k] = y
+        for r in range(n_rows):
+            acc = 0.0
+            for k in range(K):
+                acc += phip[r, k] * w[k]
+            out[r, t] = acc
         rel[t] = xr

@@ -29,7 +29,7 @@ from physsynth.kernels.banded import banded_block
 from physsynth.models._design import ModelParameterError, allpass_for_delay
 from physsynth.models.bowed import MU_D, MU_S, V0, check_bow
 from physsynth.models.ks import _check_duration, block_size
-from physsynth.pickups import snap
+from physsynth.pickups import ChannelStream, Listener, listener, output_rows, snap, stereo_pair
 
 #: The bandpass is Q_BP times narrower than its centre frequency (Essl & Cook use a fixed,
 #: fairly wide band: it has to reject only the loop's neighbouring resonances at 0 and 2 f_k),
@@ -119,12 +119,13 @@ class BandedWaveguide:
     """A banded waveguide, streaming: ``strike``, ``set_bow`` and ``process(n)``.
 
     Build it with :func:`banded_from_model`. Output: velocity at the pickup along its surface
-    normal, m/s. Bow force and velocity changes are reached at the end of the next block,
-    linearly across it. Attributes ``frequencies`` (Hz) and ``decay_rates`` (1/s) are the modes
-    the bands are tuned to.
+    normal, m/s, or with listeners the sound pressure at each, Pa (one row each). Bow force
+    and velocity changes are reached at the end of the next block, linearly across it.
+    Attributes ``frequencies`` (Hz) and ``decay_rates`` (1/s) are the modes the bands are tuned
+    to.
     """
 
-    def __init__(self, bands, frequencies, decay_rates, phia, phip, *, sr):
+    def __init__(self, bands, frequencies, decay_rates, phia, phip, *, sr, stream=None):
         self.sr = float(sr)
         self.frequencies = np.asarray(frequencies, float)
         self.decay_rates = np.asarray(decay_rates, float)
@@ -136,7 +137,9 @@ class BandedWaveguide:
         for name in ("eta", "c0", "a1", "a2", "g"):
             setattr(self, "_" + name, np.array([b[name] for b in bands]))
         self.phia = np.ascontiguousarray(phia, dtype=float)
-        self.phip = np.ascontiguousarray(phip, dtype=float)
+        self.phip = np.ascontiguousarray(phip, dtype=float)  #: pickup weights (n_bands,), or the listeners' rows
+        self._rows = np.ascontiguousarray(np.atleast_2d(self.phip))
+        self._stream = stream  # ChannelStream of the listeners' rows (physsynth.pickups), or None
         self._e = self.phia / np.array([b["amp"] for b in bands])
         self.admittance = float(np.sum(self.phia * self._c0 * self._e) / self.sr)  #: m/s per N, at the contact
         if not self.admittance > 0:
@@ -179,12 +182,13 @@ class BandedWaveguide:
         self.friction = (mu_s, mu_d, v0)
 
     def process(self, n):
-        """The next ``n`` samples of pickup velocity (m/s), ndarray shape (n,)."""
+        """The next ``n`` samples of pickup velocity (m/s), ndarray shape (n,); with listeners
+        the pressure at each (Pa), shape (n_listeners, n)."""
         n = block_size(n, self.sr)
-        out = np.zeros(n)
+        out = np.zeros((self._rows.shape[0], n))
         self.relative_velocity = np.zeros(n)
         if n == 0:
-            return out
+            return out[0] if self._stream is None else np.zeros((self._stream.n_channels, 0))
         u = np.ascontiguousarray(self._u[self._upos : self._upos + n])
         self._upos += u.size
         (F0, W0), (F1, W1) = self._fv, self._target
@@ -201,7 +205,7 @@ class BandedWaveguide:
             self._g,
             self._e,
             self.phia,
-            self.phip,
+            self._rows,
             self.admittance,
             1.0 / self.sr,
             F0,
@@ -214,10 +218,26 @@ class BandedWaveguide:
             self.relative_velocity,
         )
         self._fv = self._target
-        return out
+        return out[0] if self._stream is None else self._stream(out)
 
 
-def banded_from_model(model, *, sr, at, pickup=None, fmax=None) -> BandedWaveguide:
+def _listeners(model, listeners) -> list[Listener]:
+    """Listener objects from one or a list of Listener, point (m) or "stereo"."""
+    items = [listeners] if isinstance(listeners, (str, Listener)) else list(listeners)
+    if isinstance(listeners, np.ndarray) and listeners.ndim == 1:
+        items = [listeners]
+    if not items:
+        raise ModelParameterError("the list of listeners is empty; give at least one point (m) or 'stereo'")
+    out = []
+    for p in items:
+        if isinstance(p, str) and p.strip().lower() == "stereo":
+            out += stereo_pair(model)
+        else:
+            out.append(p if isinstance(p, Listener) else listener(p))
+    return out
+
+
+def banded_from_model(model, *, sr, at, pickup=None, fmax=None, listeners=None) -> BandedWaveguide:
     """A banded waveguide with one band per mode of ``model``.
 
     Parameters
@@ -232,6 +252,13 @@ def banded_from_model(model, *, sr, at, pickup=None, fmax=None) -> BandedWavegui
         Pickup node or point (default: ``at``); velocity is taken along its surface normal.
     fmax : float, Hz, optional
         Keep modes below this (default: all below sr / 4).
+    listeners : Listener, array_like (m), "stereo" or a list of them, optional
+        Hear the sound pressure (Pa) at these points in the air instead of a pickup (the model
+        needs radiation data, :func:`physsynth.radiation.radiate`): one output row each. Band
+        k's output y_k is a free decay at the band's pole z_k = exp(-sigma_k / sr + j w_k), so
+        the listener's complex gain on the mode's velocity (its pressure per unit modal velocity
+        H_k at the mode's frequency, and the flight delay) is two real taps on y_k[n] and
+        y_k[n-1], exactly as in :func:`physsynth.render` (physsynth.pickups.output_rows).
 
     Returns
     -------
@@ -248,18 +275,28 @@ def banded_from_model(model, *, sr, at, pickup=None, fmax=None) -> BandedWavegui
         raise ModelParameterError(f"the model has no mode below {fmax:g} Hz")
     if at is None:
         raise ModelParameterError("at (the contact node or point, m) is required")
+    if listeners is not None and pickup is not None:
+        raise ModelParameterError("give a pickup or listeners, not both")
     a = _node(model, at, "at")
-    p = a if pickup is None else _node(model, pickup, "pickup")
-    na, npk = model.surface_normal(a), model.surface_normal(p)
+    na = model.surface_normal(a)
     phia = model.shapes[keep, a, :] @ na
-    phip = model.shapes[keep, p, :] @ npk
     freqs = np.asarray(model.frequencies)[keep]
     sig = np.asarray(model.decay_rates)[keep]
     bands = [design_band(f, s, sr=sr) for f, s in zip(freqs, sig)]
-    return BandedWaveguide(bands, freqs, sig, phia, phip, sr=sr)
+    if listeners is None:
+        p = a if pickup is None else _node(model, pickup, "pickup")
+        phip = model.shapes[keep, p, :] @ model.surface_normal(p)
+        return BandedWaveguide(bands, freqs, sig, phia, phip, sr=sr)
+    # the band rings at f_k itself (its pole's angle), so the taps are made for a damped
+    # frequency of 2 pi f_k: omega_k^2 = (2 pi f_k)^2 + sigma_k^2
+    omega = np.sqrt((2 * np.pi * freqs) ** 2 + sig**2)
+    rows, pairs, delays = output_rows(
+        model, model.shapes[keep], _listeners(model, listeners), omega=omega, sigma=sig, sr=sr, quantity=1
+    )
+    return BandedWaveguide(bands, freqs, sig, phia, rows, sr=sr, stream=ChannelStream(pairs, delays))
 
 
-def banded_strike(model, *, sr, duration, at, pickup=None, fmax=None, impulse=1e-3, width=None):
+def banded_strike(model, *, sr, duration, at, pickup=None, fmax=None, impulse=1e-3, width=None, listeners=None):
     """Strike ``model`` once at ``at`` and render ``duration`` s with banded waveguides.
 
     Parameters as :func:`banded_from_model` and :meth:`BandedWaveguide.strike`.
@@ -267,9 +304,10 @@ def banded_strike(model, *, sr, duration, at, pickup=None, fmax=None, impulse=1e
     Returns
     -------
     ndarray, shape (round(duration sr),)
-        Velocity at the pickup along its normal, m/s.
+        Velocity at the pickup along its normal, m/s; with ``listeners`` the pressure at each,
+        Pa, shape (n_listeners, round(duration sr)).
     """
     n = _check_duration(duration, sr)
-    bw = banded_from_model(model, sr=sr, at=at, pickup=pickup, fmax=fmax)
+    bw = banded_from_model(model, sr=sr, at=at, pickup=pickup, fmax=fmax, listeners=listeners)
     bw.strike(impulse, width=width)
     return bw.process(n)
