@@ -201,3 +201,11 @@ def test_contact_kernel_reads_four_rows_in_blocks(quantity, n_out):
     )
     out, _, _ = reference_simulation(omega, sigma, w, n, n_sub, quantity, forces, [], mallet)
     np.testing.assert_allclose(sim.audio, out, rtol=0, atol=1e-8 * np.abs(out).max())
+
+
+@pytest.mark.parametrize("quantity", ["displacement", "velocity"])
+@pytest.mark.parametrize("n_out", [5, 6, 9])
+def test_contact_kernel_reads_more_rows_in_passes(quantity, n_out):
+    """Five, six (three listeners) and nine pickup rows take the four-sample free block as
+    passes of at most four rows from the same state: the same comparison with numpy."""
+    test_contact_kernel_reads_four_rows_in_blocks(quantity, n_out)

@@ -59,12 +59,11 @@ def _dot(a, b):  # pragma: no cover - numba
 
 
 @njit(cache=True, fastmath={"reassoc", "contract", "nsz"})
-def _free_block4(c, q, v, w, quantity, out, t):  # pragma: no cover - numba
+def _free_block4(c, q, v, w, r0, n_out, quantity, out, t):  # pragma: no cover - numba
     """Four audio steps of free modes (no force, no mallet), reading one to four pickup rows
-    (displacement or velocity) into out[:, t:t+4]: each mode's state stays in registers for
-    the four steps, as in kernels/resonators.py (a listener is two rows, so a stereo pair of
-    listeners is four)."""
-    n_out = w.shape[0]
+    r0 .. r0 + n_out - 1 (displacement or velocity) into out[r0:r0 + n_out, t:t+4]: each mode's
+    state stays in registers for the four steps, as in kernels/resonators.py (a listener is
+    two rows, so a stereo pair of listeners is four)."""
     a0 = 0.0
     a1 = 0.0
     a2 = 0.0
@@ -102,48 +101,48 @@ def _free_block4(c, q, v, w, quantity, out, t):  # pragma: no cover - numba
             x1, x2, x3, x4 = q1, q2, q3, q4
         else:
             x1, x2, x3, x4 = v1, v2, v3, v4
-        ww = w[0, k]
+        ww = w[r0, k]
         a0 += ww * x1
         a1 += ww * x2
         a2 += ww * x3
         a3 += ww * x4
         if n_out >= 2:
-            ww = w[1, k]
+            ww = w[r0 + 1, k]
             b0 += ww * x1
             b1 += ww * x2
             b2 += ww * x3
             b3 += ww * x4
         if n_out >= 3:
-            ww = w[2, k]
+            ww = w[r0 + 2, k]
             c0 += ww * x1
             c1 += ww * x2
             c2 += ww * x3
             c3 += ww * x4
         if n_out == 4:
-            ww = w[3, k]
+            ww = w[r0 + 3, k]
             d0 += ww * x1
             d1 += ww * x2
             d2 += ww * x3
             d3 += ww * x4
-    out[0, t] = a0
-    out[0, t + 1] = a1
-    out[0, t + 2] = a2
-    out[0, t + 3] = a3
+    out[r0, t] = a0
+    out[r0, t + 1] = a1
+    out[r0, t + 2] = a2
+    out[r0, t + 3] = a3
     if n_out >= 2:
-        out[1, t] = b0
-        out[1, t + 1] = b1
-        out[1, t + 2] = b2
-        out[1, t + 3] = b3
+        out[r0 + 1, t] = b0
+        out[r0 + 1, t + 1] = b1
+        out[r0 + 1, t + 2] = b2
+        out[r0 + 1, t + 3] = b3
     if n_out >= 3:
-        out[2, t] = c0
-        out[2, t + 1] = c1
-        out[2, t + 2] = c2
-        out[2, t + 3] = c3
+        out[r0 + 2, t] = c0
+        out[r0 + 2, t + 1] = c1
+        out[r0 + 2, t + 2] = c2
+        out[r0 + 2, t + 3] = c3
     if n_out == 4:
-        out[3, t] = d0
-        out[3, t + 1] = d1
-        out[3, t + 2] = d2
-        out[3, t + 3] = d3
+        out[r0 + 3, t] = d0
+        out[r0 + 3, t + 1] = d1
+        out[r0 + 3, t + 2] = d2
+        out[r0 + 3, t + 3] = d3
 
 
 @njit(cache=True)
@@ -321,7 +320,7 @@ def score_block(
     pb = work[4]
     hs = h / n_sub
     do_trace = trace.shape[0] >= n * n_sub
-    can_block = quantity < 2 and n_out >= 1 and n_out <= 4
+    can_block = quantity < 2 and n_out >= 1
     t = 0
     while t < n:
         n1 = n_begin + t
@@ -342,7 +341,16 @@ def score_block(
                 if ext_start[e] + ext_len[e] > n1:
                     quiet = False
             if quiet:
-                _free_block4(cA, q, v, w, quantity, out, t)
+                # rows beyond four: passes of four rows, each from the same state (copied into
+                # the predictor's scratch), the last one on the state itself
+                r0 = 0
+                while n_out - r0 > 4:
+                    for k in range(n_modes):
+                        qs[k] = q[k]
+                        vs[k] = v[k]
+                    _free_block4(cA, qs, vs, w, r0, 4, quantity, out, t)
+                    r0 += 4
+                _free_block4(cA, q, v, w, r0, n_out - r0, quantity, out, t)
                 for j in range(4):
                     force_out[t + j] = 0.0
                 if do_trace:
