@@ -24,8 +24,10 @@ import urllib.request
 
 import numpy as np
 import pytest
+from test_export import radiating  # noqa: F401 (the plate with its radiation, a module fixture)
 
 import physsynth as ps
+from physsynth.excitation.strike import Strike
 from physsynth.export.web import write_web
 from physsynth.measure import spectral_peaks
 
@@ -164,6 +166,74 @@ def test_page_strikes_where_clicked(bar_model, tmp_path):
     differs = np.abs(shot - BACKGROUND).max(axis=-1) > 0.1
     assert differs.mean() > 0.005, f"only {differs.mean():.2%} of the screenshot differs from the background"
     assert shot[differs].mean() > BACKGROUND.mean() + 0.2  # lit metal, not a dark smudge
+
+
+def _strike_in_page(b, vi, hear):
+    """Choose ``hear`` in the "hear at" menu, click vertex ``vi``, return the strike's report."""
+    sel = "document.getElementById('hear')"
+    b.eval(f"{sel}.value = '{hear}'; {sel}.dispatchEvent(new Event('change'));")
+    b.eval("document.getElementById('strike-result').textContent = ''")
+    x, y = b.eval(f"physsynth.screenPoint({vi})")
+    b.click(x, y)
+    res = json.loads(b.wait("document.getElementById('strike-result').textContent", "report a strike"))
+    res["audio"] = np.frombuffer(base64.b64decode(res.pop("samples")), dtype="<f4").astype(float)
+    return res
+
+
+def test_page_hears_at_listeners(radiating, tmp_path):  # noqa: F811 (the fixture imported above)
+    """A page with listeners (the plate of tests/test_export.py with its baffled radiation; one
+    listener off the axis and the stereo pair): the "hear at" menu lists the struck point and
+    the three listeners at their positions; a click renders, in the browser, the pressure at the
+    listener chosen: finite, not silent, its partial levels (relative to the loudest) those of
+    physsynth's strike at that listener within 0.5 dB and unlike the contact pickup's (the air
+    weights the plate's modes unevenly: more than 3 dB apart on some partial)."""
+    from test_export import LISTENERS, PLATE_POINTS, _level_db
+
+    from physsynth.excitation.strike import MALLETS, contact_pulse
+    from physsynth.export.web import page_data
+    from physsynth.pickups import listener, pickup
+
+    D = page_data(radiating, listeners=LISTENERS)
+    page = write_web(radiating, tmp_path / "plate.html", listeners=LISTENERS)
+    nodes, normals = radiating.mesh.vertex_normals()
+    vi = int(np.argmin(np.linalg.norm(radiating.mesh.points[nodes] - PLATE_POINTS[0], axis=1)))
+    b = Browser()
+    try:
+        open_page(b, page)
+        menu = b.eval("Array.from(document.getElementById('hear').options).map((o) => [o.value, o.textContent])")
+        heard = {j: _strike_in_page(b, vi, j) for j in (-1, 0, 1, 2)}
+    finally:
+        b.close()
+    assert [int(v) for v, _ in menu] == [-1, 0, 1, 2]
+    assert "struck point" in menu[0][1]
+    for (_, text), L in zip(menu[1:], D["listeners"]):
+        assert "(" + ", ".join(f"{v:.2f}" for v in L["position"]) + ") m" in text
+    np.testing.assert_allclose(D["listeners"][0]["position"], LISTENERS[0], atol=1e-12)
+    sr = D["sr"]
+    fd = np.sqrt((2 * np.pi * radiating.frequencies) ** 2 - radiating.decay_rates**2) / (2 * np.pi)
+    force = contact_pulse(MALLETS["medium"], sr=sr, impulse=1e-2)
+    hit = Strike(int(nodes[vi]), -normals[vi], force, sr, radiating.mesh.points[nodes[vi]])
+    contact = heard[-1]["audio"]
+    for j, res in heard.items():
+        y = res["audio"]
+        assert res["vertex"] == vi and res["listener"] == j and res["sr"] == sr and y.size == res["n"]
+        assert np.all(np.isfinite(y)) and 0.01 < np.max(np.abs(y)) < 1.0, (j, np.max(np.abs(y)))
+        at = (
+            pickup(radiating, radiating.mesh.points[nodes[vi]], -normals[vi])
+            if j < 0
+            else listener(D["listeners"][j]["position"])
+        )
+        x = ps.render(radiating, hit, [at], duration=D["duration"])[0]
+        lx, ly = _level_db(x, fd, sr), _level_db(y, fd, sr)
+        audible = lx > lx.max() - 60
+        assert audible.sum() >= 3
+        rel = (ly - ly[np.argmax(lx)]) - (lx - lx.max())
+        assert np.max(np.abs(rel[audible])) < 0.5, (j, rel[audible])
+        if j >= 0:
+            lc = _level_db(contact, fd, sr)
+            both = audible & (lc > lc.max() - 60)
+            apart = (ly - ly[np.argmax(lx)]) - (lc - lc[np.argmax(lx)])
+            assert np.max(np.abs(apart[both])) > 3.0, (j, apart[both])
 
 
 def test_cli_web(bar_model, tmp_path):
