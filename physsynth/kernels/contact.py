@@ -59,11 +59,12 @@ def _dot(a, b):  # pragma: no cover - numba
 
 
 @njit(cache=True, fastmath={"reassoc", "contract", "nsz"})
-def _free_block4(c, q, v, w, r0, n_out, quantity, out, t):  # pragma: no cover - numba
+def _free_block4(c, q, v, w, quantity, out, t):  # pragma: no cover - numba
     """Four audio steps of free modes (no force, no mallet), reading one to four pickup rows
-    r0 .. r0 + n_out - 1 (displacement or velocity) into out[r0:r0 + n_out, t:t+4]: each mode's
-    state stays in registers for the four steps, as in kernels/resonators.py (a listener is
-    two rows, so a stereo pair of listeners is four)."""
+    (displacement or velocity) into out[:, t:t+4]: each mode's state stays in registers for
+    the four steps, as in kernels/resonators.py (a listener is two rows, so a stereo pair of
+    listeners is four)."""
+    n_out = w.shape[0]
     a0 = 0.0
     a1 = 0.0
     a2 = 0.0
@@ -101,6 +102,107 @@ def _free_block4(c, q, v, w, r0, n_out, quantity, out, t):  # pragma: no cover -
             x1, x2, x3, x4 = q1, q2, q3, q4
         else:
             x1, x2, x3, x4 = v1, v2, v3, v4
+        ww = w[0, k]
+        a0 += ww * x1
+        a1 += ww * x2
+        a2 += ww * x3
+        a3 += ww * x4
+        if n_out >= 2:
+            ww = w[1, k]
+            b0 += ww * x1
+            b1 += ww * x2
+            b2 += ww * x3
+            b3 += ww * x4
+        if n_out >= 3:
+            ww = w[2, k]
+            c0 += ww * x1
+            c1 += ww * x2
+            c2 += ww * x3
+            c3 += ww * x4
+        if n_out == 4:
+            ww = w[3, k]
+            d0 += ww * x1
+            d1 += ww * x2
+            d2 += ww * x3
+            d3 += ww * x4
+    out[0, t] = a0
+    out[0, t + 1] = a1
+    out[0, t + 2] = a2
+    out[0, t + 3] = a3
+    if n_out >= 2:
+        out[1, t] = b0
+        out[1, t + 1] = b1
+        out[1, t + 2] = b2
+        out[1, t + 3] = b3
+    if n_out >= 3:
+        out[2, t] = c0
+        out[2, t + 1] = c1
+        out[2, t + 2] = c2
+        out[2, t + 3] = c3
+    if n_out == 4:
+        out[3, t] = d0
+        out[3, t + 1] = d1
+        out[3, t + 2] = d2
+        out[3, t + 3] = d3
+
+
+@njit(cache=True, fastmath={"reassoc", "contract", "nsz"})
+def _free_states4(c, q, v, quantity, x):  # pragma: no cover - numba
+    """Four audio steps of free modes (no force, no mallet); the displacement or velocity of
+    each step into x[0..3] (for more rows than :func:`_free_block4` keeps in registers)."""
+    for k in range(q.shape[0]):
+        p11 = c[0, k]
+        p12 = c[1, k]
+        p21 = c[2, k]
+        p22 = c[3, k]
+        q0 = q[k]
+        v0 = v[k]
+        q1 = p11 * q0 + p12 * v0
+        v1 = p21 * q0 + p22 * v0
+        q2 = p11 * q1 + p12 * v1
+        v2 = p21 * q1 + p22 * v1
+        q3 = p11 * q2 + p12 * v2
+        v3 = p21 * q2 + p22 * v2
+        q4 = p11 * q3 + p12 * v3
+        v4 = p21 * q3 + p22 * v3
+        q[k] = q4
+        v[k] = v4
+        if quantity == 0:
+            x[0, k] = q1
+            x[1, k] = q2
+            x[2, k] = q3
+            x[3, k] = q4
+        else:
+            x[0, k] = v1
+            x[1, k] = v2
+            x[2, k] = v3
+            x[3, k] = v4
+
+
+@njit(cache=True, fastmath={"reassoc", "contract", "nsz"})
+def _read_rows4(x, w, r0, n_out, out, t):  # pragma: no cover - numba
+    """Rows r0 .. r0 + n_out - 1 (one to four) of four stored steps x[0..3] into out[:, t:t+4]."""
+    a0 = 0.0
+    a1 = 0.0
+    a2 = 0.0
+    a3 = 0.0
+    b0 = 0.0
+    b1 = 0.0
+    b2 = 0.0
+    b3 = 0.0
+    c0 = 0.0
+    c1 = 0.0
+    c2 = 0.0
+    c3 = 0.0
+    d0 = 0.0
+    d1 = 0.0
+    d2 = 0.0
+    d3 = 0.0
+    for k in range(w.shape[1]):
+        x1 = x[0, k]
+        x2 = x[1, k]
+        x3 = x[2, k]
+        x4 = x[3, k]
         ww = w[r0, k]
         a0 += ww * x1
         a1 += ww * x2
@@ -341,16 +443,15 @@ def score_block(
                 if ext_start[e] + ext_len[e] > n1:
                     quiet = False
             if quiet:
-                # rows beyond four: passes of four rows, each from the same state (copied into
-                # the predictor's scratch), the last one on the state itself
-                r0 = 0
-                while n_out - r0 > 4:
-                    for k in range(n_modes):
-                        qs[k] = q[k]
-                        vs[k] = v[k]
-                    _free_block4(cA, qs, vs, w, r0, 4, quantity, out, t)
-                    r0 += 4
-                _free_block4(cA, q, v, w, r0, n_out - r0, quantity, out, t)
+                # up to four rows in registers; more (three listeners are six): the four steps
+                # of every mode stored once (in the sub-step scratch, free here), then read by
+                # passes of up to four rows
+                if n_out <= 4:
+                    _free_block4(cA, q, v, w, quantity, out, t)
+                else:
+                    _free_states4(cA, q, v, quantity, work)
+                    for r0 in range(0, n_out, 4):
+                        _read_rows4(work, w, r0, min(4, n_out - r0), out, t)
                 for j in range(4):
                     force_out[t + j] = 0.0
                 if do_trace:
