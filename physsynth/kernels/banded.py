@@ -68,6 +68,7 @@ def banded_block(
     n = out.shape[1]
     n_rows = out.shape[0]
     K = buf.shape[0]
+    ph0 = phip[0]
     nu = min(u.shape[0], n)
     dF = (f1 - f0) / n
     dV = (vb1 - vb0) / n
@@ -88,6 +89,7 @@ def banded_block(
             vb = vb0 + dV * (t + 1)
             fr, xr = friction(vb - (vh + y0 * ext), F, 1.0 / y0, mus, mud, v0)
         J = (ext + fr) * inv_sr
+        acc = 0.0
         for k in range(K):
             s = w[k] + e[k] * J
             y = c0[k] * s + st[k, 1]
@@ -99,7 +101,9 @@ def banded_block(
                 p = 0
             pos[k] = p
             w[k] = y
-        for r in range(n_rows):
+            acc += ph0[k] * y
+        out[0, t] = acc
+        for r in range(1, n_rows):  # further rows (listeners' taps) from the bands' outputs
             acc = 0.0
             for k in range(K):
                 acc += phip[r, k] * w[k]
