@@ -21,8 +21,12 @@ Measured (2-core machine shared with two other jobs, ``--repeat 7``), listener /
 |---|---|---|---|
 | resonator, 2 s | 1.056 | 1.450 | 1.438 |
 | resonator, 10 s | 1.029 | 1.541 | 1.485 |
-| mallet, 2 s | 1.040 | 1.092 | 1.459 |
-| mallet, 10 s | 1.105 | 1.063 | 1.586 |
+| mallet, 2 s | 1.040 | 1.092 | 1.148 |
+| mallet, 10 s | 1.105 | 1.063 | 1.157 |
+
+(mallet, 3 channels: ``--repeat 5``, after the six listener rows left the per-sample loop of
+kernels/contact.py for one stored recursion pass read four rows at a time; the same run of
+the kernel before: 1.332 and 1.555, 15.70 and 70.00 ms against 11.79 and 45.00 ms)
 
 (round two, before the cache and the row sweeps: 1.25, 1.54, 1.13, 1.28 at 2 s; three pickup
 rows then took the per-sample loop, 12x slower than now). One listener is folded into the
