@@ -263,6 +263,21 @@ def stereo_pair(model, distance: float = STEREO_DISTANCE, spacing: float = STERE
     return [Listener(c - half), Listener(c + half)]
 
 
+def as_listeners(model, spec) -> list[Listener]:
+    """Listeners from a Listener, a point (m, array_like or "x,y,z"), "stereo" (the
+    :func:`stereo_pair` of ``model``) or a sequence of them; the one parser of a listener list
+    (API, command line, batch specs). An empty sequence gives an empty list."""
+    if isinstance(spec, (str, Listener)) or (isinstance(spec, np.ndarray) and spec.ndim == 1):
+        spec = [spec]
+    out = []
+    for p in spec:
+        if isinstance(p, str) and p.strip().lower() == "stereo":
+            out += stereo_pair(model)
+        else:
+            out.append(p if isinstance(p, Listener) else listener(p))
+    return out
+
+
 def has_listeners(pickups) -> bool:
     return pickups is not None and any(isinstance(p, Listener) for p in as_pickups(pickups, None))
 

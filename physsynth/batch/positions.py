@@ -224,7 +224,7 @@ class RenderContext:
     def pickups(self, node: int, direction) -> list:
         """The item's pickups, one per channel; ``"strike"`` reads at the excitation's node
         along its direction."""
-        from physsynth.pickups import Listener, Pickup, pickup, stereo_pair
+        from physsynth.pickups import Pickup, as_listeners, pickup
 
         out = []
         for i, pos in enumerate(self._pickups):
@@ -234,6 +234,5 @@ class RenderContext:
             else:
                 _, p = self.locate(pos, f"pickups.at[{i}]")
                 out.append(pickup(self.model, p))
-        for p in self._listen:  # the model carries its radiation (tasks.with_radiation)
-            out += stereo_pair(self.model) if p == "stereo" else [Listener(p)]
-        return out
+        # the model carries its radiation (tasks.with_radiation)
+        return out + as_listeners(self.model, self._listen)

@@ -643,7 +643,7 @@ def apply_listeners(args, model):
         return model, None
     if not points and method is None:
         return model, None
-    from physsynth.pickups import Listener, stereo_pair
+    from physsynth.pickups import as_listeners
 
     floor = getattr(args, "floor", None)
     rad = getattr(model, "radiation", None)
@@ -655,10 +655,7 @@ def apply_listeners(args, model):
         )
     if not points:
         return model, None
-    out = []
-    for p in points:
-        out += stereo_pair(model) if isinstance(p, str) else [Listener(p)]
-    return model, out
+    return model, as_listeners(model, points)
 
 
 def listener_channels(args, channels: int) -> int:

@@ -38,13 +38,12 @@ from physsynth.errors import ModelFileError, PhyssynthError, RenderError
 from physsynth.excitation.score import resolve_position, spread_nodes
 from physsynth.kernels.resonators import resonator_bank
 from physsynth.pickups import (
-    Listener,
+    as_listeners,
     flight_times,
     listener_pressure,
     point_weights,
     pressure_gains,
     shift_channels,
-    stereo_pair,
     surface_index,
 )
 from physsynth.simulate.linear import fold_gains
@@ -383,14 +382,7 @@ def _listeners(model, listeners) -> dict:
     """The listener fields of a PortableModel from a ModalModel's radiation (empty without)."""
     if listeners is None:
         return {}
-    if isinstance(listeners, (str, Listener)):
-        listeners = [listeners]
-    pts = []
-    for p in listeners:
-        if isinstance(p, str) and p.strip().lower() == "stereo":
-            pts += [q.point for q in stereo_pair(model)]
-        else:
-            pts.append(p.point if isinstance(p, Listener) else validate.point(p, "listener point"))
+    pts = [q.point for q in as_listeners(model, listeners)]
     if not 1 <= len(pts) <= MAX_POINTS:
         raise PhyssynthError(f"give 1..{MAX_POINTS} listeners, got {len(pts)}")
     rad = getattr(model, "radiation", None)

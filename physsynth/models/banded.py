@@ -29,7 +29,7 @@ from physsynth.kernels.banded import banded_block
 from physsynth.models._design import ModelParameterError, allpass_for_delay
 from physsynth.models.bowed import MU_D, MU_S, V0, check_bow
 from physsynth.models.ks import _check_duration, block_size
-from physsynth.pickups import ChannelStream, Listener, listener, output_rows, snap, stereo_pair
+from physsynth.pickups import ChannelStream, Listener, as_listeners, output_rows, snap
 
 #: The bandpass is Q_BP times narrower than its centre frequency (Essl & Cook use a fixed,
 #: fairly wide band: it has to reject only the loop's neighbouring resonances at 0 and 2 f_k),
@@ -223,17 +223,9 @@ class BandedWaveguide:
 
 def _listeners(model, listeners) -> list[Listener]:
     """Listener objects from one or a list of Listener, point (m) or "stereo"."""
-    items = [listeners] if isinstance(listeners, (str, Listener)) else list(listeners)
-    if isinstance(listeners, np.ndarray) and listeners.ndim == 1:
-        items = [listeners]
-    if not items:
+    out = as_listeners(model, listeners)
+    if not out:
         raise ModelParameterError("the list of listeners is empty; give at least one point (m) or 'stereo'")
-    out = []
-    for p in items:
-        if isinstance(p, str) and p.strip().lower() == "stereo":
-            out += stereo_pair(model)
-        else:
-            out.append(p if isinstance(p, Listener) else listener(p))
     return out
 
 
