@@ -43,10 +43,9 @@ from physsynth.pickups import (
     listener_pressure,
     point_weights,
     pressure_gains,
-    shift_channels,
     surface_index,
 )
-from physsynth.simulate.linear import fold_gains
+from physsynth.simulate.linear import render_gains
 from physsynth.simulate.modal import NYQUIST_FRACTION, check_model, check_modes, resonator_coefficients
 
 FORMAT = "physsynth-portable-modal-model"
@@ -266,13 +265,7 @@ class PortableModel:
             c = [np.ascontiguousarray(x, dtype=np.float64) for x in (a1, a2, b0 * g, b1 * g, b2 * g)]
             resonator_bank(*c, w, force, np.zeros(g.size), np.zeros(g.size), out)
         else:
-            f = fold_gains(w, om, sig, a1, a2, b0 * g, b1 * g, b2 * g, sr=sr)
-            c = [np.ascontiguousarray(x, dtype=np.float64) for x in (a1, a2, f.b0, f.b1, np.zeros_like(a1))]
-            resonator_bank(*c, f.w, force, np.zeros(g.size), np.zeros(g.size), out)
-            m = min(len(force), n)
-            out[0, :m] += f.direct[0, 0] * force[:m]
-            out[0, 1 : m + 1] += f.direct[0, 1] * force[: min(m, n - 1)]
-            shift_channels(out, [delay])
+            render_gains(w, [delay], om, sig, (a1, a2, b0 * g, b1 * g, b2 * g), force, out, sr=sr)
         if not np.isfinite(out).all():
             raise RenderError("the render produced non-finite samples")
         return out

@@ -86,19 +86,44 @@ def render(
         # listeners (Pa): complex gains, one channel's folded into the numerators
         G, delays = channel_gains(model, shapes, pickups, omega=omega, sigma=sigma, sr=sr, quantity=qcode)
         _check_reads(G)
-        f = fold_gains(G, omega, sigma, a1, a2, b0 * g, b1 * g, b2 * g, sr=sr)
-        c = [np.ascontiguousarray(x, dtype=np.float64) for x in (a1, a2, f.b0, f.b1, np.zeros_like(a1))]
-        if len(pickups) == 1:
-            resonator_bank(*c, f.w, force, s1, s2, out)
-        else:
-            resonator_bank_iq(*c, f.w, f.wy, f.wz, force, s1, s2, out)
-        m = min(len(force), n)
-        out[:, :m] += f.direct[:, :1] * force[:m]
-        out[:, 1 : m + 1] += f.direct[:, 1:] * force[: min(m, n - 1)]
-        shift_channels(out, delays)
+        render_gains(G, delays, omega, sigma, (a1, a2, b0 * g, b1 * g, b2 * g), force, out, sr=sr)
     if not np.isfinite(out).all():
         raise RenderError("the render produced non-finite samples; check the model's frequencies and damping")
     return out
+
+
+def render_gains(G, delays, omega, sigma, coefficients, force, out, *, sr: float) -> np.ndarray:
+    """Channels with complex gains on the modes' rendered signals, from rest: one channel's gains
+    folded into the resonators' numerators (:func:`fold_gains`), the others read through the
+    quadrature kernel, the direct taps added and each channel delayed by whole samples.
+
+    Parameters
+    ----------
+    G : ndarray, complex, shape (n_channels, n_modes)
+        Each channel's gain on each mode's analytic signal (:func:`physsynth.pickups.channel_gains`).
+    delays : sequence of int, shape (n_channels,)
+        Each channel's delay, samples.
+    omega, sigma : ndarray, shape (n_modes,), rad/s and 1/s
+    coefficients : (a1, a2, b0, b1, b2)
+        The resonators (:func:`physsynth.simulate.modal.resonator_coefficients`), numerators
+        already scaled by the driving point's weights.
+    force : ndarray, shape (n_force,), N
+    out : ndarray, shape (n_channels, n), overwritten and returned
+    sr : float, Hz
+    """
+    a1, a2, b0, b1, b2 = coefficients
+    f = fold_gains(G, omega, sigma, a1, a2, b0, b1, b2, sr=sr)
+    c = [np.ascontiguousarray(x, dtype=np.float64) for x in (a1, a2, f.b0, f.b1, np.zeros_like(a1))]
+    s1, s2 = np.zeros(len(omega)), np.zeros(len(omega))
+    if G.shape[0] == 1:
+        resonator_bank(*c, f.w, force, s1, s2, out)
+    else:
+        resonator_bank_iq(*c, f.w, f.wy, f.wz, force, s1, s2, out)
+    n = out.shape[1]
+    m = min(len(force), n)
+    out[:, :m] += f.direct[:, :1] * force[:m]
+    out[:, 1 : m + 1] += f.direct[:, 1:] * force[: min(m, n - 1)]
+    return shift_channels(out, delays)
 
 
 def _check_reads(w):
