@@ -448,16 +448,27 @@ def output_rows(model, shapes, pickups, *, omega, sigma, sr: float, quantity: in
     if not any(isinstance(p, Listener) for p in pickups):
         return pickup_weights(shapes, pickups), [(i, None) for i in range(len(pickups))], np.zeros(len(pickups), int)
     G, delays = channel_gains(model, shapes, pickups, omega=omega, sigma=sigma, sr=sr, quantity=quantity)
+    w, pairs = tap_rows(G, [isinstance(p, Listener) for p in pickups], omega, sigma, sr=sr)
+    return w, pairs, delays
+
+
+def tap_rows(G, listening, omega, sigma, *, sr: float):
+    """Kernel rows and each channel's rows from the channels' gains on the modes.
+
+    ``G`` (n_channels, n_modes): a listener's complex gain (``listening[c]`` true) becomes the
+    two taps A, B of :func:`complex_taps`, a pickup's real weights one row. Returns ``(w,
+    pairs)`` as :func:`output_rows`.
+    """
     A, B = complex_taps(G, omega, sigma, sr=sr)
     rows, pairs = [], []
-    for c, p in enumerate(pickups):
-        if isinstance(p, Listener):
+    for c, heard in enumerate(listening):
+        if heard:
             pairs.append((len(rows), len(rows) + 1))
             rows += [A[c], B[c]]
         else:
             pairs.append((len(rows), None))
-            rows.append(G[c].real)
-    return np.ascontiguousarray(np.stack(rows)), pairs, delays
+            rows.append(np.real(G[c]))
+    return np.ascontiguousarray(np.stack(rows)), pairs
 
 
 class ChannelStream:

@@ -36,12 +36,12 @@ from physsynth.pickups import (
     ChannelStream,
     Listener,
     Pickup,
-    complex_taps,
     output_rows,
     pickup_weights,
     point_weights,
     pressure_gains,
     surface_index,
+    tap_rows,
 )
 from physsynth.simulate.contact import MAX_SUB, MalletSource, _hereditary, choose_substeps
 from physsynth.simulate.modal import ModalState, check_quantity, modes_below, step_coefficients
@@ -150,7 +150,7 @@ class _Points:
         pm = self.model
         if quantity != 1:
             raise PhyssynthError("a portable model's listeners hear velocity renders (quantity='velocity')")
-        rows, pairs, delays = [], [], []
+        gains, delays = [], []
         for p in items:
             if isinstance(p, Listener):
                 d = np.linalg.norm(pm.listeners - p.point, axis=1) if pm.n_listeners else np.zeros(0)
@@ -162,15 +162,14 @@ class _Points:
                 j = int(np.argmin(d))
                 H = pm.pressures[j : j + 1, self.keep]
                 G, dl = pressure_gains(H, pm.flight_times[j : j + 1], self.omega, sigma, sr=sr, quantity=1)
-                A, B = complex_taps(G, self.omega, sigma, sr=sr)
-                pairs.append((len(rows), len(rows) + 1))
-                rows += [A[0], B[0]]
+                gains.append(G[0])
                 delays.append(int(dl[0]))
             else:
-                pairs.append((len(rows), None))
-                rows.append(self.weights(p))
+                gains.append(self.weights(p))
                 delays.append(0)
-        return np.ascontiguousarray(np.stack(rows)), ChannelStream(pairs, delays)
+        listening = [isinstance(p, Listener) for p in items]
+        w, pairs = tap_rows(np.array(gains, dtype=complex), listening, self.omega, sigma, sr=sr)
+        return w, ChannelStream(pairs, delays)
 
     def pickup_weights(self, pickups) -> np.ndarray:
         if pickups is None:
